@@ -1,0 +1,19 @@
+"""gan_core: the plain-PyTorch engine behind GAN Classroom.
+
+Nothing in this package imports streamlit. Modules (one concept each):
+
+- ``limits``     -- every safety/resource limit, configurable in one place
+- ``device``     -- cuda > mps > cpu selection and CPU thread count
+- ``data``       -- dataset registry (mnist5k, mnist, fashion-mnist, cifar10, digits, folders, zips)
+- ``models``     -- model presets (tf-tutorial, dcgan, small) and their layer tables
+- ``losses``     -- GAN loss registry (minimax, non-saturating, lsgan, hinge)
+- ``trainer``    -- ``Trainer``: Algorithm 1 of Goodfellow et al. 2014
+- ``checkpoint`` -- safetensors + JSON checkpoints, validated on load, never unpickled
+- ``images``     -- sample grids, PNG / GIF export
+- ``cli``        -- ``python -m gan_core ...``
+
+Import submodules directly (``from gan_core.trainer import Trainer``); this file stays light so
+that importing the package is cheap.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,60 @@
+"""Image helpers: sample grids, PNG bytes, animated GIFs (numpy + Pillow, no torchvision)."""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) in [-1, 1] -> uint8 array (N, H, W, C)."""
+    x = images.detach().float().cpu().clamp(-1, 1)
+    x = ((x + 1.0) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).numpy()
+
+
+def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 255) -> np.ndarray:
+    """Tile (N, C, H, W) images in [-1, 1] into one uint8 image (H', W') or (H', W', 3)."""
+    arr = to_uint8(images)
+    n, h, w, c = arr.shape
+    nrow = nrow or max(1, int(math.ceil(math.sqrt(n))))
+    ncol = int(math.ceil(n / nrow))
+    grid = np.full((ncol * (h + padding) + padding, nrow * (w + padding) + padding, c), pad_value, np.uint8)
+    for i in range(n):
+        r, col = divmod(i, nrow)
+        y, x = padding + r * (h + padding), padding + col * (w + padding)
+        grid[y:y + h, x:x + w] = arr[i]
+    return grid[:, :, 0] if c == 1 else grid
+
+
+def upscale(grid: np.ndarray, factor: int) -> np.ndarray:
+    """Nearest-neighbour upscaling so small digits stay crisp on a projector."""
+    if factor <= 1:
+        return grid
+    return np.repeat(np.repeat(grid, factor, axis=0), factor, axis=1)
+
+
+def png_bytes(image: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def save_png(image: np.ndarray, path) -> None:
+    Image.fromarray(image).save(path, format="PNG")
+
+
+def gif_bytes(frames: Sequence[np.ndarray], duration_ms: int = 200, loop: int = 0) -> bytes:
+    """An animated GIF of uint8 frames (all the same shape)."""
+    if not frames:
+        raise ValueError("no frames to put in the GIF")
+    pil = [Image.fromarray(f).convert("P", palette=Image.ADAPTIVE) if f.ndim == 3 else Image.fromarray(f)
+           for f in frames]
+    buf = io.BytesIO()
+    pil[0].save(buf, format="GIF", save_all=True, append_images=pil[1:], duration=duration_ms, loop=loop)
+    return buf.getvalue()

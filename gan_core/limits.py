@@ -1,0 +1,56 @@
+"""Every resource and safety limit of GAN Classroom, in one place.
+
+Each limit has a default suited to a 2-core classroom laptop and can be overridden with an
+environment variable (documented in the README), e.g. ``GAN_MAX_UPLOAD_MB=500``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"environment variable {name}={raw!r} is not an integer") from exc
+    if value <= 0:
+        raise ValueError(f"environment variable {name}={raw!r} must be positive")
+    return value
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits. Construct with ``Limits.from_env()`` to honour overrides."""
+
+    max_upload_mb: int = 200  # largest uploaded file (zip of images or checkpoint)
+    max_zip_uncompressed_mb: int = 1024  # total uncompressed size of a zip (zip-bomb cap)
+    max_zip_members: int = 100_000  # entries in a zip
+    max_image_pixels: int = 40_000_000  # pixels of one image, checked before decoding
+    max_images: int = 200_000  # images loaded from one folder/zip
+    max_concurrent_runs: int = 1  # training runs at once on this server (CPU default)
+    max_checkpoint_mb: int = 512  # weights file size accepted when loading a checkpoint
+
+    ENV = {
+        "max_upload_mb": "GAN_MAX_UPLOAD_MB",
+        "max_zip_uncompressed_mb": "GAN_MAX_ZIP_UNCOMPRESSED_MB",
+        "max_zip_members": "GAN_MAX_ZIP_MEMBERS",
+        "max_image_pixels": "GAN_MAX_IMAGE_PIXELS",
+        "max_images": "GAN_MAX_IMAGES",
+        "max_concurrent_runs": "GAN_MAX_CONCURRENT_RUNS",
+        "max_checkpoint_mb": "GAN_MAX_CHECKPOINT_MB",
+    }
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """Defaults, overridden by the ``GAN_*`` environment variables that are set."""
+        return cls(**{f.name: _env_int(cls.ENV[f.name], f.default) for f in fields(cls)})
+
+
+def get_limits() -> Limits:
+    """The limits in force now (re-read from the environment on every call)."""
+    return Limits.from_env()

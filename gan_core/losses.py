@@ -1,0 +1,96 @@
+"""GAN losses, in a registry keyed by name.
+
+Every discriminator in gan_core outputs an unbounded score (a *logit*); each loss says how to
+turn scores into D's loss, G's loss and a probability ``D(x)`` for display.
+
+Sign conventions (both networks *minimise* what is returned here):
+
+- ``minimax``        -- Goodfellow et al. 2014 as written: D maximises log D(x) + log(1 - D(G(z))),
+  G minimises log(1 - D(G(z))) ("saturating": flat when D(G(z)) ~ 0, so G learns slowly early on).
+- ``non-saturating`` -- same D, but G minimises -log D(G(z)) (the paper's practical fix).
+- ``lsgan``          -- least squares (Mao et al. 2017): D regresses real->1, fake->0; G pushes fakes to 1.
+- ``hinge``          -- hinge loss (Lim & Ye 2017; Miyato et al. 2018).
+
+Using logits with ``softplus`` keeps log(sigmoid(.)) finite: log D = -softplus(-s),
+log(1 - D) = -softplus(s).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+Tensor = torch.Tensor
+
+
+def log_d(score: Tensor) -> Tensor:
+    """log D = log sigmoid(score), computed stably."""
+    return -F.softplus(-score)
+
+
+def log_one_minus_d(score: Tensor) -> Tensor:
+    """log(1 - D) = log(1 - sigmoid(score)), computed stably."""
+    return -F.softplus(score)
+
+
+def _bce_d_loss(real: Tensor, fake: Tensor, real_target: float) -> Tensor:
+    # -(t log D(x) + (1-t) log(1-D(x))) - log(1 - D(G(z))); t < 1 is one-sided label smoothing.
+    real_term = real_target * log_d(real) + (1.0 - real_target) * log_one_minus_d(real)
+    return -(real_term.mean() + log_one_minus_d(fake).mean())
+
+
+@dataclass(frozen=True)
+class GANLoss:
+    """One GAN objective: D's loss, G's loss, and how to read D's score as a probability."""
+
+    name: str
+    description: str
+    d_loss: Callable[[Tensor, Tensor, float], Tensor]  # (real_scores, fake_scores, real_target)
+    g_loss: Callable[[Tensor], Tensor]  # (fake_scores)
+    probability: Callable[[Tensor], Tensor] = torch.sigmoid
+
+
+LOSSES: dict[str, GANLoss] = {}
+
+
+def register_loss(loss: GANLoss) -> GANLoss:
+    LOSSES[loss.name] = loss
+    return loss
+
+
+register_loss(GANLoss(
+    name="minimax",
+    description="Original minimax: G minimises log(1 - D(G(z))). Saturates early in training.",
+    d_loss=_bce_d_loss,
+    g_loss=lambda fake: log_one_minus_d(fake).mean(),
+))
+register_loss(GANLoss(
+    name="non-saturating",
+    description="G minimises -log D(G(z)): same fixed point, strong gradients early (the paper's fix).",
+    d_loss=_bce_d_loss,
+    g_loss=lambda fake: -log_d(fake).mean(),
+))
+register_loss(GANLoss(
+    name="lsgan",
+    description="Least squares: D regresses real to 1 and fake to 0; G pushes D(G(z)) to 1.",
+    d_loss=lambda real, fake, t: 0.5 * ((real - t) ** 2).mean() + 0.5 * (fake**2).mean(),
+    g_loss=lambda fake: 0.5 * ((fake - 1.0) ** 2).mean(),
+    probability=lambda score: score.clamp(0.0, 1.0),
+))
+register_loss(GANLoss(
+    name="hinge",
+    description="Hinge: D wants real scores >= t and fake scores <= -1; G raises D's score on fakes.",
+    d_loss=lambda real, fake, t: F.relu(t - real).mean() + F.relu(1.0 + fake).mean(),
+    g_loss=lambda fake: -fake.mean(),
+))
+
+
+def get_loss(name: str) -> GANLoss:
+    """Look a loss up by name; unknown names raise ``ValueError`` listing the choices."""
+    try:
+        return LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of {', '.join(LOSSES)}") from None

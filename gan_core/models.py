@@ -1,0 +1,403 @@
+"""Model presets: generator/discriminator pairs in a registry keyed by name.
+
+- ``tf-tutorial`` -- the lecture's TensorFlow MNIST DCGAN, layer for layer (28x28).
+- ``dcgan``       -- Radford, Metz & Chintala 2016 guidelines, for 28, 32 or 64 px.
+- ``small``       -- a narrow 28x28 DCGAN, fast enough to train live on a laptop CPU.
+
+Every discriminator returns one unbounded score per image (a logit); ``gan_core.losses`` turns
+scores into losses. Every generator maps z of shape (N, latent_dim) to images in [-1, 1].
+Adding a preset touches only this file: write two builders and call ``register_preset``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a G/D pair (stored in every checkpoint)."""
+
+    preset: str = "small"
+    image_size: int = 28
+    channels: int = 1
+    latent_dim: int = 64
+    ngf: int = 64  # generator width (feature maps of the last hidden layer)
+    ndf: int = 64  # discriminator width (feature maps of the first layer)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class TrainDefaults:
+    """Per-preset optimiser defaults, as in the paper or tutorial the preset comes from."""
+
+    batch_size: int
+    lr: float
+    betas: tuple[float, float]
+    latent_dim: int
+    ngf: int
+    ndf: int
+
+
+@dataclass(frozen=True)
+class Preset:
+    name: str
+    description: str
+    image_sizes: tuple[int, ...]
+    defaults: TrainDefaults
+    build_generator: Callable[[ModelConfig], nn.Module]
+    build_discriminator: Callable[[ModelConfig], nn.Module]
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+PRESETS: dict[str, Preset] = {}
+
+
+def register_preset(preset: Preset) -> Preset:
+    PRESETS[preset.name] = preset
+    return preset
+
+
+class Reshape(nn.Module):
+    """(N, C*H*W) -> (N, C, H, W); shows up as a row in the layer table."""
+
+    def __init__(self, *shape: int) -> None:
+        super().__init__()
+        self.shape = shape
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.view(x.shape[0], *self.shape)
+
+    def extra_repr(self) -> str:
+        return f"shape={self.shape}"
+
+
+class Generator(nn.Module):
+    """z (N, latent_dim) -> image (N, C, H, W) in [-1, 1]."""
+
+    def __init__(self, config: ModelConfig, net: nn.Sequential) -> None:
+        super().__init__()
+        self.config = config
+        self.latent_dim = config.latent_dim
+        self.net = net
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+    def latent_projection(self) -> torch.Tensor:
+        """The first layer's weight as a matrix A (out_features, latent_dim): x_1 = A z + b.
+
+        SeFa (Shen & Zhou 2021) finds semantic directions as the top eigenvectors of AᵀA.
+        """
+        first = next(m for m in self.net if not isinstance(m, Reshape))
+        if isinstance(first, nn.Linear):
+            return first.weight.detach()  # (out, latent)
+        if isinstance(first, nn.ConvTranspose2d):
+            # weight (latent, C_out, k, k) acting on z as a 1x1 input: each output unit is a row.
+            w = first.weight.detach()
+            return w.reshape(w.shape[0], -1).t()
+        raise TypeError(f"first layer {type(first).__name__} is not a linear map of z")
+
+
+class Discriminator(nn.Module):
+    """image (N, C, H, W) -> one score (logit) per image, shape (N,)."""
+
+    def __init__(self, config: ModelConfig, net: nn.Sequential) -> None:
+        super().__init__()
+        self.config = config
+        self.net = net
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).reshape(-1)
+
+
+def dcgan_init(module: nn.Module) -> None:
+    """Radford et al.: all weights from N(0, 0.02); BatchNorm scale from N(1, 0.02), bias 0."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(m.weight, 0.0, 0.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            nn.init.normal_(m.weight, 1.0, 0.02)
+            nn.init.zeros_(m.bias)
+
+
+def keras_init(module: nn.Module) -> None:
+    """Keras defaults (glorot_uniform weights, zero bias), to match the TF tutorial."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.xavier_uniform_(m.weight)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+# --- tf-tutorial: https://www.tensorflow.org/tutorials/generative/dcgan --------------------------
+
+def _tf_generator(c: ModelConfig) -> nn.Module:
+    # Keras: Dense(7*7*256, no bias) -> BN -> LeakyReLU -> Conv2DTranspose(128, 5, 1) -> BN ->
+    # LeakyReLU -> Conv2DTranspose(64, 5, 2) -> BN -> LeakyReLU -> Conv2DTranspose(1, 5, 2, tanh).
+    # Keras LeakyReLU's default slope is 0.3; padding="same" is padding 2 (+ output_padding 1 at stride 2).
+    net = nn.Sequential(
+        nn.Linear(c.latent_dim, 7 * 7 * 256, bias=False),
+        nn.BatchNorm1d(7 * 7 * 256),
+        nn.LeakyReLU(0.3),
+        Reshape(256, 7, 7),
+        nn.ConvTranspose2d(256, 128, 5, stride=1, padding=2, bias=False),
+        nn.BatchNorm2d(128),
+        nn.LeakyReLU(0.3),
+        nn.ConvTranspose2d(128, 64, 5, stride=2, padding=2, output_padding=1, bias=False),
+        nn.BatchNorm2d(64),
+        nn.LeakyReLU(0.3),
+        nn.ConvTranspose2d(64, c.channels, 5, stride=2, padding=2, output_padding=1, bias=False),
+        nn.Tanh(),
+    )
+    g = Generator(c, net)
+    keras_init(g)
+    return g
+
+
+def _tf_discriminator(c: ModelConfig) -> nn.Module:
+    # Keras: Conv2D(64, 5, 2) -> LeakyReLU -> Dropout(0.3) -> Conv2D(128, 5, 2) -> LeakyReLU ->
+    # Dropout(0.3) -> Flatten -> Dense(1)
+    net = nn.Sequential(
+        nn.Conv2d(c.channels, 64, 5, stride=2, padding=2),
+        nn.LeakyReLU(0.3),
+        nn.Dropout(0.3),
+        nn.Conv2d(64, 128, 5, stride=2, padding=2),
+        nn.LeakyReLU(0.3),
+        nn.Dropout(0.3),
+        nn.Flatten(),
+        nn.Linear(128 * 7 * 7, 1),
+    )
+    d = Discriminator(c, net)
+    keras_init(d)
+    return d
+
+
+register_preset(Preset(
+    name="tf-tutorial",
+    description="The TensorFlow tutorial's MNIST DCGAN from the lecture: Dense 7x7x256, three 5x5 "
+    "transposed convolutions; Adam 1e-4, batch 256.",
+    image_sizes=(28,),
+    defaults=TrainDefaults(batch_size=256, lr=1e-4, betas=(0.9, 0.999), latent_dim=100, ngf=64, ndf=64),
+    build_generator=_tf_generator,
+    build_discriminator=_tf_discriminator,
+    source="TensorFlow tutorial 'Deep Convolutional Generative Adversarial Network'",
+))
+
+
+# --- dcgan: Radford, Metz & Chintala 2016 ---------------------------------------------------------
+
+def _up(c_in: int, c_out: int) -> list[nn.Module]:
+    """Fractionally-strided conv doubling H and W, BatchNorm, ReLU (DCGAN generator block)."""
+    return [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1, bias=False), nn.BatchNorm2d(c_out), nn.ReLU(True)]
+
+
+def _down(c_in: int, c_out: int, batchnorm: bool = True) -> list[nn.Module]:
+    """Strided conv halving H and W, (BatchNorm), LeakyReLU 0.2 (DCGAN discriminator block)."""
+    layers: list[nn.Module] = [nn.Conv2d(c_in, c_out, 4, 2, 1, bias=not batchnorm)]
+    if batchnorm:
+        layers.append(nn.BatchNorm2d(c_out))
+    layers.append(nn.LeakyReLU(0.2, True))
+    return layers
+
+
+def _dcgan_plan(image_size: int) -> tuple[int, int]:
+    """(start resolution, number of 2x up/down-samplings) for each supported size."""
+    plans = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+    if image_size not in plans:
+        raise ValueError(f"dcgan supports image sizes {sorted(plans)}, not {image_size}")
+    return plans[image_size]
+
+
+def _dcgan_generator(c: ModelConfig) -> nn.Module:
+    start, n_up = _dcgan_plan(c.image_size)
+    widths = [c.ngf * 2 ** i for i in reversed(range(n_up))]  # e.g. 64px: 8ngf,4ngf,2ngf,ngf
+    # Project z to start x start x widths[0]: a "1x1 -> k x k" transposed conv is the paper's projection.
+    layers: list[nn.Module] = [
+        nn.ConvTranspose2d(c.latent_dim, widths[0], start, 1, 0, bias=False),
+        nn.BatchNorm2d(widths[0]),
+        nn.ReLU(True),
+    ]
+    for w_in, w_out in zip(widths, widths[1:]):
+        layers += _up(w_in, w_out)
+    layers += [nn.ConvTranspose2d(widths[-1], c.channels, 4, 2, 1, bias=False), nn.Tanh()]
+    g = Generator(c, nn.Sequential(Reshape(c.latent_dim, 1, 1), *layers))
+    dcgan_init(g)
+    return g
+
+
+def _dcgan_discriminator(c: ModelConfig) -> nn.Module:
+    start, n_down = _dcgan_plan(c.image_size)
+    widths = [c.ndf * 2 ** i for i in range(n_down)]
+    layers = _down(c.channels, widths[0], batchnorm=False)  # no BN on D's input layer
+    for w_in, w_out in zip(widths, widths[1:]):
+        layers += _down(w_in, w_out)
+    layers.append(nn.Conv2d(widths[-1], 1, start, 1, 0, bias=False))  # start x start -> 1 score
+    d = Discriminator(c, nn.Sequential(*layers))
+    dcgan_init(d)
+    return d
+
+
+register_preset(Preset(
+    name="dcgan",
+    description="Radford et al. 2016: 4x4 fractionally-strided convs + BatchNorm + ReLU in G, tanh "
+    "output; strided convs + LeakyReLU 0.2 in D (no BN on its input layer); N(0, 0.02) init; "
+    "Adam 2e-4, beta1 0.5.",
+    image_sizes=(28, 32, 64),
+    defaults=TrainDefaults(batch_size=128, lr=2e-4, betas=(0.5, 0.999), latent_dim=100, ngf=64, ndf=64),
+    build_generator=_dcgan_generator,
+    build_discriminator=_dcgan_discriminator,
+    source="Radford, Metz & Chintala, ICLR 2016",
+))
+
+
+# --- small: a narrow DCGAN for live training on a CPU ----------------------------------------------
+
+def _small_generator(c: ModelConfig) -> nn.Module:
+    w = c.ngf  # default 32: 64 -> 32 feature maps
+    net = nn.Sequential(
+        nn.Linear(c.latent_dim, 2 * w * 7 * 7, bias=False),
+        nn.BatchNorm1d(2 * w * 7 * 7),
+        nn.ReLU(True),
+        Reshape(2 * w, 7, 7),
+        *_up(2 * w, w),
+        nn.ConvTranspose2d(w, c.channels, 4, 2, 1),
+        nn.Tanh(),
+    )
+    g = Generator(c, net)
+    dcgan_init(g)
+    return g
+
+
+def _small_discriminator(c: ModelConfig) -> nn.Module:
+    w = c.ndf  # default 32
+    net = nn.Sequential(
+        *_down(c.channels, w, batchnorm=False),
+        *_down(w, 2 * w),
+        nn.Flatten(),
+        nn.Linear(2 * w * 7 * 7, 1),
+    )
+    d = Discriminator(c, net)
+    dcgan_init(d)
+    return d
+
+
+register_preset(Preset(
+    name="small",
+    description="A narrow 28x28 DCGAN (two up/down-sampling blocks) that learns recognisable MNIST "
+    "digits in about a minute on a laptop CPU.",
+    image_sizes=(28,),
+    defaults=TrainDefaults(batch_size=64, lr=2e-4, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=32),
+    build_generator=_small_generator,
+    build_discriminator=_small_discriminator,
+    source="GAN Classroom (DCGAN guidelines, narrowed)",
+))
+
+
+# --- public API --------------------------------------------------------------------------------------
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown model preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+
+
+def default_model_config(preset: str, image_size: int | None = None, channels: int = 1) -> ModelConfig:
+    """The preset's default configuration (first supported size unless one is given)."""
+    p = get_preset(preset)
+    d = p.defaults
+    return ModelConfig(preset=preset, image_size=image_size or p.image_sizes[0], channels=channels,
+                       latent_dim=d.latent_dim, ngf=d.ngf, ndf=d.ndf)
+
+
+def validate_model_config(c: ModelConfig) -> None:
+    """Raise ``ValueError`` with a plain sentence if this configuration cannot be built."""
+    p = get_preset(c.preset)
+    if c.image_size not in p.image_sizes:
+        sizes = ", ".join(str(s) for s in p.image_sizes)
+        raise ValueError(f"preset {c.preset!r} makes {sizes} px images, not {c.image_size} px")
+    if c.channels not in (1, 3):
+        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), not {c.channels}")
+    if not 1 <= c.latent_dim <= 1024:
+        raise ValueError(f"latent_dim must be between 1 and 1024, not {c.latent_dim}")
+    for name in ("ngf", "ndf"):
+        if not 1 <= getattr(c, name) <= 1024:
+            raise ValueError(f"{name} must be between 1 and 1024, not {getattr(c, name)}")
+
+
+def build_models(config: ModelConfig) -> tuple[Generator, Discriminator]:
+    """Build (G, D) for a configuration, freshly initialised."""
+    validate_model_config(config)
+    p = get_preset(config.preset)
+    return p.build_generator(config), p.build_discriminator(config)
+
+
+def build_generator(config: ModelConfig) -> Generator:
+    validate_model_config(config)
+    return get_preset(config.preset).build_generator(config)
+
+
+def layer_label(m: nn.Module) -> str:
+    """A short, readable name for one layer, e.g. 'ConvTranspose2d 128→64, 5x5, stride 2'."""
+    kind = type(m).__name__
+    if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+        return f"{kind} {m.in_channels}→{m.out_channels}, {m.kernel_size[0]}x{m.kernel_size[1]}, stride {m.stride[0]}"
+    if isinstance(m, nn.Linear):
+        return f"{kind} {m.in_features}→{m.out_features}"
+    if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return f"{kind}({m.num_features})"
+    if isinstance(m, nn.LeakyReLU):
+        return f"LeakyReLU({m.negative_slope:g})"
+    if isinstance(m, nn.Dropout):
+        return f"Dropout({m.p:g})"
+    if isinstance(m, Reshape):
+        return f"Reshape{m.shape}"
+    return kind
+
+
+def describe(model: nn.Module, input_shape: tuple[int, ...]) -> list[dict]:
+    """The model as a table: one row per layer with its output shape and parameter count.
+
+    ``input_shape`` excludes the batch dimension, e.g. (latent_dim,) for G or (1, 28, 28) for D.
+    The total is the sum of the ``params`` column.
+    """
+    rows: list[dict] = []
+    hooks = []
+    leaves = [(n, m) for n, m in model.named_modules() if not list(m.children())]
+
+    def hook(name: str, module: nn.Module):
+        def fn(_m, _inp, out):
+            rows.append({
+                "layer": layer_label(module),
+                "output_shape": tuple(out.shape[1:]),
+                "params": sum(p.numel() for p in module.parameters(recurse=False)),
+            })
+        return fn
+
+    for name, m in leaves:
+        hooks.append(m.register_forward_hook(hook(name, m)))
+    was_training = model.training
+    try:
+        model.eval()
+        p = next(model.parameters())
+        with torch.no_grad():
+            model(torch.zeros((2, *input_shape), device=p.device, dtype=p.dtype))
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    return rows
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,340 @@
+"""Training: ``Trainer`` mirrors Algorithm 1 of Goodfellow et al. 2014.
+
+    for number of training iterations:
+        for k steps:                                   -> Trainer.d_step()
+            sample m noise samples z and m examples x
+            update D by ascending its stochastic gradient of
+                1/m Σ [log D(x) + log(1 - D(G(z)))]
+        sample m noise samples z                      -> Trainer.g_step()
+        update G by descending its stochastic gradient of
+            1/m Σ log(1 - D(G(z)))     (or another loss from gan_core.losses)
+
+``Trainer.step()`` is one outer iteration and returns a ``StepReport``. The trainer is plain and
+single-threaded; ``gan_core.worker`` runs it in a background thread for the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Iterator
+
+import torch
+from torch import nn
+
+from gan_core.device import select_device
+from gan_core.losses import get_loss
+from gan_core.models import ModelConfig, build_models, get_preset, validate_model_config
+
+PRIORS = ("normal", "uniform")
+
+
+class TrainingDiverged(RuntimeError):
+    """A loss became NaN or infinite; the trainer keeps the last good weights."""
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of one run. ``None`` means "the preset's default" (see ``resolved``)."""
+
+    preset: str = "small"
+    dataset: str = "mnist5k"
+    image_size: int = 28
+    channels: int = 1
+    latent_dim: int | None = None
+    ngf: int | None = None
+    ndf: int | None = None
+    batch_size: int | None = None
+    k: int = 1  # discriminator steps per generator step (Algorithm 1's k)
+    loss: str = "non-saturating"
+    lr_d: float | None = None
+    lr_g: float | None = None
+    betas_d: tuple[float, float] | None = None
+    betas_g: tuple[float, float] | None = None
+    prior: str = "normal"  # noise prior p_z: "normal" N(0, I) or "uniform" U(-1, 1)
+    label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - label_smoothing
+    seed: int = 0
+    device: str = "auto"
+    n_fixed: int = 64  # size of the fixed noise batch used for sample grids
+
+    def resolved(self) -> "TrainConfig":
+        """A copy with every ``None`` filled from the preset's defaults, validated."""
+        d = get_preset(self.preset).defaults
+        c = replace(
+            self,
+            latent_dim=self.latent_dim or d.latent_dim,
+            ngf=self.ngf or d.ngf,
+            ndf=self.ndf or d.ndf,
+            batch_size=self.batch_size or d.batch_size,
+            lr_d=self.lr_d if self.lr_d is not None else d.lr,
+            lr_g=self.lr_g if self.lr_g is not None else d.lr,
+            betas_d=tuple(self.betas_d) if self.betas_d is not None else d.betas,
+            betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
+        )
+        c.validate()
+        return c
+
+    def validate(self) -> None:
+        """Raise ``ValueError`` with a plain sentence for any setting that cannot work."""
+        validate_model_config(self.model_config())
+        get_loss(self.loss)
+        if self.prior not in PRIORS:
+            raise ValueError(f"unknown noise prior {self.prior!r}; choose one of {', '.join(PRIORS)}")
+        if not 1 <= self.batch_size <= 4096:
+            raise ValueError(f"batch size must be between 1 and 4096, not {self.batch_size}")
+        if not 1 <= self.k <= 100:
+            raise ValueError(f"k (D steps per G step) must be between 1 and 100, not {self.k}")
+        for name in ("lr_d", "lr_g"):
+            lr = getattr(self, name)
+            if not (math.isfinite(lr) and lr > 0):
+                raise ValueError(f"learning rate {name} must be a positive number, not {lr}")
+        for name in ("betas_d", "betas_g"):
+            b = getattr(self, name)
+            if len(b) != 2 or not all(0.0 <= x < 1.0 for x in b):
+                raise ValueError(f"{name} must be two numbers in [0, 1), not {b}")
+        if not 0.0 <= self.label_smoothing < 0.5:
+            raise ValueError(f"label smoothing must be in [0, 0.5), not {self.label_smoothing}")
+        if not 1 <= self.n_fixed <= 1024:
+            raise ValueError(f"n_fixed must be between 1 and 1024, not {self.n_fixed}")
+
+    def model_config(self) -> ModelConfig:
+        d = get_preset(self.preset).defaults
+        return ModelConfig(self.preset, self.image_size, self.channels, self.latent_dim or d.latent_dim,
+                           self.ngf or d.ngf, self.ndf or d.ndf)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        for key in ("betas_d", "betas_g"):
+            if out[key] is not None:
+                out[key] = list(out[key])
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        """Build from a dict (e.g. a checkpoint's JSON), ignoring unknown keys."""
+        known = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in known}
+        for key in ("betas_d", "betas_g"):
+            if kwargs.get(key) is not None:
+                kwargs[key] = tuple(kwargs[key])
+        return cls(**kwargs)
+
+
+@dataclass
+class StepReport:
+    """What one outer iteration of Algorithm 1 did (the numbers the app charts)."""
+
+    step: int
+    epoch: float
+    loss_d: float
+    loss_g: float
+    d_real: float  # mean D(x) over the last real batch
+    d_fake: float  # mean D(G(z)) over the last fake batch (as D saw it in its last step)
+    images_per_sec: float  # real images consumed per second in this step
+    elapsed: float  # seconds of training so far
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@contextlib.contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Temporarily stop gradients into ``module``'s parameters (D during the G step)."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+def _all_finite(module: nn.Module) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in module.state_dict().values() if t.is_floating_point())
+
+
+class Trainer:
+    """Algorithm 1 on an ``ImageDataset`` (anything with ``.images`` in [-1, 1], shape (N, C, H, W))."""
+
+    snapshot_every = 50  # steps between copies of the weights kept for recovery from NaN
+
+    def __init__(self, config: TrainConfig, dataset, device: torch.device | str | None = None) -> None:
+        self.config = config.resolved()
+        c = self.config
+        images = dataset.images
+        if images.ndim != 4 or tuple(images.shape[1:]) != (c.channels, c.image_size, c.image_size):
+            raise ValueError(
+                f"dataset images are {tuple(images.shape[1:])} but the model expects "
+                f"{(c.channels, c.image_size, c.image_size)} (channels, height, width)")
+        if len(images) < 1:
+            raise ValueError("the dataset has no images")
+        self.dataset = dataset
+        self.device = torch.device(device) if device is not None else select_device(c.device)
+        self.images = images  # stays on the CPU; batches move to the device
+
+        torch.manual_seed(c.seed)  # model init and dropout draw from torch's global RNG
+        self.G, self.D = build_models(c.model_config())
+        self.G.to(self.device)
+        self.D.to(self.device)
+        self.loss = get_loss(c.loss)
+        self.real_target = 1.0 - c.label_smoothing
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas_d)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas_g)
+
+        self.rng = torch.Generator().manual_seed(c.seed)  # noise and minibatch order
+        self.fixed_noise = self.sample_noise(c.n_fixed, torch.Generator().manual_seed(c.seed + 1))
+        self.step_count = 0
+        self.images_seen = 0
+        self.elapsed = 0.0
+        self.history: list[StepReport] = []
+        self._order = torch.randperm(len(images), generator=self.rng)
+        self._cursor = 0
+        self._good_state = self._copy_weights()
+
+    # --- Algorithm 1, line by line -------------------------------------------------------------
+
+    def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """Draw n latent vectors from the prior p_z (on the CPU for reproducibility, then moved)."""
+        shape = (n, self.config.latent_dim)
+        gen = generator or self.rng
+        if self.config.prior == "uniform":
+            z = torch.rand(shape, generator=gen) * 2.0 - 1.0
+        else:
+            z = torch.randn(shape, generator=gen)
+        return z.to(self.device)
+
+    def next_real_batch(self) -> torch.Tensor:
+        """The next minibatch of real examples (a fresh shuffle every epoch)."""
+        b = self.config.batch_size
+        if self._cursor + b > len(self._order):
+            self._order = torch.randperm(len(self.images), generator=self.rng)
+            self._cursor = 0
+        idx = self._order[self._cursor:self._cursor + b]
+        self._cursor += b
+        self.images_seen += len(idx)
+        return self.images[idx].to(self.device, non_blocking=True)
+
+    def d_step(self) -> dict[str, float]:
+        """One discriminator update: ascend log D(x) + log(1 - D(G(z))) (the loss's version of it)."""
+        x = self.next_real_batch()
+        z = self.sample_noise(len(x))
+        with torch.no_grad():
+            fake = self.G(z)  # G is fixed while D learns
+        real_scores, fake_scores = self.D(x), self.D(fake)
+        loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self._stop_if_not_finite(loss_d, "discriminator")
+        self.opt_d.step()
+        with torch.no_grad():
+            return {
+                "loss_d": loss_d.item(),
+                "d_real": self.loss.probability(real_scores).mean().item(),
+                "d_fake": self.loss.probability(fake_scores).mean().item(),
+            }
+
+    def g_step(self) -> dict[str, float]:
+        """One generator update: descend the generator loss on a fresh noise batch, D fixed."""
+        z = self.sample_noise(self.config.batch_size)
+        with frozen(self.D):  # D is fixed while G learns (and its weight gradients are not needed)
+            loss_g = self.loss.g_loss(self.D(self.G(z)))
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self._stop_if_not_finite(loss_g, "generator")
+        self.opt_g.step()
+        return {"loss_g": loss_g.item()}
+
+    def step(self) -> StepReport:
+        """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
+        start = time.perf_counter()
+        seen_before = self.images_seen
+        for _ in range(self.config.k):
+            d = self.d_step()
+        g = self.g_step()
+        self.step_count += 1
+        duration = time.perf_counter() - start
+        self.elapsed += duration
+        if self.step_count % self.snapshot_every == 0:
+            self._good_state = self._copy_weights()
+        report = StepReport(
+            step=self.step_count,
+            epoch=self.images_seen / len(self.images),
+            loss_d=d["loss_d"],
+            loss_g=g["loss_g"],
+            d_real=d["d_real"],
+            d_fake=d["d_fake"],
+            images_per_sec=(self.images_seen - seen_before) / max(duration, 1e-9),
+            elapsed=self.elapsed,
+        )
+        self.history.append(report)
+        return report
+
+    # --- samples --------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, z: torch.Tensor | None = None) -> torch.Tensor:
+        """G(z) in eval mode (BatchNorm uses running statistics), on the CPU. Default z: fixed noise."""
+        z = self.fixed_noise if z is None else z.to(self.device)
+        was_training = self.G.training
+        self.G.eval()
+        try:
+            return self.G(z).float().cpu()
+        finally:
+            self.G.train(was_training)
+
+    # --- divergence handling --------------------------------------------------------------------
+
+    def _copy_weights(self) -> dict[str, dict[str, torch.Tensor]]:
+        return {name: {k: v.detach().clone().cpu() for k, v in m.state_dict().items()}
+                for name, m in (("G", self.G), ("D", self.D))}
+
+    def _stop_if_not_finite(self, loss: torch.Tensor, who: str) -> None:
+        """Before an optimiser step: a NaN/inf loss stops training, keeping the last good weights."""
+        if bool(torch.isfinite(loss)):
+            return
+        # The bad update has not been applied. If the weights themselves are already broken
+        # (a finite loss with an exploding gradient last step), go back to the last snapshot.
+        restored = ""
+        if not (_all_finite(self.G) and _all_finite(self.D)):
+            self.G.load_state_dict(self._good_state["G"])
+            self.D.load_state_dict(self._good_state["D"])
+            restored = " (restored from the last snapshot)"
+        raise TrainingDiverged(
+            f"Training diverged at step {self.step_count + 1}: the {who} loss became {loss.item()}. "
+            f"Training stopped and the last good weights are kept{restored}. "
+            f"Try a smaller learning rate or another loss.")
+
+    # --- state for checkpoints ------------------------------------------------------------------
+
+    def state(self) -> dict:
+        """Everything a checkpoint needs to resume: weights, optimiser states, counters."""
+        return {
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "step": self.step_count,
+            "images_seen": self.images_seen,
+        }
+
+    def load_state(self, state: dict) -> None:
+        """Resume from ``state()`` output (or a loaded checkpoint's parts; optimisers optional)."""
+        self.G.load_state_dict(state["G"])
+        if state.get("D") is not None:
+            self.D.load_state_dict(state["D"])
+        if state.get("opt_g") is not None:
+            self.opt_g.load_state_dict(state["opt_g"])
+        if state.get("opt_d") is not None:
+            self.opt_d.load_state_dict(state["opt_d"])
+        self.step_count = int(state.get("step", 0))
+        self.images_seen = int(state.get("images_seen", 0))
+        self._good_state = self._copy_weights()
+
+
+def history_rows(history: list[StepReport]) -> list[dict]:
+    """The history as plain dicts (for CSV and DataFrames)."""
+    return [r.to_dict() for r in history]
+
