@@ -111,7 +111,7 @@ def _unflatten_optimizer(prefix: str, meta: dict, tensors: dict[str, torch.Tenso
         head, idx, key = name.split(".", 2)
         if head == prefix:
             state.setdefault(int(idx), {})[key] = value
-    return {"state": state, "param_groups": meta["param_groups"]}
+    return {"state": dict(sorted(state.items())), "param_groups": meta["param_groups"]}
 
 
 def write_checkpoint(directory: str | Path, model_config: ModelConfig, generator_state: dict,

@@ -64,10 +64,10 @@ class TrainConfig:
         d = get_preset(self.preset).defaults
         c = replace(
             self,
-            latent_dim=self.latent_dim or d.latent_dim,
-            ngf=self.ngf or d.ngf,
-            ndf=self.ndf or d.ndf,
-            batch_size=self.batch_size or d.batch_size,
+            latent_dim=self.latent_dim if self.latent_dim is not None else d.latent_dim,
+            ngf=self.ngf if self.ngf is not None else d.ngf,
+            ndf=self.ndf if self.ndf is not None else d.ndf,
+            batch_size=self.batch_size if self.batch_size is not None else d.batch_size,
             lr_d=self.lr_d if self.lr_d is not None else d.lr,
             lr_g=self.lr_g if self.lr_g is not None else d.lr,
             betas_d=tuple(self.betas_d) if self.betas_d is not None else d.betas,
@@ -101,8 +101,9 @@ class TrainConfig:
 
     def model_config(self) -> ModelConfig:
         d = get_preset(self.preset).defaults
-        return ModelConfig(self.preset, self.image_size, self.channels, self.latent_dim or d.latent_dim,
-                           self.ngf or d.ngf, self.ndf or d.ndf)
+        pick = lambda value, default: default if value is None else value  # noqa: E731
+        return ModelConfig(self.preset, self.image_size, self.channels, pick(self.latent_dim, d.latent_dim),
+                           pick(self.ngf, d.ngf), pick(self.ndf, d.ndf))
 
     def to_dict(self) -> dict:
         out = asdict(self)

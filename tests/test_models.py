@@ -1,0 +1,83 @@
+"""Model presets: output shapes, layer tables, DCGAN/TF-tutorial structure."""
+
+import pytest
+import torch
+from torch import nn
+
+from gan_core.models import (PRESETS, ModelConfig, build_models, count_parameters, default_model_config, describe,
+                             get_preset, validate_model_config)
+
+CASES = [(name, size, ch) for name, p in PRESETS.items() for size in p.image_sizes for ch in (1, 3)]
+
+
+@pytest.mark.parametrize("preset,size,channels", CASES)
+def test_every_preset_maps_z_to_images_and_images_to_one_score(preset, size, channels):
+    cfg = default_model_config(preset, size, channels)
+    g, d = build_models(cfg)
+    z = torch.randn(3, cfg.latent_dim)
+    x = g(z)
+    assert x.shape == (3, channels, size, size)
+    assert x.min() >= -1 and x.max() <= 1  # tanh output
+    assert d(x).shape == (3,)
+
+
+@pytest.mark.parametrize("preset,size,channels", CASES)
+def test_layer_table_lists_output_shapes_and_sums_to_parameter_count(preset, size, channels):
+    cfg = default_model_config(preset, size, channels)
+    g, d = build_models(cfg)
+    g_rows = describe(g, (cfg.latent_dim,))
+    d_rows = describe(d, (channels, size, size))
+    assert g_rows[-1]["output_shape"] == (channels, size, size)
+    assert d_rows[-1]["output_shape"] in ((1,), (1, 1, 1))
+    assert sum(r["params"] for r in g_rows) == count_parameters(g)
+    assert sum(r["params"] for r in d_rows) == count_parameters(d)
+
+
+def test_tf_tutorial_matches_the_lecture_model():
+    cfg = default_model_config("tf-tutorial")
+    g, d = build_models(cfg)
+    labels = [r["layer"] for r in describe(g, (cfg.latent_dim,))]
+    assert labels[0] == "Linear 100→12544"  # Dense(7*7*256)
+    convs = [lab for lab in labels if lab.startswith("ConvTranspose2d")]
+    assert convs == ["ConvTranspose2d 256→128, 5x5, stride 1", "ConvTranspose2d 128→64, 5x5, stride 2",
+                     "ConvTranspose2d 64→1, 5x5, stride 2"]
+    d_labels = [r["layer"] for r in describe(d, (1, 28, 28))]
+    assert d_labels == ["Conv2d 1→64, 5x5, stride 2", "LeakyReLU(0.3)", "Dropout(0.3)",
+                        "Conv2d 64→128, 5x5, stride 2", "LeakyReLU(0.3)", "Dropout(0.3)", "Flatten", "Linear 6272→1"]
+    assert get_preset("tf-tutorial").defaults.lr == 1e-4 and get_preset("tf-tutorial").defaults.batch_size == 256
+
+
+@pytest.mark.parametrize("size", [28, 32, 64])
+def test_dcgan_follows_radford_guidelines(size):
+    cfg = default_model_config("dcgan", size)
+    g, d = build_models(cfg)
+    d_layers = list(d.net)
+    assert isinstance(d_layers[0], nn.Conv2d) and isinstance(d_layers[1], nn.LeakyReLU)  # no BN on D's input
+    assert all(m.negative_slope == 0.2 for m in d.modules() if isinstance(m, nn.LeakyReLU))
+    assert any(isinstance(m, nn.BatchNorm2d) for m in g.modules())
+    assert any(isinstance(m, nn.ReLU) for m in g.modules()) and not any(isinstance(m, nn.LeakyReLU) for m in g.modules())
+    ups = [m for m in g.modules() if isinstance(m, nn.ConvTranspose2d)][1:]
+    assert all(m.kernel_size == (4, 4) and m.stride == (2, 2) for m in ups)
+    convs = [m for m in g.modules() if isinstance(m, nn.ConvTranspose2d)]
+    assert 0.01 < convs[1].weight.std().item() < 0.03  # N(0, 0.02) init
+    assert get_preset("dcgan").defaults.betas == (0.5, 0.999) and get_preset("dcgan").defaults.lr == 2e-4
+
+
+def test_latent_projection_is_the_first_linear_map_of_z():
+    for preset in PRESETS:
+        cfg = default_model_config(preset)
+        g, _ = build_models(cfg)
+        a = g.latent_projection()
+        assert a.shape[1] == cfg.latent_dim and a.shape[0] > cfg.latent_dim
+
+
+@pytest.mark.parametrize("bad,match", [
+    (ModelConfig(preset="small", image_size=64), "makes 28 px"),
+    (ModelConfig(preset="dcgan", image_size=30), "makes 28, 32, 64 px"),
+    (ModelConfig(preset="small", channels=2), "channels"),
+    (ModelConfig(preset="nope"), "unknown model preset"),
+    (ModelConfig(preset="small", latent_dim=0), "latent_dim"),
+])
+def test_invalid_model_configs_are_refused_with_a_sentence(bad, match):
+    with pytest.raises(ValueError, match=match):
+        validate_model_config(bad)

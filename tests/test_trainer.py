@@ -1,0 +1,137 @@
+"""Trainer: Algorithm 1 step by step, determinism, divergence handling."""
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+from gan_core.losses import GANLoss, get_loss
+from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged
+
+
+def fake_dataset(n=256, seed=0):
+    gen = torch.Generator().manual_seed(seed)
+    return SimpleNamespace(images=torch.rand((n, 1, 28, 28), generator=gen) * 2 - 1, labels=None, class_names=[])
+
+
+def margin(trainer, x, z):
+    """D(x) - D(G(z)) on a fixed batch."""
+    with torch.no_grad():
+        p = trainer.loss.probability
+        return (p(trainer.D(x)).mean() - p(trainer.D(trainer.G(z))).mean()).item()
+
+
+def test_d_step_raises_d_of_real_minus_d_of_fake_on_a_fixed_batch():
+    data = fake_dataset(64)
+    t = Trainer(TrainConfig(preset="small", batch_size=64, lr_d=1e-3, seed=1), data)
+    x, z = data.images, t.sample_noise(64)
+    before = margin(t, x, z)
+    t.d_step()
+    after = margin(t, x, z)
+    assert after > before
+
+
+def test_step_runs_k_discriminator_steps_then_one_generator_step(monkeypatch):
+    t = Trainer(TrainConfig(preset="small", batch_size=16, k=3), fake_dataset())
+    calls = []
+    d_step, g_step = t.d_step, t.g_step
+    monkeypatch.setattr(t, "d_step", lambda: calls.append("D") or d_step())
+    monkeypatch.setattr(t, "g_step", lambda: calls.append("G") or g_step())
+    report = t.step()
+    assert calls == ["D", "D", "D", "G"]
+    assert t.images_seen == 3 * 16
+    assert report.step == 1 and report.epoch == pytest.approx(48 / 256)
+    assert 0 <= report.d_real <= 1 and 0 <= report.d_fake <= 1 and report.images_per_sec > 0
+
+
+def test_g_step_changes_only_the_generator():
+    t = Trainer(TrainConfig(preset="small", batch_size=16), fake_dataset())
+    d_before = [p.clone() for p in t.D.parameters()]
+    g_before = [p.clone() for p in t.G.parameters()]
+    t.g_step()
+    assert all(torch.equal(a, b) for a, b in zip(d_before, t.D.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
+    assert all(p.requires_grad for p in t.D.parameters())  # D unfrozen again
+
+
+def test_same_seed_gives_the_same_run_on_cpu():
+    runs = []
+    for _ in range(2):
+        t = Trainer(TrainConfig(preset="tf-tutorial", batch_size=8, seed=7, device="cpu"), fake_dataset())
+        runs.append(([t.step().loss_d for _ in range(3)], t.generate()))
+    assert runs[0][0] == runs[1][0]
+    assert torch.equal(runs[0][1], runs[1][1])
+    other = Trainer(TrainConfig(preset="tf-tutorial", batch_size=8, seed=8, device="cpu"), fake_dataset())
+    assert other.step().loss_d != runs[0][0][0]
+
+
+def test_uniform_prior_draws_from_minus_one_to_one():
+    t = Trainer(TrainConfig(preset="small", prior="uniform"), fake_dataset())
+    z = t.sample_noise(2000)
+    assert z.min() >= -1 and z.max() <= 1 and abs(z.mean().item()) < 0.05
+    assert t.fixed_noise.shape == (64, t.config.latent_dim)
+
+
+def test_nan_loss_stops_training_and_keeps_the_last_good_weights():
+    t = Trainer(TrainConfig(preset="small", batch_size=16), fake_dataset())
+    t.step()
+    good = {k: v.clone() for k, v in t.G.named_parameters()}
+    base = get_loss("non-saturating")
+    t.loss = GANLoss("broken", "returns NaN", base.d_loss, lambda fake: fake.mean() * float("nan"))
+    with pytest.raises(TrainingDiverged, match="generator loss became nan"):
+        t.step()
+    # The NaN update was never applied (BatchNorm running statistics may still move in forward passes).
+    assert all(torch.equal(good[k], v) for k, v in t.G.named_parameters())
+
+
+def test_weights_already_broken_are_restored_from_the_snapshot():
+    t = Trainer(TrainConfig(preset="small", batch_size=16), fake_dataset())
+    snapshot = {k: v.clone() for k, v in t.G.state_dict().items()}
+    with torch.no_grad():
+        next(t.G.parameters()).fill_(float("inf"))  # as if an exploding update slipped through
+    with pytest.raises(TrainingDiverged, match="restored"):
+        t.step()
+    assert all(torch.equal(snapshot[k], v) for k, v in t.G.state_dict().items())
+
+
+def test_absurd_learning_rate_diverges_with_a_clear_message():
+    t = Trainer(TrainConfig(preset="small", batch_size=32, lr_d=1e12, lr_g=1e12, loss="lsgan"), fake_dataset())
+    with pytest.raises(TrainingDiverged, match="smaller learning rate"):
+        for _ in range(50):
+            t.step()
+    assert all(torch.isfinite(v).all() for v in t.G.state_dict().values() if v.is_floating_point())
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"batch_size": 0}, "batch size"), ({"k": 0}, "k "), ({"lr_d": -1.0}, "learning rate"),
+    ({"loss": "nope"}, "unknown loss"), ({"prior": "cauchy"}, "prior"), ({"label_smoothing": 0.7}, "smoothing"),
+    ({"betas_g": (0.5, 1.5)}, "betas_g"),
+])
+def test_invalid_settings_are_refused_with_a_sentence(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        TrainConfig(**kwargs).resolved()
+
+
+def test_dataset_shape_must_match_the_model():
+    with pytest.raises(ValueError, match="model expects"):
+        Trainer(TrainConfig(preset="small", channels=3), fake_dataset())
+
+
+@pytest.mark.slow
+def test_200_steps_on_mnist5k_move_samples_toward_the_data():
+    from gan_core.data import load_dataset
+
+    data = load_dataset("mnist5k")
+    t = Trainer(TrainConfig(preset="small", seed=0, device="cpu"), data)
+    real = data.images
+
+    def distance():
+        fake = t.generate(t.sample_noise(512))
+        # pixel statistics: the mean image and the per-pixel spread
+        return ((fake.mean(0) - real.mean(0)).abs().mean() + (fake.std(0) - real.std(0)).abs().mean()).item()
+
+    before = distance()
+    for _ in range(200):
+        t.step()
+    after = distance()
+    assert after < 0.5 * before, (before, after)
