@@ -1,0 +1,187 @@
+"""Helpers to drive a Streamlit app in Playwright by what a person sees: labels, text, images.
+
+Streamlit test ids used here were checked against the installed frontend bundle
+(streamlit/static/static/js): stApp (with data-test-script-state), stStatusWidget, stException,
+stAlertContentError (built as `stAlertContent${Kind}`), stSidebarNav, stSidebarNavLink, stMain,
+stSlider, stFileUploader, stImage, stDownloadButton, stPlotlyChart.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+OUTPUT_DIR = REPO / "test-output"
+
+ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
+
+# True while the app has not rendered, a script run is going on, or the status widget
+# ("Running...", "Connecting") is on screen. Kept as one JS predicate so a check is atomic.
+_BUSY_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  if (!app) return true;
+  const state = app.getAttribute('data-test-script-state');
+  if (state !== 'notRunning') return true;
+  return document.querySelector('[data-testid="stStatusWidget"]') !== null;
+}"""
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)[:120]
+
+
+def wait_idle(page, timeout_s: float = 60, settle_s: float = 0.6) -> None:
+    """Wait until no script run is going on, and has not been for ``settle_s`` seconds.
+
+    The settle time matters: after a widget change the frontend may take a moment to start the
+    rerun, and pages with timed fragments rerun parts of themselves every second or so.
+    """
+    deadline = time.monotonic() + timeout_s
+    idle_since = None
+    while time.monotonic() < deadline:
+        busy = page.evaluate(_BUSY_JS)
+        now = time.monotonic()
+        if busy:
+            idle_since = None
+        elif idle_since is None:
+            idle_since = now
+        elif now - idle_since >= settle_s:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the app was still running after {timeout_s} s")
+
+
+def wait_for_app(page, timeout_s: float = 60) -> None:
+    """Wait for the app frame, then for its first script run to finish."""
+    page.locator('[data-testid="stApp"]').wait_for(state="visible", timeout=timeout_s * 1000)
+    wait_idle(page, timeout_s)
+
+
+def error_messages(page) -> list[str]:
+    """The text of every exception box and error alert on screen."""
+    return [t.strip() for t in page.locator(ERROR_SELECTOR).all_inner_texts()]
+
+
+def assert_no_errors(page) -> None:
+    errors = error_messages(page)
+    assert not errors, f"error elements on screen: {errors}"
+
+
+def main_text(page) -> str:
+    """All visible text of the main area (not the sidebar)."""
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def screenshot(page, name: str, full_page: bool = True) -> Path:
+    OUTPUT_DIR.mkdir(exist_ok=True)
+    path = OUTPUT_DIR / f"{safe_name(name)}.png"
+    page.screenshot(path=str(path), full_page=full_page)
+    return path
+
+
+def nav_links(page):
+    return page.locator('[data-testid="stSidebarNav"] [data-testid="stSidebarNavLink"]')
+
+
+def open_from_nav(page, title: str) -> None:
+    """Click the sidebar navigation link whose text contains ``title`` and wait for the page."""
+    link = nav_links(page).filter(has_text=title)
+    assert link.count() == 1, f"expected one sidebar link {title!r}, found {nav_links(page).all_inner_texts()}"
+    link.click()
+    page.wait_for_function(
+        """(title) => { const a = document.querySelector('[data-testid="stSidebarNavLink"][aria-current="page"]');
+                       return a && a.innerText.includes(title); }""", arg=title)
+    wait_idle(page)
+
+
+def button(page, label: str):
+    """The visible button with exactly this label (also matches download buttons)."""
+    return page.get_by_role("button", name=label, exact=True)
+
+
+def click_button(page, label: str, wait: bool = True) -> None:
+    btn = button(page, label)
+    assert btn.count() >= 1, f"no button labelled {label!r}; buttons: {button_labels(page)}"
+    btn.first.click()
+    if wait:
+        wait_idle(page)
+
+
+def button_labels(page) -> list[str]:
+    return [t.strip() for t in page.get_by_role("button").all_inner_texts() if t.strip()]
+
+
+def slider_thumb(page, label: str):
+    """The thumb of the slider whose label contains ``label`` (keyboard-drivable).
+
+    Streamlit 1.67 renders a react-aria slider: each thumb is a visually hidden
+    ``input[type=range]`` that takes focus and arrow keys.
+    """
+    widget = page.locator('[data-testid="stSlider"]').filter(has_text=label)
+    assert widget.count() >= 1, f"no slider labelled {label!r}"
+    return widget.first.locator('input[type="range"]').first
+
+
+def slider_value(page, label: str) -> float:
+    return float(slider_thumb(page, label).input_value())
+
+
+def press_slider(page, label: str, key: str, times: int = 1) -> None:
+    """Focus a slider's thumb and press a key (ArrowRight/ArrowLeft/Home/End) ``times`` times."""
+    thumb = slider_thumb(page, label)
+    thumb.focus()
+    for _ in range(times):
+        thumb.press(key)
+    wait_idle(page)
+
+
+def uploader_input(page, label: str):
+    """The ``input[type=file]`` inside the file uploader whose label contains ``label``."""
+    widget = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
+    assert widget.count() >= 1, f"no file uploader labelled {label!r}"
+    return widget.first.locator('input[type="file"]')
+
+
+def image_sources(page) -> list[str]:
+    """The src of every image Streamlit shows with st.image, in page order."""
+    return page.locator('[data-testid="stImage"] img').evaluate_all("els => els.map(e => e.src)")
+
+
+def wait_until(predicate, timeout_s: float, interval_s: float = 0.3, message: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; return that value."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {message}")
+        time.sleep(interval_s)
+
+
+def numbers_after(text: str, label: str) -> list[float]:
+    """Numbers printed right after ``label`` in a page's text, e.g. "step 120" -> [120.0]."""
+    pattern = re.escape(label) + r"\s*[:=]?\s*(-?[\d,]*\.?\d+(?:e-?\d+)?)"
+    return [float(m.replace(",", "")) for m in re.findall(pattern, text, flags=re.IGNORECASE)]
+
+
+def choose_option(page, label: str, option: str) -> None:
+    """Pick ``option`` (visible text, substring) in the selectbox labelled ``label``."""
+    page.get_by_role("combobox", name=label).first.click()
+    page.get_by_role("option").filter(has_text=option).first.click()
+    wait_idle(page)
+
+
+def choose_radio(page, option: str) -> None:
+    """Click the radio option with exactly this text (in any st.radio on the page)."""
+    page.locator('[data-testid="stRadio"] label').filter(
+        has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
+    wait_idle(page)
+
+
+def image_src_with_caption(page, caption: str) -> str:
+    """The src of the st.image whose caption contains ``caption``."""
+    image = page.locator('[data-testid="stImageContainer"]').filter(has_text=caption).first.locator("img")
+    return image.get_attribute("src")

@@ -1,0 +1,183 @@
+"""Hardening not covered elsewhere: limits in one documented place, Streamlit hygiene, malicious
+checkpoints and image zips, and training-run faults (NaN, stop mid-step, double start, orphans).
+
+Covered elsewhere (not repeated here): zip slip, zip-bomb ratio and total size, nested zips,
+non-image and 0-byte members, image modes (tests/test_data.py); pickles, truncated safetensors,
+unknown preset, wrong shape/dtype, newer format (tests/test_checkpoint.py); NaN from an absurd
+learning rate at the Trainer level (tests/test_trainer.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import re
+import struct
+import tomllib
+import zipfile
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from gan_core.checkpoint import (CONFIG_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, MAX_CONFIG_BYTES, CheckpointError,
+                                 checkpoint_zip_bytes, load_checkpoint)
+from gan_core.data import DatasetError, load_image_zip
+from gan_core.limits import Limits, get_limits
+
+REPO = Path(__file__).resolve().parents[1]
+SHIPPED = REPO / "assets" / "generator-mnist5k"
+
+
+def python_files(folder: str) -> list[Path]:
+    return sorted((REPO / folder).glob("*.py"))
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module imported anywhere in a file (also inside functions)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+# --- limits: one place, every one configurable and documented -------------------------------------------
+
+def readme_section(title: str) -> str:
+    text = (REPO / "README.md").read_text()
+    match = re.search(rf"^## {re.escape(title)}\s*$(.*?)(?=^## |\Z)", text, flags=re.M | re.S)
+    assert match, f"README.md has no '## {title}' section"
+    return match.group(1)
+
+
+@pytest.mark.parametrize("field", [f.name for f in fields(Limits)])
+def test_every_limit_has_an_environment_variable_documented_in_the_readme(field, monkeypatch):
+    env = Limits.ENV[field]
+    assert env == "GAN_" + field.upper()
+    default = getattr(Limits(), field)
+    rows = [line for line in readme_section("Limits").splitlines() if f"`{env}`" in line]
+    assert len(rows) == 1, f"{env} is not (exactly once) in the README's Limits table"
+    cells = [c.strip() for c in rows[0].strip("|").split("|")]
+    assert int(cells[1].replace(",", "")) == default, f"README default for {env} differs from the code"
+    monkeypatch.setenv(env, str(default + 1))
+    assert getattr(get_limits(), field) == default + 1
+
+
+# --- Streamlit hygiene --------------------------------------------------------------------------------
+
+def test_streamlit_config_suits_torch_and_sends_no_usage_stats():
+    config = tomllib.loads((REPO / ".streamlit" / "config.toml").read_text())
+    assert config["server"]["fileWatcherType"] == "none"  # the watcher walks torch's lazy modules
+    assert config["browser"]["gatherUsageStats"] is False
+    # Streamlit's own upload cap must not be below the engine's, or GAN_MAX_UPLOAD_MB would lie
+    assert config["server"]["maxUploadSize"] >= Limits().max_upload_mb
+
+
+@pytest.mark.parametrize("path", python_files("gan_core"), ids=lambda p: p.name)
+def test_gan_core_never_imports_streamlit(path):
+    """Worker threads run gan_core code only; Streamlit calls are not safe off the script thread."""
+    assert "streamlit" not in imported_modules(path)
+
+
+@pytest.mark.parametrize("path", python_files("pages") + [REPO / "app.py"], ids=lambda p: p.name)
+def test_pages_start_no_threads_of_their_own(path):
+    """Background work goes through gan_core.worker, whose thread never touches Streamlit."""
+    modules = imported_modules(path)
+    assert not modules & {"threading", "multiprocessing", "concurrent", "_thread"}, modules
+
+
+# --- checkpoints: what tests/test_checkpoint.py does not already cover ------------------------------------
+
+class RunsCommand:
+    """Pickled, it runs a shell command when unpickled."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_a_torch_save_file_is_refused_without_unpickling(tmp_path):
+    """A ``torch.save`` file is itself a zip (holding data.pkl): the zip path must not unpickle it."""
+    marker = tmp_path / "pwned"
+    buf = io.BytesIO()
+    torch.save({"G": RunsCommand(marker)}, buf)
+    (tmp_path / "model.pt").write_bytes(buf.getvalue())
+    for source in (buf.getvalue(), tmp_path / "model.pt"):
+        with pytest.raises(CheckpointError, match="no config.json"):
+            load_checkpoint(source)
+    assert not marker.exists()
+
+
+def test_a_safetensors_header_claiming_a_huge_size_is_refused(tmp_path):
+    folder = tmp_path / "ckpt"
+    folder.mkdir()
+    for f in SHIPPED.iterdir():
+        (folder / f.name).write_bytes(f.read_bytes())
+    # 8-byte little-endian header length of 2**60, then a little JSON: must not try to allocate it
+    (folder / GENERATOR_FILE).write_bytes(struct.pack("<Q", 2**60) + b'{"a":1}')
+    with pytest.raises(CheckpointError, match="not a valid safetensors"):
+        load_checkpoint(folder)
+
+
+def rezip(replace: dict[str, bytes]) -> bytes:
+    """The shipped checkpoint as a zip, with some members replaced or added."""
+    original = zipfile.ZipFile(io.BytesIO(checkpoint_zip_bytes(SHIPPED)))
+    members = {name: original.read(name) for name in original.namelist()} | replace
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, content in members.items():
+            zf.writestr(name, content)
+    return out.getvalue()
+
+
+def test_an_oversized_config_is_refused_from_a_zip_as_from_a_folder():
+    config = json.loads((SHIPPED / CONFIG_FILE).read_text())
+    padded = json.dumps(config).encode() + b" " * (MAX_CONFIG_BYTES + 1)  # valid JSON, compresses to ~1 KB
+    with pytest.raises(CheckpointError, match=CONFIG_FILE):
+        load_checkpoint(rezip({CONFIG_FILE: padded}))
+
+
+def test_a_checkpoint_zip_that_inflates_past_the_zip_limit_is_refused(monkeypatch):
+    """Each weights file is capped (GAN_MAX_CHECKPOINT_MB, 512 MB), but three of them from one
+    small upload would still inflate 1.5 GB: the zip-bomb cap GAN_MAX_ZIP_UNCOMPRESSED_MB must
+    apply to checkpoint zips too, checked on the declared sizes before inflating anything."""
+    monkeypatch.setenv("GAN_MAX_ZIP_UNCOMPRESSED_MB", "1")
+    payload = rezip({DISCRIMINATOR_FILE: bytes(3_000_000)})  # 3 MB of zeros, a few KB compressed
+    assert len(payload) < 1_000_000
+    with pytest.raises(CheckpointError, match="GAN_MAX_ZIP_UNCOMPRESSED_MB"):
+        load_checkpoint(payload)
+
+
+# --- image zips: a decompression bomb inside a zip -----------------------------------------------------
+
+def png(image: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    image.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_a_decompression_bomb_image_in_a_zip_is_skipped_and_the_rest_loads(monkeypatch):
+    monkeypatch.setenv("GAN_MAX_IMAGE_PIXELS", "1000000")
+    bomb = png(Image.new("L", (2000, 2000)))  # 4 M pixels in a few KB
+    good = png(Image.new("L", (28, 28), 200))
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("bomb.png", bomb)
+        zf.writestr("good.png", good)
+    dataset = load_image_zip(buf.getvalue(), 28, 1)
+    assert len(dataset) == 1
+    assert "pixels" in dict(dataset.skipped)["bomb.png"]
+    only_bomb = io.BytesIO()
+    with zipfile.ZipFile(only_bomb, "w") as zf:
+        zf.writestr("bomb.png", bomb)
+    with pytest.raises(DatasetError, match="could be read"):
+        load_image_zip(only_bomb.getvalue(), 28, 1)
