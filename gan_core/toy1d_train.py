@@ -1,0 +1,374 @@
+"""A real GAN on the real line: Algorithm 1 of Goodfellow et al. 2014 with two tiny MLPs.
+
+``Toy1DTrainer`` keeps G, D, their optimisers and the history; the app holds one in its session
+and calls ``train_d`` / ``g_step`` / ``step`` from buttons, or ``run_for(seconds)`` from a
+timer while "Play" is on. ``view()`` returns everything the figure draws: p_data, p_g estimated
+from G's samples (a KDE with a fixed bandwidth, binned on a ~400-point grid so it is cheap), the
+learned D(x), D*(x) for the estimated p_g, and where a fixed set of z lands (x = G(z)).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import time
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_core.losses import LOSSES, get_loss
+from gan_core.toy1d import (Density, Gaussian, GridDensity, Quadrature, Toy1DError, check_prior,
+                            js_divergence, optimal_discriminator, plot_range, prior_quantiles)
+from gan_core.trainer import TrainingDiverged, frozen
+
+GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
+KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
+MAPPING_LINES = 25  # z -> G(z) lines drawn under the plot
+MAX_SNAPSHOTS = 8
+OPTIMIZERS = {
+    # Adam rescales gradients, which hides the minimax loss's saturation; SGD shows it plainly
+    # (momentum made these tiny GANs oscillate and diverge).
+    "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr),
+    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999)),
+}
+
+
+@functools.cache
+def _thread_count_is_per_thread() -> bool:
+    # With torch's OpenMP backend, set_num_threads changes only the calling thread's count.
+    return "parallel backend: OpenMP" in torch.__config__.parallel_info()
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread inside this block, for the calling thread only.
+
+    The 1-D networks are tiny: on a busy 2-core CPU, handing each matmul to a second OpenMP
+    thread made a training step ~20x slower. The count is restored afterwards; with a torch
+    build whose thread count is process-wide this does nothing (other threads may be training)."""
+    if not _thread_count_is_per_thread():
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _one_thread(method):
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        with single_thread():
+            return method(*args, **kwargs)
+    return wrapper
+
+
+@dataclass
+class Toy1DConfig:
+    """Settings of a 1-D run. Network sizes, prior and seed need a new trainer; the rest can
+    change while training (``Toy1DTrainer.apply_settings``)."""
+
+    g_hidden: int = 16  # width of G's two hidden layers
+    d_hidden: int = 32  # width of D's two hidden layers
+    prior: str = "uniform"  # p_z: "uniform" U(-1, 1) or "normal" N(0, 1)
+    k: int = 2  # D steps per G step (Algorithm 1's k)
+    batch_size: int = 128  # m in Algorithm 1
+    lr_d: float = 0.2  # D learns faster than G, so early on D rejects G's samples confidently:
+    lr_g: float = 0.05  # that is when the minimax loss saturates (section 3 of the page)
+    optimizer: str = "sgd"  # plain "sgd" or "adam"
+    loss: str = "non-saturating"
+    seed: int = 0
+
+    STRUCTURAL = ("g_hidden", "d_hidden", "prior", "seed", "optimizer")
+
+    def validate(self) -> "Toy1DConfig":
+        """Raise ``Toy1DError`` with a plain sentence for any setting that cannot work."""
+        check_prior(self.prior)
+        if self.optimizer not in OPTIMIZERS:
+            raise Toy1DError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
+        if self.loss not in LOSSES:
+            raise Toy1DError(f"unknown loss {self.loss!r}; choose one of {', '.join(LOSSES)}")
+        for name in ("g_hidden", "d_hidden"):
+            if not 1 <= getattr(self, name) <= 512:
+                raise Toy1DError(f"{name} (hidden layer width) must be between 1 and 512, not {getattr(self, name)}")
+        if not 1 <= self.k <= 100:
+            raise Toy1DError(f"k (D steps per G step) must be between 1 and 100, not {self.k}")
+        if not 1 <= self.batch_size <= 8192:
+            raise Toy1DError(f"batch size must be between 1 and 8192, not {self.batch_size}")
+        for name in ("lr_d", "lr_g"):
+            lr = getattr(self, name)
+            if not (math.isfinite(lr) and 0 < lr <= 1):
+                raise Toy1DError(f"learning rate {name} must be in (0, 1], not {lr}")
+        return self
+
+
+def build_mlp(hidden: int, activation: type[nn.Module]) -> nn.Sequential:
+    """1 -> hidden -> hidden -> 1. G uses Tanh (smooth maps), D LeakyReLU; D's output is a logit."""
+    return nn.Sequential(nn.Linear(1, hidden), activation(), nn.Linear(hidden, hidden), activation(),
+                         nn.Linear(hidden, 1))
+
+
+def binned_kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.ndarray:
+    """Gaussian KDE with a fixed bandwidth on an evenly spaced grid: histogram the samples onto
+    the grid (linear binning), then convolve with the kernel. O(n + grid), no n x grid matrix."""
+    dx = grid[1] - grid[0]
+    pos = (samples - grid[0]) / dx
+    keep = (pos >= 0) & (pos <= len(grid) - 1)
+    pos = pos[keep]
+    left = np.minimum(np.floor(pos).astype(int), len(grid) - 2)
+    frac = pos - left
+    counts = np.bincount(left, 1.0 - frac, len(grid)) + np.bincount(left + 1, frac, len(grid))
+    half = int(math.ceil(4 * bandwidth / dx))
+    offsets = np.arange(-half, half + 1) * dx
+    kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2)
+    smooth = np.convolve(counts, kernel / kernel.sum(), mode="same")
+    return smooth / (max(len(samples), 1) * dx)
+
+
+def _check_finite(loss: torch.Tensor, who: str) -> None:
+    # Checked before the optimiser step, so the weights stay the last finite ones.
+    if not torch.isfinite(loss):
+        raise TrainingDiverged(f"{who}'s loss became NaN or infinite: lower the learning rates and press Reset")
+
+
+@dataclass(frozen=True)
+class Toy1DView:
+    """One frame of the 1-D figure (also what a recorded panel stores)."""
+
+    x: np.ndarray
+    p_data: np.ndarray
+    p_g: np.ndarray  # KDE of G's samples
+    d: np.ndarray  # learned D(x), as a probability
+    d_star: np.ndarray  # p_data / (p_data + p_g) for the estimated p_g
+    z: np.ndarray  # fixed z values of the mapping lines
+    g_of_z: np.ndarray  # G(z)
+    jsd: float  # JSD(p_data || estimated p_g)
+    d_steps: int
+    g_steps: int
+    label: str = ""
+
+
+@dataclass
+class Toy1DHistory:
+    """Every loss and JSD, indexed by ``updates`` (D steps + G steps so far)."""
+
+    d_updates: list[int] = field(default_factory=list)
+    loss_d: list[float] = field(default_factory=list)
+    g_updates: list[int] = field(default_factory=list)
+    loss_g: list[float] = field(default_factory=list)
+    jsd_updates: list[int] = field(default_factory=list)
+    jsd: list[float] = field(default_factory=list)
+
+    def series(self, name: str, max_points: int = 1500) -> tuple[np.ndarray, np.ndarray]:
+        """(updates, values) for ``name`` in {"loss_d", "loss_g", "jsd"}, thinned to at most
+        ``max_points`` (keeping the last point) so long runs stay cheap to draw."""
+        xs = {"loss_d": self.d_updates, "loss_g": self.g_updates, "jsd": self.jsd_updates}[name]
+        x, y = np.asarray(xs), np.asarray(getattr(self, name))
+        if len(x) > max_points:
+            idx = np.unique(np.append(np.linspace(0, len(x) - 1, max_points).astype(int), len(x) - 1))
+            x, y = x[idx], y[idx]
+        return x, y
+
+
+class Toy1DTrainer:
+    """Algorithm 1 on a 1-D ``Density`` with small MLPs (CPU; the networks are tiny)."""
+
+    def __init__(self, data: Density, config: Toy1DConfig | None = None) -> None:
+        self.config = (config or Toy1DConfig()).validate()
+        c = self.config
+        self.data = data
+        with torch.random.fork_rng(devices=[]):  # seeded init without touching the app's global RNG
+            torch.manual_seed(c.seed)
+            self.G = build_mlp(c.g_hidden, nn.Tanh)
+            self.D = build_mlp(c.d_hidden, lambda: nn.LeakyReLU(0.2))
+        self.opt_d = OPTIMIZERS[c.optimizer](self.D.parameters(), c.lr_d)
+        self.opt_g = OPTIMIZERS[c.optimizer](self.G.parameters(), c.lr_g)
+        self.loss = get_loss(c.loss)
+        self.torch_rng = torch.Generator().manual_seed(c.seed)  # z for training
+        self.numpy_rng = np.random.default_rng(c.seed)  # real samples x ~ p_data
+        self.kde_z = torch.as_tensor(prior_quantiles(c.prior, KDE_SAMPLES), dtype=torch.float32)[:, None]
+        self.line_z = prior_quantiles(c.prior, MAPPING_LINES)
+        self.d_steps = 0
+        self.g_steps = 0
+        self.history = Toy1DHistory()
+        self.snapshots: list[Toy1DView] = []
+        self._data_range = plot_range(data)
+        self._record_jsd()
+
+    @property
+    def updates(self) -> int:
+        return self.d_steps + self.g_steps
+
+    # --- settings ---------------------------------------------------------------------------
+
+    def apply_settings(self, config: Toy1DConfig) -> bool:
+        """Take k, batch size, learning rates and loss from ``config`` now. Returns False (and
+        changes nothing) if a structural setting differs, which needs a new trainer."""
+        config.validate()
+        if any(getattr(config, f) != getattr(self.config, f) for f in Toy1DConfig.STRUCTURAL):
+            return False
+        self.config = replace(config)
+        self.loss = get_loss(config.loss)
+        for opt, lr in ((self.opt_d, config.lr_d), (self.opt_g, config.lr_g)):
+            for group in opt.param_groups:
+                group["lr"] = lr
+        return True
+
+    def set_data(self, data: Density) -> None:
+        """Train toward a new p_data from now on (G and D keep their weights)."""
+        self.data = data
+        self._data_range = plot_range(data)
+
+    # --- Algorithm 1 --------------------------------------------------------------------------
+
+    def sample_z(self, n: int) -> torch.Tensor:
+        if self.config.prior == "uniform":
+            return torch.rand(n, 1, generator=self.torch_rng) * 2.0 - 1.0
+        return torch.randn(n, 1, generator=self.torch_rng)
+
+    @_one_thread
+    def d_step(self) -> float:
+        """One step of D: ascend log D(x) + log(1 - D(G(z))) (i.e. descend the loss's d_loss)."""
+        m = self.config.batch_size
+        real = torch.as_tensor(self.data.sample(m, self.numpy_rng), dtype=torch.float32)[:, None]
+        with torch.no_grad():
+            fake = self.G(self.sample_z(m))
+        loss = self.loss.d_loss(self.D(real), self.D(fake), 1.0)
+        _check_finite(loss, "D")
+        self.opt_d.zero_grad(set_to_none=True)
+        loss.backward()
+        self.opt_d.step()
+        self.d_steps += 1
+        self.history.d_updates.append(self.updates)
+        self.history.loss_d.append(float(loss.detach()))
+        return self.history.loss_d[-1]
+
+    @_one_thread
+    def train_d(self, steps: int | None = None) -> float:
+        """``steps`` (default k) D steps; returns the last D loss."""
+        loss = math.nan
+        for _ in range(self.config.k if steps is None else steps):
+            loss = self.d_step()
+        return loss
+
+    @_one_thread
+    def g_step(self) -> float:
+        """One step of G on a fresh batch of z: descend the loss's g_loss (D frozen)."""
+        with frozen(self.D):
+            loss = self.loss.g_loss(self.D(self.G(self.sample_z(self.config.batch_size))))
+            _check_finite(loss, "G")
+            self.opt_g.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt_g.step()
+        self.g_steps += 1
+        self.history.g_updates.append(self.updates)
+        self.history.loss_g.append(float(loss.detach()))
+        self._record_jsd()
+        return self.history.loss_g[-1]
+
+    @_one_thread
+    def step(self) -> tuple[float, float]:
+        """One outer iteration of Algorithm 1: k D steps, then one G step. Returns (loss_D, loss_G)."""
+        return self.train_d(), self.g_step()
+
+    @_one_thread
+    def run_for(self, seconds: float, max_steps: int = 1000) -> int:
+        """Outer iterations until ``seconds`` have passed (at least one); returns how many ran.
+        A bounded budget keeps each animation tick short, so Pause is answered quickly."""
+        start, n = time.perf_counter(), 0
+        while n < max_steps and (n == 0 or time.perf_counter() - start < seconds):
+            self.step()
+            n += 1
+        return n
+
+    # --- what the figure shows ---------------------------------------------------------------
+
+    @_one_thread
+    def generator_samples(self) -> np.ndarray:
+        """G at fixed quantiles of p_z: a deterministic sample of p_g (no flicker between frames)."""
+        with torch.no_grad():
+            return self.G(self.kde_z).numpy()[:, 0].astype(float)
+
+    def grid(self, g_samples: np.ndarray) -> np.ndarray:
+        """The drawing grid: p_data's range joined with where G's samples are, rounded outward to
+        multiples of 0.5 so the axes don't jitter from frame to frame."""
+        lo, hi = self._data_range
+        width = hi - lo
+        glo, ghi = np.quantile(g_samples, [0.005, 0.995])
+        lo = max(min(lo, glo - 0.1 * width), lo - 3 * width)  # a diverging G can't blow up the grid
+        hi = min(max(hi, ghi + 0.1 * width), hi + 3 * width)
+        return np.linspace(math.floor(lo * 2) / 2, math.ceil(hi * 2) / 2, GRID_POINTS)
+
+    def bandwidth(self) -> float:
+        """The KDE's fixed bandwidth: 2% of p_data's plotted range."""
+        lo, hi = self._data_range
+        return 0.02 * (hi - lo)
+
+    def estimated_pg(self, g_samples: np.ndarray | None = None) -> GridDensity:
+        samples = self.generator_samples() if g_samples is None else g_samples
+        x = self.grid(samples)
+        return GridDensity(x, binned_kde(samples, x, self.bandwidth()) + 1e-300)
+
+    def _jsd(self, p_g: GridDensity) -> float:
+        return js_divergence(self.data, p_g, Quadrature.for_densities(self.data, p_g))
+
+    def _record_jsd(self) -> None:
+        self.history.jsd_updates.append(self.updates)
+        self.history.jsd.append(self._jsd(self.estimated_pg()))
+
+    @_one_thread
+    def view(self, label: str = "") -> Toy1DView:
+        """Everything one frame of the figure draws."""
+        samples = self.generator_samples()
+        p_g = self.estimated_pg(samples)
+        x = p_g.x
+        with torch.no_grad():
+            d = self.loss.probability(self.D(torch.as_tensor(x, dtype=torch.float32)[:, None])).numpy()[:, 0]
+            g_of_z = self.G(torch.as_tensor(self.line_z, dtype=torch.float32)[:, None]).numpy()[:, 0]
+        return Toy1DView(x=x, p_data=self.data.pdf(x), p_g=p_g.values, d=d.astype(float),
+                         d_star=optimal_discriminator(self.data, p_g, x), z=self.line_z,
+                         g_of_z=g_of_z.astype(float), jsd=self._jsd(p_g), d_steps=self.d_steps,
+                         g_steps=self.g_steps, label=label)
+
+    def record_snapshot(self, label: str = "") -> Toy1DView:
+        """Keep the current frame as a panel (the newest ``MAX_SNAPSHOTS`` are kept)."""
+        snap = self.view(label or f"after {self.g_steps} G steps")
+        self.snapshots = (self.snapshots + [snap])[-MAX_SNAPSHOTS:]
+        return snap
+
+    def record_figure1_strip(self, d_steps: int = 200, g_steps: int = 25, converge_steps: int = 600) -> list[Toy1DView]:
+        """Reproduce Figure 1 (a)->(d) from this run: (a) now; (b) after ``d_steps`` D steps
+        (D -> D*); (c) after ``g_steps`` G steps with D held fixed (p_g moves toward where D
+        says "real"); (d) after ``converge_steps`` more iterations of Algorithm 1."""
+        self.snapshots = []
+        self.record_snapshot("(a) now")
+        self.train_d(d_steps)
+        self.record_snapshot(f"(b) after {d_steps} D steps")
+        for _ in range(g_steps):
+            self.g_step()
+        self.record_snapshot(f"(c) after {g_steps} G steps")
+        for _ in range(converge_steps):
+            self.step()
+        self.record_snapshot(f"(d) after {converge_steps} more iterations")
+        return list(self.snapshots)
+
+
+def benchmark_updates_per_second(seconds: float = 3.0, tick_budget: float = 0.04,
+                                 data: Density | None = None, config: Toy1DConfig | None = None) -> dict[str, float]:
+    """Measure the Play loop's work without the UI: each tick trains for ``tick_budget`` seconds
+    and then computes the frame (``view``). Returns ticks/s (figure updates per second) and
+    Algorithm-1 iterations per second."""
+    trainer = Toy1DTrainer(data or Gaussian(2.0, 0.5), config)
+    start, ticks, steps = time.perf_counter(), 0, 0
+    while time.perf_counter() - start < seconds:
+        steps += trainer.run_for(tick_budget)
+        trainer.view()
+        ticks += 1
+    elapsed = time.perf_counter() - start
+    return {"ticks_per_second": ticks / elapsed, "iterations_per_second": steps / elapsed,
+            "tick_budget_s": tick_budget, "seconds": elapsed}
