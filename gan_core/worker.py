@@ -1,0 +1,623 @@
+"""Background training for the app: a ``TrainingRun`` runs a ``Trainer`` in a daemon thread.
+
+The thread never touches Streamlit. It loops ``trainer.step()`` and, between steps, publishes
+plain data under a short lock; the page reads ``run.snapshot()`` about once a second::
+
+    run = TrainingRun(TrainConfig(preset="small"), dataset, steps=2000)
+    run.start()            # raises RunLimitReached if the server's run slots are taken
+    run.snapshot()         # RunSnapshot: status, step, history columns, grids, metrics, warnings
+    run.pause(); run.resume(); run.stop()
+    run.save_checkpoint()  # safe while training: it waits for the current step to end
+
+Keeping the page from slowing training (goal: >= 90% of headless throughput):
+
+- Sample grids are rendered at most about once a second, and less often if rendering would take
+  more than 3% of the time (``Cadence``). History is appended to compact float arrays.
+- The one lock the thread takes per step is a ``Turnstile``: the page can cut in between two
+  steps (to save or copy the generator) without the training thread starving it.
+
+Grids kept for the timelapse: every rendered grid is shown live, and a thinned-out series is kept
+for the scrub slider and GIF. When ``max_grids`` are kept (500, or fewer if they would take more
+than ``max_grid_mb``), every other one is dropped and from then on only every 2nd (then 4th, ...)
+new grid is kept, so the timelapse always spans the whole run at an even spacing.
+
+Server-wide cap: ``REGISTRY`` counts running and paused runs; starting one beyond
+``get_limits().max_concurrent_runs`` raises ``RunLimitReached``. A run frees its slot when its
+thread ends (stop, finish, divergence, error). A run nobody is watching ends too:
+
+- ``weakref.finalize``: when the ``TrainingRun`` object is garbage-collected (Streamlit drops a
+  closed session's state), its thread is told to stop. The thread only references the inner
+  ``_Worker``, never the ``TrainingRun``, so dropping the handle really frees it.
+- Heartbeat watchdog: the page calls ``run.heartbeat()`` on every refresh; without one for
+  ``orphan_timeout`` seconds (default 120) the thread stops itself and frees its slot.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import csv
+import io
+import logging
+import math
+import os
+import re
+import threading
+import time
+import weakref
+from array import array
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from gan_core import diagnostics
+from gan_core.images import make_grid
+from gan_core.limits import get_limits
+from gan_core.trainer import StepReport, TrainConfig, Trainer, TrainingDiverged
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("idle", "running", "paused", "stopped", "finished", "diverged", "error")
+ACTIVE_STATUSES = ("running", "paused")
+HISTORY_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class RunLimitReached(RuntimeError):
+    """Every training slot of this server is taken; the message says what to do."""
+
+
+# --- the server-wide cap --------------------------------------------------------------------------
+
+class RunRegistry:
+    """The training runs active on this server (running or paused), capped by the limits."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: dict[int, str] = {}  # run id -> label
+
+    def acquire(self, run_id: int, label: str) -> None:
+        """Take a slot for ``run_id`` or raise ``RunLimitReached``."""
+        cap = get_limits().max_concurrent_runs
+        with self._lock:
+            if run_id in self._active:
+                return
+            if len(self._active) >= cap:
+                n = len(self._active)
+                who = "Another training run is" if n == 1 else f"{n} other training runs are"
+                raise RunLimitReached(
+                    f"{who} using this server ({n} of {cap} allowed). Wait for it to finish or ask "
+                    f"the instructor to raise GAN_MAX_CONCURRENT_RUNS.")
+            self._active[run_id] = label
+
+    def release(self, run_id: int) -> None:
+        with self._lock:
+            self._active.pop(run_id, None)
+
+    def active(self) -> list[str]:
+        """Labels of the active runs (e.g. 'small on mnist5k')."""
+        with self._lock:
+            return list(self._active.values())
+
+
+REGISTRY = RunRegistry()
+
+
+# --- small helpers --------------------------------------------------------------------------------
+
+class Turnstile:
+    """A lock the training thread takes around every step, which others can take between steps.
+
+    A plain ``Lock`` would let the training thread release and re-take it immediately, starving a
+    page that wants to save a checkpoint. Here the training thread waits while anyone queues.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._queue = threading.Condition()
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[None]:
+        """Used by the training thread around one step; yields to anyone waiting first."""
+        with self._queue:
+            self._queue.wait_for(lambda: self._waiting == 0)
+        with self._lock:
+            yield
+
+    @contextlib.contextmanager
+    def between_steps(self) -> Iterator[None]:
+        """Hold the trainer still: the current step ends, the next waits until we are done."""
+        with self._queue:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._queue:
+                self._waiting -= 1
+                self._queue.notify_all()
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
+@dataclass
+class Cadence:
+    """When to do an occasional extra job (render a grid, compute metrics) between steps.
+
+    Every ``every_steps`` steps if set (deterministic, for tests and metrics); otherwise every
+    ``every_seconds``, stretched so the job never takes more than ``max_share`` of the time.
+    """
+
+    every_steps: int | None = None
+    every_seconds: float = 1.0
+    max_share: float = 0.03
+    last_step: int = -(10**9)
+    last_time: float = -math.inf
+    cost: float = 0.0
+
+    def due(self, step: int, now: float) -> bool:
+        if self.every_steps:
+            return step - self.last_step >= self.every_steps
+        return now - self.last_time >= max(self.every_seconds, self.cost / self.max_share)
+
+    def done(self, step: int, started: float, finished: float) -> None:
+        self.last_step, self.last_time, self.cost = step, finished, finished - started
+
+
+def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) -> int:
+    """Generator steps that make ``epochs`` passes over the data (each step uses k real batches)."""
+    return max(1, math.ceil(epochs * n_images / (batch_size * k)))
+
+
+def runs_root() -> Path:
+    """Where checkpoints are saved: $GAN_RUNS_DIR, or runs/ at the repository root."""
+    return Path(os.environ.get("GAN_RUNS_DIR") or REPO_ROOT / "runs")
+
+
+def default_run_dir(preset: str, dataset: str, root: str | Path | None = None) -> Path:
+    """runs/<timestamp>-<preset>-<dataset> (names made safe for a folder; unique)."""
+    slug = lambda s: re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(str(s)).stem)[:40] or "data"  # noqa: E731
+    base = Path(root) if root is not None else runs_root()
+    path = base / f"{time.strftime('%Y%m%d-%H%M%S')}-{slug(preset)}-{slug(dataset)}"
+    candidate, n = path, 1
+    while candidate.exists():
+        n += 1
+        candidate = path.with_name(f"{path.name}-{n}")
+    return candidate
+
+
+@dataclass
+class RunOptions:
+    """How the worker behaves around training (not hyper-parameters: those are in TrainConfig)."""
+
+    grid_seconds: float = 1.0  # render the fixed-noise grid about this often ...
+    grid_every_steps: int | None = None  # ... or every this many steps (deterministic)
+    max_grids: int = 500  # grids kept for the timelapse (then thinned, see the module docstring)
+    max_grid_mb: float = 64.0  # ... and at most this much memory for them
+    metrics_every_steps: int = 250  # classifier metrics (when a classifier exists for the dataset)
+    metrics_samples: int = 256  # generated images judged each time
+    orphan_timeout: float | None = 120.0  # seconds without heartbeat() before the run stops itself
+    grid_nrow: int = 8
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """A plain-data copy of a run's state, safe to use in the UI thread."""
+
+    status: str
+    message: str  # why it stopped (divergence, error, orphaned), else ""
+    step: int
+    start_step: int  # the step it started (or resumed) from
+    target_step: int  # the step it stops at
+    epoch: float
+    elapsed: float  # wall-clock seconds of training, pauses excluded
+    eta: float | None  # seconds left at the current speed
+    images_per_sec: float  # real images per second, measured on the wall clock
+    phase: str  # "d" (a discriminator step), "g" (the generator step) or ""
+    phase_text: str  # e.g. "D step 1 of 1"
+    history: dict[str, np.ndarray]  # HISTORY_FIELDS -> one value per step
+    latest_grid: tuple[int, np.ndarray] | None  # (step, uint8 image) of the newest samples
+    grids: list[tuple[int, np.ndarray]]  # the timelapse (thinned, evenly spaced)
+    real_grid: np.ndarray  # real training images, for comparison
+    diversity: float | None  # samples' variety relative to real images (diagnostics)
+    warnings: list[str]
+    metrics: dict | None  # latest gan_core.metrics.quick_metrics result
+    metrics_history: list[dict]  # {"step", "confidence", "classes_covered", ...} per evaluation
+    config: dict
+    dataset: str
+    device: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def progress(self) -> float:
+        todo = self.target_step - self.start_step
+        return 1.0 if todo <= 0 else min(1.0, max(0.0, (self.step - self.start_step) / todo))
+
+
+def _load_metrics_module():
+    """gan_core.metrics if it is installed here (it is optional for training)."""
+    try:
+        from gan_core import metrics
+    except ModuleNotFoundError as exc:
+        if exc.name != "gan_core.metrics":
+            raise
+        return None
+    return metrics
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False  # shared between snapshots; never modified after publishing
+    return a
+
+
+# --- the worker thread ----------------------------------------------------------------------------
+
+class _Worker:
+    """Everything the training thread touches. It never references its ``TrainingRun``."""
+
+    def __init__(self, trainer: Trainer, dataset, steps: int, options: RunOptions) -> None:
+        self.trainer = trainer
+        self.dataset = dataset
+        self.options = options
+        self.start_step = trainer.step_count
+        self.target_step = trainer.step_count + steps
+        self.turnstile = Turnstile()
+        self.state_lock = threading.Lock()
+        self.stop_requested = threading.Event()
+        self.running = threading.Event()  # cleared = paused
+        self.running.set()
+        self.parked = threading.Event()  # set while the thread waits in pause
+        self.last_heartbeat = time.monotonic()
+        self.status = "idle"
+        self.message = ""
+        self.phase: tuple[str, int] = ("", 0)
+        self.history = {name: array("d") for name in HISTORY_FIELDS}
+        self.grids: list[tuple[int, np.ndarray]] = []
+        self.grid_stride = 1  # keep every n-th rendered grid in the timelapse
+        self.grids_rendered = 0
+        self.latest_grid: tuple[int, np.ndarray] | None = None
+        self.diversity: float | None = None
+        self.warnings: list[str] = []
+        self.metrics: dict | None = None
+        self.metrics_history: list[dict] = []
+        self.active_seconds = 0.0
+        self.images_per_sec = 0.0
+        self.steps_per_sec = 0.0
+        self.grid_cadence = Cadence(options.grid_every_steps, options.grid_seconds)
+        self.metrics_cadence = Cadence(options.metrics_every_steps, last_step=trainer.step_count)
+        self._rate_mark: tuple[float, int, int] | None = None  # (time, step, images_seen)
+
+        c = trainer.config
+        pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(c.seed))[:c.n_fixed]
+        self.real_images = dataset.images[pick]
+        self.real_grid = _read_only(make_grid(self.real_images, nrow=options.grid_nrow))
+        self.metrics_noise = trainer.sample_noise(options.metrics_samples,
+                                                  torch.Generator().manual_seed(c.seed + 2))
+        self._watch_phases()
+
+    def _watch_phases(self) -> None:
+        """Record which line of Algorithm 1 runs (for the page's "what is happening" panel)."""
+        d_step, g_step = self.trainer.d_step, self.trainer.g_step
+
+        def tracked_d_step():
+            kind, i = self.phase
+            self.phase = ("d", i + 1 if kind == "d" else 1)
+            return d_step()
+
+        def tracked_g_step():
+            self.phase = ("g", 0)
+            return g_step()
+
+        self.trainer.d_step, self.trainer.g_step = tracked_d_step, tracked_g_step
+
+    # --- the loop ---------------------------------------------------------------------------------
+
+    def run(self, release_slot) -> None:
+        try:
+            self._render_grid(time.monotonic())  # the untrained G, visible at once
+            last = time.monotonic()
+            while True:
+                if not self.running.is_set():
+                    self._wait_while_paused()
+                    last = time.monotonic()
+                if self.stop_requested.is_set():
+                    self._end("stopped")
+                    break
+                if self._orphaned():
+                    self._end("stopped", f"Nobody looked at this run for {self.options.orphan_timeout:.0f} s "
+                              "(the browser tab was closed?), so it was stopped to free the server.")
+                    break
+                if self.trainer.step_count >= self.target_step:
+                    self._end("finished")
+                    break
+                with self.turnstile.step():
+                    report = self.trainer.step()
+                self.trainer.history.clear()  # our own columns are the record; keep memory flat
+                self._record(report)
+                now = time.monotonic()
+                self.active_seconds += now - last
+                last = now
+                self._occasional_jobs(report.step, now)
+        except TrainingDiverged as exc:
+            self._end("diverged", str(exc))
+        except Exception as exc:  # noqa: BLE001 - report any failure on the page, keep the server up
+            log.exception("training run failed")
+            self._end("error", f"Training stopped because of an error: {type(exc).__name__}: {exc}")
+        finally:
+            self.phase = ("", 0)
+            try:
+                self._render_grid(time.monotonic(), final=True)  # the final (or last good) weights
+            except Exception:  # noqa: BLE001
+                log.exception("could not render the final grid")
+            release_slot()
+
+    def _wait_while_paused(self) -> None:
+        with self.state_lock:
+            if self.status == "running":
+                self.status = "paused"
+        self.parked.set()
+        try:
+            # Wake up now and then to notice an abandoned session (no busy loop: Event.wait).
+            while not self.running.wait(timeout=0.5):
+                if self.stop_requested.is_set() or self._orphaned():
+                    return
+        finally:
+            self.parked.clear()
+        with self.state_lock:
+            if self.status == "paused":
+                self.status = "running"
+
+    def _orphaned(self) -> bool:
+        timeout = self.options.orphan_timeout
+        return timeout is not None and time.monotonic() - self.last_heartbeat > timeout
+
+    def _end(self, status: str, message: str = "") -> None:
+        with self.state_lock:
+            self.status, self.message = status, message
+
+    def _record(self, r: StepReport) -> None:
+        with self.state_lock:
+            for name in HISTORY_FIELDS:
+                self.history[name].append(getattr(r, name))
+
+    # --- occasional jobs between steps ------------------------------------------------------------
+
+    def _occasional_jobs(self, step: int, now: float) -> None:
+        if self.grid_cadence.due(step, now):
+            self._render_grid(now)
+            self._update_rates(now)
+            self._update_warnings(step)
+        if self.metrics_cadence.due(step, now):
+            started = time.monotonic()
+            self._compute_metrics(step)
+            self.metrics_cadence.done(step, started, time.monotonic())
+
+    def _render_grid(self, started: float, final: bool = False) -> None:
+        samples = self.trainer.generate()
+        grid = _read_only(make_grid(samples, nrow=self.options.grid_nrow))
+        diversity = diagnostics.diversity_ratio(samples, self.real_images) if len(samples) > 1 else None
+        step = self.trainer.step_count
+        with self.state_lock:
+            self.latest_grid = (step, grid)
+            self.diversity = diversity
+            keep = final or self.grids_rendered % self.grid_stride == 0
+            if keep and not (self.grids and self.grids[-1][0] == step):
+                self.grids.append((step, grid))
+                if len(self.grids) > self._grid_capacity(grid):
+                    self.grids = self.grids[::2]
+                    self.grid_stride *= 2
+            self.grids_rendered += 1
+        self.grid_cadence.done(step, started, time.monotonic())
+
+    def _grid_capacity(self, grid: np.ndarray) -> int:
+        by_memory = int(self.options.max_grid_mb * 1e6 // max(grid.nbytes, 1))
+        return max(8, min(self.options.max_grids, by_memory))
+
+    def _update_rates(self, now: float) -> None:
+        mark = (now, self.trainer.step_count, self.trainer.images_seen)
+        if self._rate_mark is not None and now > self._rate_mark[0]:
+            dt = now - self._rate_mark[0]
+            steps_rate = (mark[1] - self._rate_mark[1]) / dt
+            images_rate = (mark[2] - self._rate_mark[2]) / dt
+            first = self.steps_per_sec == 0.0
+            blend = lambda old, new: new if first else 0.7 * old + 0.3 * new  # noqa: E731 - smooth the readout
+            self.steps_per_sec = blend(self.steps_per_sec, steps_rate)
+            self.images_per_sec = blend(self.images_per_sec, images_rate)
+        self._rate_mark = mark
+
+    def _update_warnings(self, step: int) -> None:
+        window = diagnostics.D_WINNING_WINDOW
+        with self.state_lock:
+            d_real = self.history["d_real"][-window:].tolist()
+            d_fake = self.history["d_fake"][-window:].tolist()
+        warnings = diagnostics.training_warnings(d_real, d_fake, self.diversity, step)
+        with self.state_lock:
+            self.warnings = warnings
+
+    def _compute_metrics(self, step: int) -> None:
+        metrics_module = _load_metrics_module()
+        if metrics_module is None or not metrics_module.has_classifier(self.dataset.name):
+            self.metrics_cadence.every_steps = 10**12  # nothing to compute for this dataset
+            return
+        try:
+            result = metrics_module.quick_metrics(self.trainer.generate(self.metrics_noise), self.dataset.name)
+        except Exception:  # noqa: BLE001 - metrics are a bonus; never stop training for them
+            log.exception("live metrics failed; turning them off for this run")
+            self.metrics_cadence.every_steps = 10**12
+            return
+        if result is None:
+            return
+        row = {"step": step, **{k: v for k, v in result.items() if isinstance(v, (int, float))}}
+        with self.state_lock:
+            self.metrics = result
+            self.metrics_history.append(row)
+
+    # --- reading the state (any thread) -----------------------------------------------------------
+
+    def snapshot(self) -> RunSnapshot:
+        trainer = self.trainer
+        with self.state_lock:
+            history = {name: np.frombuffer(col, dtype=np.float64).copy() for name, col in self.history.items()}
+            status, message = self.status, self.message
+            grids, latest = list(self.grids), self.latest_grid
+            diversity, warnings = self.diversity, list(self.warnings)
+            metrics, metrics_history = self.metrics, list(self.metrics_history)
+        step = int(history["step"][-1]) if len(history["step"]) else trainer.step_count
+        epoch = float(history["epoch"][-1]) if len(history["epoch"]) else 0.0
+        eta = None
+        if status in ACTIVE_STATUSES and self.steps_per_sec > 0:
+            eta = (self.target_step - step) / self.steps_per_sec
+        kind, i = self.phase if status == "running" else ("", 0)
+        phase_text = {"d": f"D step {i} of {trainer.config.k}", "g": "G step"}.get(kind, "")
+        return RunSnapshot(
+            status=status, message=message, step=step, start_step=self.start_step,
+            target_step=self.target_step, epoch=epoch, elapsed=self.active_seconds, eta=eta,
+            images_per_sec=self.images_per_sec, phase=kind, phase_text=phase_text, history=history,
+            latest_grid=latest, grids=grids, real_grid=self.real_grid, diversity=diversity,
+            warnings=warnings, metrics=metrics, metrics_history=metrics_history,
+            config=trainer.config.to_dict(), dataset=self.dataset.name, device=str(trainer.device))
+
+    def request_stop(self) -> None:
+        """Ask the thread to end after its current step (safe from any thread, even a finalizer)."""
+        self.stop_requested.set()
+        self.running.set()  # wake a paused thread so it can end
+
+
+# --- the public handle ----------------------------------------------------------------------------
+
+class TrainingRun:
+    """One training run in a background thread, controlled and read from the UI thread.
+
+    ``resume`` is a ``Trainer.load_state`` dict (e.g. ``load_checkpoint(...).trainer_state()``);
+    ``steps`` counts the steps to train from there.
+    """
+
+    def __init__(self, config: TrainConfig, dataset, steps: int, options: RunOptions | None = None,
+                 resume: dict | None = None, device: torch.device | str | None = None) -> None:
+        if not isinstance(steps, int) or steps < 1:
+            raise ValueError(f"the number of steps must be a positive whole number, not {steps!r}")
+        trainer = Trainer(config, dataset, device=device)
+        if resume is not None:
+            trainer.load_state(resume)
+        self.config = trainer.config
+        self.dataset = dataset
+        self._worker = _Worker(trainer, dataset, steps, options or RunOptions())
+        self._thread: threading.Thread | None = None
+        self._slot_id = id(self._worker)
+        # When the session holding this handle goes away, the handle is collected: stop the thread.
+        self._finalizer = weakref.finalize(self, self._worker.request_stop)
+
+    @property
+    def trainer(self) -> Trainer:
+        """The trainer (use ``between_steps()`` before touching it while the run is active)."""
+        return self._worker.trainer
+
+    # --- control --------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Take a server slot (or raise ``RunLimitReached``) and start training in the background."""
+        if self._thread is not None:
+            raise RuntimeError("this run has already been started; make a new TrainingRun to train again")
+        w = self._worker
+        REGISTRY.acquire(self._slot_id, f"{self.config.preset} on {self.dataset.name}")
+        slot_id = self._slot_id
+        w.last_heartbeat = time.monotonic()
+        w.status = "running"
+        self._thread = threading.Thread(target=w.run, args=(lambda: REGISTRY.release(slot_id),),
+                                        name=f"gan-training-{slot_id}", daemon=True)
+        try:
+            self._thread.start()
+        except BaseException:
+            REGISTRY.release(slot_id)
+            w.status = "error"
+            raise
+
+    def pause(self, timeout: float = 10.0) -> bool:
+        """Pause after the current step; returns True once the thread is waiting (or has ended)."""
+        if not self.is_alive():
+            return True
+        self._worker.running.clear()
+        with self._worker.state_lock:
+            if self._worker.status == "running":
+                self._worker.status = "paused"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._worker.parked.wait(0.05) or not self.is_alive():
+                return True
+        return False
+
+    def resume(self) -> None:
+        """Continue a paused run."""
+        self.heartbeat()
+        self._worker.running.set()
+
+    def stop(self, timeout: float = 10.0) -> bool:
+        """End the run after its current step; returns True if the thread has ended."""
+        self._worker.request_stop()
+        if self._thread is None:
+            with self._worker.state_lock:
+                if self._worker.status == "idle":
+                    self._worker.status = "stopped"
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def heartbeat(self) -> None:
+        """Tell the watchdog someone is still watching (the page calls this on every refresh)."""
+        self._worker.last_heartbeat = time.monotonic()
+
+    def is_alive(self) -> bool:
+        """True while the training thread exists (running or paused)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    # --- reading ----------------------------------------------------------------------------------
+
+    def snapshot(self) -> RunSnapshot:
+        """A plain-data copy of the state (takes a short lock; never waits for a training step)."""
+        return self._worker.snapshot()
+
+    def between_steps(self):
+        """Context manager holding training still between two steps."""
+        return self._worker.turnstile.between_steps()
+
+    def snapshot_generator(self) -> tuple[torch.nn.Module, object, dict]:
+        """(copy of G on the CPU in eval mode, ModelConfig, info) — safe while training runs."""
+        with self.between_steps():
+            g = copy.deepcopy(self.trainer.G).cpu().eval()
+            step = self.trainer.step_count
+        info = {"step": step, "dataset": self.dataset.name, "prior": self.config.prior,
+                "class_names": list(getattr(self.dataset, "class_names", []) or []), "preset": self.config.preset}
+        return g, self.config.model_config(), info
+
+    def metrics_csv(self, up_to_step: int | None = None) -> str:
+        """The per-step history as CSV text (one row per step, HISTORY_FIELDS as columns)."""
+        history = self.snapshot().history
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(HISTORY_FIELDS)
+        for i in range(len(history["step"])):
+            if up_to_step is not None and history["step"][i] > up_to_step:
+                break
+            writer.writerow([int(history["step"][i]), *(f"{history[n][i]:.6g}" for n in HISTORY_FIELDS[1:])])
+        return out.getvalue()
+
+    def save_checkpoint(self, directory: str | Path | None = None) -> Path:
+        """Save G, D, optimisers and metrics.csv (default: ``default_run_dir``); safe while training."""
+        from gan_core.checkpoint import save_checkpoint
+
+        directory = Path(directory) if directory is not None else default_run_dir(self.config.preset, self.dataset.name)
+        dataset_info = {"name": self.dataset.name, "class_names": list(getattr(self.dataset, "class_names", []) or []),
+                        "size": len(self.dataset.images)}
+        with self.between_steps():
+            path = save_checkpoint(directory, self.trainer, dataset=dataset_info)
+            step = self.trainer.step_count
+        (path / "metrics.csv").write_text(self.metrics_csv(up_to_step=step))
+        return path

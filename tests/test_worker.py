@@ -1,0 +1,326 @@
+"""gan_core.worker (background training) and gan_core.diagnostics (the page's warnings)."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import threading
+import time
+
+import pytest
+import torch
+
+from gan_core import diagnostics, worker
+from gan_core.checkpoint import load_checkpoint
+from gan_core.trainer import TrainConfig, Trainer
+from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
+
+TINY = dict(preset="small", batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu")
+
+
+@dataclasses.dataclass
+class FakeDataset:
+    name: str
+    images: torch.Tensor
+    labels: torch.Tensor | None = None
+    class_names: list = dataclasses.field(default_factory=list)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_cpu_thread():
+    # Several people share this machine's 2 cores; OpenMP spinning on a busy CPU is 20x slower.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def dataset():
+    gen = torch.Generator().manual_seed(0)
+    return FakeDataset("fake", torch.rand((200, 1, 28, 28), generator=gen) * 2 - 1)
+
+
+@pytest.fixture
+def runs():
+    """Make runs through this list so every thread is stopped after the test."""
+    made: list[TrainingRun] = []
+    baseline = threading.active_count()
+
+    def make(dataset, steps=10**6, options=None, resume=None, **config):
+        run = TrainingRun(TrainConfig(**{**TINY, **config}), dataset, steps=steps, resume=resume,
+                          options=options or RunOptions(grid_every_steps=5))
+        made.append(run)
+        return run
+
+    yield make
+    for run in made:
+        assert run.stop(timeout=30)
+    assert REGISTRY.active() == []
+    assert threading.active_count() == baseline
+
+
+def wait_until(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    raise AssertionError("condition not reached in time")
+
+
+def test_start_pause_resume_stop(runs, dataset):
+    baseline = threading.active_count()
+    run = runs(dataset)
+    assert run.snapshot().status == "idle"
+    run.start()
+    wait_until(lambda: run.snapshot().step >= 3)
+    snap = run.snapshot()
+    assert snap.status == "running"
+    assert len(snap.history["loss_d"]) == snap.step
+    assert snap.latest_grid is not None and snap.real_grid.dtype.name == "uint8"
+
+    assert run.pause()
+    paused_at = run.snapshot().step
+    time.sleep(0.3)
+    assert run.snapshot().step == paused_at
+    assert run.snapshot().status == "paused"
+    assert run.is_alive()
+
+    run.resume()
+    wait_until(lambda: run.snapshot().step > paused_at)
+    assert run.snapshot().status == "running"
+
+    assert run.stop(timeout=30)
+    assert not run.is_alive()
+    assert run.snapshot().status == "stopped"
+    assert threading.active_count() == baseline
+    assert REGISTRY.active() == []
+
+
+def test_finishes_after_the_requested_steps(runs, dataset):
+    run = runs(dataset, steps=6, options=RunOptions(grid_every_steps=3))
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert snap.status == "finished" and snap.step == 6 and snap.progress == 1.0
+    assert list(snap.history["step"]) == [1, 2, 3, 4, 5, 6]
+    assert [s for s, _ in snap.grids] == [0, 3, 6]
+    assert run.trainer.history == []  # the worker's columns are the record, not a second copy
+
+
+def test_timelapse_is_thinned_evenly(runs, dataset):
+    run = runs(dataset, steps=40, options=RunOptions(grid_every_steps=1, max_grids=8))
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    steps = [s for s, _ in run.snapshot().grids]
+    assert steps[0] == 0 and steps[-1] == 40 and len(steps) <= 9
+    gaps = {b - a for a, b in zip(steps, steps[1:])}
+    assert len(gaps) == 1, steps
+
+
+def test_divergence_stops_with_a_message_and_keeps_good_weights(runs, dataset):
+    run = runs(dataset, steps=100)
+    good = run.trainer.loss
+    calls = {"n": 0}
+
+    def g_loss_nan_on_step_4(fake):
+        calls["n"] += 1
+        loss = good.g_loss(fake)
+        return loss * float("nan") if calls["n"] >= 4 else loss
+
+    run.trainer.loss = dataclasses.replace(good, g_loss=g_loss_nan_on_step_4)
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert snap.status == "diverged"
+    assert "diverged at step 4" in snap.message and "last good weights" in snap.message
+    assert snap.step == 3
+
+    # G's weights == those of the same run trained 3 steps headless (the NaN update was not applied).
+    reference = Trainer(TrainConfig(**TINY), dataset)
+    for _ in range(3):
+        reference.step()
+    g, _, info = run.snapshot_generator()
+    assert info["step"] == 3
+    assert all(torch.isfinite(t.float()).all() for t in g.state_dict().values())
+    kept = dict(g.named_parameters())
+    for name, value in reference.G.named_parameters():
+        torch.testing.assert_close(kept[name], value, atol=1e-5, rtol=1e-4)
+    assert REGISTRY.active() == []
+
+
+def test_error_in_training_is_reported_not_raised(runs, dataset):
+    run = runs(dataset)
+
+    def broken():
+        raise RuntimeError("out of memory")
+
+    run.trainer.g_step = broken
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert snap.status == "error" and "out of memory" in snap.message
+
+
+def test_cap_refuses_a_second_run_and_frees_the_slot(runs, dataset, monkeypatch):
+    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    first, second = runs(dataset), runs(dataset)
+    first.start()
+    with pytest.raises(RunLimitReached, match=r"Another training run is using this server \(1 of 1 allowed\)"):
+        second.start()
+    assert not second.is_alive()
+    assert first.stop(timeout=30)
+    second.start()  # the slot is free again
+    assert second.is_alive()
+
+
+def test_orphaned_run_stops_itself(runs, dataset):
+    run = runs(dataset, options=RunOptions(grid_every_steps=5, orphan_timeout=0.5))
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert snap.status == "stopped" and "Nobody looked at this run" in snap.message
+    assert REGISTRY.active() == []
+
+
+def test_heartbeat_keeps_a_paused_run_alive_then_orphan_ends_it(runs, dataset):
+    run = runs(dataset, options=RunOptions(grid_every_steps=5, orphan_timeout=1.0))
+    run.start()
+    assert run.pause()
+    for _ in range(8):  # 1.6 s of heartbeats: longer than the timeout
+        run.heartbeat()
+        time.sleep(0.2)
+    assert run.is_alive() and run.snapshot().status == "paused"
+    wait_until(lambda: not run.is_alive())  # no more heartbeats
+    assert "Nobody looked" in run.snapshot().message
+
+
+def test_dropping_the_handle_stops_the_thread(runs, dataset):
+    run = TrainingRun(TrainConfig(**TINY), dataset, steps=10**6, options=RunOptions(grid_every_steps=5))
+    run.start()
+    thread = run._thread
+    wait_until(lambda: run.snapshot().step >= 1)
+    del run  # what happens when Streamlit discards a closed session's state
+    gc.collect()
+    thread.join(timeout=30)
+    assert not thread.is_alive()
+    assert REGISTRY.active() == []
+
+
+def test_snapshot_generator_and_checkpoint_while_running(runs, dataset, tmp_path):
+    run = runs(dataset)
+    run.start()
+    wait_until(lambda: run.snapshot().step >= 2)
+    g, model_config, info = run.snapshot_generator()
+    assert not g.training and info["dataset"] == "fake" and info["prior"] == "normal"
+    assert g(torch.zeros(2, model_config.latent_dim)).shape == (2, 1, 28, 28)
+
+    path = run.save_checkpoint(tmp_path / "live")  # while the thread trains
+    ckpt = load_checkpoint(path)
+    rows = (path / "metrics.csv").read_text().strip().splitlines()
+    assert len(rows) - 1 == ckpt.step >= 2  # the CSV matches the saved weights, not later steps
+    assert ckpt.dataset["name"] == "fake"
+
+    assert run.pause()
+    path = run.save_checkpoint(tmp_path / "paused")
+    saved = load_checkpoint(path)
+    for name, value in run.trainer.G.state_dict().items():
+        assert torch.equal(saved.generator.state_dict()[name], value)
+    assert run.stop(timeout=30)
+
+    resumed = runs(dataset, steps=2, resume=saved.trainer_state(), options=RunOptions(grid_every_steps=1))
+    resumed.start()
+    wait_until(lambda: not resumed.is_alive())
+    snap = resumed.snapshot()
+    assert snap.status == "finished" and snap.start_step == saved.step and snap.step == saved.step + 2
+
+
+def test_live_metrics_are_computed_when_a_classifier_exists(runs, dataset, monkeypatch):
+    from gan_core import metrics
+
+    seen = []
+    monkeypatch.setattr(metrics, "has_classifier", lambda name: name == "fake")
+
+    def fake_quick_metrics(images, name):
+        seen.append(tuple(images.shape))
+        return {"confidence": 0.5, "class_histogram": [0.5, 0.5], "class_names": ["a", "b"],
+                "classes_covered": 2, "kl_to_uniform": 0.0, "inception_score": 2.0, "n": len(images)}
+
+    monkeypatch.setattr(metrics, "quick_metrics", fake_quick_metrics)
+    run = runs(dataset, steps=4, options=RunOptions(grid_every_steps=5, metrics_every_steps=2, metrics_samples=32))
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert seen == [(32, 1, 28, 28)] * 2
+    assert [row["step"] for row in snap.metrics_history] == [2, 4]
+    assert snap.metrics["class_names"] == ["a", "b"]
+
+
+def test_turnstile_lets_others_in_between_steps():
+    gate = worker.Turnstile()
+    stop = threading.Event()
+    steps = {"n": 0}
+
+    def busy():
+        while not stop.is_set():
+            with gate.step():
+                steps["n"] += 1
+
+    t = threading.Thread(target=busy)
+    t.start()
+    try:
+        for _ in range(20):
+            with gate.between_steps():
+                before = steps["n"]
+                time.sleep(0.001)
+                assert steps["n"] == before  # nothing steps while we hold it
+    finally:
+        stop.set()
+        t.join(10)
+    assert steps["n"] > 0
+
+
+def test_cadence_by_steps_and_by_time():
+    by_steps = worker.Cadence(every_steps=10)
+    by_steps.done(10, 0.0, 0.0)
+    assert not by_steps.due(19, 100.0) and by_steps.due(20, 0.0)
+    by_time = worker.Cadence(every_seconds=1.0, max_share=0.1)
+    by_time.done(0, 10.0, 10.5)  # the job took 0.5 s: wait 5 s so it costs 10% of the time
+    assert not by_time.due(1, 12.0) and by_time.due(1, 15.6)
+
+
+def test_steps_for_epochs_and_run_dirs(tmp_path):
+    assert worker.steps_for_epochs(1, 5000, 64) == 79
+    assert worker.steps_for_epochs(2, 5000, 50, k=2) == 100
+    a = worker.default_run_dir("small", "my images.zip", root=tmp_path)
+    a.mkdir()
+    b = worker.default_run_dir("small", "my images.zip", root=tmp_path)
+    assert a != b and a.name.endswith("-small-my_images")
+
+
+# --- diagnostics -----------------------------------------------------------------------------------
+
+def test_diversity_ratio_of_collapsed_and_varied_samples():
+    gen = torch.Generator().manual_seed(0)
+    real = torch.rand((32, 1, 8, 8), generator=gen) * 2 - 1
+    collapsed = real[:1].repeat(32, 1, 1, 1) + 0.01 * torch.randn((32, 1, 8, 8), generator=gen)
+    assert diagnostics.mean_pairwise_distance(real[:1].repeat(4, 1, 1, 1)) == 0.0
+    assert diagnostics.diversity_ratio(real, real) == pytest.approx(1.0)
+    ratio = diagnostics.diversity_ratio(collapsed, real)
+    assert ratio < 0.1
+    assert not diagnostics.low_diversity(ratio, step=10)  # still warming up
+    assert diagnostics.low_diversity(ratio, step=1000)
+    assert not diagnostics.low_diversity(diagnostics.diversity_ratio(real.flip(0), real), step=1000)
+    with pytest.raises(ValueError, match="at least two"):
+        diagnostics.mean_pairwise_distance(real[:1])
+
+
+def test_discriminator_winning_needs_a_long_stretch():
+    win = diagnostics.D_WINNING_WINDOW
+    assert not diagnostics.discriminator_winning([0.99] * (win - 1), [0.01] * (win - 1))
+    assert diagnostics.discriminator_winning([0.5] * 50 + [0.99] * win, [0.5] * 50 + [0.01] * win)
+    assert not diagnostics.discriminator_winning([0.99] * win, [0.2] * win)
+    warnings = diagnostics.training_warnings([0.99] * win, [0.01] * win, ratio=0.1, step=1000)
+    assert len(warnings) == 2 and warnings[0].startswith("D is winning") and "mode collapse" in warnings[1]
+    assert diagnostics.training_warnings([0.7] * win, [0.3] * win, ratio=0.8, step=1000) == []
