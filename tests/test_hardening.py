@@ -15,10 +15,13 @@ import json
 import os
 import re
 import struct
+import threading
+import time
 import tomllib
 import zipfile
 from dataclasses import fields
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import torch
@@ -28,6 +31,8 @@ from gan_core.checkpoint import (CONFIG_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE
                                  checkpoint_zip_bytes, load_checkpoint)
 from gan_core.data import DatasetError, load_image_zip
 from gan_core.limits import Limits, get_limits
+from gan_core.trainer import TrainConfig
+from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "assets" / "generator-mnist5k"
@@ -181,3 +186,113 @@ def test_a_decompression_bomb_image_in_a_zip_is_skipped_and_the_rest_loads(monke
         zf.writestr("bomb.png", bomb)
     with pytest.raises(DatasetError, match="could be read"):
         load_image_zip(only_bomb.getvalue(), 28, 1)
+
+
+# --- training faults (tests/test_worker.py covers NaN losses, orphans, dropped handles, the cap) ------
+
+TINY = dict(preset="small", batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu")
+
+
+def training_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("gan-training-")]
+
+
+@pytest.fixture
+def make_run():
+    """TrainingRuns on a small random dataset; afterwards every thread has ended and every slot is free."""
+    torch_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 2 shared cores: OpenMP spinning would slow everyone down
+    made: list[TrainingRun] = []
+    data = SimpleNamespace(name="random", images=torch.rand(128, 1, 28, 28) * 2 - 1, labels=None, class_names=[])
+
+    def make(steps=10**6, **config):
+        run = TrainingRun(TrainConfig(**{**TINY, **config}), data, steps=steps,
+                          options=RunOptions(grid_every_steps=5, metrics_every_steps=10**9))
+        made.append(run)
+        return run
+
+    yield make
+    try:
+        for run in made:
+            assert run.stop(timeout=30)
+        assert REGISTRY.active() == []
+        assert training_threads() == []
+    finally:
+        torch.set_num_threads(torch_threads)
+
+
+def wait_for(predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.02)
+
+
+def test_an_absurd_learning_rate_ends_the_run_with_advice_and_frees_the_slot(make_run):
+    run = make_run(lr_d=1e12, lr_g=1e12, loss="lsgan", batch_size=32)
+    run.start()
+    wait_for(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert snap.status == "diverged"
+    assert "smaller learning rate" in snap.message
+    generator, _, _ = run.snapshot_generator()
+    assert all(torch.isfinite(t).all() for t in generator.state_dict().values() if t.is_floating_point())
+    assert REGISTRY.active() == [] and training_threads() == []
+
+
+def test_stop_in_the_middle_of_a_step_finishes_that_step_cleanly(make_run, tmp_path):
+    run = make_run()
+    in_step, release = threading.Event(), threading.Event()
+    g_step = run.trainer.g_step
+
+    def slow_g_step():
+        if not in_step.is_set():
+            in_step.set()
+            release.wait(timeout=30)  # hold the thread inside a step while stop() is called
+        return g_step()
+
+    run.trainer.g_step = slow_g_step
+    run.start()
+    assert in_step.wait(timeout=30)
+    stopper = threading.Thread(target=lambda: run.stop(timeout=30))
+    stopper.start()
+    time.sleep(0.2)
+    assert run.is_alive()  # stop waits for the step it interrupted ...
+    release.set()
+    stopper.join(timeout=30)
+    assert not run.is_alive()  # ... then the thread ends
+    snap = run.snapshot()
+    assert snap.status == "stopped" and snap.step == 1
+    assert len(snap.history["step"]) == snap.step == run.trainer.step_count  # the step is whole
+    ckpt = load_checkpoint(run.save_checkpoint(tmp_path / "after-stop"))
+    assert ckpt.step == 1
+
+
+def test_two_quick_starts_give_one_training_thread(make_run, monkeypatch):
+    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    run = make_run()
+    run.start()
+    with pytest.raises(RuntimeError, match="already been started"):
+        run.start()  # a double click on the same run
+    assert len(training_threads()) == 1
+    assert run.stop(timeout=30)
+
+    # two sessions pressing Start at the same moment: exactly one gets the slot
+    first, second = make_run(), make_run()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def press_start(r):
+        barrier.wait()
+        try:
+            r.start()
+            outcomes.append("started")
+        except RunLimitReached:
+            outcomes.append("refused")
+
+    clickers = [threading.Thread(target=press_start, args=(r,)) for r in (first, second)]
+    for t in clickers:
+        t.start()
+    for t in clickers:
+        t.join(timeout=30)
+    assert sorted(outcomes) == ["refused", "started"]
+    assert len(training_threads()) == 1 and len(REGISTRY.active()) == 1

@@ -82,6 +82,15 @@ class StreamlitServer:
             time.sleep(0.3)
         raise RuntimeError(f"streamlit did not become healthy within {timeout} s:\n{self.log_tail()}")
 
+    def proc_status(self) -> dict[str, int]:
+        """The server's resident memory (kB) and thread count, from /proc (Linux)."""
+        fields = {}
+        for line in Path(f"/proc/{self.pid}/status").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key in ("VmRSS", "Threads"):
+                fields[key] = int(value.split()[0])
+        return {"rss_kb": fields["VmRSS"], "threads": fields["Threads"]}
+
     def log_tail(self, chars: int = 6000) -> str:
         self._log.flush()
         try:
