@@ -12,8 +12,10 @@ Two classic failure signs, each a small pure function so it can be unit-tested:
 
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
+import numpy as np
 import torch
 
 D_WINNING_WINDOW = 200  # steps averaged
@@ -70,3 +72,33 @@ def training_warnings(d_real: Sequence[float], d_fake: Sequence[float], ratio: f
             "the real images'). The generator may be producing the same few images for every z. "
             "Try a smaller learning rate, a different seed, or restart from an earlier checkpoint.")
     return out
+
+
+# --- reading training curves ---------------------------------------------------------------------
+
+def ema(values: Sequence[float] | np.ndarray, smoothing: float) -> np.ndarray:
+    """Exponential moving average, as TensorBoard smooths curves: s_t = a s_(t-1) + (1 - a) x_t.
+
+    ``smoothing`` a is in [0, 1): 0 returns the values unchanged, 0.99 is very smooth. The start is
+    debiased (divided by 1 - a^t) so the curve does not begin at 0.
+    """
+    if not 0.0 <= smoothing < 1.0:
+        raise ValueError(f"smoothing must be in [0, 1), not {smoothing}")
+    x = np.asarray(values, dtype=np.float64)
+    if smoothing == 0.0 or len(x) == 0:
+        return x.copy()
+    from scipy.signal import lfilter  # imported here: scipy.signal is slow to import
+
+    s = lfilter([1.0 - smoothing], [1.0, -smoothing], x)  # the recurrence, in C
+    return s / (1.0 - smoothing ** np.arange(1, len(x) + 1))
+
+
+def thin_indices(n: int, max_points: int) -> list[int]:
+    """At most ``max_points`` evenly spaced indices of range(n), always including the last one."""
+    if n <= max_points:
+        return list(range(n))
+    stride = math.ceil(n / max_points)
+    idx = list(range(0, n, stride))
+    if idx[-1] != n - 1:
+        idx[-1] = n - 1
+    return idx

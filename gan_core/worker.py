@@ -321,22 +321,23 @@ class _Worker:
     # --- the loop ---------------------------------------------------------------------------------
 
     def run(self, release_slot) -> None:
+        status, message = "stopped", ""
         try:
             self._render_grid(time.monotonic())  # the untrained G, visible at once
             last = time.monotonic()
+            self._update_rates(last)
             while True:
                 if not self.running.is_set():
                     self._wait_while_paused()
                     last = time.monotonic()
                 if self.stop_requested.is_set():
-                    self._end("stopped")
                     break
                 if self._orphaned():
-                    self._end("stopped", f"Nobody looked at this run for {self.options.orphan_timeout:.0f} s "
-                              "(the browser tab was closed?), so it was stopped to free the server.")
+                    message = (f"Nobody looked at this run for {self.options.orphan_timeout:.0f} s (the browser "
+                               "tab was closed?), so it was stopped to free the server.")
                     break
                 if self.trainer.step_count >= self.target_step:
-                    self._end("finished")
+                    status = "finished"
                     break
                 with self.turnstile.step():
                     report = self.trainer.step()
@@ -347,16 +348,17 @@ class _Worker:
                 last = now
                 self._occasional_jobs(report.step, now)
         except TrainingDiverged as exc:
-            self._end("diverged", str(exc))
+            status, message = "diverged", str(exc)
         except Exception as exc:  # noqa: BLE001 - report any failure on the page, keep the server up
             log.exception("training run failed")
-            self._end("error", f"Training stopped because of an error: {type(exc).__name__}: {exc}")
+            status, message = "error", f"Training stopped because of an error: {type(exc).__name__}: {exc}"
         finally:
             self.phase = ("", 0)
             try:
                 self._render_grid(time.monotonic(), final=True)  # the final (or last good) weights
             except Exception:  # noqa: BLE001
                 log.exception("could not render the final grid")
+            self._end(status, message)  # after the final grid: an ended status means all is published
             release_slot()
 
     def _wait_while_paused(self) -> None:

@@ -324,3 +324,19 @@ def test_discriminator_winning_needs_a_long_stretch():
     warnings = diagnostics.training_warnings([0.99] * win, [0.01] * win, ratio=0.1, step=1000)
     assert len(warnings) == 2 and warnings[0].startswith("D is winning") and "mode collapse" in warnings[1]
     assert diagnostics.training_warnings([0.7] * win, [0.3] * win, ratio=0.8, step=1000) == []
+
+
+def test_ema_smooths_and_is_debiased():
+    steps = [0.0] * 50 + [1.0] * 50
+    smooth = diagnostics.ema(steps, 0.9)
+    assert smooth[0] == 0.0 and 0.0 < smooth[55] < 1.0 and smooth[-1] == pytest.approx(1.0, abs=0.01)
+    assert diagnostics.ema([3.0, 3.0, 3.0], 0.99).tolist() == pytest.approx([3.0, 3.0, 3.0])  # no pull to 0
+    assert diagnostics.ema([1.0, 5.0], 0.0).tolist() == [1.0, 5.0]
+    with pytest.raises(ValueError, match="smoothing"):
+        diagnostics.ema([1.0], 1.0)
+
+
+def test_thin_indices_keeps_the_ends():
+    idx = diagnostics.thin_indices(10_001, 1000)
+    assert len(idx) <= 1000 and idx[0] == 0 and idx[-1] == 10_000
+    assert diagnostics.thin_indices(5, 1000) == [0, 1, 2, 3, 4]
