@@ -256,6 +256,16 @@ def _weighted_log(p: np.ndarray, log_ratio: np.ndarray) -> np.ndarray:
     return np.where(p > 0, p * safe, 0.0)
 
 
+_D_CLIP = 1e-15
+
+
+def _log_d_and_log_1md(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log D and log(1 - D) for a given D, clipped to [1e-15, 1 - 1e-15]: a D computed in floating
+    point rounds to exactly 0 or 1 in far tails, where the other density is negligible anyway."""
+    d = np.clip(np.asarray(d, dtype=float), _D_CLIP, 1.0 - _D_CLIP)
+    return np.log(d), np.log1p(-d)
+
+
 def optimal_discriminator(p_data: Density, p_g: Density, x: np.ndarray) -> np.ndarray:
     """D*(x) = p_data(x) / (p_data(x) + p_g(x)); 1/2 where both densities vanish."""
     lp, lq = p_data.logpdf(x), p_g.logpdf(x)
@@ -276,9 +286,7 @@ def value_function(p_data: Density, p_g: Density,
             lm = np.logaddexp(lp, lq)
             log_d, log_1md = lp - lm, lq - lm
     else:
-        d = np.asarray(discriminator(quad.x), dtype=float)
-        with np.errstate(divide="ignore"):
-            log_d, log_1md = np.log(d), np.log1p(-d)
+        log_d, log_1md = _log_d_and_log_1md(discriminator(quad.x))
     return quad.integrate(_weighted_log(np.exp(lp), log_d) + _weighted_log(np.exp(lq), log_1md))
 
 
@@ -483,9 +491,8 @@ def monte_carlo_value(p_data: Density, p_g: Density, discriminator: Callable[[np
     if sizes.size == 0 or np.any(sizes < 1):
         raise Toy1DError("Monte Carlo sample sizes must be positive integers")
     m = int(sizes.max())
-    with np.errstate(divide="ignore"):
-        real = np.log(discriminator(p_data.sample(m, rng)))
-        fake = np.log1p(-discriminator(p_g.sample(m, rng)))
+    real = _log_d_and_log_1md(discriminator(p_data.sample(m, rng)))[0]
+    fake = _log_d_and_log_1md(discriminator(p_g.sample(m, rng)))[1]
     real_mean = np.cumsum(real)[sizes - 1] / sizes
     fake_mean = np.cumsum(fake)[sizes - 1] / sizes
     return real_mean + fake_mean

@@ -1,0 +1,201 @@
+"""Plotly figures for the "How a GAN matches distributions" page (drawing only, no maths).
+
+Styling follows Goodfellow et al. 2014, Figure 1: p_data black dotted, p_g green solid, D blue
+dashed; the z-line is drawn below the x-line, with thin lines showing where x = G(z) lands.
+Figures are built from plain dicts and ``go.Figure`` once (``make_subplots`` is slow; Play
+redraws ~10 times a second).
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+DATA_STYLE = dict(color="black", dash="dot", width=3)
+GEN_STYLE = dict(color="#1a9e3f", width=3)
+D_STYLE = dict(color="#1f4fd1", dash="dash", width=3)
+D_STAR_STYLE = dict(color="#7fa6ff", dash="dot", width=2)
+MAP_STYLE = dict(color="rgba(26,158,63,0.45)", width=1)
+HEIGHT = 460
+FONT = dict(size=16)
+_Z_LEVEL = 0.32  # the z-line sits this fraction of the density axis below the x-line
+
+
+def _r(a: np.ndarray) -> list[float]:
+    """Round for a smaller JSON payload (4 significant decimals is far below a pixel)."""
+    return np.round(np.asarray(a, dtype=float), 4).tolist()
+
+
+def _line(x, y, name, style, yaxis="y", hover=True, showlegend=True) -> go.Scatter:
+    return go.Scatter(x=_r(x), y=_r(y), mode="lines", name=name, line=style, yaxis=yaxis,
+                      hoverinfo=None if hover else "skip", showlegend=showlegend)
+
+
+def _density_axes(top: float) -> tuple[list[float], list[float], float]:
+    """Density axis range, D axis range (0 and 0 aligned, D up to 1.05) and the z-line's height."""
+    top = max(top, 1e-3) * 1.12
+    bottom = -(_Z_LEVEL + 0.12) * top
+    frac = -bottom / (top - bottom)  # where 0 sits on both axes
+    return [bottom, top], [-frac / (1 - frac) * 1.05, 1.05], -_Z_LEVEL * top
+
+
+def _density_ticks(top: float) -> list[float]:
+    """Ticks on the density axis from 0 up only (the z-line lives below 0)."""
+    step = float(np.format_float_positional(top / 4, precision=1, fractional=False))
+    return [round(i * step, 6) for i in range(int(top / step) + 1)]
+
+
+def _mapping_traces(z: np.ndarray, gz: np.ndarray, z_level: float, x_range: tuple[float, float],
+                    xaxis: str = "x", yaxis: str = "y", legend: bool = True) -> list[go.Scatter]:
+    """The x-line (y = 0), the z-line (y = z_level) and z -> G(z) lines. As in the paper, the
+    z-line spans the panel: z's range is stretched over the middle 90% of the x-axis (hover
+    shows the real z)."""
+    lo, hi = x_range
+    z = np.asarray(z, dtype=float)
+    span = max(float(z.max() - z.min()), 1e-9)
+    z_pos = lo + (hi - lo) * (0.05 + 0.9 * (z - z.min()) / span)
+    lx, ly = [], []
+    for zi, xi in zip(z_pos, gz):
+        lx += [float(zi), float(xi), None]
+        ly += [z_level, 0.0, None]
+    axis_line = dict(mode="lines", line=dict(color="#888", width=1), xaxis=xaxis, yaxis=yaxis,
+                     hoverinfo="skip", showlegend=False)
+    return [
+        go.Scatter(x=[lo, hi], y=[0, 0], **axis_line),
+        go.Scatter(x=[lo, hi], y=[z_level, z_level], **axis_line),
+        go.Scatter(x=lx, y=ly, mode="lines", line=MAP_STYLE, name="x = G(z)", xaxis=xaxis, yaxis=yaxis,
+                   hoverinfo="skip", showlegend=legend),
+        go.Scatter(x=_r(z_pos), y=[z_level] * len(z), customdata=_r(z), mode="markers",
+                   marker=dict(color="#1a9e3f", size=6), xaxis=xaxis, yaxis=yaxis, name="z", showlegend=False,
+                   hovertemplate="z = %{customdata:.2f}<extra></extra>"),
+    ]
+
+
+def distribution_figure(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
+                        z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
+                        title: str = "", d_name: str = "D(x)", height: int = HEIGHT) -> go.Figure:
+    """The Figure-1 picture: densities on the left axis, D on the right axis (0 to 1), and the
+    z-line below the x-line."""
+    y_range, d_range, z_level = _density_axes(float(max(np.max(p_data), np.max(p_g))))
+    traces = [_line(x, p_data, "p_data", DATA_STYLE), _line(x, p_g, "p_g", GEN_STYLE),
+              _line(x, d, d_name, D_STYLE, yaxis="y2")]
+    if d_star is not None:
+        traces.append(_line(x, d_star, "D*(x) for this p_g", D_STAR_STYLE, yaxis="y2"))
+    traces += _mapping_traces(z, g_of_z, z_level, (float(x[0]), float(x[-1])))
+    fig = go.Figure(traces)
+    fig.update_layout(
+        height=height, title=title, font=FONT, margin=dict(l=60, r=60, t=60 if title else 30, b=50),
+        xaxis=dict(title="x", range=[float(x[0]), float(x[-1])]),
+        yaxis=dict(title="density", range=y_range, zeroline=False, tickformat=".2~f",
+                   tickvals=_density_ticks(y_range[1])),
+        yaxis2=dict(title="D(x)", range=d_range, overlaying="y", side="right", showgrid=False,
+                    tickvals=[0, 0.5, 1], zeroline=False),
+        legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
+        annotations=[dict(x=0.0, xref="paper", y=z_level, text="<b>z</b>", showarrow=False, xanchor="left",
+                          yanchor="bottom", font=FONT),
+                     dict(x=0.0, xref="paper", y=0, text="<b>x</b>", showarrow=False, xanchor="left",
+                          yanchor="bottom", font=FONT)],
+    )
+    return fig
+
+
+def panel_strip(panels: Sequence[dict], height: int = HEIGHT) -> go.Figure:
+    """Several Figure-1 panels side by side. Each panel is a dict with keys x, p_data, p_g, d,
+    z, g_of_z and title. All panels share one density scale so heights compare."""
+    n = len(panels)
+    top = max(float(max(np.max(p["p_data"]), np.max(p["p_g"]))) for p in panels)
+    y_range, d_range, z_level = _density_axes(top)
+    gap = 0.03
+    width = (1 - gap * (n - 1)) / n
+    fig = go.Figure()
+    layout: dict = dict(height=height, font=dict(size=14), margin=dict(l=30, r=30, t=70, b=40),
+                        legend=dict(orientation="h", y=1.12, x=0, yanchor="bottom"), annotations=[])
+    for i, p in enumerate(panels):
+        k = "" if i == 0 else str(i + 1)
+        dk = str(n + i + 1)  # D's axis for panel i
+        x = p["x"]
+        first = i == 0
+        fig.add_traces([
+            go.Scatter(x=_r(x), y=_r(p["p_data"]), mode="lines", line=DATA_STYLE, name="p_data",
+                       xaxis=f"x{k}", yaxis=f"y{k}", showlegend=first),
+            go.Scatter(x=_r(x), y=_r(p["p_g"]), mode="lines", line=GEN_STYLE, name="p_g",
+                       xaxis=f"x{k}", yaxis=f"y{k}", showlegend=first),
+            go.Scatter(x=_r(x), y=_r(p["d"]), mode="lines", line=D_STYLE, name="D(x)",
+                       xaxis=f"x{k}", yaxis=f"y{dk}", showlegend=first),
+            *_mapping_traces(p["z"], p["g_of_z"], z_level, (float(x[0]), float(x[-1])),
+                             xaxis=f"x{k}", yaxis=f"y{k}", legend=first),
+        ])
+        domain = [i * (width + gap), i * (width + gap) + width]
+        layout[f"xaxis{k}"] = dict(domain=domain, range=[float(x[0]), float(x[-1])], anchor=f"y{k}")
+        layout[f"yaxis{k}"] = dict(range=y_range, anchor=f"x{k}", showticklabels=False, zeroline=False)
+        layout[f"yaxis{dk}"] = dict(range=d_range, overlaying=f"y{k}" if k else "y", anchor=f"x{k}",
+                                    side="right", showgrid=False, showticklabels=False, zeroline=False)
+        layout["annotations"].append(dict(text=p["title"], x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
+                                          yanchor="bottom", showarrow=False, font=dict(size=15)))
+    fig.update_layout(**layout)
+    return fig
+
+
+def history_figure(series: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 360) -> go.Figure:
+    """Side-by-side line charts over training updates, one per (title -> (x, y)) entry."""
+    n = len(series)
+    gap = 0.06
+    width = (1 - gap * (n - 1)) / n
+    fig = go.Figure()
+    layout: dict = dict(height=height, font=dict(size=14), showlegend=False, annotations=[],
+                        margin=dict(l=50, r=20, t=50, b=50))
+    colors = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
+    for i, (title, (x, y)) in enumerate(series.items()):
+        k = "" if i == 0 else str(i + 1)
+        fig.add_trace(go.Scatter(x=np.asarray(x).tolist(), y=_r(y), mode="lines", xaxis=f"x{k}", yaxis=f"y{k}",
+                                 line=dict(color=colors[i % len(colors)], width=2), name=title))
+        domain = [i * (width + gap), i * (width + gap) + width]
+        layout[f"xaxis{k}"] = dict(domain=domain, anchor=f"y{k}", title="updates (D + G steps)")
+        layout[f"yaxis{k}"] = dict(anchor=f"x{k}")
+        layout["annotations"].append(dict(text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
+                                          yanchor="bottom", showarrow=False, font=dict(size=15)))
+    fig.update_layout(**layout)
+    return fig
+
+
+def generator_loss_figure(curves: dict[str, np.ndarray], height: int = HEIGHT) -> go.Figure:
+    """Left: log(1 - D) and -log D against D(G(z)). Right: their gradients w.r.t. D's logit."""
+    d = curves["d"]
+    mm, ns = dict(color="#c0392b", width=3), dict(color="#8e44ad", width=3, dash="dash")
+    fig = go.Figure([
+        go.Scatter(x=_r(d), y=_r(curves["minimax"]), name="minimax: log(1 − D)", line=mm),
+        go.Scatter(x=_r(d), y=_r(curves["non_saturating"]), name="non-saturating: −log D", line=ns),
+        go.Scatter(x=_r(d), y=_r(curves["minimax_logit_grad"]), line=mm, xaxis="x2", yaxis="y2",
+                   showlegend=False, name="d/ds log(1 − D) = −D"),
+        go.Scatter(x=_r(d), y=_r(curves["non_saturating_logit_grad"]), line=ns, xaxis="x2", yaxis="y2",
+                   showlegend=False, name="d/ds (−log D) = −(1 − D)"),
+    ])
+    fig.add_vrect(x0=0, x1=0.1, fillcolor="#f5cba7", opacity=0.35, line_width=0, annotation_text="early training",
+                  annotation_position="top left")
+    fig.update_layout(
+        height=height, font=FONT, margin=dict(l=60, r=20, t=60, b=50),
+        legend=dict(orientation="h", y=1.08, x=0, yanchor="bottom"),
+        xaxis=dict(domain=[0, 0.46], title="D(G(z))", range=[0, 1]),
+        yaxis=dict(title="G's loss (G minimises it)", range=[-5, 5]),
+        xaxis2=dict(domain=[0.56, 1], title="D(G(z))", range=[0, 1], anchor="y2"),
+        yaxis2=dict(title="gradient w.r.t. D's logit s", range=[-1.1, 0.1], anchor="x2"),
+    )
+    return fig
+
+
+def monte_carlo_figure(sizes: np.ndarray, estimates: np.ndarray, exact: float, height: int = 420) -> go.Figure:
+    """Monte Carlo estimates of V(D, G) against the sample size m, with the exact integral."""
+    fig = go.Figure([
+        go.Scatter(x=np.asarray(sizes).tolist(), y=_r(estimates), mode="lines+markers", name="Monte Carlo estimate",
+                   line=dict(color="#d35400", width=2), marker=dict(size=5)),
+        go.Scatter(x=[int(sizes[0]), int(sizes[-1])], y=[exact, exact], mode="lines", name="exact integral",
+                   line=dict(color="black", width=2, dash="dash")),
+    ])
+    spread = max(0.05, float(np.nanpercentile(np.abs(np.asarray(estimates) - exact), 90)) * 1.3)
+    fig.update_layout(height=height, font=FONT, margin=dict(l=60, r=20, t=30, b=50),
+                      xaxis=dict(type="log", title="number of samples m"),
+                      yaxis=dict(title="estimate of V(D, G)", range=[exact - spread, exact + spread]),
+                      legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
+    return fig
