@@ -28,6 +28,7 @@ GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
 KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
 MAPPING_LINES = 25  # z -> G(z) lines drawn under the plot
 MAX_SNAPSHOTS = 8
+PLAY_TICK_BUDGET = 0.025  # seconds of training per Play redraw: short, so Pause is answered at once
 OPTIMIZERS = {
     # Adam rescales gradients, which hides the minimax loss's saturation; SGD shows it plainly
     # (momentum made these tiny GANs oscillate and diverge).
@@ -358,7 +359,7 @@ class Toy1DTrainer:
         return list(self.snapshots)
 
 
-def benchmark_updates_per_second(seconds: float = 3.0, tick_budget: float = 0.04,
+def benchmark_updates_per_second(seconds: float = 3.0, tick_budget: float = PLAY_TICK_BUDGET,
                                  data: Density | None = None, config: Toy1DConfig | None = None) -> dict[str, float]:
     """Measure the Play loop's work without the UI: each tick trains for ``tick_budget`` seconds
     and then computes the frame (``view``). Returns ticks/s (figure updates per second) and

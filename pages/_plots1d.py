@@ -160,10 +160,25 @@ def history_figure(series: dict[str, tuple[np.ndarray, np.ndarray]], height: int
     return fig
 
 
+LOSS_STYLES = {"minimax": dict(color="#c0392b", width=3),
+               "non-saturating": dict(color="#8e44ad", width=3, dash="dash")}
+
+
+def loss_comparison_figure(jsd_by_loss: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 420) -> go.Figure:
+    """JSD over the first updates for each loss, on one shared axis."""
+    fig = go.Figure([go.Scatter(x=np.asarray(x).tolist(), y=_r(y), mode="lines", name=name,
+                                line=LOSS_STYLES.get(name, dict(width=3)))
+                     for name, (x, y) in jsd_by_loss.items()])
+    fig.update_layout(height=height, font=FONT, margin=dict(l=60, r=20, t=30, b=50),
+                      xaxis=dict(title="updates (D + G steps)"), yaxis=dict(title="JSD(p_data ‖ p_g)", range=[0, 0.72]),
+                      legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
+    return fig
+
+
 def generator_loss_figure(curves: dict[str, np.ndarray], height: int = HEIGHT) -> go.Figure:
     """Left: log(1 - D) and -log D against D(G(z)). Right: their gradients w.r.t. D's logit."""
     d = curves["d"]
-    mm, ns = dict(color="#c0392b", width=3), dict(color="#8e44ad", width=3, dash="dash")
+    mm, ns = LOSS_STYLES["minimax"], LOSS_STYLES["non-saturating"]
     fig = go.Figure([
         go.Scatter(x=_r(d), y=_r(curves["minimax"]), name="minimax: log(1 − D)", line=mm),
         go.Scatter(x=_r(d), y=_r(curves["non_saturating"]), name="non-saturating: −log D", line=ns),
@@ -173,7 +188,7 @@ def generator_loss_figure(curves: dict[str, np.ndarray], height: int = HEIGHT) -
                    showlegend=False, name="d/ds (−log D) = −(1 − D)"),
     ])
     fig.add_vrect(x0=0, x1=0.1, fillcolor="#f5cba7", opacity=0.35, line_width=0, annotation_text="early training",
-                  annotation_position="top left")
+                  annotation_position="bottom right")
     fig.update_layout(
         height=height, font=FONT, margin=dict(l=60, r=20, t=60, b=50),
         legend=dict(orientation="h", y=1.08, x=0, yanchor="bottom"),

@@ -18,12 +18,11 @@ import streamlit as st
 
 from gan_core import toy1d
 from gan_core.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
-from gan_core.toy1d_train import Toy1DConfig, Toy1DTrainer
+from gan_core.toy1d_train import PLAY_TICK_BUDGET, Toy1DConfig, Toy1DTrainer
 from gan_core.trainer import TrainingDiverged
 from pages import _plots1d as plots
 
 TICK_SECONDS = 0.1  # Play redraws this often
-TICK_BUDGET = 0.025  # seconds of training per redraw: short, so Pause is answered at once
 FAMILIES = ["Gaussian", "Mixture of two Gaussians", "Uniform interval"]
 D_MODES = ["optimal D*", "partially trained D", "D frozen at an earlier p_g"]
 LOSS_CHOICES = ["non-saturating", "minimax"]
@@ -285,7 +284,7 @@ def training_section(explorer_data: toy1d.Density) -> None:
         def tick() -> None:
             if st.session_state.get("dist_playing", False):
                 try:
-                    trainer.run_for(TICK_BUDGET)
+                    trainer.run_for(PLAY_TICK_BUDGET)
                 except TrainingDiverged as exc:
                     st.session_state.dist_playing = False
                     st.session_state.dist_error = str(exc)
@@ -336,8 +335,7 @@ def saturation_section() -> None:
             st.error(str(exc))
     result = st.session_state.get("dist_compare_result")
     if result:
-        st.plotly_chart(plots.history_figure({f"JSD with {name}": xy for name, xy in result.items()}),
-                        key="dist_compare_fig")
+        st.plotly_chart(plots.loss_comparison_figure(result), key="dist_compare_fig")
         st.caption("JSD(p_data ‖ p_g) over the first 60 iterations. With the minimax loss G starts slowly "
                    "(plain SGD; Adam rescales gradients and hides much of the difference).")
 
@@ -350,7 +348,8 @@ def expectation_section(p_data: toy1d.Density, generator: AffineGenerator, discr
     with col_text:
         st.markdown("V(D, G) is an **expectation**, an average weighted by probability:")
         st.latex(r"\mathbb{E}[X]=\sum_x x\,P(x)\quad\text{or}\quad\int x\,p(x)\,dx")
-        st.latex(r"V(D,G)=\mathbb{E}_{x\sim p_{data}}[\log D(x)]+\mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]")
+        st.latex(r"\begin{aligned}V(D,G)&=\mathbb{E}_{x\sim p_{data}}[\log D(x)]\\"
+                 r"&+\mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]\end{aligned}")
         st.markdown("Training never sees the integral: it averages over **m samples** (the minibatch). "
                     "By the law of large numbers the average approaches the exact value as m grows; "
                     "the error shrinks like 1/√m.")
