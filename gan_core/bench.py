@@ -1,0 +1,604 @@
+"""``python -m gan_core bench``: measure the speed goals and write BENCHMARKS.md.
+
+Parts (each a function returning plain data; ``run_bench`` runs them all):
+
+- ``machine_info``       CPU model, cores, torch version, device, threads, load average
+- ``matmul_peak``        this machine's float32 matmul FLOP/s (the practical ceiling)
+- ``trainer_throughput`` images/s of ``Trainer.step`` for each preset vs a plain PyTorch loop of
+                         the same models (``ReferenceLoop``, the pytorch/examples DCGAN way),
+                         measured alternately A B A B ... (median), plus model FLOPs per step
+                         (``FlopCounterMode``) and the share of the matmul peak they reach
+- ``time_to_quality``    training seconds until samples of the small preset on mnist5k reach
+                         classifier confidence >= 80% with all ten classes present
+- ``app_overhead``       images/s of ``worker.TrainingRun`` driven like the training page
+                         (poll ``snapshot()`` once a second, heartbeat) vs ``Trainer.step()`` in a loop
+- ``latent_latency``     latent-page operations: one slider image, a 16-frame interpolation, SeFa
+- ``startup``            fresh-process import time of ``gan_core.trainer`` and first render of the app
+
+``--quick`` shrinks every part (tiny batches and step counts) so a test can check the JSON in
+well under a minute; its numbers mean nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+from torch import nn
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+GOALS = {
+    "trainer_vs_reference": 1.0,  # ratio, higher is better
+    "peak_share_tf_tutorial": 0.60,
+    "time_to_quality_seconds": 60.0,  # lower is better
+    "app_vs_headless": 0.9,
+}
+QUALITY_TARGET = {"confidence": 0.8, "classes_covered": 10}
+MARK_START, MARK_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """Sizes of every part; ``quick()`` is the tiny version for tests."""
+
+    quick: bool = False
+    matmul_size: int = 2048
+    matmul_repeats: int = 5
+    presets: tuple[str, ...] = ("small", "dcgan", "tf-tutorial")
+    batch_size: int | None = None  # None: each preset's default
+    rounds: int = 5  # A/B rounds per preset (median over rounds)
+    round_seconds: float = 3.0  # target length of one side of one round
+    quality_cap_seconds: float = 180.0
+    quality_eval_every: int = 50
+    quality_samples: int = 500
+    app_steps: int = 400
+    app_rounds: int = 2
+    latency_repeats: int = 20
+    startup_repeats: int = 3
+
+    @classmethod
+    def quick_settings(cls) -> "BenchSettings":
+        return cls(quick=True, matmul_size=256, matmul_repeats=2, batch_size=8, rounds=2, round_seconds=0.05,
+                   quality_cap_seconds=1.0, quality_eval_every=5, quality_samples=50, app_steps=5,
+                   app_rounds=1, latency_repeats=2, startup_repeats=1)
+
+
+# --- machine ----------------------------------------------------------------------------------------
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(device: torch.device) -> dict:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {
+        "cpu": cpu_model(),
+        "cores": os.cpu_count(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "load_average_at_start": [round(x, 2) for x in load] if load else None,
+    }
+
+
+def matmul_peak(size: int = 2048, repeats: int = 5) -> dict:
+    """Best-of-``repeats`` float32 FLOP/s of one (size x size) @ (size x size) torch.mm."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)  # warm-up: thread pool, allocator
+    best = min(_timed(lambda: torch.mm(a, b)) for _ in range(repeats))
+    return {"size": size, "seconds": best, "flops_per_sec": 2 * size**3 / best}
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+# --- the reference loop ---------------------------------------------------------------------------------
+
+class ReferenceLoop:
+    """The plain way to write DCGAN training (pytorch/examples ``dcgan/main.py``), one loop body.
+
+    Same models, initialisation, optimisers, batch and data order as ``Trainer`` for the
+    non-saturating loss with k = 1; D sees real and fake batches through ``BCEWithLogitsLoss``, and
+    the G step reuses the fake batch made for D (G runs forward once per iteration).
+    """
+
+    def __init__(self, config, images: torch.Tensor, device: torch.device) -> None:
+        from gan_core.models import build_models
+
+        c = config.resolved()
+        self.config, self.device, self.images = c, device, images
+        torch.manual_seed(c.seed)
+        self.G, self.D = (m.to(device) for m in build_models(c.model_config()))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas_d)
+        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas_g)
+        self.criterion = nn.BCEWithLogitsLoss()
+        self.rng = torch.Generator().manual_seed(c.seed)
+        self.order, self.cursor = torch.randperm(len(images), generator=self.rng), 0
+        self.images_seen = 0
+
+    def step(self) -> dict:
+        b = self.config.batch_size
+        if self.cursor + b > len(self.order):
+            self.order, self.cursor = torch.randperm(len(self.images), generator=self.rng), 0
+        real = self.images[self.order[self.cursor:self.cursor + b]].to(self.device)
+        self.cursor += b
+        self.images_seen += b
+        ones, zeros = torch.ones(b, device=self.device), torch.zeros(b, device=self.device)
+        # (1) Update D: maximise log D(x) + log(1 - D(G(z)))
+        self.D.zero_grad()
+        out_real = self.D(real)
+        err_real = self.criterion(out_real, ones)
+        err_real.backward()
+        noise = torch.randn(b, self.config.latent_dim, generator=self.rng).to(self.device)
+        fake = self.G(noise)
+        out_fake = self.D(fake.detach())
+        err_fake = self.criterion(out_fake, zeros)
+        err_fake.backward()
+        self.opt_d.step()
+        # (2) Update G: maximise log D(G(z)), reusing the fake batch
+        self.G.zero_grad()
+        out = self.D(fake)
+        err_g = self.criterion(out, ones)
+        err_g.backward()
+        self.opt_g.step()
+        # the example logs these every iteration
+        return {"loss_d": (err_real + err_fake).item(), "loss_g": err_g.item(),
+                "d_real": out_real.sigmoid().mean().item(), "d_fake": out_fake.sigmoid().mean().item()}
+
+
+# --- throughput and FLOPs -------------------------------------------------------------------------------
+
+def count_step_flops(step: Callable[[], object]) -> int:
+    """Matmul/convolution FLOPs (forward + backward) of one call, by torch's FlopCounterMode."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return int(counter.get_total_flops())
+
+
+def _images_per_sec(step: Callable[[], object], steps: int, batch: int) -> float:
+    return steps * batch / _timed(lambda: [step() for _ in range(steps)])
+
+
+def alternate(sides: dict[str, Callable[[], object]], batch: int, rounds: int, round_seconds: float) -> dict:
+    """Run each side for ~round_seconds per round, alternating A B A B ...; images/s per round."""
+    step_time = {}
+    for name, step in sides.items():  # warm-up, and the step count that fills a round
+        step()
+        step_time[name] = max(_timed(step), 1e-6)
+    steps = max(1, round(round_seconds / max(step_time.values())))
+    rates: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, step in sides.items():
+            rates[name].append(_images_per_sec(step, steps, batch))
+    return {"steps_per_round": steps, "rounds": rounds,
+            "images_per_sec": {name: statistics.median(r) for name, r in rates.items()},
+            "per_round": rates}
+
+
+def trainer_throughput(settings: BenchSettings, dataset, device: torch.device, peak: float) -> dict:
+    """Trainer vs ReferenceLoop for every preset: images/s, ratio, FLOPs/step, share of peak."""
+    from gan_core.trainer import TrainConfig, Trainer
+
+    results = {}
+    for preset in settings.presets:
+        config = TrainConfig(preset=preset, dataset=dataset.name, batch_size=settings.batch_size, seed=0)
+        batch = config.resolved().batch_size
+        trainer = Trainer(config, dataset, device=device)
+        reference = ReferenceLoop(config, dataset.images, device)
+        flops_trainer = count_step_flops(trainer.step)
+        flops_reference = count_step_flops(reference.step)
+        timing = alternate({"trainer": trainer.step, "reference": reference.step}, batch, settings.rounds,
+                           settings.round_seconds)
+        ips = timing["images_per_sec"]
+        steps_per_sec = ips["trainer"] / batch
+        results[preset] = {
+            "batch_size": batch,
+            "trainer_images_per_sec": ips["trainer"],
+            "reference_images_per_sec": ips["reference"],
+            "ratio": ips["trainer"] / ips["reference"],
+            "flops_per_step_trainer": flops_trainer,
+            "flops_per_step_reference": flops_reference,
+            "trainer_flops_per_sec": flops_trainer * steps_per_sec,
+            "trainer_peak_share": flops_trainer * steps_per_sec / peak,
+            # "useful" FLOP/s: the work the reference needs per step, at the trainer's speed
+            "useful_peak_share": flops_reference * steps_per_sec / peak,
+            "reference_peak_share": flops_reference * ips["reference"] / batch / peak,
+            "timing": timing,
+        }
+    return results
+
+
+# --- time to quality -------------------------------------------------------------------------------------
+
+def time_to_quality(settings: BenchSettings, dataset, device: torch.device) -> dict:
+    """Training seconds (evaluation excluded) until the small preset's samples reach the target."""
+    from gan_core.metrics import quick_metrics
+    from gan_core.trainer import TrainConfig, Trainer
+
+    trainer = Trainer(TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0),
+                      dataset, device=device)
+    z = trainer.sample_noise(settings.quality_samples, torch.Generator().manual_seed(1234))
+    curve, reached = [], None
+    wall_start = time.perf_counter()
+    while trainer.elapsed < settings.quality_cap_seconds and time.perf_counter() - wall_start < 3 * settings.quality_cap_seconds:
+        for _ in range(settings.quality_eval_every):
+            trainer.step()
+        m = quick_metrics(trainer.generate(z), dataset.name)
+        if m is None:
+            return {"available": False, "reason": f"no classifier for {dataset.name}"}
+        curve.append({"step": trainer.step_count, "seconds": round(trainer.elapsed, 2),
+                      "confidence": round(m["confidence"], 3), "classes_covered": m["classes_covered"]})
+        if m["confidence"] >= QUALITY_TARGET["confidence"] and m["classes_covered"] >= QUALITY_TARGET["classes_covered"]:
+            reached = curve[-1]
+            break
+    return {
+        "available": True,
+        "target": dict(QUALITY_TARGET, samples=settings.quality_samples, evaluated_every_steps=settings.quality_eval_every),
+        "reached": reached is not None,
+        "seconds": reached["seconds"] if reached else None,
+        "steps": reached["step"] if reached else None,
+        "cap_seconds": settings.quality_cap_seconds,
+        "batch_size": trainer.config.batch_size,
+        "curve": curve,
+    }
+
+
+# --- the app's overhead ----------------------------------------------------------------------------------
+
+def app_overhead(settings: BenchSettings, dataset, device: torch.device) -> dict:
+    """Images/s of a TrainingRun polled like the page vs Trainer.step() in a loop (same config/steps)."""
+    try:
+        from gan_core.worker import TrainingRun
+    except ModuleNotFoundError as exc:
+        if exc.name != "gan_core.worker" or not settings.quick:
+            raise
+        return {"available": False, "reason": "gan_core.worker is not installed"}
+    from gan_core.trainer import TrainConfig, Trainer
+
+    config = TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0)
+    batch = config.resolved().batch_size
+    steps = settings.app_steps
+
+    def headless() -> float:
+        trainer = Trainer(config, dataset, device=device)
+        return steps * batch / _timed(lambda: [trainer.step() for _ in range(steps)])
+
+    def in_app() -> float:
+        run = TrainingRun(config, dataset, steps=steps, device=device)
+        start = last_poll = time.perf_counter()
+        run.start()
+        while run.is_alive():
+            time.sleep(0.02)  # short naps only so the end is timed precisely; they cost nothing
+            if time.perf_counter() - last_poll >= 1.0:  # the page's fragment: snapshot + heartbeat each second
+                last_poll = time.perf_counter()
+                run.snapshot()
+                run.heartbeat()
+        seconds = time.perf_counter() - start
+        status = run.snapshot().status
+        if status != "finished":
+            raise RuntimeError(f"the benchmark training run ended as {status!r}: {run.snapshot().message}")
+        return steps * batch / seconds
+
+    headless()  # warm-up
+    rates: dict[str, list[float]] = {"headless": [], "in_app": []}
+    for _ in range(settings.app_rounds):
+        rates["headless"].append(headless())
+        rates["in_app"].append(in_app())
+    med = {k: statistics.median(v) for k, v in rates.items()}
+    return {"available": True, "steps": steps, "batch_size": batch, "preset": "small",
+            "headless_images_per_sec": med["headless"], "in_app_images_per_sec": med["in_app"],
+            "ratio": med["in_app"] / med["headless"], "per_round": rates,
+            "measured": "wall clock from start() to the thread's end, polling snapshot() + heartbeat() "
+                        "once a second; includes the page's grids and live metrics"}
+
+
+# --- latent page -------------------------------------------------------------------------------------------
+
+def latent_latency(settings: BenchSettings) -> dict:
+    """Milliseconds (median) of the latent page's operations on the shipped generator."""
+    from gan_core import latent
+    from gan_core.models import build_generator, default_model_config
+
+    missing = [f for f in ("render", "interpolation", "sefa_directions") if not hasattr(latent, f)]
+    if missing:
+        if not settings.quick:
+            raise RuntimeError(f"gan_core.latent lacks {', '.join(missing)}")
+        return {"available": False, "reason": f"gan_core.latent lacks {', '.join(missing)}"}
+    shipped = REPO_ROOT / "assets" / "generator-mnist5k"
+    if (shipped / "config.json").is_file():
+        from gan_core.checkpoint import load_checkpoint
+
+        generator, source = load_checkpoint(shipped).generator, "assets/generator-mnist5k"
+    else:
+        generator, source = build_generator(default_model_config("small")), "a freshly built small generator"
+    z0, z1 = latent.sample_latents(2, generator.latent_dim, seed=0)
+
+    def median_ms(fn: Callable[[], object]) -> float:
+        fn()
+        return 1000 * statistics.median(_timed(fn) for _ in range(settings.latency_repeats))
+
+    return {
+        "available": True,
+        "generator": source,
+        "one_image_ms": median_ms(lambda: latent.render(generator, z0)),
+        "interpolation_16_frames_ms": median_ms(lambda: latent.render(generator, latent.interpolation(z0, z1, 16))),
+        "sefa_directions_ms": median_ms(lambda: latent.sefa_directions(generator, 5)),
+        "repeats": settings.latency_repeats,
+    }
+
+
+# --- startup -------------------------------------------------------------------------------------------------
+
+_APP_PROBE = r"""
+import json, sys, time
+t0 = time.perf_counter()
+import streamlit
+from streamlit.testing.v1 import AppTest
+t1 = time.perf_counter()
+at = AppTest.from_file("app.py", default_timeout=120).run()
+t2 = time.perf_counter()
+pages = {}
+for page in sys.argv[1:]:
+    start = time.perf_counter()
+    at.switch_page(page).run()
+    pages[page] = {"seconds": time.perf_counter() - start, "exceptions": len(at.exception)}
+print(json.dumps({"import_streamlit": t1 - t0, "home_first_run": t2 - t1, "pages": pages}))
+"""
+
+
+def _fresh_process_seconds(code: str, args: list[str] | None = None) -> tuple[float, str]:
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", code, *(args or [])], cwd=REPO_ROOT, capture_output=True,
+                          text=True, timeout=600)
+    seconds = time.perf_counter() - start
+    if done.returncode != 0:
+        raise RuntimeError(f"the startup probe failed: {done.stderr.strip()[-500:]}")
+    return seconds, done.stdout
+
+
+def startup(settings: BenchSettings) -> dict:
+    """Fresh-process wall times: bare interpreter, ``import gan_core.trainer``, and the app."""
+    repeat = lambda code: statistics.median(_fresh_process_seconds(code)[0] for _ in range(settings.startup_repeats))  # noqa: E731
+    result = {"python_bare_seconds": repeat("pass"), "import_gan_core_trainer_seconds": repeat("import gan_core.trainer")}
+    pages = [] if settings.quick else [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / "pages").glob("[!_]*.py"))
+                                       if p.name != "home.py"]
+    try:
+        seconds, out = _fresh_process_seconds(_APP_PROBE, pages)
+        probe = json.loads(out.strip().splitlines()[-1])
+    except (RuntimeError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
+        result["app"] = {"available": False, "reason": str(exc)[-300:]}
+        return result
+    result["app"] = {"available": True, "process_seconds": seconds, **probe,
+                     "measured": "a fresh python process: import streamlit, then AppTest.from_file('app.py').run() "
+                                 "(the home page), then switch_page(...).run() for every other page"}
+    return result
+
+
+# --- the whole benchmark ---------------------------------------------------------------------------------------
+
+def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None = None,
+              progress: Callable[[str], None] | None = None) -> dict:
+    """Every part, in order; returns the JSON-able result (``goals`` says which were met)."""
+    from gan_core.data import load_dataset
+    from gan_core.device import select_device, set_cpu_threads
+
+    say = progress or (lambda _msg: None)
+    set_cpu_threads(threads)
+    dev = select_device(device)
+    result: dict = {"quick": settings.quick, "machine": machine_info(dev)}
+    started = time.perf_counter()
+    dataset = load_dataset("mnist5k")
+    result["part_seconds"] = {"load_dataset": time.perf_counter() - started}
+    parts = [
+        ("matmul_peak", lambda: matmul_peak(settings.matmul_size, settings.matmul_repeats)),
+        ("throughput", lambda: trainer_throughput(settings, dataset, dev, result["matmul_peak"]["flops_per_sec"])),
+        ("time_to_quality", lambda: time_to_quality(settings, dataset, dev)),
+        ("app_overhead", lambda: app_overhead(settings, dataset, dev)),
+        ("latent_latency", lambda: latent_latency(settings)),
+        ("startup", lambda: startup(settings)),
+    ]
+    for name, part in parts:
+        say(name.replace("_", " "))
+        t = time.perf_counter()
+        result[name] = part()
+        result["part_seconds"][name] = time.perf_counter() - t
+    result["goals"] = goals(result)
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    result["total_seconds"] = time.perf_counter() - started
+    return result
+
+
+def goals(result: dict) -> dict:
+    """Each goal with its measured value and whether it is met (None: not measured)."""
+    tp = result["throughput"]
+    ttq, app = result["time_to_quality"], result["app_overhead"]
+    worst_ratio = min(r["ratio"] for r in tp.values()) if tp else None
+    measured = {
+        "trainer_vs_reference": worst_ratio,
+        "peak_share_tf_tutorial": tp["tf-tutorial"]["trainer_peak_share"] if "tf-tutorial" in tp else None,
+        "time_to_quality_seconds": ttq.get("seconds"),
+        "app_vs_headless": app.get("ratio"),
+    }
+    out = {}
+    for name, target in GOALS.items():
+        value = measured[name]
+        lower_is_better = name == "time_to_quality_seconds"
+        met = None if value is None else (value <= target if lower_is_better else value >= target)
+        out[name] = {"target": target, "value": value, "met": met}
+    return out
+
+
+# --- markdown ---------------------------------------------------------------------------------------------------
+
+def _fmt(x, digits: int = 2) -> str:
+    if x is None:
+        return "–"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return f"{x:,}" if isinstance(x, int) else str(x)
+
+
+def markdown(result: dict) -> str:
+    """The result as markdown tables (the part of BENCHMARKS.md between the bench markers)."""
+    m, peak = result["machine"], result["matmul_peak"]
+    lines = [
+        f"Measured by `python -m gan_core bench{' --quick' if result['quick'] else ''}` on "
+        f"{m['cpu']}, {m['cores']} cores, {m['threads']} torch threads, device {m['device']}, torch {m['torch']}, "
+        f"Python {m['python']}. Load average at start {m['load_average_at_start']}, at end "
+        f"{m.get('load_average_at_end')} (other work was running on the machine if these exceed 0.5).",
+        "",
+        f"float32 matmul peak ({peak['size']}x{peak['size']} `torch.mm`, best of runs): "
+        f"**{peak['flops_per_sec'] / 1e9:.1f} GFLOP/s**.",
+        "",
+        "### Goals",
+        "",
+        "| goal | target | measured | met |",
+        "| --- | --- | --- | --- |",
+    ]
+    labels = {"trainer_vs_reference": ("Trainer / plain loop throughput (worst preset)", "≥ {:.1f}"),
+              "peak_share_tf_tutorial": ("tf-tutorial FLOP/s as share of matmul peak", "≥ {:.0%}"),
+              "time_to_quality_seconds": ("seconds to 80% confident, 10 classes (small, mnist5k)", "≤ {:.0f} s"),
+              "app_vs_headless": ("in-app / headless throughput", "≥ {:.1f}")}
+    for name, g in result["goals"].items():
+        label, target = labels[name]
+        value = g["value"]
+        shown = "–" if value is None else (f"{value:.0%}" if name == "peak_share_tf_tutorial" else f"{value:.2f}")
+        lines.append(f"| {label} | {target.format(g['target'])} | {shown} | "
+                     f"{'–' if g['met'] is None else ('yes' if g['met'] else 'no')} |")
+    lines += ["", "### Training throughput (mnist5k, 28x28)", "",
+              "Images/s are medians of alternating rounds (trainer, plain loop, trainer, ...). FLOPs are "
+              "matmul/convolution FLOPs of one step (forward + backward) from `FlopCounterMode`.", "",
+              "| preset | batch | Trainer img/s | plain loop img/s | ratio | GFLOP/step Trainer | GFLOP/step plain | "
+              "Trainer GFLOP/s | share of peak | useful share |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for preset, r in result["throughput"].items():
+        lines.append(
+            f"| {preset} | {r['batch_size']} | {_fmt(r['trainer_images_per_sec'], 0)} | "
+            f"{_fmt(r['reference_images_per_sec'], 0)} | {r['ratio']:.2f} | {r['flops_per_step_trainer'] / 1e9:.2f} | "
+            f"{r['flops_per_step_reference'] / 1e9:.2f} | {r['trainer_flops_per_sec'] / 1e9:.1f} | "
+            f"{r['trainer_peak_share']:.0%} | {r['useful_peak_share']:.0%} |")
+    lines += ["", "*useful share*: the plain loop's FLOPs per step (the work a step needs) at the Trainer's speed.", ""]
+    ttq = result["time_to_quality"]
+    lines += ["### Time to quality", ""]
+    if not ttq.get("available"):
+        lines.append(f"Not measured: {ttq.get('reason')}.")
+    else:
+        t = ttq["target"]
+        outcome = (f"**{ttq['seconds']:.1f} s** of training ({ttq['steps']} steps)" if ttq["reached"]
+                   else f"not reached within {ttq['cap_seconds']:.0f} s")
+        lines.append(f"small preset, batch {ttq['batch_size']}, mnist5k: {outcome} until at least "
+                     f"{t['confidence']:.0%} of {t['samples']} samples are classified with p ≥ 0.9 and all "
+                     f"{t['classes_covered']} classes have ≥ 5% of the samples (evaluated every "
+                     f"{t['evaluated_every_steps']} steps; evaluation time excluded).")
+        lines += ["", "| step | seconds | confidence | classes |", "| --- | --- | --- | --- |"]
+        lines += [f"| {p['step']} | {p['seconds']:.1f} | {p['confidence']:.2f} | {p['classes_covered']} |"
+                  for p in ttq["curve"]]
+    app = result["app_overhead"]
+    lines += ["", "### App overhead", ""]
+    if app.get("available"):
+        lines.append(f"small preset, {app['steps']} steps, batch {app['batch_size']}: headless "
+                     f"{app['headless_images_per_sec']:,.0f} img/s, in the app's worker {app['in_app_images_per_sec']:,.0f} "
+                     f"img/s, ratio **{app['ratio']:.2f}** ({app['measured']}).")
+    else:
+        lines.append(f"Not measured: {app.get('reason')}.")
+    lat = result["latent_latency"]
+    lines += ["", "### Latent page", ""]
+    if lat.get("available"):
+        lines += [f"Generator: {lat['generator']}; medians of {lat['repeats']} runs.", "",
+                  "| operation | ms |", "| --- | --- |",
+                  f"| one slider image | {lat['one_image_ms']:.2f} |",
+                  f"| 16-frame interpolation (slerp + render) | {lat['interpolation_16_frames_ms']:.2f} |",
+                  f"| SeFa directions (k = 5) | {lat['sefa_directions_ms']:.2f} |"]
+    else:
+        lines.append(f"Not measured: {lat.get('reason')}.")
+    st = result["startup"]
+    lines += ["", "### Startup (fresh processes)", "", "| what | seconds |", "| --- | --- |",
+              f"| `python -c pass` | {st['python_bare_seconds']:.2f} |",
+              f"| `python -c \"import gan_core.trainer\"` | {st['import_gan_core_trainer_seconds']:.2f} |"]
+    app_start = st.get("app", {})
+    if app_start.get("available"):
+        lines += [f"| import streamlit + AppTest | {app_start['import_streamlit']:.2f} |",
+                  f"| first run of app.py (home page) | {app_start['home_first_run']:.2f} |"]
+        lines += [f"| then switch to {page} | {p['seconds']:.2f}{' (exceptions!)' if p['exceptions'] else ''} |"
+                  for page, p in app_start["pages"].items()]
+    else:
+        lines.append(f"| app | not measured: {app_start.get('reason')} |")
+    lines += ["", f"Whole benchmark: {result['total_seconds']:.0f} s."]
+    return "\n".join(lines)
+
+
+def write_markdown(result: dict, path: str | Path) -> Path:
+    """Put the tables between the bench markers of ``path``, keeping any text around them."""
+    path = Path(path)
+    block = f"{MARK_START}\n{markdown(result)}\n{MARK_END}"
+    text = path.read_text() if path.is_file() else ""
+    if MARK_START in text and MARK_END in text:
+        head, rest = text.split(MARK_START, 1)
+        text = head + block + rest.split(MARK_END, 1)[1]
+    else:
+        text = "# Benchmarks\n\n" + block + "\n" + (("\n" + text) if text else "")
+    path.write_text(text)
+    return path
+
+
+# --- command line -------------------------------------------------------------------------------------------------
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``bench`` sub-command."""
+    p = sub.add_parser(
+        "bench", help="measure training speed, FLOP/s, time to quality, app overhead, latencies; write BENCHMARKS.md",
+        description="Runs every benchmark part, prints the result as JSON and writes the markdown tables into "
+        "--out between <!-- bench:start --> and <!-- bench:end --> (text around them is kept). "
+        "Takes about 10 minutes; --quick takes seconds and its numbers mean nothing (for tests).")
+    p.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs, measures nothing")
+    p.add_argument("--out", default=None, help="markdown file to write (default: BENCHMARKS.md, or none with --quick)")
+    p.add_argument("--json", default=None, help="also write the JSON to this file")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--presets", default=None, help="comma-separated presets to time (default: all)")
+    p.set_defaults(func=cmd_bench)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    settings = BenchSettings.quick_settings() if args.quick else BenchSettings()
+    if args.presets:
+        from gan_core.models import get_preset
+
+        names = tuple(p.strip() for p in args.presets.split(",") if p.strip())
+        for name in names:
+            get_preset(name)  # unknown names: a clear ValueError
+        settings = dataclasses.replace(settings, presets=names)
+    result = run_bench(settings, device=args.device, threads=args.threads,
+                       progress=lambda msg: print(f"bench: {msg} ...", file=sys.stderr, flush=True))
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    out = args.out if args.out is not None else (None if args.quick else str(REPO_ROOT / "BENCHMARKS.md"))
+    if out:
+        write_markdown(result, out)
+        print(f"bench: wrote {out}", file=sys.stderr)
+    return 0

@@ -1,0 +1,87 @@
+"""The benchmark: --quick produces complete JSON and markdown; the reference loop is a fair baseline."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from gan_core.bench import GOALS, MARK_END, MARK_START, ReferenceLoop, goals, write_markdown
+from gan_core.data import load_dataset
+from gan_core.trainer import TrainConfig, Trainer
+
+PARTS = ("machine", "matmul_peak", "throughput", "time_to_quality", "app_overhead", "latent_latency", "startup",
+         "goals", "part_seconds")
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One run of `python -m gan_core bench --quick` (threads=1: the 2 cores are shared)."""
+    tmp = tmp_path_factory.mktemp("bench")
+    md = tmp / "BENCH.md"
+    md.write_text("# Benchmarks\n\nintro kept\n\n" + MARK_START + "\nold table\n" + MARK_END + "\n\nnotes kept\n")
+    r = subprocess.run([sys.executable, "-m", "gan_core", "bench", "--quick", "--threads", "1",
+                        "--json", str(tmp / "b.json"), "--out", str(md)], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return json.loads(r.stdout), json.loads((tmp / "b.json").read_text()), md.read_text()
+
+
+def test_quick_bench_prints_valid_json_with_every_part(quick):
+    printed, saved, _ = quick
+    assert printed == saved and printed["quick"] is True
+    for part in PARTS:
+        assert part in printed, part
+    m = printed["machine"]
+    assert m["cores"] >= 1 and m["threads"] == 1 and m["torch"] == torch.__version__ and m["cpu"]
+    assert printed["matmul_peak"]["flops_per_sec"] > 0
+    assert set(printed["throughput"]) == {"small", "dcgan", "tf-tutorial"}
+    for r in printed["throughput"].values():
+        assert r["trainer_images_per_sec"] > 0 and r["reference_images_per_sec"] > 0 and r["ratio"] > 0
+        assert r["flops_per_step_trainer"] > 0 and r["flops_per_step_reference"] > 0
+    assert set(printed["goals"]) == set(GOALS)
+    assert printed["time_to_quality"]["available"] and printed["time_to_quality"]["curve"]
+    for part in ("app_overhead", "latent_latency"):
+        assert "available" in printed[part]
+    assert printed["startup"]["import_gan_core_trainer_seconds"] > 0
+
+
+def test_quick_bench_replaces_only_the_marked_block(quick):
+    _, _, md = quick
+    assert md.startswith("# Benchmarks\n\nintro kept\n") and md.rstrip().endswith("notes kept")
+    assert "old table" not in md and md.count(MARK_START) == 1
+    assert "### Training throughput" in md and "| tf-tutorial |" in md and "### Goals" in md
+
+
+def test_write_markdown_creates_a_file_with_markers(quick, tmp_path):
+    result, _, _ = quick
+    path = write_markdown(result, tmp_path / "new.md")
+    text = path.read_text()
+    assert text.startswith("# Benchmarks") and MARK_START in text and MARK_END in text
+
+
+def test_goals_compare_in_the_right_direction():
+    def result(ratio, share, seconds, app):
+        return {"throughput": {"tf-tutorial": {"ratio": ratio, "trainer_peak_share": share},
+                               "small": {"ratio": 2.0, "trainer_peak_share": 0.1}},
+                "time_to_quality": {"seconds": seconds}, "app_overhead": {"ratio": app}}
+
+    good = goals(result(1.05, 0.7, 40.0, 0.95))
+    assert all(g["met"] for g in good.values())
+    bad = goals(result(0.8, 0.3, 90.0, 0.5))
+    assert not any(g["met"] for g in bad.values())
+    assert goals(result(1.0, 0.7, None, None))["time_to_quality_seconds"]["met"] is None
+
+
+def test_reference_loop_starts_from_the_trainers_weights_and_learns():
+    torch.set_num_threads(1)
+    data = load_dataset("mnist5k")
+    config = TrainConfig(preset="small", batch_size=16, seed=3)
+    trainer = Trainer(config, data, device="cpu")
+    ref = ReferenceLoop(config, data.images, torch.device("cpu"))
+    for a, b in zip(trainer.G.state_dict().values(), ref.G.state_dict().values()):
+        assert torch.equal(a, b)
+    before = [p.detach().clone() for p in ref.D.parameters()]
+    logs = ref.step()
+    assert all(torch.isfinite(torch.tensor(v)) for v in logs.values()) and ref.images_seen == 16
+    assert any(not torch.equal(a, b) for a, b in zip(before, ref.D.parameters()))
