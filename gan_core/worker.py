@@ -29,7 +29,8 @@ thread ends (stop, finish, divergence, error). A run nobody is watching ends too
   closed session's state), its thread is told to stop. The thread only references the inner
   ``_Worker``, never the ``TrainingRun``, so dropping the handle really frees it.
 - Heartbeat watchdog: the page calls ``run.heartbeat()`` on every refresh; without one for
-  ``orphan_timeout`` seconds (default 120) the thread stops itself and frees its slot.
+  ``orphan_timeout`` seconds ($GAN_ORPHAN_TIMEOUT, default 120) the thread stops itself and frees
+  its slot.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ import numpy as np
 import torch
 
 from gan_core import diagnostics
+from gan_core.device import set_cpu_threads
 from gan_core.images import make_grid
 from gan_core.limits import get_limits
 from gan_core.trainer import StepReport, TrainConfig, Trainer, TrainingDiverged
@@ -64,6 +66,7 @@ STATUSES = ("idle", "running", "paused", "stopped", "finished", "diverged", "err
 ACTIVE_STATUSES = ("running", "paused")
 HISTORY_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed")
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_ORPHAN_TIMEOUT = 120.0
 
 
 class RunLimitReached(RuntimeError):
@@ -174,6 +177,18 @@ def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) 
     return max(1, math.ceil(epochs * n_images / (batch_size * k)))
 
 
+def default_orphan_timeout() -> float:
+    """$GAN_ORPHAN_TIMEOUT seconds, or 120: how long a run nobody watches keeps its server slot."""
+    raw = os.environ.get("GAN_ORPHAN_TIMEOUT", "").strip()
+    try:
+        value = float(raw) if raw else DEFAULT_ORPHAN_TIMEOUT
+    except ValueError:
+        raise ValueError(f"environment variable GAN_ORPHAN_TIMEOUT={raw!r} is not a number of seconds") from None
+    if not value > 0:
+        raise ValueError(f"environment variable GAN_ORPHAN_TIMEOUT={raw!r} must be positive")
+    return value
+
+
 def runs_root() -> Path:
     """Where checkpoints are saved: $GAN_RUNS_DIR, or runs/ at the repository root."""
     return Path(os.environ.get("GAN_RUNS_DIR") or REPO_ROOT / "runs")
@@ -201,7 +216,8 @@ class RunOptions:
     max_grid_mb: float = 64.0  # ... and at most this much memory for them
     metrics_every_steps: int = 250  # classifier metrics (when a classifier exists for the dataset)
     metrics_samples: int = 256  # generated images judged each time
-    orphan_timeout: float | None = 120.0  # seconds without heartbeat() before the run stops itself
+    # Seconds without heartbeat() before the run stops itself ($GAN_ORPHAN_TIMEOUT, default 120).
+    orphan_timeout: float | None = field(default_factory=default_orphan_timeout)
     grid_nrow: int = 8
 
 
@@ -475,7 +491,7 @@ class _Worker:
         step = int(history["step"][-1]) if len(history["step"]) else trainer.step_count
         epoch = float(history["epoch"][-1]) if len(history["epoch"]) else 0.0
         eta = None
-        if status in ACTIVE_STATUSES and self.steps_per_sec > 0:
+        if status == "running" and self.steps_per_sec > 0:
             eta = (self.target_step - step) / self.steps_per_sec
         kind, i = self.phase if status == "running" else ("", 0)
         phase_text = {"d": f"D step {i} of {trainer.config.k}", "g": "G step"}.get(kind, "")
@@ -530,6 +546,7 @@ class TrainingRun:
             raise RuntimeError("this run has already been started; make a new TrainingRun to train again")
         w = self._worker
         REGISTRY.acquire(self._slot_id, f"{self.config.preset} on {self.dataset.name}")
+        set_cpu_threads()  # once per process: honours $GAN_CPU_THREADS, as the command line does
         slot_id = self._slot_id
         w.last_heartbeat = time.monotonic()
         w.status = "running"

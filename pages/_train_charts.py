@@ -69,7 +69,10 @@ def metrics_figure(rows: list[dict]) -> go.Figure:
                         name="confident samples (right axis)", line=dict(color=BLACK, dash="dot", width=2))
         fig.update_layout(yaxis2=dict(overlaying="y", side="right", range=[0, 1], tickformat=".0%",
                                       showgrid=False))
-    return _layout(fig, "Quality judged by a classifier", "classes / score")
+    fig = _layout(fig, "Quality judged by a classifier", "classes / score", height=360)
+    fig.update_layout(legend=dict(orientation="h", y=-0.25, x=0, xanchor="left", yanchor="top"),
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
 
 
 def class_histogram_figure(shares: list[float], class_names: list[str]) -> go.Figure:

@@ -27,9 +27,11 @@ from pages import _train_charts as charts
 
 RUN, NOTICE, SAVED, WAS_ACTIVE = "train_run", "train_notice", "train_saved", "train_was_active"
 UPLOADED, RESUME = "train_uploaded_dataset", "train_resume_checkpoint"
+OPEN_LATENT = "train_open_latent"
 OWN_IMAGES = "own images"
 DEFAULT_PRESET = "small"  # learns recognisable digits in about a minute on a laptop CPU
 REFRESH_SECONDS = 1.0
+DOWNLOAD = ":material/download:"
 GRID_PX = 420  # sample grids are upscaled to about this width for the projector
 STATUS_TEXT = {"idle": "Starting", "running": "Training", "paused": "Paused", "stopped": "Stopped",
                "finished": "Finished", "diverged": "Diverged", "error": "Failed"}
@@ -250,20 +252,24 @@ def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | 
     status = run.snapshot().status if run is not None else None
     active = run is not None and run.is_alive()
     cols = st.columns(5)
-    if cols[0].button("▶ Start", type="primary", disabled=active, key="train_start", width="stretch"):
+
+    def button(col: int, label: str, icon: str, key: str, disabled: bool, **kw) -> bool:
+        return cols[col].button(label, icon=f":material/{icon}:", key=key, disabled=disabled, width="stretch", **kw)
+
+    if button(0, "Start", "play_arrow", "train_start", active, type="primary"):
         _start(settings, own, resume)
         st.rerun()
-    if cols[1].button("⏸ Pause", disabled=status != "running", key="train_pause", width="stretch"):
+    if button(1, "Pause", "pause", "train_pause", status != "running"):
         run.pause()
         st.rerun()
-    if cols[2].button("⏵ Resume", disabled=status != "paused", key="train_resume", width="stretch"):
+    if button(2, "Resume", "resume", "train_resume", status != "paused"):
         run.resume()
         st.rerun()
-    if cols[3].button("⏹ Stop", disabled=not active, key="train_stop", width="stretch"):
+    if button(3, "Stop", "stop", "train_stop", not active):
         run.stop()
         st.rerun()
-    if cols[4].button("↺ Reset", disabled=run is None, key="train_reset", width="stretch",
-                      help="Stop and forget this run (save it first if you want to keep it)."):
+    if button(4, "Reset", "restart_alt", "train_reset", run is None,
+              help="Stop and forget this run (save it first if you want to keep it)."):
         run.stop()
         for key in (RUN, SAVED, WAS_ACTIVE):
             st.session_state.pop(key, None)
@@ -379,22 +385,39 @@ def _live_view() -> None:
     _curves(snap)
     _algorithm(snap)
     _metrics(snap)
+    _timelapse(run, snap)
 
 
 # --- results --------------------------------------------------------------------------------------
 
-def _timelapse(snap: RunSnapshot) -> None:
+def _timelapse_gif(run: TrainingRun) -> bytes:
+    """Every kept grid as an animated GIF of about 10 seconds (built when the button is clicked)."""
+    frames = [_grid_image(grid) for _, grid in run.snapshot().grids]
+    return gif_bytes(frames, duration_ms=int(np.clip(10_000 / len(frames), 40, 500)))
+
+
+def _current_grid_png(run: TrainingRun) -> bytes:
+    latest = run.snapshot().latest_grid
+    return png_bytes(_grid_image(latest[1])) if latest is not None else b""
+
+
+def _timelapse(run: TrainingRun, snap: RunSnapshot) -> None:
     if len(snap.grids) < 2:
         return
     steps = [s for s, _ in snap.grids]
-    st.markdown("**Timelapse**: scrub back through training.")
-    chosen = st.slider("Step", steps[0], steps[-1], steps[-1], key="train_scrub")
-    i = min(bisect.bisect_left(steps, chosen), len(steps) - 1)
-    st.image(_grid_image(snap.grids[i][1]), caption=f"Samples at step {steps[i]:,}")
-    frames = [grid for _, grid in snap.grids]
-    duration_ms = int(np.clip(10_000 / len(frames), 40, 500))  # about 10 seconds in all
-    st.download_button("⬇ Timelapse (.gif)", data=lambda: gif_bytes([_grid_image(f) for f in frames], duration_ms),
-                       file_name="timelapse.gif", mime="image/gif", on_click="ignore", key="train_dl_gif")
+    with st.container(border=True):
+        st.subheader("Timelapse: scrub back through training")
+        # A slider left at the newest grid follows training; once moved back, it stays put.
+        if st.session_state.get("train_scrub") in (None, st.session_state.get("train_scrub_newest")):
+            st.session_state["train_scrub"] = steps[-1]
+        st.session_state["train_scrub_newest"] = steps[-1]
+        chosen = st.slider("Step", steps[0], steps[-1], key="train_scrub")
+        i = min(bisect.bisect_left(steps, chosen), len(steps) - 1)
+        st.image(_grid_image(snap.grids[i][1]), caption=f"Samples at step {steps[i]:,}")
+        st.caption(f"{len(steps)} grids kept, evenly spaced over the run (older ones are thinned out when "
+                   "there are many).")
+        st.download_button("Timelapse (.gif)", icon=DOWNLOAD, key="train_dl_gif", file_name="timelapse.gif",
+                           data=lambda: _timelapse_gif(run), mime="image/gif", on_click="ignore")
 
 
 @st.fragment
@@ -406,7 +429,7 @@ def _results() -> None:
     st.subheader("Results")
     cols = st.columns(4)
     with cols[0]:
-        if st.button("💾 Save checkpoint", key="train_save", width="stretch"):
+        if st.button("Save checkpoint", icon=":material/save:", key="train_save", width="stretch"):
             try:
                 st.session_state[SAVED] = str(run.save_checkpoint())
             except OSError as exc:
@@ -414,25 +437,20 @@ def _results() -> None:
         saved = st.session_state.get(SAVED)
         if saved:
             st.caption(f"Saved in `{saved}`")
-            st.download_button("⬇ Checkpoint (.zip)", data=lambda: checkpoint_zip_bytes(saved),
+            st.download_button("Checkpoint (.zip)", icon=DOWNLOAD, data=lambda: checkpoint_zip_bytes(saved),
                                file_name=f"{Path(saved).name}.zip", mime="application/zip", on_click="ignore",
                                key="train_dl_checkpoint", width="stretch")
     with cols[1]:
-        if st.button("🧭 Open in latent explorer", key="train_to_latent", width="stretch"):
-            st.session_state["latent_source"] = "run"
-            try:
-                st.switch_page("pages/latent.py")
-            except StreamlitAPIException:
-                st.info("The latent explorer is not part of this app yet.")
-    name = f"{snap.config['preset']}-{Path(snap.dataset).stem}-step{snap.step}"
-    cols[2].download_button("⬇ Metrics (.csv)", data=run.metrics_csv, file_name=f"{name}-metrics.csv",
+        if st.button("Open in latent explorer", icon=":material/explore:", key="train_to_latent", width="stretch"):
+            # Switch pages from a full run: st.switch_page inside a fragment leaves the new page blank.
+            st.session_state[OPEN_LATENT] = True
+            st.rerun(scope="app")
+    name = f"{snap.config['preset']}-{Path(snap.dataset).stem}"
+    cols[2].download_button("Metrics (.csv)", icon=DOWNLOAD, data=run.metrics_csv, file_name=f"{name}-metrics.csv",
                             mime="text/csv", on_click="ignore", key="train_dl_csv", width="stretch")
-    if snap.latest_grid is not None:
-        grid = snap.latest_grid[1]
-        cols[3].download_button("⬇ Current grid (.png)", data=lambda: png_bytes(_grid_image(grid)),
-                                file_name=f"{name}.png", mime="image/png", on_click="ignore",
-                                key="train_dl_png", width="stretch")
-    _timelapse(snap)
+    cols[3].download_button("Current grid (.png)", icon=DOWNLOAD, data=lambda: _current_grid_png(run),
+                            file_name=f"{name}-samples.png", mime="image/png", on_click="ignore",
+                            key="train_dl_png", width="stretch")
 
 
 # --- the model ------------------------------------------------------------------------------------
@@ -469,6 +487,13 @@ st.title("Train a DCGAN live")
 st.caption("G turns noise into images, D judges them against real ones, and both improve by playing "
            "against each other (Algorithm 1 of Goodfellow et al. 2014, with the DCGAN architecture of "
            "Radford et al. 2016). Press Start and watch the samples turn into digits.")
+
+if st.session_state.pop(OPEN_LATENT, False):
+    st.session_state["latent_source"] = "run"  # the latent page offers this run's generator first
+    try:
+        st.switch_page("pages/latent.py")
+    except StreamlitAPIException:
+        _notice("info", "The latent explorer is not part of this app yet.")
 
 _run: TrainingRun | None = st.session_state.get(RUN)
 _locked = _run is not None and _run.is_alive()

@@ -17,6 +17,7 @@ import torch
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from gan_core.device import set_cpu_threads
 from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
 
@@ -27,6 +28,7 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
 def one_cpu_thread():
     # The machine's 2 cores are shared; one torch thread avoids OpenMP spinning against other jobs.
     before = torch.get_num_threads()
+    set_cpu_threads(1)  # later calls (TrainingRun.start) are then no-ops
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
@@ -118,7 +120,7 @@ def test_start_pause_stop_a_real_run(page, tmp_path):
     at.button(key="train_save").click().run()
     saved = Path(at.session_state["train_saved"])
     assert saved.parent == tmp_path / "runs" and (saved / "config.json").is_file()
-    assert any(b.label.startswith("⬇ Checkpoint") for b in at.get("download_button"))
+    assert any(b.label.startswith("Checkpoint") for b in at.get("download_button"))
 
     at.button(key="train_stop").click().run()
     assert not run.is_alive()
@@ -174,3 +176,30 @@ def test_the_run_cap_refuses_a_second_run(page):
         assert "train_run" not in at.session_state
     finally:
         assert other.stop(timeout=30)
+
+
+def test_open_in_latent_explorer_without_the_latent_page_says_so(page):
+    at = page()
+    at.number_input(key="train_batch_small").set_value(16).run()
+    at.button(key="train_start").click().run()
+    at.button(key="train_to_latent").click().run()
+    assert not at.exception
+    assert at.session_state["latent_source"] == "run"
+    assert any("latent explorer is not part of this app" in i.value for i in at.info)
+
+
+def test_other_pages_keep_the_run_alive():
+    class Run:
+        beats = 0
+
+        def is_alive(self):
+            return True
+
+        def heartbeat(self):
+            Run.beats += 1
+
+    at = AppTest.from_string("from pages._train_heartbeat import keep_training_run_alive\n"
+                             "keep_training_run_alive()\n")
+    at.session_state["train_run"] = Run()
+    at.run()
+    assert not at.exception and Run.beats == 1

@@ -12,6 +12,7 @@ import torch
 
 from gan_core import diagnostics, worker
 from gan_core.checkpoint import load_checkpoint
+from gan_core.device import set_cpu_threads
 from gan_core.trainer import TrainConfig, Trainer
 from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
 
@@ -30,6 +31,7 @@ class FakeDataset:
 def one_cpu_thread():
     # Several people share this machine's 2 cores; OpenMP spinning on a busy CPU is 20x slower.
     before = torch.get_num_threads()
+    set_cpu_threads(1)  # later calls (TrainingRun.start) are then no-ops
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
@@ -340,3 +342,13 @@ def test_thin_indices_keeps_the_ends():
     idx = diagnostics.thin_indices(10_001, 1000)
     assert len(idx) <= 1000 and idx[0] == 0 and idx[-1] == 10_000
     assert diagnostics.thin_indices(5, 1000) == [0, 1, 2, 3, 4]
+
+
+def test_orphan_timeout_comes_from_the_environment(monkeypatch):
+    monkeypatch.delenv("GAN_ORPHAN_TIMEOUT", raising=False)
+    assert RunOptions().orphan_timeout == worker.DEFAULT_ORPHAN_TIMEOUT
+    monkeypatch.setenv("GAN_ORPHAN_TIMEOUT", "8")
+    assert RunOptions().orphan_timeout == 8.0
+    monkeypatch.setenv("GAN_ORPHAN_TIMEOUT", "soon")
+    with pytest.raises(ValueError, match="GAN_ORPHAN_TIMEOUT"):
+        RunOptions()
