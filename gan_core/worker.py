@@ -421,7 +421,8 @@ class _Worker:
     def _render_grid(self, started: float, final: bool = False) -> None:
         samples = self.trainer.generate()
         grid = _read_only(make_grid(samples, nrow=self.options.grid_nrow))
-        diversity = diagnostics.diversity_ratio(samples, self.real_images) if len(samples) > 1 else None
+        measurable = min(len(samples), len(self.real_images)) >= 2  # variety needs two images of each
+        diversity = diagnostics.diversity_ratio(samples, self.real_images) if measurable else None
         step = self.trainer.step_count
         with self.state_lock:
             self.latest_grid = (step, grid)

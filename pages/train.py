@@ -58,11 +58,10 @@ class Settings:
     seed: int
     device: str
 
-    def train_config(self) -> TrainConfig:
+    def train_config(self, dataset_name: str) -> TrainConfig:
         m = self.model
-        dataset = self.dataset if self.dataset != OWN_IMAGES else "uploaded zip"
         return TrainConfig(
-            preset=m.preset, dataset=dataset, image_size=m.image_size, channels=m.channels,
+            preset=m.preset, dataset=dataset_name, image_size=m.image_size, channels=m.channels,
             latent_dim=m.latent_dim, ngf=m.ngf, ndf=m.ndf, batch_size=self.batch_size, k=self.k, loss=self.loss,
             lr_d=self.lr_d, lr_g=self.lr_g, betas_d=self.betas_d, betas_g=self.betas_g, prior=self.prior,
             label_smoothing=self.label_smoothing, seed=self.seed, device=self.device)
@@ -149,7 +148,7 @@ def _settings(locked: bool, resume: Checkpoint | None) -> Settings:
     key = model.preset  # preset defaults: one set of widgets per preset
     sb = st.sidebar
     sb.subheader("Training")
-    batch = sb.number_input("Batch size m", 1, 4096, d.batch_size, key=f"train_batch_{key}", disabled=locked)
+    batch = sb.number_input("Batch size m", 2, 4096, d.batch_size, key=f"train_batch_{key}", disabled=locked)
     losses = list(LOSSES)
     loss = sb.selectbox("Loss", losses, index=losses.index("non-saturating"), key="train_loss", disabled=locked)
     sb.caption(LOSSES[loss].description)
@@ -229,7 +228,7 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
             with st.spinner(f"Loading {settings.dataset} ..."):
                 dataset = load_dataset(settings.dataset, image_size=settings.model.image_size,
                                        channels=settings.model.channels, download=settings.download)
-        config = settings.train_config()
+        config = settings.train_config(dataset.name)
         batch_k = (config.batch_size, config.k)
         steps = (int(settings.amount) if settings.unit == "steps"
                  else steps_for_epochs(settings.amount, len(dataset), *batch_k))

@@ -6,6 +6,7 @@ AppTest never fires ``st.fragment(run_every=...)``, so the tests poll the run's 
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import threading
 import time
@@ -203,3 +204,18 @@ def test_other_pages_keep_the_run_alive():
     at.session_state["train_run"] = Run()
     at.run()
     assert not at.exception and Run.beats == 1
+
+
+def test_divergence_shows_the_message_and_save_still_works(page):
+    at = page()
+    at.number_input(key="train_batch_small").set_value(16).run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["train_run"]
+    good = run.trainer.loss
+    run.trainer.loss = dataclasses.replace(good, g_loss=lambda fake: good.g_loss(fake) * float("nan"))
+    wait_until(lambda: not run.is_alive())
+    at.run()
+    assert not at.exception
+    assert any("Training diverged" in e.value and "last good weights" in e.value for e in at.error)
+    at.button(key="train_save").click().run()
+    assert (Path(at.session_state["train_saved"]) / "generator.safetensors").is_file()

@@ -352,3 +352,4 @@ def test_orphan_timeout_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("GAN_ORPHAN_TIMEOUT", "soon")
     with pytest.raises(ValueError, match="GAN_ORPHAN_TIMEOUT"):
         RunOptions()
+
