@@ -95,6 +95,8 @@ def machine_info(device: torch.device) -> dict:
         "python": platform.python_version(),
         "device": str(device),
         "threads": torch.get_num_threads(),
+        "parallel_backend": "OpenMP" if "OpenMP" in torch.__config__.parallel_info() else "other",
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "load_average_at_start": [round(x, 2) for x in load] if load else None,
     }
 
@@ -231,15 +233,48 @@ def trainer_throughput(settings: BenchSettings, dataset, device: torch.device, p
     return results
 
 
+def thread_scaling(settings: BenchSettings, dataset, device: torch.device) -> dict:
+    """Trainer images/s of the small preset with 1 thread vs every core, alternating (CPU only).
+
+    On a busy machine OpenMP threads that spin-wait for each other can make 2 threads far slower
+    than 1; this part shows whether that happens here.
+    """
+    from gan_core.trainer import TrainConfig, Trainer
+
+    if device.type != "cpu":
+        return {"available": False, "reason": f"device is {device}"}
+    cores, before = os.cpu_count() or 1, torch.get_num_threads()
+    counts = sorted({1, cores})
+    trainer = Trainer(TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0),
+                      dataset, device=device)
+    batch = trainer.config.batch_size
+
+    def with_threads(n: int) -> Callable[[], object]:
+        def step():
+            torch.set_num_threads(n)
+            trainer.step()
+        return step
+
+    try:
+        timing = alternate({str(n): with_threads(n) for n in counts}, batch, settings.rounds, settings.round_seconds)
+    finally:
+        torch.set_num_threads(before)
+    return {"available": True, "preset": "small", "batch_size": batch,
+            "images_per_sec": {int(n): v for n, v in timing["images_per_sec"].items()}, "timing": timing}
+
+
 # --- time to quality -------------------------------------------------------------------------------------
 
-def time_to_quality(settings: BenchSettings, dataset, device: torch.device) -> dict:
-    """Training seconds (evaluation excluded) until the small preset's samples reach the target."""
+def time_to_quality(settings: BenchSettings, dataset, device: torch.device, config=None) -> dict:
+    """Training seconds (evaluation excluded) until samples reach ``QUALITY_TARGET``.
+
+    ``config`` defaults to the small preset with its default hyper-parameters.
+    """
     from gan_core.metrics import quick_metrics
     from gan_core.trainer import TrainConfig, Trainer
 
-    trainer = Trainer(TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0),
-                      dataset, device=device)
+    config = config or TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0)
+    trainer = Trainer(config, dataset, device=device)
     z = trainer.sample_noise(settings.quality_samples, torch.Generator().manual_seed(1234))
     curve, reached = [], None
     wall_start = time.perf_counter()
@@ -261,6 +296,7 @@ def time_to_quality(settings: BenchSettings, dataset, device: torch.device) -> d
         "seconds": reached["seconds"] if reached else None,
         "steps": reached["step"] if reached else None,
         "cap_seconds": settings.quality_cap_seconds,
+        "preset": trainer.config.preset,
         "batch_size": trainer.config.batch_size,
         "curve": curve,
     }
@@ -415,6 +451,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
     parts = [
         ("matmul_peak", lambda: matmul_peak(settings.matmul_size, settings.matmul_repeats)),
         ("throughput", lambda: trainer_throughput(settings, dataset, dev, result["matmul_peak"]["flops_per_sec"])),
+        ("thread_scaling", lambda: thread_scaling(settings, dataset, dev)),
         ("time_to_quality", lambda: time_to_quality(settings, dataset, dev)),
         ("app_overhead", lambda: app_overhead(settings, dataset, dev)),
         ("latent_latency", lambda: latent_latency(settings)),
@@ -467,7 +504,7 @@ def markdown(result: dict) -> str:
     lines = [
         f"Measured by `python -m gan_core bench{' --quick' if result['quick'] else ''}` on "
         f"{m['cpu']}, {m['cores']} cores, {m['threads']} torch threads, device {m['device']}, torch {m['torch']}, "
-        f"Python {m['python']}. Load average at start {m['load_average_at_start']}, at end "
+        f"Python {m['python']}, OMP_WAIT_POLICY={m.get('omp_wait_policy') or 'unset'}. Load average at start {m['load_average_at_start']}, at end "
         f"{m.get('load_average_at_end')} (other work was running on the machine if these exceed 0.5).",
         "",
         f"float32 matmul peak ({peak['size']}x{peak['size']} `torch.mm`, best of runs): "
@@ -501,6 +538,10 @@ def markdown(result: dict) -> str:
             f"{r['flops_per_step_reference'] / 1e9:.2f} | {r['trainer_flops_per_sec'] / 1e9:.1f} | "
             f"{r['trainer_peak_share']:.0%} | {r['useful_peak_share']:.0%} |")
     lines += ["", "*useful share*: the plain loop's FLOPs per step (the work a step needs) at the Trainer's speed.", ""]
+    ts = result.get("thread_scaling", {})
+    if ts.get("available"):
+        shown = ", ".join(f"{n} thread{'s' if int(n) > 1 else ''}: {v:,.0f} img/s" for n, v in ts["images_per_sec"].items())
+        lines += ["### Threads", "", f"small preset, batch {ts['batch_size']}, Trainer alone: {shown}.", ""]
     ttq = result["time_to_quality"]
     lines += ["### Time to quality", ""]
     if not ttq.get("available"):
@@ -509,7 +550,7 @@ def markdown(result: dict) -> str:
         t = ttq["target"]
         outcome = (f"**{ttq['seconds']:.1f} s** of training ({ttq['steps']} steps)" if ttq["reached"]
                    else f"not reached within {ttq['cap_seconds']:.0f} s")
-        lines.append(f"small preset, batch {ttq['batch_size']}, mnist5k: {outcome} until at least "
+        lines.append(f"{ttq['preset']} preset, batch {ttq['batch_size']}, mnist5k: {outcome} until at least "
                      f"{t['confidence']:.0%} of {t['samples']} samples are classified with p ≥ 0.9 and all "
                      f"{t['classes_covered']} classes have ≥ 5% of the samples (evaluated every "
                      f"{t['evaluated_every_steps']} steps; evaluation time excluded).")

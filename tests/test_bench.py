@@ -11,8 +11,8 @@ from gan_core.bench import GOALS, MARK_END, MARK_START, ReferenceLoop, goals, wr
 from gan_core.data import load_dataset
 from gan_core.trainer import TrainConfig, Trainer
 
-PARTS = ("machine", "matmul_peak", "throughput", "time_to_quality", "app_overhead", "latent_latency", "startup",
-         "goals", "part_seconds")
+PARTS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
+         "latent_latency", "startup", "goals", "part_seconds")
 
 
 @pytest.fixture(scope="module")
