@@ -197,8 +197,9 @@ def test_evaluate_shipped_generator(shipped):
     if not (path / "config.json").is_file():
         pytest.skip("assets/generator-mnist5k is not there yet")
     out = metrics.evaluate_checkpoint(path, n=500)
-    assert out["classes_covered"] >= 8 and out["confidence"] > 0.5
-    assert out["fid_floor"] < out["fid"]
+    # recognisable digits of most classes, but measurably short of real data
+    assert out["classes_covered"] >= 7 and out["confidence"] > 0.5
+    assert out["fid_floor"] < out["fid"] < 50 * out["fid_floor"]
 
 
 def test_evaluate_without_a_classifier_says_how_to_train_one(tmp_path):
