@@ -5,7 +5,6 @@ or the upload's SHA-256); a bad file becomes an ``st.error`` with the loader's s
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from gan_core.checkpoint import CheckpointError, list_checkpoints, load_checkpoi
 from gan_core.latent import cached_checkpoint, checkpoint_key
 from gan_core.limits import get_limits
 from gan_core.models import ModelConfig
+from gan_core.worker import runs_root
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSETS = ROOT / "assets"
@@ -33,10 +33,6 @@ class LatentModel:
     dataset: str | None  # dataset name, to find training images for the memorisation check
     step: int
     training_images: torch.Tensor | None = None  # when the run itself holds them
-
-
-def runs_dir() -> Path:
-    return Path(os.environ.get("GAN_RUNS_DIR", ROOT / "runs"))
 
 
 def shipped_generators() -> list[Path]:
@@ -106,7 +102,7 @@ def choose_model() -> LatentModel | None:
         paths[f"shipped:{p.name}"] = p
     if st.session_state.get("train_run") is not None:
         options["run"] = "Generator from the current training run"
-    for p in list_checkpoints(runs_dir()):
+    for p in list_checkpoints(runs_root()):
         options[f"runs:{p.name}"] = f"Saved run: {p.name}"
         paths[f"runs:{p.name}"] = p
     options["upload"] = "Upload a checkpoint .zip"

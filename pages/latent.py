@@ -289,6 +289,11 @@ def memorisation(m: LatentModel) -> None:
     size, channels = m.model_config.image_size, m.model_config.channels
     train = m.training_images
     if train is None and m.dataset:
+        from gan_core.data import dataset_names
+
+        if m.dataset not in dataset_names():  # never read a path named by a (possibly uploaded) checkpoint
+            st.info(f"The training images ({m.dataset}) are not a built-in dataset, so this check is off.")
+            return
         try:
             train = _training_images(m.dataset, size, channels)
         except Exception as exc:  # a custom dataset from another machine, an absent download, ...
