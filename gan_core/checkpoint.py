@@ -202,26 +202,34 @@ def _files_from_zip(data: bytes) -> dict[str, bytes]:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
         raise CheckpointError("this file is not a checkpoint: it is not a .zip (nor a checkpoint folder)") from None
-    cap = limits.max_checkpoint_mb * 1_000_000
+    weights_cap = limits.max_checkpoint_mb * 1_000_000
+    total_cap = limits.max_zip_uncompressed_mb * 1_000_000
+    wanted = [i for i in zf.infolist() if not i.is_dir()]
+    for info in wanted:
+        path = PurePosixPath(info.filename)
+        if path.is_absolute() or ".." in path.parts:
+            raise CheckpointError(f"the zip entry {info.filename!r} points outside the checkpoint; refused")
+    wanted = [i for i in wanted if PurePosixPath(i.filename).name in CHECKPOINT_FILES]
+    # Declared sizes first (cheap), so a zip bomb is refused before anything is inflated.
+    declared = sum(i.file_size for i in wanted)
+    if declared > total_cap:
+        raise CheckpointError(f"the checkpoint zip would inflate to {declared / 1e6:.0f} MB, over the "
+                              f"{limits.max_zip_uncompressed_mb} MB limit (GAN_MAX_ZIP_UNCOMPRESSED_MB)")
     files: dict[str, bytes] = {}
     with zf:
-        for info in zf.infolist():
-            if info.is_dir():
-                continue
-            path = PurePosixPath(info.filename)
-            if path.is_absolute() or ".." in path.parts:
-                raise CheckpointError(f"the zip entry {info.filename!r} points outside the checkpoint; refused")
-            if path.name not in CHECKPOINT_FILES:
-                continue  # metrics.csv, sample PNGs, a README: not needed to load
+        for info in wanted:
+            name = PurePosixPath(info.filename).name
+            cap = MAX_CONFIG_BYTES if name == CONFIG_FILE else weights_cap
             if info.file_size > cap:
-                raise CheckpointError(f"{path.name} in the zip is {info.file_size / 1e6:.0f} MB, over the limit")
-            if path.name in files:
-                raise CheckpointError(f"the zip holds more than one {path.name}")
+                raise CheckpointError(f"{name} in the zip is {info.file_size / 1e6:.1f} MB, over the "
+                                      f"{cap / 1e6:.0f} MB limit")
+            if name in files:
+                raise CheckpointError(f"the zip holds more than one {name}")
             with zf.open(info) as f:
                 content = f.read(cap + 1)  # do not trust the declared size
             if len(content) > cap:
-                raise CheckpointError(f"{path.name} in the zip is larger than the limit")
-            files[path.name] = content
+                raise CheckpointError(f"{name} in the zip is larger than the {cap / 1e6:.0f} MB limit")
+            files[name] = content
     if CONFIG_FILE not in files:
         raise CheckpointError(f"this zip is not a GAN Classroom checkpoint: it has no {CONFIG_FILE}")
     return files
