@@ -11,4 +11,7 @@ PAGES = [
     st.Page("pages/latent.py", title="Explore the latent space", icon="🧭"),
 ]
 
+from pages._train_heartbeat import keep_training_run_alive  # noqa: E402  (needs set_page_config first)
+
+keep_training_run_alive()  # a run keeps going while its user is on another page
 st.navigation(PAGES).run()

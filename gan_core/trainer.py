@@ -82,8 +82,8 @@ class TrainConfig:
         get_loss(self.loss)
         if self.prior not in PRIORS:
             raise ValueError(f"unknown noise prior {self.prior!r}; choose one of {', '.join(PRIORS)}")
-        if not 1 <= self.batch_size <= 4096:
-            raise ValueError(f"batch size must be between 1 and 4096, not {self.batch_size}")
+        if not 2 <= self.batch_size <= 4096:  # BatchNorm needs two samples to normalise over
+            raise ValueError(f"batch size must be between 2 and 4096, not {self.batch_size}")
         if not 1 <= self.k <= 100:
             raise ValueError(f"k (D steps per G step) must be between 1 and 100, not {self.k}")
         for name in ("lr_d", "lr_g"):
