@@ -2,6 +2,8 @@
 
 import streamlit as st
 
+import gan_core  # noqa: F401  (first: sets the OpenMP spin policy before torch loads)
+
 st.set_page_config(page_title="GAN Classroom", page_icon="🎓", layout="wide")
 
 PAGES = [

@@ -16,4 +16,12 @@ Import submodules directly (``from gan_core.trainer import Trainer``); this file
 that importing the package is cheap.
 """
 
+import os
+
+# OpenMP threads of torch's CPU kernels spin-wait between ops by default. When anything else wants a
+# core (a second session, the browser, another process) the spinning steals it and a 2-thread
+# training run collapses (measured ~2,200 -> ~450 img/s; see BENCHMARKS.md "Threads"). A short spin
+# costs ~5% when idle. Set before torch loads libgomp; a user's own setting wins.
+os.environ.setdefault("GOMP_SPINCOUNT", "1000")
+
 __version__ = "0.1.0"
