@@ -146,8 +146,9 @@ def explorer_section() -> tuple[toy1d.Density, AffineGenerator, object]:
         cols[1].metric("JSD(p_data ‖ p_g)", _fmt(nums.jsd))
         cols[2].metric("KL(p_data ‖ p_g)", _fmt(nums.kl_data_g))
         cols[3].metric("KL(p_g ‖ p_data)", _fmt(nums.kl_g_data))
-        st.latex(rf"V(D^*,G)={nums.value_optimal:.6f}\quad\text{{and}}\quad -\log 4+2\,\mathrm{{JSD}}"
-                 rf"={-toy1d.LOG4:.6f}+2\times{nums.jsd:.6f}={nums.identity_rhs:.6f}")
+        # Two lines, so that both sides of the identity fit beside the figure on a projector.
+        st.latex(rf"\begin{{aligned}}V(D^*,G)&={nums.value_optimal:.6f}\\ -\log 4+2\,\mathrm{{JSD}}"
+                 rf"&={-toy1d.LOG4:.6f}+2\times{nums.jsd:.6f}={nums.identity_rhs:.6f}\end{{aligned}}")
         if mode != D_MODES[0]:
             v_d = toy1d.value_function(p_data, p_g, discriminator)
             st.markdown(f"With the D drawn (not optimal), **V(D, G) = {_fmt(v_d)}** ≤ V(D*, G): "
@@ -212,6 +213,7 @@ def _view_dict(v) -> dict:
 
 
 def _toggle_play() -> None:
+    import time as _t; print("TOGGLE", _t.time(), not st.session_state.get("dist_playing", False), flush=True)
     st.session_state.dist_playing = not st.session_state.get("dist_playing", False)
 
 

@@ -100,8 +100,8 @@ def _reset_directions(method: str, k: int) -> None:
 def _z_chart(z: torch.Tensor, shown: list[int], lo: float, hi: float) -> go.Figure:
     colours = ["#e67e22" if i in shown else "#7f8c8d" for i in range(len(z))]
     fig = go.Figure(go.Bar(x=list(range(len(z))), y=z.tolist(), marker_color=colours))
-    fig.update_layout(height=220, margin=dict(l=10, r=10, t=30, b=10), title="z, one bar per dimension "
-                      "(orange: the sliders above)", xaxis_title="dimension", yaxis_range=[lo * 1.2, hi * 1.2],
+    fig.update_layout(height=220, margin=dict(l=10, r=10, t=30, b=10), title="z (orange: the slider dimensions)",
+                      xaxis_title="dimension", yaxis_range=[lo * 1.2, hi * 1.2],
                       font=dict(size=14))
     return fig
 
@@ -115,7 +115,7 @@ def move_z(m: LatentModel) -> None:
     with controls:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         seed = int(c1.number_input("Seed (sets z)", 0, MAX_SEED, 0, key="lat_seed"))
-        c2.button("🎲 Random", on_click=_randomise_seed, args=("lat_seed",), width="stretch",
+        c2.button("Random", icon=":material/casino:", on_click=_randomise_seed, args=("lat_seed",), width="stretch",
                   key="lat_random")
         z = latent.sample_latents(1, d, seed, m.prior)[0]
 
