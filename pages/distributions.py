@@ -212,9 +212,10 @@ def _view_dict(v) -> dict:
                 title=f"{v.label}<br>JSD {v.jsd:.3f}")
 
 
-def _toggle_play() -> None:
-    import time as _t; print("TOGGLE", _t.time(), not st.session_state.get("dist_playing", False), flush=True)
-    st.session_state.dist_playing = not st.session_state.get("dist_playing", False)
+def _set_playing(playing: bool) -> None:
+    # Set, not toggle: Streamlit can dispatch a button callback twice when the click lands while
+    # the Play timer is rerunning (seen in the e2e test), and a toggle would then undo itself.
+    st.session_state.dist_playing = playing
 
 
 def _draw_training(trainer: Toy1DTrainer) -> None:
@@ -252,7 +253,7 @@ def training_section(explorer_data: toy1d.Density) -> None:
             st.error(st.session_state.pop("dist_error"))
         b = st.columns(8)
         b[0].button("Pause" if playing else "Play", key="dist_play", type="primary", width="stretch",
-                    icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_toggle_play)
+                    icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_set_playing, args=(not playing,))
         train_d = b[1].button("Train D (k steps)", key="dist_train_d", width="stretch")
         train_g = b[2].button("Train G (1 step)", key="dist_train_g", width="stretch")
         step = b[3].button("Step (both)", key="dist_step", width="stretch")
