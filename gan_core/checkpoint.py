@@ -3,6 +3,8 @@
     run/
       config.json                 format, version, model config, training config, dataset, step
       generator.safetensors       G's state_dict
+      generator_ema.safetensors   G_ema's state_dict, the moving average of G  (optional: when present,
+                                  samples, metrics and the latent explorer use it instead of G)
       discriminator.safetensors   D's state_dict              (optional: needed to resume training)
       optimizers.safetensors      Adam moments of G and D     (optional: needed to resume exactly)
 
@@ -38,9 +40,10 @@ FORMAT = "gan-classroom-checkpoint"
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 GENERATOR_FILE = "generator.safetensors"
+GENERATOR_EMA_FILE = "generator_ema.safetensors"
 DISCRIMINATOR_FILE = "discriminator.safetensors"
 OPTIMIZERS_FILE = "optimizers.safetensors"
-CHECKPOINT_FILES = (CONFIG_FILE, GENERATOR_FILE, DISCRIMINATOR_FILE, OPTIMIZERS_FILE)
+CHECKPOINT_FILES = (CONFIG_FILE, GENERATOR_FILE, GENERATOR_EMA_FILE, DISCRIMINATOR_FILE, OPTIMIZERS_FILE)
 EXTRA_FILES = ("metrics.csv",)  # shipped in the download zip when present
 MAX_CONFIG_BYTES = 1_000_000
 
@@ -51,15 +54,26 @@ class CheckpointError(ValueError):
 
 @dataclass
 class Checkpoint:
-    """A loaded, validated checkpoint. Models are on the CPU; G is in eval mode."""
+    """A loaded, validated checkpoint. Models are on the CPU; the generators are in eval mode.
+
+    ``generator`` is the one to draw samples from: the moving average G_ema when the checkpoint has
+    one, else G. ``raw_generator`` is G as the optimiser left it (what training resumes from); it is
+    the same object as ``generator`` when there is no average.
+    """
 
     config: dict  # the whole config.json
     model_config: ModelConfig
     generator: Generator
+    raw_generator: Generator
     discriminator: Discriminator | None
     optimizers: dict[str, dict] | None  # {"opt_g": state_dict, "opt_d": state_dict}
     step: int
     source: str
+
+    @property
+    def has_ema(self) -> bool:
+        """True when ``generator`` is a moving average of G (generator_ema.safetensors)."""
+        return self.generator is not self.raw_generator
 
     @property
     def train_config(self) -> dict:
@@ -73,7 +87,8 @@ class Checkpoint:
         """The parts ``Trainer.load_state`` takes to resume training."""
         opt = self.optimizers or {}
         return {
-            "G": self.generator.state_dict(),
+            "G": self.raw_generator.state_dict(),
+            "G_ema": self.generator.state_dict() if self.has_ema else None,
             "D": self.discriminator.state_dict() if self.discriminator is not None else None,
             "opt_g": opt.get("opt_g"),
             "opt_d": opt.get("opt_d"),
@@ -117,22 +132,26 @@ def _unflatten_optimizer(prefix: str, meta: dict, tensors: dict[str, torch.Tenso
 def write_checkpoint(directory: str | Path, model_config: ModelConfig, generator_state: dict,
                      discriminator_state: dict | None = None, optimizer_states: dict | None = None,
                      step: int = 0, train_config: dict | None = None, dataset: dict | None = None,
-                     extra: dict | None = None) -> Path:
+                     extra: dict | None = None, generator_ema_state: dict | None = None) -> Path:
     """Write a checkpoint folder (created if needed) and return its path."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    _atomic_write(directory / GENERATOR_FILE, st_save({k: v.detach().cpu().contiguous() for k, v in generator_state.items()}))
-    files = [GENERATOR_FILE]
-    if discriminator_state is not None:
-        _atomic_write(directory / DISCRIMINATOR_FILE,
-                      st_save({k: v.detach().cpu().contiguous() for k, v in discriminator_state.items()}))
-        files.append(DISCRIMINATOR_FILE)
+    files = []
+    for name, state in ((GENERATOR_FILE, generator_state), (GENERATOR_EMA_FILE, generator_ema_state),
+                        (DISCRIMINATOR_FILE, discriminator_state)):
+        if state is not None:
+            _atomic_write(directory / name, st_save({k: v.detach().cpu().contiguous() for k, v in state.items()}))
+            files.append(name)
+        else:  # a stale file from an earlier save into this folder must not be paired with the new config
+            (directory / name).unlink(missing_ok=True)
     optim_meta = None
     if optimizer_states:
         tensors: dict[str, torch.Tensor] = {}
         optim_meta = {name: _flatten_optimizer(name, st, tensors) for name, st in optimizer_states.items()}
         _atomic_write(directory / OPTIMIZERS_FILE, st_save(tensors))
         files.append(OPTIMIZERS_FILE)
+    else:
+        (directory / OPTIMIZERS_FILE).unlink(missing_ok=True)
     config = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -158,7 +177,7 @@ def save_checkpoint(directory: str | Path, trainer, dataset: dict | None = None,
         directory, trainer.config.model_config(), state["G"], state["D"],
         {"opt_g": state["opt_g"], "opt_d": state["opt_d"]}, step=state["step"],
         train_config=trainer.config.to_dict(), dataset=dataset,
-        extra={"images_seen": state["images_seen"], **(extra or {})})
+        extra={"images_seen": state["images_seen"], **(extra or {})}, generator_ema_state=state.get("G_ema"))
 
 
 def checkpoint_zip_bytes(directory: str | Path) -> bytes:
@@ -188,7 +207,7 @@ def _files_from_directory(directory: Path) -> dict[str, bytes]:
         raise CheckpointError(f"{directory} is not a checkpoint folder: it has no {CONFIG_FILE}")
     cap = get_limits().max_checkpoint_mb * 1_000_000
     files = {CONFIG_FILE: _read_capped(directory / CONFIG_FILE, MAX_CONFIG_BYTES, CONFIG_FILE)}
-    for name in (GENERATOR_FILE, DISCRIMINATOR_FILE, OPTIMIZERS_FILE):
+    for name in CHECKPOINT_FILES[1:]:
         if (directory / name).is_file():
             files[name] = _read_capped(directory / name, cap, name)
     return files
@@ -313,6 +332,11 @@ def load_checkpoint_files(files: dict[str, bytes], source: str = "upload") -> Ch
     generator, discriminator = build_models(mc)
     _load_into(generator, _load_tensors(files[GENERATOR_FILE], GENERATOR_FILE), GENERATOR_FILE)
     generator.eval()
+    raw_generator = generator
+    if GENERATOR_EMA_FILE in files:  # checked exactly like G: same names, shapes, dtypes, finite
+        generator = build_models(mc)[0]
+        _load_into(generator, _load_tensors(files[GENERATOR_EMA_FILE], GENERATOR_EMA_FILE), GENERATOR_EMA_FILE)
+        generator.eval()
     if DISCRIMINATOR_FILE in files:
         _load_into(discriminator, _load_tensors(files[DISCRIMINATOR_FILE], DISCRIMINATOR_FILE), DISCRIMINATOR_FILE)
     else:
@@ -327,7 +351,8 @@ def load_checkpoint_files(files: dict[str, bytes], source: str = "upload") -> Ch
             raise CheckpointError(f"{OPTIMIZERS_FILE} does not match the optimiser description in {CONFIG_FILE}") from None
         _check_optimizer(optimizers["opt_g"], generator, "opt_g")
         _check_optimizer(optimizers["opt_d"], discriminator, "opt_d")
-    return Checkpoint(config=config, model_config=mc, generator=generator, discriminator=discriminator,
+    return Checkpoint(config=config, model_config=mc, generator=generator, raw_generator=raw_generator,
+                      discriminator=discriminator,
                       optimizers=optimizers, step=config.get("step", 0), source=source)
 
 

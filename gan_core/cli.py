@@ -36,6 +36,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--image-size", type=int, default=None, help="28, 32 or 64 (default: the preset's first)")
     p.add_argument("--channels", type=int, default=1, choices=(1, 3))
     p.add_argument("--latent-dim", type=int, default=None)
+    p.add_argument("--ngf", type=int, default=None, help="generator width (default: the preset's)")
+    p.add_argument("--ndf", type=int, default=None, help="discriminator width (default: the preset's)")
     p.add_argument("--k", type=int, default=1, help="discriminator steps per generator step")
     p.add_argument("--loss", default="non-saturating", choices=sorted(LOSSES))
     p.add_argument("--lr-d", type=float, default=None)
@@ -43,6 +45,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--beta1", type=float, default=None, help="Adam beta1 for both networks")
     p.add_argument("--prior", default="normal", choices=("normal", "uniform"))
     p.add_argument("--label-smoothing", type=float, default=0.0, help="one-sided: real target = 1 - this")
+    p.add_argument("--ema", type=float, default=None,
+                   help="decay of G_ema, the moving average of G's weights that samples come from "
+                   "(0: off; default: the preset's)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids (0: never)")
@@ -67,9 +72,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     betas = (args.beta1, preset.defaults.betas[1]) if args.beta1 is not None else None
     config = TrainConfig(
         preset=args.preset, dataset=str(args.dataset), image_size=image_size, channels=args.channels,
-        latent_dim=args.latent_dim, batch_size=args.batch_size, k=args.k, loss=args.loss,
+        latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, batch_size=args.batch_size, k=args.k, loss=args.loss,
         lr_d=args.lr_d, lr_g=args.lr_g, betas_d=betas, betas_g=betas, prior=args.prior,
-        label_smoothing=args.label_smoothing, seed=args.seed, device=args.device)
+        label_smoothing=args.label_smoothing, ema=args.ema, seed=args.seed, device=args.device)
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is not None:  # the checkpoint decides the model; the command line the rest
         mc = resume.model_config

@@ -43,6 +43,7 @@ class TrainDefaults:
     latent_dim: int
     ngf: int
     ndf: int
+    ema: float = 0.0  # decay of the generator's weight average used for samples (0: off, as in the papers)
 
 
 @dataclass(frozen=True)
@@ -296,7 +297,7 @@ register_preset(Preset(
     description="A narrow 28x28 DCGAN (two up/down-sampling blocks) that learns recognisable MNIST "
     "digits in about a minute on a laptop CPU.",
     image_sizes=(28,),
-    defaults=TrainDefaults(batch_size=64, lr=2e-4, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=32),
+    defaults=TrainDefaults(batch_size=64, lr=2e-4, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=32, ema=0.999),
     build_generator=_small_generator,
     build_discriminator=_small_discriminator,
     source="GAN Classroom (DCGAN guidelines, narrowed)",

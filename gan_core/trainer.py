@@ -9,13 +9,18 @@
         update G by descending its stochastic gradient of
             1/m Σ log(1 - D(G(z)))     (or another loss from gan_core.losses)
 
-``Trainer.step()`` is one outer iteration and returns a ``StepReport``. The trainer is plain and
-single-threaded; ``gan_core.worker`` runs it in a background thread for the app.
+``Trainer.step()`` is one outer iteration and returns a ``StepReport``. After it, and outside
+Algorithm 1, the trainer updates ``G_ema``: an exponential moving average of G's weights (when
+``TrainConfig.ema`` is on), which sample grids, ``generate()`` and saved checkpoints use, because
+the average of the last few hundred generators draws cleaner digits than the latest one.
+
+The trainer is plain and single-threaded; ``gan_core.worker`` runs it in a background thread for the app.
 """
 
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import time
 from dataclasses import asdict, dataclass, fields, replace
@@ -55,6 +60,8 @@ class TrainConfig:
     betas_g: tuple[float, float] | None = None
     prior: str = "normal"  # noise prior p_z: "normal" N(0, I) or "uniform" U(-1, 1)
     label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - label_smoothing
+    ema: float | None = None  # decay of G_ema, the moving average of G's weights; 0 = off
+    reuse_fake: bool = False  # k = 1 only: the G step reuses the D step's G(z) (faster; see d_step)
     seed: int = 0
     device: str = "auto"
     n_fixed: int = 64  # size of the fixed noise batch used for sample grids
@@ -72,6 +79,7 @@ class TrainConfig:
             lr_g=self.lr_g if self.lr_g is not None else d.lr,
             betas_d=tuple(self.betas_d) if self.betas_d is not None else d.betas,
             betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
+            ema=self.ema if self.ema is not None else d.ema,
         )
         c.validate()
         return c
@@ -96,6 +104,10 @@ class TrainConfig:
                 raise ValueError(f"{name} must be two numbers in [0, 1), not {b}")
         if not 0.0 <= self.label_smoothing < 0.5:
             raise ValueError(f"label smoothing must be in [0, 0.5), not {self.label_smoothing}")
+        if not (math.isfinite(self.ema) and 0.0 <= self.ema < 1.0):
+            raise ValueError(f"the EMA decay must be in [0, 1) (0 turns the average off), not {self.ema}")
+        if self.reuse_fake and self.k != 1:
+            raise ValueError(f"reusing the fake batch needs k = 1 (one D step per G step), not k = {self.k}")
         if not 1 <= self.n_fixed <= 1024:
             raise ValueError(f"n_fixed must be between 1 and 1024, not {self.n_fixed}")
 
@@ -180,6 +192,10 @@ class Trainer:
         self.G, self.D = build_models(c.model_config())
         self.G.to(self.device)
         self.D.to(self.device)
+        # G_ema never trains: update_ema() pulls it towards G after every step (Polyak averaging of
+        # the generator, as in Karras et al. 2018 and Yazıcı et al. 2019, "The Unusual Effectiveness
+        # of Averaging in GAN Training").
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if c.ema > 0 else None
         self.loss = get_loss(c.loss)
         self.real_target = 1.0 - c.label_smoothing
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas_d)
@@ -193,6 +209,7 @@ class Trainer:
         self.history: list[StepReport] = []
         self._order = torch.randperm(len(images), generator=self.rng)
         self._cursor = 0
+        self._fake: torch.Tensor | None = None  # the D step's G(z), kept for the G step (reuse_fake)
         self._good_state = self._copy_weights()
 
     # --- Algorithm 1, line by line -------------------------------------------------------------
@@ -222,8 +239,15 @@ class Trainer:
         """One discriminator update: ascend log D(x) + log(1 - D(G(z))) (the loss's version of it)."""
         x = self.next_real_batch()
         z = self.sample_noise(len(x))
-        with torch.no_grad():
-            fake = self.G(z)  # G is fixed while D learns
+        if self.config.reuse_fake:
+            # Speed-up (pytorch/examples' DCGAN does this): keep G's graph so the G step can reuse
+            # this batch instead of drawing fresh z and running G again. D sees it detached, so G
+            # is still fixed while D learns.
+            self._fake = self.G(z)
+            fake = self._fake.detach()
+        else:
+            with torch.no_grad():
+                fake = self.G(z)  # G is fixed while D learns
         real_scores, fake_scores = self.D(x), self.D(fake)
         loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         self.opt_d.zero_grad(set_to_none=True)
@@ -238,10 +262,16 @@ class Trainer:
             }
 
     def g_step(self) -> dict[str, float]:
-        """One generator update: descend the generator loss on a fresh noise batch, D fixed."""
-        z = self.sample_noise(self.config.batch_size)
+        """One generator update: descend the generator loss on a fresh noise batch, D fixed.
+
+        With ``reuse_fake`` the batch is the D step's G(z) instead of a fresh one.
+        """
+        if self._fake is not None:  # reuse_fake: the D step's G(z), graph included
+            fake, self._fake = self._fake, None
+        else:
+            fake = self.G(self.sample_noise(self.config.batch_size))
         with frozen(self.D):  # D is fixed while G learns (and its weight gradients are not needed)
-            loss_g = self.loss.g_loss(self.D(self.G(z)))
+            loss_g = self.loss.g_loss(self.D(fake))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self._stop_if_not_finite(loss_g, "generator")
@@ -256,6 +286,7 @@ class Trainer:
             d = self.d_step()
         g = self.g_step()
         self.step_count += 1
+        self.update_ema()  # not part of Algorithm 1: a smoothed copy of G for drawing samples
         duration = time.perf_counter() - start
         self.elapsed += duration
         if self.step_count % self.snapshot_every == 0:
@@ -276,21 +307,49 @@ class Trainer:
     # --- samples --------------------------------------------------------------------------------
 
     @torch.no_grad()
+    def update_ema(self) -> None:
+        """G_ema <- d G_ema + (1 - d) G for every weight; BatchNorm's running statistics are copied.
+
+        The decay d warms up as (1 + t) / (10 + t) until it reaches ``config.ema``: at step t the
+        average spans roughly the last t / 10 steps, so it forgets the random initial weights early
+        on instead of dragging them along for 1 / (1 - d) steps.
+        """
+        if self.G_ema is None:
+            return
+        t = self.step_count
+        decay = min(self.config.ema, (1 + t) / (10 + t))
+        for avg, p in zip(self.G_ema.parameters(), self.G.parameters()):
+            avg.lerp_(p, 1.0 - decay)
+        for avg, b in zip(self.G_ema.buffers(), self.G.buffers()):
+            avg.copy_(b)
+
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The generator samples are drawn from: G_ema when the moving average is on, else G."""
+        return self.G_ema if self.G_ema is not None else self.G
+
+    @torch.no_grad()
     def generate(self, z: torch.Tensor | None = None) -> torch.Tensor:
-        """G(z) in eval mode (BatchNorm uses running statistics), on the CPU. Default z: fixed noise."""
+        """Samples in eval mode (BatchNorm uses running statistics), on the CPU. Default z: fixed noise.
+
+        They come from ``sampling_generator`` (G_ema when the moving average is on).
+        """
         z = self.fixed_noise if z is None else z.to(self.device)
-        was_training = self.G.training
-        self.G.eval()
+        g = self.sampling_generator
+        was_training = g.training
+        g.eval()
         try:
-            return self.G(z).float().cpu()
+            return g(z).float().cpu()
         finally:
-            self.G.train(was_training)
+            g.train(was_training)
 
     # --- divergence handling --------------------------------------------------------------------
 
+    def _models(self) -> list[tuple[str, nn.Module]]:
+        return [("G", self.G), ("D", self.D)] + ([("G_ema", self.G_ema)] if self.G_ema is not None else [])
+
     def _copy_weights(self) -> dict[str, dict[str, torch.Tensor]]:
-        return {name: {k: v.detach().clone().cpu() for k, v in m.state_dict().items()}
-                for name, m in (("G", self.G), ("D", self.D))}
+        return {name: {k: v.detach().clone().cpu() for k, v in m.state_dict().items()} for name, m in self._models()}
 
     def _stop_if_not_finite(self, loss: torch.Tensor, who: str) -> None:
         """Before an optimiser step: a NaN/inf loss stops training, keeping the last good weights."""
@@ -299,9 +358,9 @@ class Trainer:
         # The bad update has not been applied. If the weights themselves are already broken
         # (a finite loss with an exploding gradient last step), go back to the last snapshot.
         restored = ""
-        if not (_all_finite(self.G) and _all_finite(self.D)):
-            self.G.load_state_dict(self._good_state["G"])
-            self.D.load_state_dict(self._good_state["D"])
+        if not all(_all_finite(m) for _, m in self._models()):
+            for name, m in self._models():
+                m.load_state_dict(self._good_state[name])
             restored = " (restored from the last snapshot)"
         raise TrainingDiverged(
             f"Training diverged at step {self.step_count + 1}: the {who} loss became {loss.item()}. "
@@ -314,6 +373,7 @@ class Trainer:
         """Everything a checkpoint needs to resume: weights, optimiser states, counters."""
         return {
             "G": self.G.state_dict(),
+            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
             "D": self.D.state_dict(),
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
@@ -322,8 +382,14 @@ class Trainer:
         }
 
     def load_state(self, state: dict) -> None:
-        """Resume from ``state()`` output (or a loaded checkpoint's parts; optimisers optional)."""
+        """Resume from ``state()`` output (or a loaded checkpoint's parts; optimisers optional).
+
+        A state without ``G_ema`` (an older checkpoint, or one saved with the average off) starts
+        the average from the loaded G.
+        """
         self.G.load_state_dict(state["G"])
+        if self.G_ema is not None:
+            self.G_ema.load_state_dict(state["G_ema"] if state.get("G_ema") is not None else state["G"])
         if state.get("D") is not None:
             self.D.load_state_dict(state["D"])
         if state.get("opt_g") is not None:

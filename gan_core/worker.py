@@ -609,9 +609,10 @@ class TrainingRun:
         return self._worker.turnstile.between_steps()
 
     def snapshot_generator(self) -> tuple[torch.nn.Module, object, dict]:
-        """(copy of G on the CPU in eval mode, ModelConfig, info) — safe while training runs."""
+        """(copy of the sampling generator, G_ema or G, on the CPU in eval mode, ModelConfig, info);
+        safe while training runs."""
         with self.between_steps():
-            g = copy.deepcopy(self.trainer.G).cpu().eval()
+            g = copy.deepcopy(self.trainer.sampling_generator).cpu().eval()
             step = self.trainer.step_count
         info = {"step": step, "dataset": self.dataset.name, "prior": self.config.prior,
                 "class_names": list(getattr(self.dataset, "class_names", []) or []), "preset": self.config.preset}

@@ -12,15 +12,15 @@ import pytest
 import torch
 from safetensors.torch import save_file
 
-from gan_core.checkpoint import (CONFIG_FILE, FORMAT_VERSION, GENERATOR_FILE, CheckpointError, checkpoint_zip_bytes,
-                                 list_checkpoints, load_checkpoint, save_checkpoint)
+from gan_core.checkpoint import (CONFIG_FILE, FORMAT_VERSION, GENERATOR_EMA_FILE, GENERATOR_FILE, CheckpointError,
+                                 checkpoint_zip_bytes, list_checkpoints, load_checkpoint, save_checkpoint)
 from gan_core.trainer import TrainConfig, Trainer
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     data = SimpleNamespace(images=torch.rand(64, 1, 28, 28) * 2 - 1, labels=None, class_names=[])
-    t = Trainer(TrainConfig(preset="small", batch_size=16, seed=3), data)
+    t = Trainer(TrainConfig(preset="small", batch_size=16, seed=3, ema=0.9), data)
     for _ in range(3):
         t.step()
     folder = tmp_path_factory.mktemp("ckpt") / "run"
@@ -38,7 +38,8 @@ def copy_folder(src: Path, dst: Path) -> Path:
 def test_round_trip_is_bit_exact_including_optimisers(trained, tmp_path):
     t, folder = trained
     ckpt = load_checkpoint(folder)
-    for mine, theirs in ((t.G, ckpt.generator), (t.D, ckpt.discriminator)):
+    assert ckpt.has_ema and not ckpt.generator.training
+    for mine, theirs in ((t.G, ckpt.raw_generator), (t.G_ema, ckpt.generator), (t.D, ckpt.discriminator)):
         for (k, a), (k2, b) in zip(mine.state_dict().items(), theirs.state_dict().items()):
             assert k == k2 and torch.equal(a, b)
     assert ckpt.step == 3 and ckpt.model_config == t.config.model_config()
@@ -53,13 +54,62 @@ def test_round_trip_is_bit_exact_including_optimisers(trained, tmp_path):
     resumed.step()  # and training goes on
 
 
+def test_resume_with_ema_continues_exactly(tmp_path):
+    data = SimpleNamespace(images=torch.rand(64, 1, 28, 28) * 2 - 1, labels=None, class_names=[])
+    t = Trainer(TrainConfig(preset="small", batch_size=16, seed=5, ema=0.9), data)
+    for _ in range(2):
+        t.step()
+    save_checkpoint(tmp_path / "run", t)
+    resumed = Trainer(TrainConfig.from_dict(load_checkpoint(tmp_path / "run").train_config), data)
+    resumed.load_state(load_checkpoint(tmp_path / "run").trainer_state())
+    resumed.rng.set_state(t.rng.get_state())  # the checkpoint does not hold the noise RNG; share it
+    resumed._order, resumed._cursor = t._order.clone(), t._cursor
+    t.step()
+    resumed.step()
+    for a, b in zip(t.G_ema.state_dict().values(), resumed.G_ema.state_dict().values()):
+        assert torch.equal(a, b)
+
+
+def test_checkpoint_without_ema_still_loads_and_resumes(trained, tmp_path):
+    """As written before G_ema existed: no generator_ema file, no "ema" in the training config."""
+    t, folder = trained
+    old = copy_folder(folder, tmp_path / "old")
+    (old / GENERATOR_EMA_FILE).unlink()
+    cfg = json.loads((old / CONFIG_FILE).read_text())
+    del cfg["train"]["ema"]
+    cfg["files"].remove(GENERATOR_EMA_FILE)
+    (old / CONFIG_FILE).write_text(json.dumps(cfg))
+    ckpt = load_checkpoint(old)
+    assert not ckpt.has_ema and ckpt.generator is ckpt.raw_generator and not ckpt.generator.training
+    assert all(torch.equal(a, b) for a, b in zip(t.G.state_dict().values(), ckpt.generator.state_dict().values()))
+    state = ckpt.trainer_state()
+    assert state["G_ema"] is None
+    resumed = Trainer(TrainConfig.from_dict(ckpt.train_config), SimpleNamespace(images=t.images))
+    assert resumed.config.ema > 0  # the small preset's default
+    resumed.load_state(state)  # the average starts from the loaded G
+    assert all(torch.equal(a, b) for a, b in zip(t.G.state_dict().values(), resumed.G_ema.state_dict().values()))
+    resumed.step()
+
+
+def test_saving_without_ema_removes_a_stale_average(trained, tmp_path):
+    t, folder = trained
+    reused = copy_folder(folder, tmp_path / "reused")
+    plain = Trainer(TrainConfig(preset="small", batch_size=16, seed=4, ema=0.0), SimpleNamespace(images=t.images))
+    save_checkpoint(reused, plain)
+    ckpt = load_checkpoint(reused)
+    assert not (reused / GENERATOR_EMA_FILE).exists() and not ckpt.has_ema
+    assert all(torch.equal(a, b) for a, b in zip(plain.G.state_dict().values(), ckpt.generator.state_dict().values()))
+
+
 def test_zip_round_trip_and_no_temporary_files_left(trained):
     _, folder = trained
     assert not [p for p in folder.iterdir() if p.name.endswith(".tmp")]
     data = checkpoint_zip_bytes(folder)
     ckpt = load_checkpoint(data)
-    assert torch.equal(next(iter(ckpt.generator.state_dict().values())),
-                       next(iter(load_checkpoint(folder).generator.state_dict().values())))
+    assert ckpt.has_ema
+    for name in ("generator", "raw_generator"):
+        assert torch.equal(next(iter(getattr(ckpt, name).state_dict().values())),
+                           next(iter(getattr(load_checkpoint(folder), name).state_dict().values())))
     assert list_checkpoints(folder.parent) == [folder]
 
 
@@ -120,15 +170,17 @@ def test_bad_configs_are_refused(trained, tmp_path, changes, match):
 def test_wrong_dtype_and_nan_tensors_are_refused(trained, tmp_path):
     _, folder = trained
     state = load_checkpoint(folder).generator.state_dict()
-    for name, mutate, match in [("dtype", lambda t: t.double(), "dtype"),
-                                ("nan", lambda t: t * float("nan"), "NaN")]:
-        bad = copy_folder(folder, tmp_path / name)
-        tensors = {k: v.clone() for k, v in state.items()}
-        key = "net.0.weight"
-        tensors[key] = mutate(tensors[key])
-        save_file(tensors, str(bad / GENERATOR_FILE))
-        with pytest.raises(CheckpointError, match=match):
-            load_checkpoint(bad)
+    for file in (GENERATOR_FILE, GENERATOR_EMA_FILE):
+        for name, mutate, match in [("dtype", lambda t: t.double(), "dtype"),
+                                    ("nan", lambda t: t * float("nan"), "NaN"),
+                                    ("shape", lambda t: t[:, :-1], "shape")]:
+            bad = copy_folder(folder, tmp_path / f"{file}-{name}")
+            tensors = {k: v.clone() for k, v in state.items()}
+            key = "net.0.weight"
+            tensors[key] = mutate(tensors[key]).contiguous()
+            save_file(tensors, str(bad / file))
+            with pytest.raises(CheckpointError, match=f"{file}.*{match}"):
+                load_checkpoint(bad)
 
 
 def test_invalid_json_missing_files_and_zip_slip(trained, tmp_path):

@@ -105,11 +105,67 @@ def test_absurd_learning_rate_diverges_with_a_clear_message():
 @pytest.mark.parametrize("kwargs,match", [
     ({"batch_size": 0}, "batch size"), ({"k": 0}, "k "), ({"lr_d": -1.0}, "learning rate"),
     ({"loss": "nope"}, "unknown loss"), ({"prior": "cauchy"}, "prior"), ({"label_smoothing": 0.7}, "smoothing"),
-    ({"betas_g": (0.5, 1.5)}, "betas_g"),
+    ({"betas_g": (0.5, 1.5)}, "betas_g"), ({"ema": 1.0}, "EMA decay"), ({"ema": -0.1}, "EMA decay"),
 ])
 def test_invalid_settings_are_refused_with_a_sentence(kwargs, match):
     with pytest.raises(ValueError, match=match):
         TrainConfig(**kwargs).resolved()
+
+
+def test_g_ema_is_the_warmed_up_moving_average_of_g():
+    t = Trainer(TrainConfig(preset="small", batch_size=8, ema=0.5, lr_g=1e-2), fake_dataset())
+    assert not t.G_ema.training and not any(p.requires_grad for p in t.G_ema.parameters())
+    expected = {k: v.clone() for k, v in t.G.named_parameters()}  # the average starts at G's initial weights
+    for step in range(1, 4):
+        t.step()
+        decay = min(0.5, (1 + step) / (10 + step))  # warm-up (2/11, 3/12) then the configured 0.5
+        for k, v in t.G.named_parameters():
+            expected[k] = decay * expected[k] + (1 - decay) * v.detach()
+    for k, v in t.G_ema.named_parameters():
+        assert torch.allclose(v, expected[k], atol=1e-6), k
+        assert not torch.equal(v, dict(t.G.named_parameters())[k])
+    for (k, a), (k2, b) in zip(t.G_ema.named_buffers(), t.G.named_buffers()):
+        assert k == k2 and torch.equal(a, b)  # BatchNorm running statistics are copied, not averaged
+    assert t.G.training  # training mode untouched by sampling
+    z = t.sample_noise(4)
+    with torch.no_grad():
+        assert torch.equal(t.generate(z), t.G_ema(z)) and t.sampling_generator is t.G_ema
+        assert not torch.equal(t.generate(z), t.G.eval()(z))
+
+
+def test_ema_zero_turns_the_average_off():
+    t = Trainer(TrainConfig(preset="small", batch_size=8, ema=0.0), fake_dataset())
+    t.step()
+    z = t.sample_noise(4)
+    assert t.G_ema is None and t.sampling_generator is t.G and t.state()["G_ema"] is None
+    with torch.no_grad():
+        assert torch.equal(t.generate(z), t.G.eval()(z))
+
+
+def test_reuse_fake_runs_g_once_per_step_on_the_d_steps_batch():
+    counts = {}
+    for reuse in (False, True):
+        t = Trainer(TrainConfig(preset="small", batch_size=8, reuse_fake=reuse), fake_dataset())
+        calls = []
+        t.G.register_forward_hook(lambda *_: calls.append(1))
+        t.step()
+        counts[reuse] = len(calls)
+    assert counts == {False: 2, True: 1}
+    t.d_step()
+    fake = t._fake
+    assert fake is not None and fake.requires_grad  # kept with its graph for the G step
+    with torch.no_grad():
+        expected = t.loss.g_loss(t.D(fake)).item()
+    g_before = [p.clone() for p in t.G.parameters()]
+    assert t.g_step()["loss_g"] == pytest.approx(expected, rel=1e-5) and t._fake is None
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
+    with pytest.raises(ValueError, match="k = 1"):
+        TrainConfig(reuse_fake=True, k=2).resolved()
+
+
+def test_presets_default_ema():
+    assert TrainConfig(preset="small").resolved().ema > 0  # the recipe that reaches recognisable digits fast
+    assert TrainConfig(preset="dcgan").resolved().ema == 0.0  # faithful to the paper
 
 
 def test_dataset_shape_must_match_the_model():
