@@ -213,9 +213,12 @@ def _view_dict(v) -> dict:
 
 
 def _set_playing(playing: bool) -> None:
-    # Set, not toggle: Streamlit can dispatch a button callback twice when the click lands while
-    # the Play timer is rerunning (seen in the e2e test), and a toggle would then undo itself.
+    # Set, not toggle, and Play and Pause are two widgets (two keys): Streamlit 1.67 can dispatch a
+    # click's callback a second time when it lands while the Play timer reruns (seen in the e2e
+    # test); a toggle would undo itself, and one shared key would replay Pause as Play.
     st.session_state.dist_playing = playing
+    if not playing:
+        st.session_state.dist_stop_timer = True
 
 
 def _draw_training(trainer: Toy1DTrainer) -> None:
@@ -252,8 +255,9 @@ def training_section(explorer_data: toy1d.Density) -> None:
         if "dist_error" in st.session_state:
             st.error(st.session_state.pop("dist_error"))
         b = st.columns(8)
-        b[0].button("Pause" if playing else "Play", key="dist_play", type="primary", width="stretch",
-                    icon=":material/pause:" if playing else ":material/play_arrow:", on_click=_set_playing, args=(not playing,))
+        b[0].button("Pause" if playing else "Play", key="dist_pause" if playing else "dist_play", type="primary",
+                    width="stretch", icon=":material/pause:" if playing else ":material/play_arrow:",
+                    on_click=_set_playing, args=(not playing,))
         train_d = b[1].button("Train D (k steps)", key="dist_train_d", width="stretch")
         train_g = b[2].button("Train G (1 step)", key="dist_train_g", width="stretch")
         step = b[3].button("Step (both)", key="dist_step", width="stretch")
@@ -285,6 +289,10 @@ def training_section(explorer_data: toy1d.Density) -> None:
 
         @st.fragment(run_every=TICK_SECONDS if playing else None)
         def tick() -> None:
+            if not st.session_state.get("dist_playing", False) and st.session_state.pop("dist_stop_timer", False):
+                # A fragment run does not cancel the browser's timer of this nested fragment, so it
+                # would keep redrawing for many seconds after Pause; a full run clears it at once.
+                st.rerun(scope="app")
             if st.session_state.get("dist_playing", False):
                 try:
                     trainer.run_for(PLAY_TICK_BUDGET)

@@ -114,9 +114,10 @@ def test_training_buttons(at):
 def test_play_pause_and_structural_settings(at):
     at.button(key="dist_play").click().run()
     assert at.session_state["dist_playing"] is True
-    assert at.button(key="dist_play").label == "Pause"
-    at.button(key="dist_play").click().run()
+    assert at.button(key="dist_pause").label == "Pause"  # Play and Pause are two widgets
+    at.button(key="dist_pause").click().run()
     assert at.session_state["dist_playing"] is False
+    assert at.button(key="dist_play").label == "Play"
     at.number_input(key="dist_t_seed").set_value(5).run()
     assert any("Reset" in i.value for i in at.info)
     at.button(key="dist_reset").click().run()

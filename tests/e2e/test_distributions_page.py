@@ -73,10 +73,11 @@ def test_play_moves_the_1d_gan_and_pause_stops_it(page):
     screenshot(page, "distributions-playing")
 
     button(page, "Pause").click()
-    button(page, "Play").wait_for(timeout=30_000)
-    wait_idle(page)
+    button(page, "Play").wait_for(timeout=60_000)
+    wait_idle(page, 90)  # Pause ends the timer: the page goes idle, it does not keep redrawing
     paused_steps, paused_points = steps_shown(page), jsd_points(page)
     time.sleep(2.0)  # a playing page advances many ticks in this time
+    wait_idle(page, 90)
     assert steps_shown(page) == paused_steps
     assert jsd_points(page) == paused_points
     assert_no_errors(page)
