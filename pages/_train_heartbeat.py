@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-HEARTBEAT_SECONDS = 10.0  # well under the orphan timeout, rare enough to cost nothing
+HEARTBEAT_SECONDS = 10.0  # well under the default orphan timeout, rare enough to cost nothing
 
 
-@st.fragment(run_every=HEARTBEAT_SECONDS)
 def _heartbeat() -> None:
     run = st.session_state.get("train_run")
     if run is not None:
@@ -25,5 +24,10 @@ def keep_training_run_alive() -> None:
     """Heartbeat the session's training run every few seconds while it is active (draws nothing)."""
     run = st.session_state.get("train_run")
     if run is not None and run.is_alive():
+        # Imported only with a run (torch is loaded then): the home page must stay light.
+        from gan_core.worker import default_orphan_timeout
+
+        # Several beats per timeout, so a short $GAN_ORPHAN_TIMEOUT does not stop a watched run.
+        every = min(HEARTBEAT_SECONDS, default_orphan_timeout() / 4)
         with st.sidebar:
-            _heartbeat()
+            st.fragment(_heartbeat, run_every=every)()
