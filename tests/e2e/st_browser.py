@@ -185,3 +185,59 @@ def image_src_with_caption(page, caption: str) -> str:
     """The src of the st.image whose caption contains ``caption``."""
     image = page.locator('[data-testid="stImageContainer"]').filter(has_text=caption).first.locator("img")
     return image.get_attribute("src")
+
+
+def metric_value(page, label: str) -> str:
+    """The value shown by the st.metric whose label is exactly ``label``."""
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
+    return metric.first.locator('[data-testid="stMetricValue"]').inner_text().strip()
+
+
+def set_number(page, label: str, value: float) -> None:
+    """Type ``value`` into the st.number_input labelled ``label`` (sidebar or main) and submit it."""
+    box = page.get_by_label(label, exact=True).first
+    box.fill(str(value))
+    box.press("Enter")
+    wait_idle(page)
+
+
+def plotly_trace_lengths(page, css: str) -> list[int]:
+    """Point counts of every trace of the Plotly charts matching ``css`` (e.g. ".st-key-my_chart").
+
+    Read from ``_fullData``: plotly.js keeps numpy arrays in ``data`` as undecoded {dtype, bdata}.
+    """
+    return page.locator(f"{css} .js-plotly-plot").evaluate_all(
+        "els => els.flatMap(el => (el._fullData || []).map(t => (t.x || []).length))")
+
+
+def plotly_last_x(page, css: str) -> float | None:
+    """The largest final x of the traces of the Plotly charts matching ``css`` (None when none is drawn)."""
+    values = page.locator(f"{css} .js-plotly-plot").evaluate_all(
+        "els => els.flatMap(el => (el._fullData || []).filter(t => t.x && t.x.length).map(t => t.x[t.x.length - 1]))")
+    return max(values) if values else None
+
+
+def exception_count(page) -> int:
+    """How many Streamlit exception boxes (tracebacks) are on screen."""
+    return page.locator('[data-testid="stException"]').count()
+
+
+def selectbox_value(page, label: str) -> str:
+    """The option shown by the st.selectbox labelled ``label`` (a react-aria combobox input)."""
+    return page.get_by_role("combobox", name=label, exact=True).first.input_value()
+
+
+def upload_expecting_error(page, uploader_label: str, path, reason: str, timeout_s: float = 60) -> list[str]:
+    """Upload ``path`` and wait for an error naming ``reason``; check that no traceback is shown.
+
+    Returns the error messages on screen, for the caller's own checks.
+    """
+    uploader_input(page, uploader_label).set_input_files(str(path))
+    wait_until(lambda: any(reason in m for m in error_messages(page)), timeout_s,
+               message=f"an error message about {reason!r} for {Path(path).name}")
+    wait_idle(page)
+    messages = error_messages(page)
+    assert exception_count(page) == 0, "a traceback is on screen"
+    assert not any("Traceback" in m for m in messages), messages
+    return messages
