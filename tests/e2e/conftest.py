@@ -91,6 +91,27 @@ class StreamlitServer:
                 fields[key] = int(value.split()[0])
         return {"rss_kb": fields["VmRSS"], "threads": fields["Threads"]}
 
+    def pruned_threads(self) -> int:
+        """The thread count after asking the web server to prune its idle worker threads.
+
+        Uvicorn serves files from an AnyIO thread pool that grows under load; a worker idle for
+        10 s or more ends only when the pool is next used, so fetch a static file first.
+        """
+        try:
+            urllib.request.urlopen(f"{self.url}/", timeout=10).read()
+        except OSError:
+            pass
+        time.sleep(0.3)
+        return self.proc_status()["threads"]
+
+    def settled_threads(self, seconds: float = 12.0) -> int:
+        """The smallest pruned thread count seen over ``seconds`` (long enough for idle workers to expire)."""
+        deadline, smallest = time.monotonic() + seconds, self.pruned_threads()
+        while time.monotonic() < deadline:
+            time.sleep(1.0)
+            smallest = min(smallest, self.pruned_threads())
+        return smallest
+
     def log_tail(self, chars: int = 6000) -> str:
         self._log.flush()
         try:

@@ -97,8 +97,11 @@ def open_from_nav(page, title: str) -> None:
 
 
 def button(page, label: str):
-    """The visible button with exactly this label (also matches download buttons)."""
-    return page.get_by_role("button", name=label, exact=True)
+    """The button of the main area with exactly this label (also matches download buttons).
+
+    Only the main area: Streamlit's own header has a "Stop" button while a script runs.
+    """
+    return page.locator('[data-testid="stMain"]').get_by_role("button", name=label, exact=True)
 
 
 def click_button(page, label: str, wait: bool = True) -> None:
@@ -241,3 +244,24 @@ def upload_expecting_error(page, uploader_label: str, path, reason: str, timeout
     assert exception_count(page) == 0, "a traceback is on screen"
     assert not any("Traceback" in m for m in messages), messages
     return messages
+
+
+def image_pixels(page, caption: str):
+    """The grey levels (int16 array) of the st.image captioned ``caption``, as the browser decoded them."""
+    import numpy as np
+
+    image = page.locator('[data-testid="stImageContainer"]').filter(has_text=caption).first.locator("img")
+    width, height, values = image.evaluate("""img => new Promise(done => {
+        const read = () => {
+            const c = document.createElement('canvas');
+            c.width = img.naturalWidth; c.height = img.naturalHeight;
+            const ctx = c.getContext('2d');
+            ctx.drawImage(img, 0, 0);
+            const rgba = ctx.getImageData(0, 0, c.width, c.height).data;
+            const grey = [];
+            for (let i = 0; i < rgba.length; i += 4) grey.push(rgba[i]);
+            done([c.width, c.height, grey]);
+        };
+        if (img.complete && img.naturalWidth) read(); else img.addEventListener('load', read, {once: true});
+    })""")
+    return np.asarray(values, dtype=np.int16).reshape(height, width)
