@@ -2,9 +2,12 @@
 checkpoints and image zips, and training-run faults (NaN, stop mid-step, double start, orphans).
 
 Covered elsewhere (not repeated here): zip slip, zip-bomb ratio and total size, nested zips,
-non-image and 0-byte members, image modes (tests/test_data.py); pickles, truncated safetensors,
-unknown preset, wrong shape/dtype, newer format (tests/test_checkpoint.py); NaN from an absurd
-learning rate at the Trainer level (tests/test_trainer.py).
+non-image and 0-byte members, decompression-bomb headers, image modes CMYK/16-bit/palette/alpha
+(tests/test_data.py); pickles, truncated safetensors, unknown preset, wrong shape/dtype, newer
+format (tests/test_checkpoint.py); NaN from an absurd learning rate at the Trainer level
+(tests/test_trainer.py); orphaned runs and the run cap (tests/test_worker.py); the home page not
+importing torch (tests/test_app.py); in a real browser, bad uploads shown as a sentence, a closed
+tab freeing its slot and thread, and five sessions at once (tests/e2e/).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import json
 import os
 import re
 import struct
+import subprocess
+import sys
 import threading
 import time
 import tomllib
@@ -96,6 +101,39 @@ def test_pages_start_no_threads_of_their_own(path):
     """Background work goes through gan_core.worker, whose thread never touches Streamlit."""
     modules = imported_modules(path)
     assert not modules & {"threading", "multiprocessing", "concurrent", "_thread"}, modules
+
+
+DATA_SUFFIXES = {".csv", ".gz", ".npy", ".npz", ".safetensors", ".pt", ".ckpt", ".zip", ".png", ".jpg", ".idx"}
+IMPORT_PROBE = """
+import importlib, pathlib, sys, threading
+opened = []
+sys.addaudithook(lambda event, args: opened.append(str(args[0])) if event == "open" else None)
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+print(threading.active_count())
+print("\\n".join(opened))
+"""
+
+
+def test_importing_the_engine_and_page_helpers_loads_no_data_and_starts_no_thread():
+    """Nothing heavy at import time: no dataset, checkpoint or classifier read, no thread started.
+
+    Page scripts run on every rerun and import these modules; the work belongs in functions
+    (cached with st.cache_*), not at module level. Checked in a fresh interpreter with an audit
+    hook that records every file opened.
+    """
+    modules = [f"gan_core.{p.stem}" for p in python_files("gan_core") if p.stem != "__main__"]
+    modules += [f"pages.{p.stem}" for p in python_files("pages") if p.stem.startswith("_")]
+    out = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *modules], capture_output=True, text=True, cwd=REPO,
+                         timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert out.returncode == 0, out.stderr[-3000:]
+    threads, *opened = out.stdout.splitlines()
+    assert int(threads) == 1, "a module started a thread when imported"
+    opened = [p for p in opened if not re.search(r"/python3\d*\.zip$", p)]  # the stdlib's zipimport probe
+    data = [p for p in opened
+            if Path(p).suffix.lower() in DATA_SUFFIXES or "ubyte" in p or p.startswith("/usr/share/datasets")
+            or (p.startswith(str(REPO)) and Path(p).suffix not in {".py", ".pyc", ""})]
+    assert data == [], f"files read at import time: {data}"
 
 
 # --- checkpoints: what tests/test_checkpoint.py does not already cover ------------------------------------
