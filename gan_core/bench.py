@@ -305,6 +305,7 @@ def time_to_quality(settings: BenchSettings, dataset, device: torch.device, conf
         "cap_seconds": settings.quality_cap_seconds,
         "preset": trainer.config.preset,
         "batch_size": trainer.config.batch_size,
+        "recipe": {k: trainer.config.to_dict()[k] for k in ("ngf", "ndf", "latent_dim", "lr_d", "lr_g", "ema", "reuse_fake")},
         "curve": curve,
     }
 
@@ -443,8 +444,11 @@ def startup(settings: BenchSettings) -> dict:
 # --- the whole benchmark ---------------------------------------------------------------------------------------
 
 def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None = None,
-              progress: Callable[[str], None] | None = None) -> dict:
-    """Every part, in order; returns the JSON-able result (``goals`` says which were met)."""
+              progress: Callable[[str], None] | None = None, only: tuple[str, ...] | None = None) -> dict:
+    """Every part (or just those named in ``only``), in order; returns the JSON-able result.
+
+    ``goals`` says which goals were met; it and the end-of-run peak are only there when every part ran.
+    """
     from gan_core.data import load_dataset
     from gan_core.device import select_device, set_cpu_threads
 
@@ -464,11 +468,21 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
         ("latent_latency", lambda: latent_latency(settings)),
         ("startup", lambda: startup(settings)),
     ]
+    if only is not None:
+        unknown = sorted(set(only) - {name for name, _ in parts})
+        if unknown:
+            raise ValueError(f"unknown bench parts {unknown}; choose from {', '.join(n for n, _ in parts)}")
+        parts = [(name, part) for name, part in parts if name in only]
     for name, part in parts:
         say(name.replace("_", " "))
         t = time.perf_counter()
         result[name] = part()
         result["part_seconds"][name] = time.perf_counter() - t
+    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+    if only is not None:
+        result["parts"] = list(only)
+        result["total_seconds"] = time.perf_counter() - started
+        return result
     # Other work on the machine lowers the peak as much as the training speed: measure it again at
     # the end and keep the best, so a busy moment at the start cannot flatter the shares.
     end_peak = matmul_peak(settings.matmul_size, settings.matmul_repeats)
@@ -477,7 +491,6 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
                 flops_per_sec=max(peak["flops_per_sec"], end_peak["flops_per_sec"]))
     add_peak_shares(result["throughput"], peak["flops_per_sec"])
     result["goals"] = goals(result)
-    result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
     result["total_seconds"] = time.perf_counter() - started
     return result
 
@@ -564,7 +577,10 @@ def markdown(result: dict) -> str:
         t = ttq["target"]
         outcome = (f"**{ttq['seconds']:.1f} s** of training ({ttq['steps']} steps)" if ttq["reached"]
                    else f"not reached within {ttq['cap_seconds']:.0f} s")
-        lines.append(f"{ttq['preset']} preset, batch {ttq['batch_size']}, mnist5k: {outcome} until at least "
+        r = ttq.get("recipe") or {}
+        recipe = ", ".join(f"{k} {v}" for k, v in r.items())
+        lines.append(f"{ttq['preset']} preset, batch {ttq['batch_size']}{f' ({recipe})' if recipe else ''}, mnist5k: "
+                     f"{outcome} until at least "
                      f"{t['confidence']:.0%} of {t['samples']} samples are classified with p ≥ 0.9 and all "
                      f"{t['classes_covered']} classes have ≥ 5% of the samples (evaluated every "
                      f"{t['evaluated_every_steps']} steps; evaluation time excluded).")
@@ -634,6 +650,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--presets", default=None, help="comma-separated presets to time (default: all)")
+    p.add_argument("--parts", default=None,
+                   help="comma-separated parts to run, e.g. time_to_quality (prints JSON only; no markdown)")
     p.set_defaults(func=cmd_bench)
 
 
@@ -646,12 +664,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         for name in names:
             get_preset(name)  # unknown names: a clear ValueError
         settings = dataclasses.replace(settings, presets=names)
-    result = run_bench(settings, device=args.device, threads=args.threads,
+    only = tuple(p.strip() for p in args.parts.split(",") if p.strip()) if args.parts else None
+    result = run_bench(settings, device=args.device, threads=args.threads, only=only,
                        progress=lambda msg: print(f"bench: {msg} ...", file=sys.stderr, flush=True))
     text = json.dumps(result, indent=2)
     print(text)
     if args.json:
         Path(args.json).write_text(text + "\n")
+    if only is not None:  # the markdown tables need every part
+        return 0
     out = args.out if args.out is not None else (None if args.quick else str(REPO_ROOT / "BENCHMARKS.md"))
     if out:
         write_markdown(result, out)

@@ -48,6 +48,8 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ema", type=float, default=None,
                    help="decay of G_ema, the moving average of G's weights that samples come from "
                    "(0: off; default: the preset's)")
+    p.add_argument("--shift", type=int, default=None,
+                   help="D sees real and fake images shifted by up to this many pixels (0: off; default: the preset's)")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids (0: never)")
@@ -74,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         preset=args.preset, dataset=str(args.dataset), image_size=image_size, channels=args.channels,
         latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, batch_size=args.batch_size, k=args.k, loss=args.loss,
         lr_d=args.lr_d, lr_g=args.lr_g, betas_d=betas, betas_g=betas, prior=args.prior,
-        label_smoothing=args.label_smoothing, ema=args.ema, seed=args.seed, device=args.device)
+        label_smoothing=args.label_smoothing, ema=args.ema, shift=args.shift, seed=args.seed, device=args.device)
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is not None:  # the checkpoint decides the model; the command line the rest
         mc = resume.model_config

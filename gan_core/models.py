@@ -44,6 +44,7 @@ class TrainDefaults:
     ngf: int
     ndf: int
     ema: float = 0.0  # decay of the generator's weight average used for samples (0: off, as in the papers)
+    shift: int = 0  # D sees images randomly shifted by up to this many pixels (0: off, as in the papers)
 
 
 @dataclass(frozen=True)
@@ -297,7 +298,9 @@ register_preset(Preset(
     description="A narrow 28x28 DCGAN (two up/down-sampling blocks) that learns recognisable MNIST "
     "digits in about a minute on a laptop CPU.",
     image_sizes=(28,),
-    defaults=TrainDefaults(batch_size=64, lr=2e-4, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=32, ema=0.999),
+    # lr 1e-3 rather than DCGAN's 2e-4: measured on mnist5k, classifier confidence after 1,000 steps
+    # 0.61 vs 0.37 (BENCHMARKS.md, time to quality). G_ema (decay 0.999) is for the samples.
+    defaults=TrainDefaults(batch_size=64, lr=1e-3, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=32, ema=0.999),
     build_generator=_small_generator,
     build_discriminator=_small_discriminator,
     source="GAN Classroom (DCGAN guidelines, narrowed)",

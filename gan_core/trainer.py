@@ -62,6 +62,7 @@ class TrainConfig:
     label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - label_smoothing
     ema: float | None = None  # decay of G_ema, the moving average of G's weights; 0 = off
     reuse_fake: bool = False  # k = 1 only: the G step reuses the D step's G(z) (faster; see d_step)
+    shift: int | None = None  # D sees real and fake images shifted by up to this many pixels; 0 = off
     seed: int = 0
     device: str = "auto"
     n_fixed: int = 64  # size of the fixed noise batch used for sample grids
@@ -80,6 +81,7 @@ class TrainConfig:
             betas_d=tuple(self.betas_d) if self.betas_d is not None else d.betas,
             betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
             ema=self.ema if self.ema is not None else d.ema,
+            shift=self.shift if self.shift is not None else d.shift,
         )
         c.validate()
         return c
@@ -106,6 +108,8 @@ class TrainConfig:
             raise ValueError(f"label smoothing must be in [0, 0.5), not {self.label_smoothing}")
         if not (math.isfinite(self.ema) and 0.0 <= self.ema < 1.0):
             raise ValueError(f"the EMA decay must be in [0, 1) (0 turns the average off), not {self.ema}")
+        if not 0 <= self.shift <= self.image_size // 4:
+            raise ValueError(f"shift must be between 0 and {self.image_size // 4} pixels, not {self.shift}")
         if self.reuse_fake and self.k != 1:
             raise ValueError(f"reusing the fake batch needs k = 1 (one D step per G step), not k = {self.k}")
         if not 1 <= self.n_fixed <= 1024:
@@ -165,6 +169,24 @@ def frozen(module: nn.Module) -> Iterator[None]:
             p.requires_grad_(True)
 
 
+def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
+    """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with -1 (black).
+
+    Differentiable augmentation (Zhao et al. 2020, "DiffAugment"): D only ever sees shifted images,
+    real and fake alike, so it cannot memorise the exact pixels of a small training set, and G's
+    gradient flows through the shift. The generated images themselves are never shifted.
+    """
+    if max_shift == 0:
+        return x
+    n, _, h, w = x.shape
+    padded = nn.functional.pad(x, [max_shift] * 4, value=-1.0)
+    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n, 1, 1), generator=generator).to(x.device)
+    rows = (torch.arange(h, device=x.device)[None, :, None] + dy).expand(n, h, w)
+    cols = (torch.arange(w, device=x.device)[None, None, :] + dx).expand(n, h, w)
+    batch = torch.arange(n, device=x.device)[:, None, None].expand(n, h, w)
+    return padded.permute(0, 2, 3, 1)[batch, rows, cols].permute(0, 3, 1, 2)
+
+
 def _all_finite(module: nn.Module) -> bool:
     return all(bool(torch.isfinite(t).all()) for t in module.state_dict().values() if t.is_floating_point())
 
@@ -202,6 +224,7 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas_g)
 
         self.rng = torch.Generator().manual_seed(c.seed)  # noise and minibatch order
+        self.shift_rng = torch.Generator().manual_seed(c.seed + 2)  # D's random shifts (own stream)
         self.fixed_noise = self.sample_noise(c.n_fixed, torch.Generator().manual_seed(c.seed + 1))
         self.step_count = 0
         self.images_seen = 0
@@ -235,6 +258,10 @@ class Trainer:
         self.images_seen += len(idx)
         return self.images[idx].to(self.device, non_blocking=True)
 
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """What D sees of a batch: the images themselves, or randomly shifted (``config.shift``)."""
+        return random_shift(images, self.config.shift, self.shift_rng)
+
     def d_step(self) -> dict[str, float]:
         """One discriminator update: ascend log D(x) + log(1 - D(G(z))) (the loss's version of it)."""
         x = self.next_real_batch()
@@ -248,7 +275,7 @@ class Trainer:
         else:
             with torch.no_grad():
                 fake = self.G(z)  # G is fixed while D learns
-        real_scores, fake_scores = self.D(x), self.D(fake)
+        real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))
         loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
@@ -271,7 +298,7 @@ class Trainer:
         else:
             fake = self.G(self.sample_noise(self.config.batch_size))
         with frozen(self.D):  # D is fixed while G learns (and its weight gradients are not needed)
-            loss_g = self.loss.g_loss(self.D(fake))
+            loss_g = self.loss.g_loss(self.D(self.augment(fake)))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self._stop_if_not_finite(loss_g, "generator")

@@ -85,3 +85,17 @@ def test_reference_loop_starts_from_the_trainers_weights_and_learns():
     logs = ref.step()
     assert all(torch.isfinite(torch.tensor(v)) for v in logs.values()) and ref.images_seen == 16
     assert any(not torch.equal(a, b) for a, b in zip(before, ref.D.parameters()))
+
+
+def test_parts_runs_only_the_named_parts(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "gan_core", "bench", "--quick", "--threads", "1", "--parts",
+                        "time_to_quality", "--out", str(tmp_path / "B.md")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    out = json.loads(r.stdout)
+    assert out["parts"] == ["time_to_quality"] and "throughput" not in out and "goals" not in out
+    ttq = out["time_to_quality"]
+    assert ttq["available"] and ttq["recipe"]["ema"] == TrainConfig(preset="small").resolved().ema
+    assert not (tmp_path / "B.md").exists()  # the markdown tables need every part
+    r = subprocess.run([sys.executable, "-m", "gan_core", "bench", "--quick", "--parts", "nope"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "unknown bench parts" in r.stderr

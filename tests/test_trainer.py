@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from gan_core.losses import GANLoss, get_loss
-from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged
+from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged, random_shift
 
 
 def fake_dataset(n=256, seed=0):
@@ -161,6 +161,38 @@ def test_reuse_fake_runs_g_once_per_step_on_the_d_steps_batch():
     assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
     with pytest.raises(ValueError, match="k = 1"):
         TrainConfig(reuse_fake=True, k=2).resolved()
+
+
+def test_random_shift_moves_each_image_by_at_most_the_shift_and_passes_gradients():
+    x = torch.rand(64, 1, 28, 28, requires_grad=True)
+    out = random_shift(x, 2, torch.Generator().manual_seed(0))
+    assert out.shape == x.shape and torch.equal(random_shift(x, 0, torch.Generator()), x)
+    offsets = set()
+    for i in range(len(x)):  # each output is its input translated by one (dy, dx), black (-1) filled in
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if torch.equal(out[i, 0, max(dy, 0):28 + min(dy, 0), max(dx, 0):28 + min(dx, 0)],
+                                x[i, 0, max(-dy, 0):28 + min(-dy, 0), max(-dx, 0):28 + min(-dx, 0)])]
+        assert len(found) == 1
+        offsets.add(found[0])
+        dy, dx = found[0]
+        assert (out[i] == -1).sum() >= 28 * (abs(dy) + abs(dx)) - abs(dy * dx)
+    assert len(offsets) > 10  # independent shifts per image
+    out.sum().backward()
+    assert x.grad.sum() > 0 and x.grad.max() == 1
+
+
+def test_with_shift_d_sees_shifted_images_and_samples_are_not_shifted():
+    t = Trainer(TrainConfig(preset="small", batch_size=8, shift=2, ema=0.0), fake_dataset())
+    seen = []
+    t.D.register_forward_pre_hook(lambda _m, args: seen.append(args[0].detach()))
+    t.step()
+    assert len(seen) == 3  # real and fake in the D step, fake in the G step
+    assert (seen[0] == -1).float().mean() > 0  # the uniform(-1, 1) images get black borders
+    z = t.sample_noise(4)
+    with torch.no_grad():
+        assert torch.equal(t.generate(z), t.G.eval()(z))
+    with pytest.raises(ValueError, match="shift"):
+        TrainConfig(shift=8).resolved()
 
 
 def test_presets_default_ema():
