@@ -142,9 +142,12 @@ def press_slider(page, label: str, key: str, times: int = 1) -> None:
 
 def uploader_input(page, label: str):
     """The ``input[type=file]`` inside the file uploader whose label contains ``label``."""
-    widget = page.locator('[data-testid="stFileUploader"]').filter(has_text=label)
-    assert widget.count() >= 1, f"no file uploader labelled {label!r}"
-    return widget.first.locator('input[type="file"]')
+    widget = page.locator('[data-testid="stFileUploader"]').filter(has_text=label).first
+    try:
+        widget.wait_for(timeout=60_000)  # it may appear only when the rerun after a choice finishes
+    except Exception as exc:  # noqa: BLE001 -- Playwright's TimeoutError: say what was missing
+        raise AssertionError(f"no file uploader labelled {label!r}") from exc
+    return widget.locator('input[type="file"]')
 
 
 def image_sources(page) -> list[str]:

@@ -117,6 +117,7 @@ def warm_up(new_context, server) -> None:
     page.context.close()
 
 
+@pytest.mark.slow  # about three minutes; still part of the default run (pytest.ini selects no markers)
 def test_five_sessions_at_once_no_errors_no_cross_talk_and_memory_comes_back(new_context, server):
     warm_up(new_context, server)
     baseline = {"rss_kb": server.proc_status()["rss_kb"], "threads": server.settled_threads()}
