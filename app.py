@@ -7,13 +7,13 @@ import gan_core  # noqa: F401  (first: sets the OpenMP spin policy before torch 
 st.set_page_config(page_title="GAN Classroom", page_icon=":material/school:", layout="wide")
 
 PAGES = [
-    st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-    st.Page("pages/distributions.py", title="How a GAN matches distributions", icon=":material/show_chart:"),
-    st.Page("pages/train.py", title="Train a DCGAN live", icon=":material/model_training:"),
-    st.Page("pages/latent.py", title="Explore the latent space", icon=":material/explore:"),
+    st.Page("views/home.py", title="Home", icon=":material/home:", default=True),
+    st.Page("views/distributions.py", title="How a GAN matches distributions", icon=":material/show_chart:"),
+    st.Page("views/train.py", title="Train a DCGAN live", icon=":material/model_training:"),
+    st.Page("views/latent.py", title="Explore the latent space", icon=":material/explore:"),
 ]
 
-from pages._train_heartbeat import keep_training_run_alive  # noqa: E402  (needs set_page_config first)
+from views._train_heartbeat import keep_training_run_alive  # noqa: E402  (needs set_page_config first)
 
 keep_training_run_alive()  # a run keeps going while its user is on another page
 st.navigation(PAGES).run()

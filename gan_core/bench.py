@@ -427,7 +427,7 @@ def startup(settings: BenchSettings) -> dict:
     """Fresh-process wall times: bare interpreter, ``import gan_core.trainer``, and the app."""
     repeat = lambda code: statistics.median(_fresh_process_seconds(code)[0] for _ in range(settings.startup_repeats))  # noqa: E731
     result = {"python_bare_seconds": repeat("pass"), "import_gan_core_trainer_seconds": repeat("import gan_core.trainer")}
-    pages = [] if settings.quick else [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / "pages").glob("[!_]*.py"))
+    pages = [] if settings.quick else [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / "views").glob("[!_]*.py"))
                                        if p.name != "home.py"]
     try:
         seconds, out = _fresh_process_seconds(_APP_PROBE, pages)

@@ -96,7 +96,7 @@ def test_gan_core_never_imports_streamlit(path):
     assert "streamlit" not in imported_modules(path)
 
 
-@pytest.mark.parametrize("path", python_files("pages") + [REPO / "app.py"], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", python_files("views") + [REPO / "app.py"], ids=lambda p: p.name)
 def test_pages_start_no_threads_of_their_own(path):
     """Background work goes through gan_core.worker, whose thread never touches Streamlit."""
     modules = imported_modules(path)
@@ -123,7 +123,7 @@ def test_importing_the_engine_and_page_helpers_loads_no_data_and_starts_no_threa
     hook that records every file opened.
     """
     modules = [f"gan_core.{p.stem}" for p in python_files("gan_core") if p.stem != "__main__"]
-    modules += [f"pages.{p.stem}" for p in python_files("pages") if p.stem.startswith("_")]
+    modules += [f"views.{p.stem}" for p in python_files("views") if p.stem.startswith("_")]
     out = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *modules], capture_output=True, text=True, cwd=REPO,
                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert out.returncode == 0, out.stderr[-3000:]

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "distributions.py")
+PAGE = str(ROOT / "views" / "distributions.py")
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

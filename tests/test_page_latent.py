@@ -12,7 +12,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE = str(ROOT / "pages" / "latent.py")
+PAGE = str(ROOT / "views" / "latent.py")
 SHIPPED = ROOT / "assets" / "generator-mnist5k"
 
 

@@ -22,7 +22,7 @@ from gan_core.device import set_cpu_threads
 from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
 
-PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "train.py")
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -199,7 +199,7 @@ def test_other_pages_keep_the_run_alive():
         def heartbeat(self):
             Run.beats += 1
 
-    at = AppTest.from_string("from pages._train_heartbeat import keep_training_run_alive\n"
+    at = AppTest.from_string("from views._train_heartbeat import keep_training_run_alive\n"
                              "keep_training_run_alive()\n")
     at.session_state["train_run"] = Run()
     at.run()

@@ -15,7 +15,7 @@ import torch
 
 from gan_core import latent
 from gan_core.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
-from pages._latent_models import LatentModel, choose_model
+from views._latent_models import LatentModel, choose_model
 
 SECTIONS = ["Move z", "Interpolation", "Vector arithmetic", "Memorisation check"]
 MAX_DIRECTIONS = 10

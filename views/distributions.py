@@ -20,7 +20,7 @@ from gan_core import toy1d
 from gan_core.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
 from gan_core.toy1d_train import PLAY_TICK_BUDGET, Toy1DConfig, Toy1DTrainer
 from gan_core.trainer import TrainingDiverged
-from pages import _plots1d as plots
+from views import _plots1d as plots
 
 TICK_SECONDS = 0.1  # Play redraws this often
 FAMILIES = ["Gaussian", "Mixture of two Gaussians", "Uniform interval"]

@@ -13,15 +13,15 @@ st.markdown("Each page shows one part of the story:")
 
 c1, c2, c3 = st.columns(3)
 with c1:
-    st.page_link("pages/distributions.py", label="How a GAN matches distributions", icon=":material/show_chart:")
+    st.page_link("views/distributions.py", label="How a GAN matches distributions", icon=":material/show_chart:")
     st.caption("The theory in 1-D: p_data, p_g, the optimal discriminator D* = p_data / (p_data + p_g), "
                "V(D*, G) = -log 4 + 2·JSD, and a real 1-D GAN trained step by step (Figure 1 of the paper).")
 with c2:
-    st.page_link("pages/train.py", label="Train a DCGAN live", icon=":material/model_training:")
+    st.page_link("views/train.py", label="Train a DCGAN live", icon=":material/model_training:")
     st.caption("A DCGAN learns real handwritten digits (or your own images) in front of the class: losses, "
                "D(x) and D(G(z)), and the sample grid, live. Save, download and resume checkpoints.")
 with c3:
-    st.page_link("pages/latent.py", label="Explore the latent space", icon=":material/explore:")
+    st.page_link("views/latent.py", label="Explore the latent space", icon=":material/explore:")
     st.caption("A pretrained generator: move z, find semantic directions (SeFa), interpolate with lerp and "
                "slerp, do vector arithmetic, and check for memorisation.")
 

@@ -23,7 +23,7 @@ from gan_core.losses import LOSSES
 from gan_core.models import PRESETS, ModelConfig, build_models, count_parameters, describe, get_preset
 from gan_core.trainer import PRIORS, TrainConfig
 from gan_core.worker import REGISTRY, RunLimitReached, RunSnapshot, TrainingRun, steps_for_epochs
-from pages import _train_charts as charts
+from views import _train_charts as charts
 
 RUN, NOTICE, SAVED, WAS_ACTIVE = "train_run", "train_notice", "train_saved", "train_was_active"
 UPLOADED, RESUME = "train_uploaded_dataset", "train_resume_checkpoint"
@@ -490,7 +490,7 @@ st.caption("G turns noise into images, D judges them against real ones, and both
 if st.session_state.pop(OPEN_LATENT, False):
     st.session_state["latent_source"] = "run"  # the latent page offers this run's generator first
     try:
-        st.switch_page("pages/latent.py")
+        st.switch_page("views/latent.py")
     except StreamlitAPIException:
         _notice("info", "The latent explorer is not part of this app yet.")
 
