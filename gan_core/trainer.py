@@ -425,6 +425,7 @@ class Trainer:
             self.opt_d.load_state_dict(state["opt_d"])
         self.step_count = int(state.get("step", 0))
         self.images_seen = int(state.get("images_seen", 0))
+        self._fake = None  # a kept fake batch (reuse_fake) belongs to the weights just replaced
         self._good_state = self._copy_weights()
 
 

@@ -197,9 +197,12 @@ def test_evaluate_shipped_generator(shipped):
     if not (path / "config.json").is_file():
         pytest.skip("assets/generator-mnist5k is not there yet")
     out = metrics.evaluate_checkpoint(path, n=500)
-    # recognisable digits of most classes, but measurably short of real data
-    assert out["classes_covered"] >= 7 and out["confidence"] > 0.5
-    assert out["fid_floor"] < out["fid"] < 50 * out["fid_floor"]
+    # Recognisable digits of every class, but measurably short of real data. The shipped generator
+    # scores 0.68 confidence, 10 classes, Fréchet distance 88 vs a floor of 20 at n = 500 (0.65,
+    # 10 classes, 88 vs 3.8 at n = 2000); the bounds leave room for other noise draws.
+    assert out["classes_covered"] >= 9 and out["confidence"] > 0.6
+    assert out["fid_floor"] < out["fid"] < 8 * out["fid_floor"]
+    assert out["real_confidence"] > out["confidence"]
 
 
 def test_evaluate_without_a_classifier_says_how_to_train_one(tmp_path):
