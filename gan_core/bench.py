@@ -396,27 +396,13 @@ def latent_latency(settings: BenchSettings) -> dict:
 
 # --- startup -------------------------------------------------------------------------------------------------
 
-_APP_PROBE = r"""
-import json, sys, time
-t0 = time.perf_counter()
-import streamlit
-from streamlit.testing.v1 import AppTest
-t1 = time.perf_counter()
-at = AppTest.from_file("app.py", default_timeout=120).run()
-t2 = time.perf_counter()
-pages = {}
-for page in sys.argv[1:]:
-    start = time.perf_counter()
-    at.switch_page(page).run()
-    pages[page] = {"seconds": time.perf_counter() - start, "exceptions": len(at.exception)}
-print(json.dumps({"import_streamlit": t1 - t0, "home_first_run": t2 - t1, "pages": pages}))
-"""
+APP_PROBE = REPO_ROOT / "scripts" / "app_startup_probe.py"  # imports streamlit, so not part of gan_core
 
 
-def _fresh_process_seconds(code: str, args: list[str] | None = None) -> tuple[float, str]:
+def _fresh_process_seconds(argv: list[str]) -> tuple[float, str]:
+    """Wall time and stdout of ``python *argv`` in a fresh process started in the repository."""
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-c", code, *(args or [])], cwd=REPO_ROOT, capture_output=True,
-                          text=True, timeout=600)
+    done = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise RuntimeError(f"the startup probe failed: {done.stderr.strip()[-500:]}")
@@ -425,12 +411,12 @@ def _fresh_process_seconds(code: str, args: list[str] | None = None) -> tuple[fl
 
 def startup(settings: BenchSettings) -> dict:
     """Fresh-process wall times: bare interpreter, ``import gan_core.trainer``, and the app."""
-    repeat = lambda code: statistics.median(_fresh_process_seconds(code)[0] for _ in range(settings.startup_repeats))  # noqa: E731
+    repeat = lambda code: statistics.median(_fresh_process_seconds(["-c", code])[0] for _ in range(settings.startup_repeats))  # noqa: E731
     result = {"python_bare_seconds": repeat("pass"), "import_gan_core_trainer_seconds": repeat("import gan_core.trainer")}
     pages = [] if settings.quick else [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / "views").glob("[!_]*.py"))
                                        if p.name != "home.py"]
     try:
-        seconds, out = _fresh_process_seconds(_APP_PROBE, pages)
+        seconds, out = _fresh_process_seconds([str(APP_PROBE), *pages])
         probe = json.loads(out.strip().splitlines()[-1])
     except (RuntimeError, ValueError, IndexError, subprocess.TimeoutExpired) as exc:
         result["app"] = {"available": False, "reason": str(exc)[-300:]}
