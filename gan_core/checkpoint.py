@@ -349,7 +349,7 @@ def load_checkpoint_files(files: dict[str, bytes], source: str = "upload") -> Ch
             optimizers = {name: _unflatten_optimizer(name, meta[name], tensors) for name in ("opt_g", "opt_d")}
         except (KeyError, ValueError, TypeError):
             raise CheckpointError(f"{OPTIMIZERS_FILE} does not match the optimiser description in {CONFIG_FILE}") from None
-        _check_optimizer(optimizers["opt_g"], generator, "opt_g")
+        _check_optimizer(optimizers["opt_g"], raw_generator, "opt_g")  # opt_g trains G, not G_ema
         _check_optimizer(optimizers["opt_d"], discriminator, "opt_d")
     return Checkpoint(config=config, model_config=mc, generator=generator, raw_generator=raw_generator,
                       discriminator=discriminator,
