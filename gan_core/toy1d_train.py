@@ -28,7 +28,7 @@ GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
 KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
 MAPPING_LINES = 25  # z -> G(z) lines drawn under the plot
 MAX_SNAPSHOTS = 8
-PLAY_TICK_BUDGET = 0.025  # seconds of training per Play redraw: short, so Pause is answered at once
+PLAY_TICK_BUDGET = 0.02  # seconds of training per Play frame: short, so frames are frequent and Pause is answered at once
 OPTIMIZERS = {
     # Adam rescales gradients, which hides the minimax loss's saturation; SGD shows it plainly
     # (momentum made these tiny GANs oscillate and diverge).

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import base64
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -214,3 +216,146 @@ def monte_carlo_figure(sizes: np.ndarray, estimates: np.ndarray, exact: float, h
                       yaxis=dict(title="estimate of V(D, G)", range=[exact - spread, exact + spread]),
                       legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
     return fig
+
+
+# --- the live figure as SVG ------------------------------------------------------------------------
+# While Play runs, the figure changes ~10 times a second. A Plotly chart whose data changes is
+# rebuilt from scratch in the browser (Streamlit gives it a new identity), which costs ~200 ms
+# per frame on a 2-core laptop; swapping a small SVG costs ~1 ms. The SVG mirrors
+# ``distribution_figure`` (same colours, axes, z-line); when paused the page shows the Plotly one.
+
+_SVG_W, _SVG_MARGIN = 1000, dict(l=70, r=70, t=56, b=62)
+
+
+def svg_as_img(svg: str, alt: str) -> str:
+    """An ``<img>`` tag showing ``svg``: ``st.html`` strips inline SVG but keeps a data-URI image."""
+    data = base64.b64encode(svg.encode()).decode()
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" style="width:100%;height:auto">'
+
+
+def _nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
+    """Round tick values (steps of 1, 2 or 5 times a power of ten) covering [lo, hi]."""
+    raw = (hi - lo) / max(n, 1)
+    power = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1.0
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    first = np.ceil(lo / step) * step
+    return [round(float(v), 10) + 0.0 for v in np.arange(first, hi + step * 1e-9, step)]  # + 0.0: no '-0'
+
+
+def _svg_path(px: np.ndarray, py: np.ndarray) -> str:
+    pts = " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
+    return f"M{pts}"
+
+
+def _dash(style: dict) -> str:
+    w = style.get("width", 2)
+    return {"dot": f' stroke-dasharray="{w:g},{2 * w:g}" stroke-linecap="round"',
+            "dash": f' stroke-dasharray="{4 * w:g},{2 * w:g}"'}.get(style.get("dash", ""), "")
+
+
+def _svg_line(px, py, style: dict) -> str:
+    return (f'<path d="{_svg_path(px, py)}" fill="none" stroke="{style["color"]}" '
+            f'stroke-width="{style.get("width", 2)}"{_dash(style)}/>')
+
+
+def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
+                     z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
+                     d_name: str = "D(x)", height: int = HEIGHT) -> str:
+    """The Figure-1 picture of ``distribution_figure`` as a self-contained SVG string."""
+    m = _SVG_MARGIN
+    left, right, top, bottom = m["l"], _SVG_W - m["r"], m["t"], height - m["b"]
+    x = np.asarray(x, dtype=float)
+    x_lo, x_hi = float(x[0]), float(x[-1])
+    y_range, d_range, z_level = _density_axes(float(max(np.max(p_data), np.max(p_g))))
+
+    def sx(v):
+        return left + (np.asarray(v, dtype=float) - x_lo) / (x_hi - x_lo) * (right - left)
+
+    def sy(v, rng=y_range):
+        return bottom - (np.asarray(v, dtype=float) - rng[0]) / (rng[1] - rng[0]) * (bottom - top)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
+           f'role="img" aria-label="p_data, p_g and {d_name}" font-family="sans-serif" font-size="16">']
+    # grid and axes
+    for t in _density_ticks(y_range[1]):
+        y = float(sy(t))
+        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
+                   f'<text x="{left - 8}" y="{y + 5:.1f}" text-anchor="end" fill="#444">{t:.2f}</text>')
+    for t in (0, 0.5, 1):
+        y = float(sy(t, d_range))
+        out.append(f'<text x="{right + 8}" y="{y + 5:.1f}" fill="#444">{t:g}</text>')
+    for t in _nice_ticks(x_lo, x_hi):
+        xx = float(sx(t))
+        out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{bottom}" stroke="#f0f0f0"/>'
+                   f'<text x="{xx:.1f}" y="{bottom + 22}" text-anchor="middle" fill="#444">{t:g}</text>')
+    out.append(f'<text x="{(left + right) / 2}" y="{height - 12}" text-anchor="middle">x</text>'
+               f'<text transform="translate(18,{(top + bottom) / 2}) rotate(-90)" text-anchor="middle">density</text>'
+               f'<text transform="translate({_SVG_W - 22},{(top + bottom) / 2}) rotate(90)" text-anchor="middle">D(x)</text>')
+    # the x-line, the z-line and x = G(z)
+    z = np.asarray(z, dtype=float)
+    span = max(float(z.max() - z.min()), 1e-9)
+    z_px = sx(x_lo + (x_hi - x_lo) * (0.05 + 0.9 * (z - z.min()) / span))
+    y_x, y_z = float(sy(0.0)), float(sy(z_level))
+    gz_px = np.clip(sx(g_of_z), left - 5, right + 5)
+    out.append(f'<line x1="{left}" x2="{right}" y1="{y_x:.1f}" y2="{y_x:.1f}" stroke="#888"/>'
+               f'<line x1="{left}" x2="{right}" y1="{y_z:.1f}" y2="{y_z:.1f}" stroke="#888"/>'
+               f'<text x="{left + 4}" y="{y_x - 6:.1f}" font-weight="bold">x</text>'
+               f'<text x="{left + 4}" y="{y_z - 6:.1f}" font-weight="bold">z</text>')
+    segs = " ".join(f"M{a:.1f},{y_z:.1f} L{b:.1f},{y_x:.1f}" for a, b in zip(z_px, gz_px))
+    out.append(f'<path d="{segs}" stroke="{MAP_STYLE["color"]}" stroke-width="{MAP_STYLE["width"]}"/>')
+    out.append("".join(f'<circle cx="{a:.1f}" cy="{y_z:.1f}" r="3" fill="#1a9e3f"/>' for a in z_px))
+    # the curves, clipped to the plot area
+    out.append(f'<clipPath id="live-plot-area"><rect x="{left}" y="{top}" width="{right - left}" '
+               f'height="{bottom - top}"/></clipPath><g clip-path="url(#live-plot-area)">')
+    curves = [(p_data, DATA_STYLE, y_range, "p_data"), (p_g, GEN_STYLE, y_range, "p_g"),
+              (d, D_STYLE, d_range, d_name)]
+    if d_star is not None:
+        curves.append((d_star, D_STAR_STYLE, d_range, "D*(x) for this p_g"))
+    out += [_svg_line(sx(x), sy(values, rng), style) for values, style, rng, _ in curves]
+    out.append("</g>")
+    # legend above the plot, as in the Plotly figure
+    legend = [(name, style) for _, style, _, name in curves] + [("x = G(z)", MAP_STYLE)]
+    lx = left
+    for name, style in legend:
+        out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="22" y2="22" stroke="{style["color"]}" '
+                   f'stroke-width="{style.get("width", 2)}"{_dash(style)}/>'
+                   f'<text x="{lx + 36}" y="27">{name}</text>')
+        lx += 56 + 8.5 * len(name)
+    out.append("</svg>")
+    return "".join(out)
+
+
+def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 360) -> str:
+    """``history_figure`` as SVG (side-by-side line charts over updates), for use while playing."""
+    colors = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
+    n = len(series)
+    gap, left_pad, right_pad, top, bottom = 60, 60, 20, 50, height - 60
+    width = (_SVG_W - left_pad - right_pad - gap * (n - 1)) / n
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
+           f'role="img" aria-label="{", ".join(series)} over updates" font-family="sans-serif" font-size="14">']
+    for i, (title, (xs, ys)) in enumerate(series.items()):
+        x0 = left_pad + i * (width + gap)
+        x1 = x0 + width
+        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+        keep = np.isfinite(ys)
+        xs, ys = xs[keep], ys[keep]
+        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 18}" text-anchor="middle" font-size="15">{title}</text>'
+                   f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 12}" text-anchor="middle">updates (D + G steps)</text>')
+        if len(xs) == 0:
+            continue
+        x_lo, x_hi = float(xs.min()), float(max(xs.max(), xs.min() + 1))
+        y_lo, y_hi = float(ys.min()), float(ys.max())
+        pad = max((y_hi - y_lo) * 0.05, 1e-3)
+        y_lo, y_hi = y_lo - pad, y_hi + pad
+        px = x0 + (xs - x_lo) / (x_hi - x_lo) * width
+        py = bottom - (ys - y_lo) / (y_hi - y_lo) * (bottom - top)
+        for t in _nice_ticks(y_lo, y_hi, 4):
+            y = bottom - (t - y_lo) / (y_hi - y_lo) * (bottom - top)
+            out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
+                       f'<text x="{x0 - 6:.1f}" y="{y + 5:.1f}" text-anchor="end" fill="#444">{t:g}</text>')
+        for t in _nice_ticks(x_lo, x_hi, 4):
+            x = x0 + (t - x_lo) / (x_hi - x_lo) * width
+            out.append(f'<text x="{x:.1f}" y="{bottom + 20}" text-anchor="middle" fill="#444">{t:g}</text>')
+        out.append(f'<path d="{_svg_path(px, py)}" fill="none" stroke="{colors[i % len(colors)]}" stroke-width="2"/>')
+    out.append("</svg>")
+    return "".join(out)

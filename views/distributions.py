@@ -22,7 +22,8 @@ from gan_core.toy1d_train import PLAY_TICK_BUDGET, Toy1DConfig, Toy1DTrainer
 from gan_core.trainer import TrainingDiverged
 from views import _plots1d as plots
 
-TICK_SECONDS = 0.1  # Play redraws this often
+TICK_SECONDS = 0.07  # Play redraws the figure this often (the goal is >= 10 frames/s)
+HISTORY_SECONDS = 1.0  # ... and the charts over steps this often
 FAMILIES = ["Gaussian", "Mixture of two Gaussians", "Uniform interval"]
 D_MODES = ["optimal D*", "partially trained D", "D frozen at an earlier p_g"]
 LOSS_CHOICES = ["non-saturating", "minimax"]
@@ -41,6 +42,13 @@ DEFAULTS = {  # explorer widget values
     "dist_g_prior": "normal", "dist_g_mean": -0.6, "dist_g_std": 0.8,
     "dist_d_mode": D_MODES[0], "dist_d_training": 0.5,
 }
+TRAIN_DEFAULTS = {  # training and Monte Carlo widget values
+    "dist_t_data": "Gaussian N(3, 0.5²)", "dist_t_loss": "non-saturating", "dist_t_k": 2,
+    "dist_t_lr_d": 0.2, "dist_t_lr_g": 0.05, "dist_t_batch": 128, "dist_t_opt": "sgd",
+    "dist_t_gh": 16, "dist_t_dh": 32, "dist_t_prior": "uniform", "dist_t_seed": 0,
+    "dist_mc_m": 10_000, "dist_mc_seed": 0,
+}
+TABS = ["1 · Optimal D and JSD", "2 · Train a 1-D GAN", "3 · Why non-saturating", "4 · Expectation and sampling"]
 
 
 def _fmt(v: float) -> str:
@@ -88,10 +96,44 @@ def _data_controls() -> toy1d.Density:
     return Uniform(low, high)
 
 
-def explorer_section() -> tuple[toy1d.Density, AffineGenerator, object]:
-    """Section 1. Returns (p_data, G, D as a function of x) for the Monte Carlo section."""
-    for key, value in DEFAULTS.items():
-        st.session_state.setdefault(key, value)
+def keep_widget_values() -> None:
+    """Set every widget's default once, and keep its value while its tab is closed.
+
+    Only the open tab runs (lazy tabs: a closed tab costs nothing, and Play's browser updates
+    stay cheap), and Streamlit forgets the value of a widget that did not run. Writing each value
+    back at the start of the run keeps it. The widgets take their defaults from here, not from a
+    ``value=`` argument, so the two never disagree.
+    """
+    s = st.session_state
+    for key, value in {**DEFAULTS, **TRAIN_DEFAULTS}.items():
+        s[key] = s[key] if key in s else value
+
+
+def explorer_model() -> tuple[toy1d.Density, AffineGenerator, object]:
+    """(p_data, G, D as a function of x) of section 1, from its widgets' values (open tab or not)."""
+    s = st.session_state
+    if s.dist_family == "Gaussian":
+        p_data = Gaussian(s.dist_mean, s.dist_std)
+    elif s.dist_family == "Mixture of two Gaussians":
+        p_data = Mixture((Gaussian(s.dist_mix_m1, s.dist_mix_s1), Gaussian(s.dist_mix_m2, s.dist_mix_s2)),
+                         (s.dist_mix_w1, 1 - s.dist_mix_w1))
+    else:
+        p_data = Uniform(*s.dist_uni)
+    generator = AffineGenerator(s.dist_g_mean, s.dist_g_std, s.dist_g_prior)
+    training, reference = 1.0, None
+    if s.dist_d_mode == D_MODES[1]:
+        training = s.dist_d_training
+    elif s.dist_d_mode == D_MODES[2]:
+        reference = s.get("dist_d_reference") or generator
+
+    def discriminator(x):
+        return toy1d.shown_discriminator(p_data, generator, x, training, reference)
+
+    return p_data, generator, discriminator
+
+
+def explorer_section() -> None:
+    """Section 1: the analytic explorer."""
     st.markdown("Pick a data distribution and a generator. For a **fixed G** the best discriminator "
                 "is known in closed form (Proposition 1), and plugging it in turns the GAN game into "
                 "a divergence between the two distributions (Theorem 1).")
@@ -105,27 +147,25 @@ def explorer_section() -> tuple[toy1d.Density, AffineGenerator, object]:
 
     controls, view = st.columns([1, 2.4])
     with controls:
-        p_data = _data_controls()
+        _data_controls()
         st.markdown("**Generator** x = G(z) = μ + σ·z (affine), so p_g is exact:")
-        prior = st.radio("noise z", ["normal", "uniform"], key="dist_g_prior", horizontal=True,
-                         format_func=lambda p: "z ~ N(0, 1)" if p == "normal" else "z ~ U(−1, 1)")
-        generator = AffineGenerator(st.slider("mean of p_g (μ)", -3.0, 3.0, step=0.1, key="dist_g_mean"),
-                                    st.slider("std of p_g (σ)", 0.1, 2.0, step=0.05, key="dist_g_std"), prior)
+        st.radio("noise z", ["normal", "uniform"], key="dist_g_prior", horizontal=True,
+                 format_func=lambda p: "z ~ N(0, 1)" if p == "normal" else "z ~ U(−1, 1)")
+        st.slider("mean of p_g (μ)", -3.0, 3.0, step=0.1, key="dist_g_mean")
+        st.slider("std of p_g (σ)", 0.1, 2.0, step=0.05, key="dist_g_std")
         mode = st.radio("discriminator drawn", D_MODES, key="dist_d_mode")
-        training, reference = 1.0, None
         if mode == D_MODES[1]:
-            training = st.slider("how far D is trained (0: D = 1/2, 1: D = D*)", 0.0, 1.0, step=0.05,
-                                 key="dist_d_training")
+            st.slider("how far D is trained (0: D = 1/2, 1: D = D*)", 0.0, 1.0, step=0.05, key="dist_d_training")
         elif mode == D_MODES[2]:
-            reference = st.session_state.get("dist_d_reference") or generator
+            reference = st.session_state.get("dist_d_reference") or AffineGenerator(
+                st.session_state.dist_g_mean, st.session_state.dist_g_std, st.session_state.dist_g_prior)
             st.caption(f"D is optimal for the earlier p_g with mean {reference.mean:.2f}, std {reference.std:.2f}.")
         st.button("Freeze D here", key="dist_freeze", on_click=_freeze_d,
                   help="Keep the current D* while you move p_g: this is step (b) → (c) of Figure 1.")
 
+    p_data, generator, discriminator = explorer_model()
+    prior = generator.prior
     p_g = generator.density()
-
-    def discriminator(x):
-        return toy1d.shown_discriminator(p_data, generator, x, training, reference)
 
     with view:
         lo, hi = toy1d.plot_range(p_data, p_g)
@@ -169,7 +209,6 @@ def explorer_section() -> tuple[toy1d.Density, AffineGenerator, object]:
         st.plotly_chart(plots.panel_strip(panels), key="dist_figure1_strip")
         for panel in toy1d.figure1_panels():
             st.caption(f"**{panel.label}** {panel.caption}")
-    return p_data, generator, discriminator
 
 
 # --- 2. a real 1-D GAN -----------------------------------------------------------------------------
@@ -178,17 +217,17 @@ def _training_config() -> Toy1DConfig:
     c1, c2, c3, c4 = st.columns(4)
     loss = c1.selectbox("loss", LOSS_CHOICES, key="dist_t_loss",
                         help="non-saturating: G minimises −log D(G(z)); minimax: G minimises log(1 − D(G(z))).")
-    k = c1.number_input("k (D steps per G step)", 1, 20, 2, key="dist_t_k")
-    lr_d = c2.select_slider("learning rate of D", LR_CHOICES, 0.2, key="dist_t_lr_d")
-    lr_g = c2.select_slider("learning rate of G", LR_CHOICES, 0.05, key="dist_t_lr_g")
-    batch = c3.select_slider("batch size m", [16, 32, 64, 128, 256, 512], 128, key="dist_t_batch")
+    k = c1.number_input("k (D steps per G step)", 1, 20, key="dist_t_k")
+    lr_d = c2.select_slider("learning rate of D", LR_CHOICES, key="dist_t_lr_d")
+    lr_g = c2.select_slider("learning rate of G", LR_CHOICES, key="dist_t_lr_g")
+    batch = c3.select_slider("batch size m", [16, 32, 64, 128, 256, 512], key="dist_t_batch")
     optimizer = c3.selectbox("optimizer", ["sgd", "adam"], key="dist_t_opt",
                              help="Plain SGD shows the minimax loss's slow start; Adam rescales gradients and hides it.")
-    g_hidden = c4.select_slider("G hidden width", [4, 8, 16, 32, 64], 16, key="dist_t_gh")
-    d_hidden = c4.select_slider("D hidden width", [4, 8, 16, 32, 64], 32, key="dist_t_dh")
+    g_hidden = c4.select_slider("G hidden width", [4, 8, 16, 32, 64], key="dist_t_gh")
+    d_hidden = c4.select_slider("D hidden width", [4, 8, 16, 32, 64], key="dist_t_dh")
     prior = c1.radio("noise z", ["uniform", "normal"], key="dist_t_prior", horizontal=True,
                      format_func=lambda p: "U(−1, 1)" if p == "uniform" else "N(0, 1)")
-    seed = c2.number_input("seed", 0, 10_000, 0, key="dist_t_seed")
+    seed = c2.number_input("seed", 0, 10_000, key="dist_t_seed")
     return Toy1DConfig(g_hidden=g_hidden, d_hidden=d_hidden, prior=prior, k=int(k), batch_size=batch,
                        lr_d=lr_d, lr_g=lr_g, optimizer=optimizer, loss=loss, seed=int(seed))
 
@@ -221,19 +260,35 @@ def _set_playing(playing: bool) -> None:
         st.session_state.dist_stop_timer = True
 
 
-def _draw_training(trainer: Toy1DTrainer) -> None:
-    """The live part: the figure, its caption and the charts over steps."""
+def _draw_live_figure(trainer: Toy1DTrainer, playing: bool) -> None:
+    """The animated part: the Figure-1 picture of the current G and D, and its caption.
+
+    While playing it is drawn as SVG: a Plotly chart with new data is rebuilt from scratch in the
+    browser (~200 ms a frame on a 2-core laptop), an SVG swap costs ~1 ms. Paused, it is the
+    interactive Plotly figure (hover, zoom) with the same look.
+    """
     v = trainer.view()
-    st.plotly_chart(plots.distribution_figure(v.x, v.p_data, v.p_g, v.d, v.z, v.g_of_z, v.d_star,
-                                              d_name="learned D(x)"), key="dist_train_fig")
+    args = (v.x, v.p_data, v.p_g, v.d, v.z, v.g_of_z, v.d_star)
+    if playing:
+        st.html(plots.svg_as_img(plots.distribution_svg(*args, d_name="learned D(x)"),
+                                 alt="p_data, p_g, the learned D(x) and D*(x), with the z-line mapped onto x"))
+    else:
+        st.plotly_chart(plots.distribution_figure(*args, d_name="learned D(x)"), key="dist_train_fig")
     st.caption(f"After **{trainer.d_steps} D steps and {trainer.g_steps} G steps**: "
                f"JSD(p_data ‖ p_g) ≈ **{v.jsd:.4f}** (p_g estimated from G's samples). "
                "Blue dashed: the learned D; light blue dotted: D* for the current p_g. "
                "When D is trained enough the two agree; at equilibrium both are ≈ 1/2.")
+
+
+def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
+    """JSD and both losses over the steps so far (SVG while playing, as the live figure)."""
     h = trainer.history
-    st.plotly_chart(plots.history_figure({"JSD(p_data ‖ p_g)": h.series("jsd", 600),
-                                          "loss_D": h.series("loss_d", 600),
-                                          "loss_G": h.series("loss_g", 600)}), key="dist_history_fig")
+    series = {"JSD(p_data ‖ p_g)": h.series("jsd", 600), "loss_D": h.series("loss_d", 600),
+              "loss_G": h.series("loss_g", 600)}
+    if playing:
+        st.html(plots.svg_as_img(plots.history_svg(series), alt="JSD, loss_D and loss_G over updates"))
+    else:
+        st.plotly_chart(plots.history_figure(series), key="dist_history_fig")
     st.caption("loss_D = −[log D(x) + log(1 − D(G(z)))] averaged over a batch; at equilibrium it "
                "is log 4 ≈ 1.386. JSD is computed numerically against the estimated p_g.")
 
@@ -293,16 +348,23 @@ def training_section(explorer_data: toy1d.Density) -> None:
                 # A fragment run does not cancel the browser's timer of this nested fragment, so it
                 # would keep redrawing for many seconds after Pause; a full run clears it at once.
                 st.rerun(scope="app")
-            if st.session_state.get("dist_playing", False):
+            playing_now = st.session_state.get("dist_playing", False)
+            if playing_now:
                 try:
                     trainer.run_for(PLAY_TICK_BUDGET)
                 except TrainingDiverged as exc:
                     st.session_state.dist_playing = False
                     st.session_state.dist_error = str(exc)
                     st.rerun()  # the whole page, so the timer stops
-            _draw_training(trainer)
+            _draw_live_figure(trainer, playing_now)
+
+        # The charts over steps change slowly: they redraw once a second, not every frame.
+        @st.fragment(run_every=HISTORY_SECONDS if playing else None)
+        def history() -> None:
+            _draw_history(trainer, st.session_state.get("dist_playing", False))
 
         tick()
+        history()
         if trainer.snapshots:
             st.plotly_chart(plots.panel_strip([_view_dict(s) for s in trainer.snapshots[-4:]]),
                             key="dist_snapshots_fig")
@@ -364,8 +426,8 @@ def expectation_section(p_data: toy1d.Density, generator: AffineGenerator, discr
         st.markdown("Training never sees the integral: it averages over **m samples** (the minibatch). "
                     "By the law of large numbers the average approaches the exact value as m grows; "
                     "the error shrinks like 1/√m.")
-        max_m = st.select_slider("largest m", [100, 1_000, 10_000, 100_000], 10_000, key="dist_mc_m")
-        seed = st.number_input("sampling seed", 0, 10_000, 0, key="dist_mc_seed")
+        max_m = st.select_slider("largest m", [100, 1_000, 10_000, 100_000], key="dist_mc_m")
+        seed = st.number_input("sampling seed", 0, 10_000, key="dist_mc_seed")
     with col_fig:
         exact = toy1d.value_function(p_data, p_g, discriminator)
         if not math.isfinite(exact):
@@ -384,13 +446,19 @@ def expectation_section(p_data: toy1d.Density, generator: AffineGenerator, discr
 st.title("How a GAN matches distributions")
 st.caption("Goodfellow et al. 2014, section 4, on the real line. Colours as in the paper's Figure 1: "
            "p_data black dotted, p_g green, D blue dashed.")
-tabs = st.tabs(["1 · Optimal D and JSD", "2 · Train a 1-D GAN", "3 · Why non-saturating",
-                "4 · Expectation and sampling"])
+keep_widget_values()
+# Lazy tabs: only the open tab runs. A closed tab then costs nothing on a rerun (Pause reruns the
+# page), and the browser does not re-check the hidden tabs' contents on every Play frame.
+tabs = st.tabs(TABS, key="dist_tab", on_change="rerun")
 with tabs[0]:
-    explorer = explorer_section()
+    if tabs[0].open:
+        explorer_section()
 with tabs[1]:
-    training_section(explorer[0])
+    if tabs[1].open:
+        training_section(explorer_model()[0])
 with tabs[2]:
-    saturation_section()
+    if tabs[2].open:
+        saturation_section()
 with tabs[3]:
-    expectation_section(*explorer)
+    if tabs[3].open:
+        expectation_section(*explorer_model())

@@ -54,9 +54,15 @@ def steps_shown(page) -> tuple[int, int]:
 
 
 def jsd_points(page) -> int:
-    """How many points the JSD-history chart has drawn."""
+    """How many points the JSD-history chart has drawn: the Plotly chart when paused, its SVG
+    twin (first line = JSD) while playing."""
     charts = page.locator(".st-key-dist_history_fig .js-plotly-plot")  # may include a stale copy mid-rerun
-    return charts.evaluate_all("els => Math.max(0, ...els.flatMap(el => (el.data || []).map(t => (t.x || []).length)))")
+    plotly = charts.evaluate_all("els => Math.max(0, ...els.flatMap(el => (el.data || []).map(t => (t.x || []).length)))")
+    svg = page.locator('img[alt^="JSD"]').evaluate_all("""els => Math.max(0, ...els.map(img => {
+        const svg = new DOMParser().parseFromString(atob(img.src.split(',')[1]), 'image/svg+xml');
+        const line = svg.querySelector('path');
+        return line ? line.getAttribute('d').split('L').length : 0; }))""")
+    return max(plotly, svg)
 
 
 def test_play_moves_the_1d_gan_and_pause_stops_it(page):
