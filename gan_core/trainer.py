@@ -62,7 +62,10 @@ class TrainConfig:
     prior: str = "normal"  # noise prior p_z: "normal" N(0, I) or "uniform" U(-1, 1)
     label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - label_smoothing
     ema: float | None = None  # decay of G_ema, the moving average of G's weights; 0 = off
-    reuse_fake: bool = False  # k = 1 only: the G step reuses the D step's G(z) (faster; see d_step)
+    # The G step reuses the D step's G(z) instead of drawing fresh z and running G again, as
+    # pytorch/examples' DCGAN does: one G forward per iteration instead of two. None: on when k = 1
+    # (the only case where it applies); False keeps Algorithm 1's separate noise batch.
+    reuse_fake: bool | None = None
     shift: int | None = None  # D sees real and fake images shifted by up to this many pixels; 0 = off
     seed: int = 0
     device: str = "auto"
@@ -83,6 +86,7 @@ class TrainConfig:
             betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
             ema=self.ema if self.ema is not None else d.ema,
             shift=self.shift if self.shift is not None else d.shift,
+            reuse_fake=self.reuse_fake if self.reuse_fake is not None else self.k == 1,
         )
         c.validate()
         return c

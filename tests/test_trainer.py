@@ -161,6 +161,9 @@ def test_reuse_fake_runs_g_once_per_step_on_the_d_steps_batch():
     assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
     with pytest.raises(ValueError, match="k = 1"):
         TrainConfig(reuse_fake=True, k=2).resolved()
+    # Unset, it follows k: on for k = 1 (the pytorch/examples loop), off for k > 1.
+    assert TrainConfig().resolved().reuse_fake is True
+    assert TrainConfig(k=3).resolved().reuse_fake is False
 
 
 def test_random_shift_moves_each_image_by_at_most_the_shift_and_passes_gradients():

@@ -52,6 +52,7 @@ class Settings:
     loss: str
     k: int
     label_smoothing: float
+    reuse_fake: bool
     prior: str
     unit: str  # "steps" or "epochs"
     amount: float
@@ -64,7 +65,7 @@ class Settings:
             preset=m.preset, dataset=dataset_name, image_size=m.image_size, channels=m.channels,
             latent_dim=m.latent_dim, ngf=m.ngf, ndf=m.ndf, batch_size=self.batch_size, k=self.k, loss=self.loss,
             lr_d=self.lr_d, lr_g=self.lr_g, betas_d=self.betas_d, betas_g=self.betas_g, prior=self.prior,
-            label_smoothing=self.label_smoothing, seed=self.seed, device=self.device)
+            label_smoothing=self.label_smoothing, reuse_fake=self.reuse_fake, seed=self.seed, device=self.device)
 
 
 def _grid_image(grid: np.ndarray) -> np.ndarray:
@@ -167,6 +168,10 @@ def _settings(locked: bool, resume: Checkpoint | None) -> Settings:
         betas[net] = (float(b1), float(b2))
     smoothing = sb.slider("One-sided label smoothing (real target = 1 − this)", 0.0, 0.45, 0.0, 0.05,
                           key="train_label_smoothing", disabled=locked)
+    reuse = sb.checkbox("G step reuses D's fake batch", True, key="train_reuse_fake", disabled=locked or k != 1,
+                        help="As pytorch/examples' DCGAN: the G step uses the G(z) made for the D step instead of "
+                             "drawing new noise, so G runs forward once per iteration (faster). Off: Algorithm 1 "
+                             "word for word. Needs k = 1.") and k == 1
     prior = sb.selectbox("Noise prior p_z", PRIORS, key="train_prior", disabled=locked,
                          format_func=lambda p: {"normal": "normal N(0, I)", "uniform": "uniform U(−1, 1)"}[p])
     unit = sb.radio("Train for", ("steps", "epochs"), horizontal=True, key="train_unit", disabled=locked)
@@ -179,7 +184,7 @@ def _settings(locked: bool, resume: Checkpoint | None) -> Settings:
     device = sb.selectbox("Device", DEVICE_CHOICES, key="train_device", disabled=locked)
     sb.caption(f"Available here: {', '.join(available_devices())} (auto picks the first).")
     return Settings(dataset, download, model, int(batch), float(lr["d"]), float(lr["g"]), betas["d"], betas["g"],
-                    loss, int(k), float(smoothing), prior, unit, float(amount), int(seed), device)
+                    loss, int(k), float(smoothing), bool(reuse), prior, unit, float(amount), int(seed), device)
 
 
 def _own_images(settings: Settings, locked: bool) -> ImageDataset | None:
