@@ -123,7 +123,8 @@ def slider_thumb(page, label: str):
     ``input[type=range]`` that takes focus and arrow keys.
     """
     widget = page.locator('[data-testid="stSlider"]').filter(has_text=label)
-    assert widget.count() >= 1, f"no slider labelled {label!r}"
+    # The page may still be rendering (a figure can arrive before the sliders of the same run).
+    wait_until(lambda: widget.count() >= 1, 30, message=f"a slider labelled {label!r}")
     return widget.first.locator('input[type="range"]').first
 
 
