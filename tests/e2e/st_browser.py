@@ -106,7 +106,10 @@ def button(page, label: str):
 
 def click_button(page, label: str, wait: bool = True) -> None:
     btn = button(page, label)
-    assert btn.count() >= 1, f"no button labelled {label!r}; buttons: {button_labels(page)}"
+    try:
+        wait_until(lambda: btn.count() >= 1, 30, message=f"a button labelled {label!r}")
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; buttons: {button_labels(page)}") from None
     btn.first.click()
     if wait:
         wait_idle(page)
