@@ -49,6 +49,13 @@ def _density_ticks(top: float) -> list[float]:
     return [round(i * step, 6) for i in range(int(top / step) + 1)]
 
 
+def _z_positions(z: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """Where each z sits on the z-line: z's range stretched over the middle 90% of [lo, hi]."""
+    z = np.asarray(z, dtype=float)
+    span = max(float(z.max() - z.min()), 1e-9)
+    return lo + (hi - lo) * (0.05 + 0.9 * (z - z.min()) / span)
+
+
 def _mapping_traces(z: np.ndarray, gz: np.ndarray, z_level: float, x_range: tuple[float, float],
                     xaxis: str = "x", yaxis: str = "y", legend: bool = True) -> list[go.Scatter]:
     """The x-line (y = 0), the z-line (y = z_level) and z -> G(z) lines. As in the paper, the
@@ -56,8 +63,7 @@ def _mapping_traces(z: np.ndarray, gz: np.ndarray, z_level: float, x_range: tupl
     shows the real z)."""
     lo, hi = x_range
     z = np.asarray(z, dtype=float)
-    span = max(float(z.max() - z.min()), 1e-9)
-    z_pos = lo + (hi - lo) * (0.05 + 0.9 * (z - z.min()) / span)
+    z_pos = _z_positions(z, lo, hi)
     lx, ly = [], []
     for zi, xi in zip(z_pos, gz):
         lx += [float(zi), float(xi), None]
@@ -292,9 +298,7 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
                f'<text transform="translate(18,{(top + bottom) / 2}) rotate(-90)" text-anchor="middle">density</text>'
                f'<text transform="translate({_SVG_W - 22},{(top + bottom) / 2}) rotate(90)" text-anchor="middle">D(x)</text>')
     # the x-line, the z-line and x = G(z)
-    z = np.asarray(z, dtype=float)
-    span = max(float(z.max() - z.min()), 1e-9)
-    z_px = sx(x_lo + (x_hi - x_lo) * (0.05 + 0.9 * (z - z.min()) / span))
+    z_px = sx(_z_positions(z, x_lo, x_hi))
     y_x, y_z = float(sy(0.0)), float(sy(z_level))
     gz_px = np.clip(sx(g_of_z), left - 5, right + 5)
     out.append(f'<line x1="{left}" x2="{right}" y1="{y_x:.1f}" y2="{y_x:.1f}" stroke="#888"/>'

@@ -157,8 +157,7 @@ def explorer_section() -> None:
         if mode == D_MODES[1]:
             st.slider("how far D is trained (0: D = 1/2, 1: D = D*)", 0.0, 1.0, step=0.05, key="dist_d_training")
         elif mode == D_MODES[2]:
-            reference = st.session_state.get("dist_d_reference") or AffineGenerator(
-                st.session_state.dist_g_mean, st.session_state.dist_g_std, st.session_state.dist_g_prior)
+            reference = st.session_state.get("dist_d_reference") or explorer_model()[1]
             st.caption(f"D is optimal for the earlier p_g with mean {reference.mean:.2f}, std {reference.std:.2f}.")
         st.button("Freeze D here", key="dist_freeze", on_click=_freeze_d,
                   help="Keep the current D* while you move p_g: this is step (b) → (c) of Figure 1.")
