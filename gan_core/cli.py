@@ -50,6 +50,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
                    "(0: off; default: the preset's)")
     p.add_argument("--shift", type=int, default=None,
                    help="D sees real and fake images shifted by up to this many pixels (0: off; default: the preset's)")
+    p.add_argument("--fresh-noise", action="store_true",
+                   help="the G step draws its own noise batch (Algorithm 1 word for word) instead of reusing "
+                        "the D step's G(z), the default when k = 1")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids (0: never)")
@@ -76,7 +79,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         preset=args.preset, dataset=str(args.dataset), image_size=image_size, channels=args.channels,
         latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, batch_size=args.batch_size, k=args.k, loss=args.loss,
         lr_d=args.lr_d, lr_g=args.lr_g, betas_d=betas, betas_g=betas, prior=args.prior,
-        label_smoothing=args.label_smoothing, ema=args.ema, shift=args.shift, seed=args.seed, device=args.device)
+        label_smoothing=args.label_smoothing, ema=args.ema, shift=args.shift,
+        reuse_fake=False if args.fresh_noise else None, seed=args.seed, device=args.device)
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is not None:  # the checkpoint decides the model; the command line the rest
         mc = resume.model_config

@@ -23,6 +23,7 @@ def test_train_then_sample_png_and_npy_then_resume(tmp_path, capsys):
     assert set(rows[0]) == {"step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed"}
     ckpt = load_checkpoint(out)
     assert ckpt.step == 12 and ckpt.dataset["name"] == "mnist5k" and len(ckpt.dataset["class_names"]) == 10
+    assert ckpt.config["train"]["reuse_fake"] is True  # k = 1: the G step reuses D's fake batch
 
     assert main(["sample", "--checkpoint", str(out), "--n", "10", "--seed", "2", "--out", str(tmp_path / "s.npy")]) == 0
     arr = np.load(tmp_path / "s.npy")
@@ -33,6 +34,14 @@ def test_train_then_sample_png_and_npy_then_resume(tmp_path, capsys):
     assert main(["train", "--resume", str(out), "--steps", "3", "--batch-size", "16", "--out", str(out)]) == 0
     assert load_checkpoint(out).step == 15
     assert len(list(csv.DictReader(open(out / "metrics.csv")))) == 15
+
+
+def test_fresh_noise_flag_keeps_algorithm_1s_separate_noise_batch(tmp_path):
+    # The shipped generator was trained this way; the README's command must still reproduce it.
+    out = tmp_path / "run"
+    assert main(["train", "--steps", "2", "--batch-size", "8", "--fresh-noise", "--sample-every", "0",
+                 "--out", str(out)]) == 0
+    assert load_checkpoint(out).config["train"]["reuse_fake"] is False
 
 
 def test_bad_input_gives_a_message_and_exit_code_2_not_a_traceback(tmp_path):
