@@ -305,7 +305,7 @@ def time_to_quality(settings: BenchSettings, dataset, device: torch.device, conf
         "cap_seconds": settings.quality_cap_seconds,
         "preset": trainer.config.preset,
         "batch_size": trainer.config.batch_size,
-        "recipe": {k: trainer.config.to_dict()[k] for k in ("ngf", "ndf", "latent_dim", "lr_d", "lr_g", "ema", "reuse_fake")},
+        "recipe": {k: trainer.config.to_dict()[k] for k in ("ngf", "ndf", "fc_width", "latent_dim", "lr_d", "lr_g", "ema", "reuse_fake")},
         "curve": curve,
     }
 

@@ -274,7 +274,8 @@ def _parse_config(raw: bytes) -> tuple[dict, ModelConfig]:
     try:
         mc = ModelConfig(
             preset=str(model["preset"]), image_size=int(model["image_size"]), channels=int(model["channels"]),
-            latent_dim=int(model["latent_dim"]), ngf=int(model["ngf"]), ndf=int(model["ndf"]))
+            latent_dim=int(model["latent_dim"]), ngf=int(model["ngf"]), ndf=int(model["ndf"]),
+            fc_width=int(model.get("fc_width", 0)))  # absent in checkpoints from before the field: none
         validate_model_config(mc)
     except (KeyError, TypeError) as exc:
         raise CheckpointError(f"the model section of {CONFIG_FILE} is incomplete or malformed ({exc})") from None

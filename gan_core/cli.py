@@ -38,6 +38,9 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--latent-dim", type=int, default=None)
     p.add_argument("--ngf", type=int, default=None, help="generator width (default: the preset's)")
     p.add_argument("--ndf", type=int, default=None, help="discriminator width (default: the preset's)")
+    p.add_argument("--fc-width", type=int, default=None,
+                   help="units of G's fully-connected hidden layer; D's has half as many (small preset; 0: none; "
+                        "default: the preset's)")
     p.add_argument("--k", type=int, default=1, help="discriminator steps per generator step")
     p.add_argument("--loss", default="non-saturating", choices=sorted(LOSSES))
     p.add_argument("--lr-d", type=float, default=None)
@@ -77,16 +80,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     betas = (args.beta1, preset.defaults.betas[1]) if args.beta1 is not None else None
     config = TrainConfig(
         preset=args.preset, dataset=str(args.dataset), image_size=image_size, channels=args.channels,
-        latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, batch_size=args.batch_size, k=args.k, loss=args.loss,
+        latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, fc_width=args.fc_width, batch_size=args.batch_size,
+        k=args.k, loss=args.loss,
         lr_d=args.lr_d, lr_g=args.lr_g, betas_d=betas, betas_g=betas, prior=args.prior,
         label_smoothing=args.label_smoothing, ema=args.ema, shift=args.shift,
         reuse_fake=False if args.fresh_noise else None, seed=args.seed, device=args.device)
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is not None:  # the checkpoint decides the model; the command line the rest
         mc = resume.model_config
-        config = TrainConfig.from_dict({**config.to_dict(), "preset": mc.preset, "image_size": mc.image_size,
-                                        "channels": mc.channels, "latent_dim": mc.latent_dim,
-                                        "ngf": mc.ngf, "ndf": mc.ndf})
+        config = TrainConfig.from_dict({**config.to_dict(), **mc.to_dict()})
     dataset = load_dataset(args.dataset, image_size=config.image_size, channels=config.channels,
                            root=args.data_root, download=args.download)
     print(f"dataset: {dataset.describe()}", file=sys.stderr)

@@ -52,6 +52,7 @@ class TrainConfig:
     latent_dim: int | None = None
     ngf: int | None = None
     ndf: int | None = None
+    fc_width: int | None = None  # fully-connected hidden units in G, half as many in D (presets that have them; 0 = none)
     batch_size: int | None = None
     k: int = 1  # discriminator steps per generator step (Algorithm 1's k)
     loss: str = "non-saturating"
@@ -79,6 +80,7 @@ class TrainConfig:
             latent_dim=self.latent_dim if self.latent_dim is not None else d.latent_dim,
             ngf=self.ngf if self.ngf is not None else d.ngf,
             ndf=self.ndf if self.ndf is not None else d.ndf,
+            fc_width=self.fc_width if self.fc_width is not None else d.fc_width,
             batch_size=self.batch_size if self.batch_size is not None else d.batch_size,
             lr_d=self.lr_d if self.lr_d is not None else d.lr,
             lr_g=self.lr_g if self.lr_g is not None else d.lr,
@@ -124,7 +126,7 @@ class TrainConfig:
         d = get_preset(self.preset).defaults
         pick = lambda value, default: default if value is None else value  # noqa: E731
         return ModelConfig(self.preset, self.image_size, self.channels, pick(self.latent_dim, d.latent_dim),
-                           pick(self.ngf, d.ngf), pick(self.ndf, d.ndf))
+                           pick(self.ngf, d.ngf), pick(self.ndf, d.ndf), pick(self.fc_width, d.fc_width))
 
     def to_dict(self) -> dict:
         out = asdict(self)

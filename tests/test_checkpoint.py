@@ -54,6 +54,23 @@ def test_round_trip_is_bit_exact_including_optimisers(trained, tmp_path):
     resumed.step()  # and training goes on
 
 
+def test_a_checkpoint_from_before_fc_width_loads_as_the_all_convolutional_small(tmp_path):
+    data = SimpleNamespace(images=torch.rand(32, 1, 28, 28) * 2 - 1, labels=None, class_names=[])
+    t = Trainer(TrainConfig(preset="small", batch_size=16, fc_width=0, ema=0.0), data)
+    t.step()
+    folder = save_checkpoint(tmp_path / "old", t, dataset={"name": "random", "class_names": []})
+    config = json.loads((folder / CONFIG_FILE).read_text())
+    del config["model"]["fc_width"]  # as written by GAN Classroom before the field existed
+    del config["train"]["fc_width"]
+    (folder / CONFIG_FILE).write_text(json.dumps(config))
+    ckpt = load_checkpoint(folder)
+    assert ckpt.model_config.fc_width == 0
+    z = torch.randn(4, t.config.latent_dim)
+    t.G.eval()
+    with torch.no_grad():
+        assert torch.equal(ckpt.generator(z), t.G(z))
+
+
 def test_resume_with_ema_continues_exactly(tmp_path):
     data = SimpleNamespace(images=torch.rand(64, 1, 28, 28) * 2 - 1, labels=None, class_names=[])
     t = Trainer(TrainConfig(preset="small", batch_size=16, seed=5, ema=0.9), data)

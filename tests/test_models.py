@@ -71,7 +71,34 @@ def test_latent_projection_is_the_first_linear_map_of_z():
         assert a.shape[1] == cfg.latent_dim and a.shape[0] > cfg.latent_dim
 
 
+def test_small_has_infogan_style_fully_connected_layers_around_its_convolutions():
+    cfg = default_model_config("small")
+    assert cfg.fc_width > 0
+    g, d = build_models(cfg)
+    g_labels = [r["layer"] for r in describe(g, (cfg.latent_dim,))]
+    # z -> hidden layer -> 7x7 feature maps -> two transposed convolutions
+    assert g_labels[:4] == [f"Linear {cfg.latent_dim}→{cfg.fc_width}", f"BatchNorm1d({cfg.fc_width})", "ReLU",
+                            f"Linear {cfg.fc_width}→{2 * cfg.ngf * 49}"]
+    d_labels = [r["layer"] for r in describe(d, (1, 28, 28))]
+    # ... conv features -> hidden layer over all of them -> one score
+    half = cfg.fc_width // 2  # D's hidden layer is half as wide as G's
+    assert d_labels[-5:] == ["Flatten", f"Linear {2 * cfg.ndf * 49}→{half}", f"BatchNorm1d({half})",
+                             "LeakyReLU(0.2)", f"Linear {half}→1"]
+
+
+def test_small_without_fc_layers_is_the_all_convolutional_layout_of_older_checkpoints():
+    cfg = ModelConfig(preset="small", latent_dim=64, ngf=32, ndf=32, fc_width=0)
+    g, d = build_models(cfg)
+    assert [k for k in g.state_dict() if k.endswith("weight")] == ["net.0.weight", "net.1.weight", "net.4.weight",
+                                                                    "net.5.weight", "net.7.weight"]
+    assert tuple(g.net[0].weight.shape) == (2 * 32 * 49, 64)  # z straight to the 7x7 maps
+    assert [type(m).__name__ for m in d.net][-2:] == ["Flatten", "Linear"]
+    assert tuple(d.net[-1].weight.shape) == (1, 2 * 32 * 49)
+
+
 @pytest.mark.parametrize("bad,match", [
+    (ModelConfig(preset="dcgan", fc_width=128), "no fully-connected hidden layer"),
+    (ModelConfig(preset="small", fc_width=-1), "fc_width"),
     (ModelConfig(preset="small", image_size=64), "makes 28 px"),
     (ModelConfig(preset="dcgan", image_size=30), "makes 28, 32, 64 px"),
     (ModelConfig(preset="small", channels=2), "channels"),

@@ -78,9 +78,19 @@ def test_renders_with_defaults_and_layer_tables(page):
     assert at.selectbox(key="train_preset").value == "small"
     g, d = layer_table(at, 0), layer_table(at, 1)
     assert list(g.columns) == ["layer", "output shape", "params"]
-    assert g["layer"].iloc[0] == "Linear 64→3136"  # z (64) -> 64 x 7 x 7
+    assert g["layer"].iloc[0] == "Linear 64→256"  # z (64) -> the fully-connected hidden layer
     assert g["output shape"].iloc[-1] == "1×28×28"
     assert d["output shape"].iloc[-1] == "1"
+    assert not at.error
+
+
+def test_fc_width_control_rebuilds_the_small_preset_without_its_hidden_layers(page):
+    at = page()
+    assert at.number_input(key="train_fc_small").value == 256
+    at.number_input(key="train_fc_small").set_value(0).run()
+    g, d = layer_table(at, 0), layer_table(at, 1)
+    assert g["layer"].iloc[0] == "Linear 64→3136"  # z straight to 64 x 7 x 7: the all-convolutional layout
+    assert d["layer"].iloc[-1] == "Linear 3136→1"
     assert not at.error
 
 

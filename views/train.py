@@ -63,7 +63,8 @@ class Settings:
         m = self.model
         return TrainConfig(
             preset=m.preset, dataset=dataset_name, image_size=m.image_size, channels=m.channels,
-            latent_dim=m.latent_dim, ngf=m.ngf, ndf=m.ndf, batch_size=self.batch_size, k=self.k, loss=self.loss,
+            latent_dim=m.latent_dim, ngf=m.ngf, ndf=m.ndf, fc_width=m.fc_width, batch_size=self.batch_size, k=self.k,
+            loss=self.loss,
             lr_d=self.lr_d, lr_g=self.lr_g, betas_d=self.betas_d, betas_g=self.betas_g, prior=self.prior,
             label_smoothing=self.label_smoothing, reuse_fake=self.reuse_fake, seed=self.seed, device=self.device)
 
@@ -138,7 +139,14 @@ def _model_choice(locked: bool, resume: Checkpoint | None, dataset: str) -> Mode
                               key=f"train_channels_{dataset}", disabled=locked)
     latent = st.sidebar.number_input("Latent dimension (size of z)", 1, 1024, p.defaults.latent_dim,
                                      key=f"train_latent_{preset}", disabled=locked)
-    return ModelConfig(preset, int(size), int(colour), int(latent), p.defaults.ngf, p.defaults.ndf)
+    fc_width = p.defaults.fc_width
+    if fc_width:
+        fc_width = st.sidebar.number_input(
+            "Fully-connected hidden units in G (D gets half; 0 = none)", 0, 4096, fc_width, step=32,
+            key=f"train_fc_{preset}", disabled=locked,
+            help="A hidden layer over all of D's convolution features lets D judge the whole digit, not only "
+                 "strokes; set 0 to see the all-convolutional version plateau at rougher digits.")
+    return ModelConfig(preset, int(size), int(colour), int(latent), p.defaults.ngf, p.defaults.ndf, int(fc_width))
 
 
 def _settings(locked: bool, resume: Checkpoint | None) -> Settings:
