@@ -170,6 +170,23 @@ def write_checkpoint(directory: str | Path, model_config: ModelConfig, generator
     return directory
 
 
+def export_generator(source: str | Path | bytes, directory: str | Path) -> Path:
+    """Write a generator-only checkpoint for sharing: config.json and one generator.safetensors.
+
+    The weights are the ones samples come from (G_ema when ``source`` has a moving average, else
+    G); D, the optimiser states and the raw G are left out, so the folder is about a third of a
+    full checkpoint. It opens everywhere a checkpoint does; training resumed from it starts D fresh
+    and the moving average from these weights.
+    """
+    if not isinstance(source, (bytes, bytearray, memoryview)) and Path(source).resolve() == Path(directory).resolve():
+        raise CheckpointError("export into another folder: exporting a checkpoint onto itself would delete its D")
+    ckpt = load_checkpoint(source)
+    exported = {"weights": "G_ema (moving average)" if ckpt.has_ema else "G", "from": ckpt.source}
+    return write_checkpoint(directory, ckpt.model_config, ckpt.generator.state_dict(), step=ckpt.step,
+                            train_config=ckpt.train_config, dataset=ckpt.dataset,
+                            extra={"images_seen": int(ckpt.config.get("images_seen", 0)), "exported": exported})
+
+
 def save_checkpoint(directory: str | Path, trainer, dataset: dict | None = None, extra: dict | None = None) -> Path:
     """Save a ``Trainer``'s full state (G, D, both Adam states, step) as a checkpoint folder."""
     state = trainer.state()

@@ -168,7 +168,26 @@ def cmd_sample(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = [_add_train, _add_sample]
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("export", help="write a generator-only checkpoint for sharing (the averaged G, no D)",
+                       description="Copies the generator that samples come from (G_ema when the run kept a "
+                       "moving average, else G) with the config into a new folder; D, the optimiser states and "
+                       "the raw G are left out. The result opens in the latent explorer like any checkpoint.")
+    p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
+    p.add_argument("--out", required=True, help="folder to write")
+    p.set_defaults(func=cmd_export)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from gan_core.checkpoint import export_generator
+
+    out = export_generator(args.checkpoint, args.out)
+    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
+    print(f"generator-only checkpoint written to {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
+COMMANDS = [_add_train, _add_sample, _add_export]
 
 
 def _optional_commands() -> list:

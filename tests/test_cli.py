@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import torch
 from PIL import Image
 
 from gan_core.checkpoint import load_checkpoint
@@ -37,11 +38,27 @@ def test_train_then_sample_png_and_npy_then_resume(tmp_path, capsys):
 
 
 def test_fresh_noise_flag_keeps_algorithm_1s_separate_noise_batch(tmp_path):
-    # The shipped generator was trained this way; the README's command must still reproduce it.
+    # Algorithm 1 word for word: the G step draws its own noise.
     out = tmp_path / "run"
     assert main(["train", "--steps", "2", "--batch-size", "8", "--fresh-noise", "--sample-every", "0",
                  "--out", str(out)]) == 0
     assert load_checkpoint(out).config["train"]["reuse_fake"] is False
+
+
+def test_export_writes_the_averaged_generator_alone(tmp_path):
+    run, shared = tmp_path / "run", tmp_path / "shared"
+    assert main(["train", "--steps", "4", "--batch-size", "8", "--ema", "0.5", "--sample-every", "0",
+                 "--out", str(run)]) == 0
+    assert main(["export", "--checkpoint", str(run), "--out", str(shared)]) == 0
+    assert sorted(f.name for f in shared.iterdir()) == ["config.json", "generator.safetensors"]
+    full, small = load_checkpoint(run), load_checkpoint(shared)
+    assert full.has_ema and not small.has_ema and small.discriminator is None
+    for (k, a), (k2, b) in zip(full.generator.state_dict().items(), small.generator.state_dict().items()):
+        assert k == k2 and torch.equal(a, b)  # the moving average, not the raw G
+    assert small.step == 4 and small.config["exported"]["weights"].startswith("G_ema")
+    assert small.model_config == full.model_config and small.dataset == full.dataset
+    assert main(["export", "--checkpoint", str(run), "--out", str(run)]) == 2  # would delete its own D
+    assert (run / "discriminator.safetensors").is_file()
 
 
 def test_bad_input_gives_a_message_and_exit_code_2_not_a_traceback(tmp_path):
@@ -54,6 +71,6 @@ def test_bad_input_gives_a_message_and_exit_code_2_not_a_traceback(tmp_path):
 
 
 def test_every_command_has_help():
-    for cmd in ("train", "sample"):
+    for cmd in ("train", "sample", "export", "evaluate"):
         r = subprocess.run([sys.executable, "-m", "gan_core", cmd, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage:" in r.stdout
