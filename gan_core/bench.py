@@ -58,7 +58,7 @@ class BenchSettings:
     matmul_repeats: int = 5
     presets: tuple[str, ...] = ("small", "dcgan", "tf-tutorial")
     batch_size: int | None = None  # None: each preset's default
-    rounds: int = 5  # A/B rounds per preset (median over rounds)
+    rounds: int = 7  # A/B rounds per preset (median over rounds)
     round_seconds: float = 3.0  # target length of one side of one round
     quality_cap_seconds: float = 180.0
     quality_eval_every: int = 50
@@ -221,7 +221,10 @@ def trainer_throughput(settings: BenchSettings, dataset, device: torch.device) -
             "batch_size": batch,
             "trainer_images_per_sec": ips["trainer"],
             "reference_images_per_sec": ips["reference"],
-            "ratio": ips["trainer"] / ips["reference"],
+            # the median of each round's ratio: a round's two sides run back to back, so the machine's
+            # speed drifting from round to round (it does, on a shared VM) cancels out
+            "ratio": statistics.median(t / r for t, r in zip(timing["per_round"]["trainer"],
+                                                              timing["per_round"]["reference"])),
             "flops_per_step_trainer": flops_trainer,
             "flops_per_step_reference": flops_reference,
             "trainer_flops_per_sec": flops_trainer * steps_per_sec,
@@ -312,51 +315,84 @@ def time_to_quality(settings: BenchSettings, dataset, device: torch.device, conf
 
 # --- the app's overhead ----------------------------------------------------------------------------------
 
-def app_overhead(settings: BenchSettings, dataset, device: torch.device) -> dict:
-    """Images/s of a TrainingRun polled like the page vs Trainer.step() in a loop (same config/steps)."""
-    try:
-        from gan_core.worker import TrainingRun
-    except ModuleNotFoundError as exc:
-        if exc.name != "gan_core.worker" or not settings.quick:
-            raise
-        return {"available": False, "reason": "gan_core.worker is not installed"}
+def app_throughput_probe(mode: str, steps: int, batch_size: int | None, threads: int | None, device: str) -> float:
+    """Images/s of one small-preset run, in this (fresh) process: the probe behind ``app_overhead``.
+
+    ``mode`` "headless": ``Trainer.step()`` in a loop in the main thread, as ``python -m gan_core
+    train`` does. "in_app": a ``worker.TrainingRun`` built in a short-lived thread (as the page's
+    script thread does) and polled once a second from the main thread, which runs no torch op (as
+    Streamlit's server thread).
+    """
+    import threading
+
+    from gan_core.data import load_dataset
+    from gan_core.device import set_cpu_threads
     from gan_core.trainer import TrainConfig, Trainer
+    from gan_core.worker import TrainingRun
 
-    config = TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0)
+    set_cpu_threads(threads)
+    config = TrainConfig(preset="small", dataset="mnist5k", batch_size=batch_size, seed=0, device=device)
     batch = config.resolved().batch_size
-    steps = settings.app_steps
+    built: dict = {}
 
-    def headless() -> float:
-        trainer = Trainer(config, dataset, device=device)
+    def build() -> None:
+        dataset = load_dataset("mnist5k")
+        built["it"] = Trainer(config, dataset) if mode == "headless" else TrainingRun(config, dataset, steps=steps)
+
+    if mode == "headless":
+        build()
+        trainer = built["it"]
         return steps * batch / _timed(lambda: [trainer.step() for _ in range(steps)])
+    if mode != "in_app":
+        raise ValueError(f"unknown probe mode {mode!r}")
+    builder = threading.Thread(target=build)
+    builder.start()
+    builder.join()
+    run = built["it"]
+    start = last_poll = time.perf_counter()
+    run.start()
+    while run.is_alive():
+        time.sleep(0.02)  # short naps only so the end is timed precisely; they cost nothing
+        if time.perf_counter() - last_poll >= 1.0:  # the page's fragment: snapshot + heartbeat each second
+            last_poll = time.perf_counter()
+            run.snapshot()
+            run.heartbeat()
+    seconds = time.perf_counter() - start
+    status = run.snapshot().status
+    if status != "finished":
+        raise RuntimeError(f"the benchmark training run ended as {status!r}: {run.snapshot().message}")
+    return steps * batch / seconds
 
-    def in_app() -> float:
-        run = TrainingRun(config, dataset, steps=steps, device=device)
-        start = last_poll = time.perf_counter()
-        run.start()
-        while run.is_alive():
-            time.sleep(0.02)  # short naps only so the end is timed precisely; they cost nothing
-            if time.perf_counter() - last_poll >= 1.0:  # the page's fragment: snapshot + heartbeat each second
-                last_poll = time.perf_counter()
-                run.snapshot()
-                run.heartbeat()
-        seconds = time.perf_counter() - start
-        status = run.snapshot().status
-        if status != "finished":
-            raise RuntimeError(f"the benchmark training run ended as {status!r}: {run.snapshot().message}")
-        return steps * batch / seconds
 
-    headless()  # warm-up
+def app_overhead(settings: BenchSettings, threads: int | None, device: str) -> dict:
+    """Images/s of a TrainingRun polled like the page vs Trainer.step() in a loop, each in a fresh process.
+
+    Fresh processes, because of how GNU OpenMP (torch's CPU threads) behaves: once one thread of a
+    process has run a parallel op it keeps a thread team, and a second thread's team then only
+    spins ~100 times before sleeping (libgomp throttles spinning when it manages more threads than
+    there are cores), which makes every small op ~50 µs slower. Measured in one process after a
+    headless run, the worker looked ~30% slower than it is in the app, where the server's main
+    thread never runs torch.
+    """
+    batch = settings.batch_size
+    code = ("import json, sys; from gan_core.bench import app_throughput_probe; "
+            "print(json.dumps(app_throughput_probe(*json.loads(sys.argv[1]))))")
     rates: dict[str, list[float]] = {"headless": [], "in_app": []}
     for _ in range(settings.app_rounds):
-        rates["headless"].append(headless())
-        rates["in_app"].append(in_app())
+        for mode in rates:  # alternating: headless, in_app, headless, in_app, ...
+            args = json.dumps([mode, settings.app_steps, batch, threads, device])
+            _, out = _fresh_process_seconds(["-c", code, args])
+            rates[mode].append(float(out.strip().splitlines()[-1]))
     med = {k: statistics.median(v) for k, v in rates.items()}
-    return {"available": True, "steps": steps, "batch_size": batch, "preset": "small",
+    from gan_core.trainer import TrainConfig
+
+    return {"available": True, "steps": settings.app_steps, "preset": "small",
+            "batch_size": TrainConfig(preset="small", batch_size=batch).resolved().batch_size,
             "headless_images_per_sec": med["headless"], "in_app_images_per_sec": med["in_app"],
             "ratio": med["in_app"] / med["headless"], "per_round": rates,
-            "measured": "wall clock from start() to the thread's end, polling snapshot() + heartbeat() "
-                        "once a second; includes the page's grids and live metrics"}
+            "measured": "each side in a fresh process, alternating; in-app: wall clock from start() to the "
+                        "thread's end, polling snapshot() + heartbeat() once a second from the main thread; "
+                        "includes the page's grids and live metrics"}
 
 
 # --- latent page -------------------------------------------------------------------------------------------
@@ -405,7 +441,7 @@ def _fresh_process_seconds(argv: list[str]) -> tuple[float, str]:
     done = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, capture_output=True, text=True, timeout=600)
     seconds = time.perf_counter() - start
     if done.returncode != 0:
-        raise RuntimeError(f"the startup probe failed: {done.stderr.strip()[-500:]}")
+        raise RuntimeError(f"the probe process failed: {done.stderr.strip()[-500:]}")
     return seconds, done.stdout
 
 
@@ -450,7 +486,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
         ("throughput", lambda: trainer_throughput(settings, dataset, dev)),
         ("thread_scaling", lambda: thread_scaling(settings, dataset, dev)),
         ("time_to_quality", lambda: time_to_quality(settings, dataset, dev)),
-        ("app_overhead", lambda: app_overhead(settings, dataset, dev)),
+        ("app_overhead", lambda: app_overhead(settings, threads, device)),
         ("latent_latency", lambda: latent_latency(settings)),
         ("startup", lambda: startup(settings)),
     ]
@@ -539,7 +575,8 @@ def markdown(result: dict) -> str:
         lines.append(f"| {label} | {target.format(g['target'])} | {shown} | "
                      f"{'–' if g['met'] is None else ('yes' if g['met'] else 'no')} |")
     lines += ["", "### Training throughput (mnist5k, 28x28)", "",
-              "Images/s are medians of alternating rounds (trainer, plain loop, trainer, ...). FLOPs are "
+              "Images/s are medians of alternating rounds (trainer, plain loop, trainer, ...); the ratio is "
+              "the median of the rounds' ratios (each round's two sides run back to back). FLOPs are "
               "matmul/convolution FLOPs of one step (forward + backward) from `FlopCounterMode`.", "",
               "| preset | batch | Trainer img/s | plain loop img/s | ratio | GFLOP/step Trainer | GFLOP/step plain | "
               "Trainer GFLOP/s | share of peak | useful share |",
