@@ -59,7 +59,7 @@ class BenchSettings:
     matmul_repeats: int = 5
     presets: tuple[str, ...] = ("small", "dcgan", "tf-tutorial")
     batch_size: int | None = None  # None: each preset's default
-    rounds: int = 7  # A/B rounds per preset (median over rounds)
+    rounds: int = 9  # A/B rounds per preset (median over rounds)
     round_seconds: float = 3.0  # target length of one side of one round
     quality_cap_seconds: float = 180.0
     quality_eval_every: int = 50
@@ -211,15 +211,17 @@ def _images_per_sec(step: Callable[[], object], steps: int, batch: int) -> float
 
 
 def alternate(sides: dict[str, Callable[[], object]], batch: int, rounds: int, round_seconds: float) -> dict:
-    """Run each side for ~round_seconds per round, alternating A B A B ...; images/s per round."""
+    """Run each side for ~round_seconds per round, alternating A B, B A, A B ...; images/s per round."""
     step_time = {}
     for name, step in sides.items():  # warm-up, and the step count that fills a round
         step()
         step_time[name] = max(_timed(step), 1e-6)
     steps = max(1, round(round_seconds / max(step_time.values())))
     rates: dict[str, list[float]] = {name: [] for name in sides}
-    for _ in range(rounds):
-        for name, step in sides.items():
+    order = list(sides.items())
+    for i in range(rounds):
+        # A B, then B A, ...: a machine speeding up or slowing down during a round favours neither side
+        for name, step in (order if i % 2 == 0 else order[::-1]):
             rates[name].append(_images_per_sec(step, steps, batch))
     return {"steps_per_round": steps, "rounds": rounds,
             "images_per_sec": {name: statistics.median(r) for name, r in rates.items()},
@@ -605,8 +607,9 @@ def markdown(result: dict) -> str:
         lines.append(f"| {label} | {target.format(g['target'])} | {shown} | "
                      f"{'–' if g['met'] is None else ('yes' if g['met'] else 'no')} |")
     lines += ["", "### Training throughput (mnist5k, 28x28)", "",
-              "Images/s are medians of alternating rounds (trainer, plain loop, trainer, ...); the ratio is "
-              "the median of the rounds' ratios (each round's two sides run back to back). FLOPs are "
+              "Images/s are medians of alternating rounds (trainer then plain loop, plain loop then trainer, "
+              "...); the ratio is the median of the rounds' ratios (each round's two sides run back to back). "
+              "FLOPs are "
               "matmul/convolution FLOPs of one step (forward + backward) from `FlopCounterMode`.", "",
               "| preset | batch | Trainer img/s | plain loop img/s | ratio | GFLOP/step Trainer | GFLOP/step plain | "
               "Trainer GFLOP/s | share of peak | useful share |",
