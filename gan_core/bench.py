@@ -59,7 +59,7 @@ class BenchSettings:
     matmul_repeats: int = 5
     presets: tuple[str, ...] = ("small", "dcgan", "tf-tutorial")
     batch_size: int | None = None  # None: each preset's default
-    rounds: int = 9  # A/B rounds per preset (median over rounds)
+    rounds: int = 13  # A/B rounds per preset (median over rounds)
     round_seconds: float = 3.0  # target length of one side of one round
     quality_cap_seconds: float = 180.0
     quality_eval_every: int = 50
