@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import platform
 import statistics
@@ -59,7 +60,7 @@ class BenchSettings:
     matmul_repeats: int = 5
     presets: tuple[str, ...] = ("small", "dcgan", "tf-tutorial")
     batch_size: int | None = None  # None: each preset's default
-    rounds: int = 13  # A/B rounds per preset (median over rounds)
+    rounds: int = 14  # A/B rounds per preset: 7 pairs of A B, B A (see paired_ratio)
     round_seconds: float = 3.0  # target length of one side of one round
     quality_cap_seconds: float = 180.0
     quality_eval_every: int = 50
@@ -228,6 +229,19 @@ def alternate(sides: dict[str, Callable[[], object]], batch: int, rounds: int, r
             "per_round": rates}
 
 
+def paired_ratio(a: list[float], b: list[float]) -> float:
+    """a / b from alternating rounds run A B, B A, A B, ...: the median over round pairs of the
+    geometric mean of the pair's two ratios.
+
+    Each round's two sides run back to back, so the machine's speed drifting between rounds (it
+    does, on a shared VM) cancels; and whichever side runs second in a round measures a few percent
+    faster (switching models costs the first one its warm caches), which the pair's two orders cancel.
+    """
+    ratios = [x / y for x, y in zip(a, b)]
+    pairs = [math.sqrt(ratios[i] * ratios[i + 1]) for i in range(0, len(ratios) - 1, 2)]
+    return statistics.median(pairs or ratios)
+
+
 def trainer_throughput(settings: BenchSettings, dataset, device: torch.device) -> dict:
     """Trainer vs ReferenceLoop for every preset: images/s, ratio, FLOPs per step and per second."""
     from gan_core.trainer import TrainConfig, Trainer
@@ -248,10 +262,7 @@ def trainer_throughput(settings: BenchSettings, dataset, device: torch.device) -
             "batch_size": batch,
             "trainer_images_per_sec": ips["trainer"],
             "reference_images_per_sec": ips["reference"],
-            # the median of each round's ratio: a round's two sides run back to back, so the machine's
-            # speed drifting from round to round (it does, on a shared VM) cancels out
-            "ratio": statistics.median(t / r for t, r in zip(timing["per_round"]["trainer"],
-                                                              timing["per_round"]["reference"])),
+            "ratio": paired_ratio(timing["per_round"]["trainer"], timing["per_round"]["reference"]),
             "flops_per_step_trainer": flops_trainer,
             "flops_per_step_reference": flops_reference,
             "trainer_flops_per_sec": flops_trainer * steps_per_sec,
@@ -608,7 +619,8 @@ def markdown(result: dict) -> str:
                      f"{'–' if g['met'] is None else ('yes' if g['met'] else 'no')} |")
     lines += ["", "### Training throughput (mnist5k, 28x28)", "",
               "Images/s are medians of alternating rounds (trainer then plain loop, plain loop then trainer, "
-              "...); the ratio is the median of the rounds' ratios (each round's two sides run back to back). "
+              "...); the ratio is the median, over pairs of rounds, of the geometric mean of the pair's two ratios "
+              "(each round's two sides run back to back; a pair runs them in both orders). "
               "FLOPs are "
               "matmul/convolution FLOPs of one step (forward + backward) from `FlopCounterMode`.", "",
               "| preset | batch | Trainer img/s | plain loop img/s | ratio | GFLOP/step Trainer | GFLOP/step plain | "

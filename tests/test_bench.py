@@ -1,6 +1,7 @@
 """The benchmark: --quick produces complete JSON and markdown; the reference loop is a fair baseline."""
 
 import json
+import statistics
 import subprocess
 import sys
 
@@ -99,3 +100,17 @@ def test_parts_runs_only_the_named_parts(tmp_path):
     r = subprocess.run([sys.executable, "-m", "gan_core", "bench", "--quick", "--parts", "nope"],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "unknown bench parts" in r.stderr
+
+
+def test_paired_ratio_cancels_drift_and_the_second_runs_advantage():
+    from gan_core.bench import paired_ratio
+
+    # A is truly 1.1x B; the machine slows down round after round, and whichever side runs second
+    # in a round (B in rounds 0, 2, ...; A in rounds 1, 3, ...) gets 5% extra.
+    speed = [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4]  # an odd number of rounds: one order gets the majority
+    a = [1.1 * s * (1.05 if i % 2 else 1.0) for i, s in enumerate(speed)]
+    b = [1.0 * s * (1.0 if i % 2 else 1.05) for i, s in enumerate(speed)]
+    assert abs(paired_ratio(a, b) - 1.1) < 1e-9
+    naive = statistics.median(x / y for x, y in zip(a, b))
+    assert abs(naive - 1.1) > 0.04  # what the plain per-round median would have said
+    assert paired_ratio([2.0], [1.0]) == 2.0  # a single round: its own ratio
