@@ -16,15 +16,14 @@ import json
 import os
 import re
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402
-from st_browser import button, open_from_nav, wait_for_app, wait_idle  # noqa: E402
+from conftest import app_page  # noqa: E402
+from st_browser import button, open_from_nav, wait_idle  # noqa: E402
 
 # Records (time, text) each time the "After N D steps and M G steps" caption changes.
 WATCH_STEPS_JS = r"""() => {
@@ -44,50 +43,37 @@ WATCH_STEPS_JS = r"""() => {
 
 
 def measure(seconds: float, pauses: int) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp:
-        server = StreamlitServer(Path(tmp) / "runs", Path(tmp) / "server.log")
-        try:
-            server.wait_healthy()
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1000})
-                page.goto(server.url)
-                wait_for_app(page)
-                open_from_nav(page, "How a GAN matches distributions")
-                page.get_by_role("tab", name=re.compile("Train a 1-D GAN")).click()
-                wait_idle(page)
-                page.evaluate(WATCH_STEPS_JS)
-                button(page, "Play").click()
-                time.sleep(3.0)  # warm-up
-                t0, busy0 = page.evaluate("[performance.now(), window.__busy]")
-                time.sleep(seconds)
-                t1, busy1, frames = page.evaluate("[performance.now(), window.__busy, window.__frames]")
-                window = [f for f in frames if t0 <= f[0] <= t1 and f[1]]
-                g_steps = [int(re.search(r"and (\d+) G", f[1]).group(1)) for f in window]
-                span = (t1 - t0) / 1000
-                result = {
-                    "frames_per_s": round(len(window) / span, 2),
-                    "g_steps_per_s": round((g_steps[-1] - g_steps[0]) / span, 1) if len(g_steps) > 1 else 0.0,
-                    "browser_long_task_share": round((busy1 - busy0) / (t1 - t0), 3),
-                    "pause": [],
-                }
-                for _ in range(pauses):
-                    clicked = page.evaluate("performance.now()")
-                    start = time.monotonic()
-                    button(page, "Pause").click()
-                    button(page, "Play").wait_for(timeout=60_000)
-                    button_back = time.monotonic() - start
-                    time.sleep(3.0)
-                    last_frame = max(f[0] for f in page.evaluate("window.__frames"))
-                    result["pause"].append({"play_button_back_s": round(button_back, 2),
-                                            "last_frame_after_click_s": round(max(0.0, last_frame - clicked) / 1000, 2)})
-                    button(page, "Play").click()
-                    time.sleep(2.0)
-                browser.close()
-        finally:
-            server.stop()
+    with app_page(height=1000) as page:
+        open_from_nav(page, "How a GAN matches distributions")
+        page.get_by_role("tab", name=re.compile("Train a 1-D GAN")).click()
+        wait_idle(page)
+        page.evaluate(WATCH_STEPS_JS)
+        button(page, "Play").click()
+        time.sleep(3.0)  # warm-up
+        t0, busy0 = page.evaluate("[performance.now(), window.__busy]")
+        time.sleep(seconds)
+        t1, busy1, frames = page.evaluate("[performance.now(), window.__busy, window.__frames]")
+        window = [f for f in frames if t0 <= f[0] <= t1 and f[1]]
+        g_steps = [int(re.search(r"and (\d+) G", f[1]).group(1)) for f in window]
+        span = (t1 - t0) / 1000
+        result = {
+            "frames_per_s": round(len(window) / span, 2),
+            "g_steps_per_s": round((g_steps[-1] - g_steps[0]) / span, 1) if len(g_steps) > 1 else 0.0,
+            "browser_long_task_share": round((busy1 - busy0) / (t1 - t0), 3),
+            "pause": [],
+        }
+        for _ in range(pauses):
+            clicked = page.evaluate("performance.now()")
+            start = time.monotonic()
+            button(page, "Pause").click()
+            button(page, "Play").wait_for(timeout=60_000)
+            button_back = time.monotonic() - start
+            time.sleep(3.0)
+            last_frame = max(f[0] for f in page.evaluate("window.__frames"))
+            result["pause"].append({"play_button_back_s": round(button_back, 2),
+                                    "last_frame_after_click_s": round(max(0.0, last_frame - clicked) / 1000, 2)})
+            button(page, "Play").click()
+            time.sleep(2.0)
     result["load_average_1min"] = round(os.getloadavg()[0], 2)
     result["goal"] = {"frames_per_s": 10, "pause_s": 1.0}
     return result

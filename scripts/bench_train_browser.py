@@ -18,15 +18,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402
-from st_browser import button, metric_value, open_from_nav, set_number, wait_for_app  # noqa: E402
+from conftest import app_page  # noqa: E402
+from st_browser import button, metric_value, open_from_nav, set_number  # noqa: E402
 
 QUALITY_CHART = ".st-key-train_metrics_chart .js-plotly-plot"
 # (name, x, y) of every trace of the quality chart, as Plotly drew it.
@@ -44,46 +43,33 @@ def quality_points(page) -> list[dict]:
 
 
 def measure(cap_s: float, shot_at_s: float, screenshot: Path) -> dict:
-    from playwright.sync_api import sync_playwright
-
-    with tempfile.TemporaryDirectory() as tmp:
-        server = StreamlitServer(Path(tmp) / "runs", Path(tmp) / "server.log")
-        try:
-            server.wait_healthy()
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1400, "height": 1800})
-                page.goto(server.url)
-                wait_for_app(page)
-                open_from_nav(page, "Train a DCGAN live")
-                set_number(page, "Generator steps", 100_000)  # never ends by itself during the measurement
-                button(page, "Start").click()
-                clicked = time.monotonic()
-                seen: dict[int, dict] = {}
-                reached, shot, steps_at_shot = None, False, None
-                while time.monotonic() - clicked < cap_s:
-                    now = time.monotonic() - clicked
-                    for point in quality_points(page):
-                        if point["step"] not in seen:
-                            seen[point["step"]] = {**point, "seen_after_s": round(now, 1)}
-                            hit = (point["confidence"] >= TARGET["confidence"]
-                                   and point["classes_covered"] >= TARGET["classes_covered"])
-                            if hit and reached is None:
-                                reached = seen[point["step"]]
-                    if not shot and now >= shot_at_s:
-                        screenshot.parent.mkdir(parents=True, exist_ok=True)
-                        page.screenshot(path=str(screenshot), full_page=True)
-                        steps_at_shot = int(metric_value(page, "Step").replace(",", ""))
-                        shot = True
-                    if reached is not None and shot:
-                        break
-                    time.sleep(0.5)
-                final_step = int(metric_value(page, "Step").replace(",", ""))
-                images_per_sec = metric_value(page, "Images / s")
-                button(page, "Stop").click()
-                browser.close()
-        finally:
-            server.stop()
+    with app_page(height=1800) as page:
+        open_from_nav(page, "Train a DCGAN live")
+        set_number(page, "Generator steps", 100_000)  # never ends by itself during the measurement
+        button(page, "Start").click()
+        clicked = time.monotonic()
+        seen: dict[int, dict] = {}
+        reached, shot, steps_at_shot = None, False, None
+        while time.monotonic() - clicked < cap_s:
+            now = time.monotonic() - clicked
+            for point in quality_points(page):
+                if point["step"] not in seen:
+                    seen[point["step"]] = {**point, "seen_after_s": round(now, 1)}
+                    hit = (point["confidence"] >= TARGET["confidence"]
+                           and point["classes_covered"] >= TARGET["classes_covered"])
+                    if hit and reached is None:
+                        reached = seen[point["step"]]
+            if not shot and now >= shot_at_s:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=True)
+                steps_at_shot = int(metric_value(page, "Step").replace(",", ""))
+                shot = True
+            if reached is not None and shot:
+                break
+            time.sleep(0.5)
+        final_step = int(metric_value(page, "Step").replace(",", ""))
+        images_per_sec = metric_value(page, "Images / s")
+        button(page, "Stop").click()
     return {
         "target": TARGET,
         "reached": reached is not None,

@@ -8,11 +8,13 @@ is attached to the report and a screenshot is saved under ``test-output/``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -131,6 +133,33 @@ class StreamlitServer:
 
 
 _SERVERS: list[StreamlitServer] = []
+
+
+@contextlib.contextmanager
+def app_page(height: int = 1000):
+    """A fresh ``streamlit run app.py`` and a headless Chromium page showing it (width 1400).
+
+    For the measurement scripts (scripts/bench_*_browser.py); the tests use the fixtures below.
+    """
+    from playwright.sync_api import sync_playwright
+
+    from st_browser import wait_for_app
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = StreamlitServer(Path(tmp) / "runs", Path(tmp) / "server.log")
+        try:
+            server.wait_healthy()
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    page = browser.new_page(viewport={"width": 1400, "height": height})
+                    page.goto(server.url)
+                    wait_for_app(page)
+                    yield page
+                finally:
+                    browser.close()
+        finally:
+            server.stop()
 
 
 @pytest.fixture(scope="session")
