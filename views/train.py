@@ -60,11 +60,8 @@ class Settings:
     device: str
 
     def train_config(self, dataset_name: str) -> TrainConfig:
-        m = self.model
         return TrainConfig(
-            preset=m.preset, dataset=dataset_name, image_size=m.image_size, channels=m.channels,
-            latent_dim=m.latent_dim, ngf=m.ngf, ndf=m.ndf, fc_width=m.fc_width, batch_size=self.batch_size, k=self.k,
-            loss=self.loss,
+            **self.model.to_dict(), dataset=dataset_name, batch_size=self.batch_size, k=self.k, loss=self.loss,
             lr_d=self.lr_d, lr_g=self.lr_g, betas_d=self.betas_d, betas_g=self.betas_g, prior=self.prior,
             label_smoothing=self.label_smoothing, reuse_fake=self.reuse_fake, seed=self.seed, device=self.device)
 
