@@ -125,11 +125,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             writer.writerow(r.to_dict())
             bar.set_postfix(loss_d=f"{r.loss_d:.3f}", loss_g=f"{r.loss_g:.3f}", img_s=f"{r.images_per_sec:.0f}")
             if args.sample_every and r.step % args.sample_every == 0:
-                save_png(make_grid(trainer.generate(), nrow=8), out / "samples" / f"step_{r.step:06d}.png")
+                save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
             if args.save_every and r.step % args.save_every == 0:
                 save()
     save()
-    save_png(make_grid(trainer.generate(), nrow=8), out / "samples" / "final.png")
+    save_png(make_grid(trainer.generate()), out / "samples" / "final.png")
     print(f"checkpoint written to {out} (step {trainer.step_count})", file=sys.stderr)
     return status
 

@@ -56,6 +56,7 @@ class TrainDefaults:
     fc_width: int = 0  # 0: the preset has no fully-connected hidden layer (and cannot have one)
     ema: float = 0.0  # decay of the generator's weight average used for samples (0: off, as in the papers)
     shift: int = 0  # D sees images randomly shifted by up to this many pixels (0: off, as in the papers)
+    grid_size: int = 64  # images in the fixed-noise sample grid (a square: 64 = 8x8)
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,8 @@ register_preset(Preset(
     description="The TensorFlow tutorial's MNIST DCGAN from the lecture: Dense 7x7x256, three 5x5 "
     "transposed convolutions; Adam 1e-4, batch 256.",
     image_sizes=(28,),
-    defaults=TrainDefaults(batch_size=256, lr=1e-4, betas=(0.9, 0.999), latent_dim=100, ngf=64, ndf=64),
+    defaults=TrainDefaults(batch_size=256, lr=1e-4, betas=(0.9, 0.999), latent_dim=100, ngf=64, ndf=64,
+                           grid_size=16),  # the tutorial's num_examples_to_generate = 16: a 4x4 grid
     build_generator=_tf_generator,
     build_discriminator=_tf_discriminator,
     source="TensorFlow tutorial 'Deep Convolutional Generative Adversarial Network'",

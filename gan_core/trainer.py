@@ -70,7 +70,7 @@ class TrainConfig:
     shift: int | None = None  # D sees real and fake images shifted by up to this many pixels; 0 = off
     seed: int = 0
     device: str = "auto"
-    n_fixed: int = 64  # size of the fixed noise batch used for sample grids
+    n_fixed: int | None = None  # size of the fixed noise batch used for sample grids (None: the preset's)
 
     def resolved(self) -> "TrainConfig":
         """A copy with every ``None`` filled from the preset's defaults, validated."""
@@ -88,6 +88,7 @@ class TrainConfig:
             betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
             ema=self.ema if self.ema is not None else d.ema,
             shift=self.shift if self.shift is not None else d.shift,
+            n_fixed=self.n_fixed if self.n_fixed is not None else d.grid_size,
             reuse_fake=self.reuse_fake if self.reuse_fake is not None else self.k == 1,
         )
         c.validate()

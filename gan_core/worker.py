@@ -218,7 +218,7 @@ class RunOptions:
     metrics_samples: int = 256  # generated images judged each time
     # Seconds without heartbeat() before the run stops itself ($GAN_ORPHAN_TIMEOUT, default 120).
     orphan_timeout: float | None = field(default_factory=default_orphan_timeout)
-    grid_nrow: int = 8
+    grid_nrow: int | None = None  # images per row; None: a square grid (8x8, or 4x4 for tf-tutorial)
 
 
 @dataclass(frozen=True)

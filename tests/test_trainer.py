@@ -203,6 +203,13 @@ def test_presets_default_ema():
     assert TrainConfig(preset="dcgan").resolved().ema == 0.0  # faithful to the paper
 
 
+def test_tf_tutorial_grid_is_the_lectures_4x4_and_other_presets_keep_8x8():
+    tf = Trainer(TrainConfig(preset="tf-tutorial", device="cpu"), fake_dataset(16))
+    assert tf.generate().shape == (16, 1, 28, 28)  # num_examples_to_generate = 16
+    assert TrainConfig(preset="small").resolved().n_fixed == 64
+    assert TrainConfig(preset="tf-tutorial", n_fixed=9).resolved().n_fixed == 9
+
+
 def test_dataset_shape_must_match_the_model():
     with pytest.raises(ValueError, match="model expects"):
         Trainer(TrainConfig(preset="small", channels=3), fake_dataset())
