@@ -40,7 +40,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from gan_core.paths import REPO_ROOT
 GOALS = {
     "trainer_vs_reference": 1.0,  # ratio, higher is better
     "peak_share_tf_tutorial": 0.60,

@@ -21,7 +21,6 @@ high-quality sample (the convention of VEEGAN, Srivastava et al. 2017).
 from __future__ import annotations
 
 import math
-import os
 import threading
 from pathlib import Path
 
@@ -29,8 +28,8 @@ import torch
 from torch import nn
 
 from gan_core.classifier import Classifier, load_classifier_dir
+from gan_core.paths import ASSETS_DIR
 
-ASSETS_DIR = Path(os.environ.get("GAN_ASSETS_DIR") or Path(__file__).resolve().parent.parent / "assets")
 # Datasets judged by another dataset's classifier (full MNIST looks like mnist5k).
 CLASSIFIER_ALIASES = {"mnist": "mnist5k"}
 CONFIDENCE_THRESHOLD = 0.9

@@ -57,6 +57,7 @@ import torch
 from gan_core import diagnostics
 from gan_core.device import set_cpu_threads
 from gan_core.images import make_grid
+from gan_core.paths import runs_root
 from gan_core.limits import get_limits
 from gan_core.trainer import StepReport, TrainConfig, Trainer, TrainingDiverged
 
@@ -65,7 +66,6 @@ log = logging.getLogger(__name__)
 STATUSES = ("idle", "running", "paused", "stopped", "finished", "diverged", "error")
 ACTIVE_STATUSES = ("running", "paused")
 HISTORY_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed")
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ORPHAN_TIMEOUT = 120.0
 
 
@@ -187,11 +187,6 @@ def default_orphan_timeout() -> float:
     if not value > 0:
         raise ValueError(f"environment variable GAN_ORPHAN_TIMEOUT={raw!r} must be positive")
     return value
-
-
-def runs_root() -> Path:
-    """Where checkpoints are saved: $GAN_RUNS_DIR, or runs/ at the repository root."""
-    return Path(os.environ.get("GAN_RUNS_DIR") or REPO_ROOT / "runs")
 
 
 def default_run_dir(preset: str, dataset: str, root: str | Path | None = None) -> Path:

@@ -15,10 +15,7 @@ from gan_core.checkpoint import CheckpointError, list_checkpoints, load_checkpoi
 from gan_core.latent import cached_checkpoint, checkpoint_key
 from gan_core.limits import get_limits
 from gan_core.models import ModelConfig
-from gan_core.worker import runs_root
-
-ROOT = Path(__file__).resolve().parents[1]
-ASSETS = ROOT / "assets"
+from gan_core.paths import ASSETS_DIR as ASSETS, runs_root
 
 
 @dataclass
