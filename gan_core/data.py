@@ -353,6 +353,29 @@ def dataset_names() -> list[str]:
     return sorted(DATASETS, key=lambda n: not DATASETS[n].offline)  # stable: keeps order
 
 
+# Files whose presence means a torchvision dataset is already on disk (torchvision's own layout).
+_TORCHVISION_MARKERS = {
+    "mnist": ("MNIST/raw/train-images-idx3-ubyte",),
+    "fashion-mnist": ("FashionMNIST/raw/train-images-idx3-ubyte",),
+    "cifar10": ("cifar-10-batches-py/data_batch_1",),
+}
+
+
+def dataset_available(name: str, root: str | Path | None = None) -> bool:
+    """Whether ``name`` can be loaded right now without the internet (files present, package installed).
+
+    A cheap check of files only (nothing is decoded), for the home page's list.
+    """
+    spec = DATASETS[name]
+    if spec.offline:
+        return True
+    if name == "fashion-mnist" and any((d / "train-images-idx3-ubyte.gz").is_file() for d in FASHION_MNIST_DIRS):
+        return True
+    base = Path(root) if root is not None else default_data_root()
+    return any((base / marker).exists() or (base / (marker + ".gz")).exists()
+               for marker in _TORCHVISION_MARKERS.get(name, ()))
+
+
 # ----------------------------------------------------------------------------- loading
 
 _cache: OrderedDict[tuple, ImageDataset] = OrderedDict()

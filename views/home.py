@@ -1,29 +1,40 @@
-"""Home: what a GAN is, and where each page fits in the course."""
+"""Home: what a GAN is, a map of the pages by lecture topic, and what this machine offers."""
 
 import streamlit as st
 
-st.title("GAN Classroom")
-st.markdown(
-    "See how a **Generative Adversarial Network** learns. A generator **G** turns random noise *z* into "
-    "samples; a discriminator **D** tries to tell them apart from real data. They play the minimax game "
-    "of Goodfellow et al. (2014):")
-st.latex(r"\min_G \max_D V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)] + "
-         r"\mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]")
-st.markdown("Each page shows one part of the story:")
+from views._i18n import t
+from views._machine import machine_section
+from views._notes import teaching_notes
 
-c1, c2, c3 = st.columns(3)
-with c1:
-    st.page_link("views/distributions.py", label="How a GAN matches distributions", icon=":material/show_chart:")
-    st.caption("The theory in 1-D: p_data, p_g, the optimal discriminator D* = p_data / (p_data + p_g), "
-               "V(D*, G) = -log 4 + 2·JSD, and a real 1-D GAN trained step by step (Figure 1 of the paper).")
-with c2:
-    st.page_link("views/train.py", label="Train a DCGAN live", icon=":material/model_training:")
-    st.caption("A DCGAN learns real handwritten digits (or your own images) in front of the class: losses, "
-               "D(x) and D(G(z)), and the sample grid, live. Save, download and resume checkpoints.")
-with c3:
-    st.page_link("views/latent.py", label="Explore the latent space", icon=":material/explore:")
-    st.caption("A pretrained generator: move z, find semantic directions (SeFa), interpolate with lerp and "
-               "slerp, do vector arithmetic, and check for memorisation.")
+PAGE_MAP = [  # (page file, catalog key, icon)
+    ("views/distributions.py", "distributions", ":material/show_chart:"),
+    ("views/train.py", "train", ":material/model_training:"),
+    ("views/latent.py", "latent", ":material/explore:"),
+]
 
-st.info("Colours used everywhere, as in Figure 1 of Goodfellow et al. 2014: **p_data black (dotted)**, "
-        "**p_g green (solid)**, **D blue (dashed)**.")
+st.title(t("home.title"))
+st.markdown(t("home.intro"))
+
+left, right = st.columns([3, 2], gap="large")
+with left:
+    st.subheader(t("home.idea_title"))
+    st.markdown(t("home.idea"))
+    st.subheader(t("home.value_title"))
+    st.latex(r"\min_G \max_D V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)]")
+    st.latex(r"\qquad + \; \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]")
+    st.markdown(t("home.value"))
+with right:
+    st.subheader(t("home.algo_title"))
+    st.markdown(t("home.algo"))
+    st.info(t("home.colours"))
+
+st.subheader(t("home.map_title"))
+columns = st.columns(len(PAGE_MAP))
+for column, (path, key, icon) in zip(columns, PAGE_MAP):
+    with column, st.container(border=True):
+        st.page_link(path, label=t(f"nav.{key}"), icon=icon)
+        st.markdown(t(f"home.map.{key}.teaches"))
+        st.caption(t(f"home.map.{key}.lecture"))
+
+teaching_notes("home.notes")
+machine_section()  # last: it loads torch
