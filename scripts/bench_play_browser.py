@@ -44,7 +44,7 @@ WATCH_STEPS_JS = r"""() => {
 
 def measure(seconds: float, pauses: int) -> dict:
     with app_page(height=1000) as page:
-        open_from_nav(page, "How a GAN matches distributions")
+        open_from_nav(page, "Distributions in 1-D")
         page.get_by_role("tab", name=re.compile("Train a 1-D GAN")).click()
         wait_idle(page)
         page.evaluate(WATCH_STEPS_JS)

@@ -15,18 +15,20 @@ PAGE_MAP = [  # (page file, catalog key, icon)
 st.title(t("home.title"))
 st.markdown(t("home.intro"))
 
-left, right = st.columns([3, 2], gap="large")
+left, right = st.columns(2, gap="large")
 with left:
     st.subheader(t("home.idea_title"))
     st.markdown(t("home.idea"))
-    st.subheader(t("home.value_title"))
-    st.latex(r"\min_G \max_D V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)]")
-    st.latex(r"\qquad + \; \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))]")
-    st.markdown(t("home.value"))
 with right:
     st.subheader(t("home.algo_title"))
     st.markdown(t("home.algo"))
-    st.info(t("home.colours"))
+
+st.subheader(t("home.value_title"))
+# on three short lines, full width: whole at 150% browser zoom in projector mode
+st.latex(r"\begin{aligned} &\min_G \max_D V(D, G), \\ &V(D, G) = \mathbb{E}_{x \sim p_{data}}[\log D(x)] \\ "
+         r"&\qquad\quad + \mathbb{E}_{z \sim p_z}[\log(1 - D(G(z)))] \end{aligned}")
+st.markdown(t("home.value"))
+st.info(t("home.colours"))
 
 st.subheader(t("home.map_title"))
 columns = st.columns(len(PAGE_MAP))

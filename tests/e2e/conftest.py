@@ -9,6 +9,7 @@ is attached to the report and a screenshot is saved under ``test-output/``.
 from __future__ import annotations
 
 import contextlib
+import re
 import os
 import shutil
 import socket
@@ -236,3 +237,28 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
     if report.failed and _SERVERS:
         report.sections.append(("streamlit server log (tail)", _SERVERS[-1].log_tail()))
+
+
+# A line of the server log that means something went wrong: Streamlit's own warnings (e.g. a widget
+# "created with a default value but also had its value set via the Session State API"), errors,
+# and uncaught tracebacks.
+_LOG_PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) |^Traceback \(most recent call last\)", re.M)
+
+
+@pytest.fixture(autouse=True)
+def no_warnings_in_the_server_log(request):
+    """Fail any browser test during which the server logged a warning, an error or a traceback."""
+    if "server" not in request.fixturenames:
+        yield
+        return
+    srv = request.getfixturevalue("server")
+    srv._log.flush()
+    start = srv.log_path.stat().st_size
+    yield
+    srv._log.flush()
+    with open(srv.log_path, "rb") as f:
+        f.seek(start)
+        new = f.read().decode("utf-8", errors="replace")
+    found = [m.group(0) for m in _LOG_PROBLEM.finditer(new)]
+    if found:
+        pytest.fail(f"the server logged {len(found)} warning(s)/error(s) during this test:\n{new[-4000:]}")
