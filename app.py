@@ -4,6 +4,7 @@ and the navigation between pages."""
 import streamlit as st
 
 import gan_core  # noqa: F401  (first: sets the OpenMP spin policy before torch loads)
+import views._preload  # noqa: F401  (shared libraries whole before any page runs; see its docstring)
 from gan_core.paths import ASSETS_DIR
 
 # A local icon: a ":material/...:" page icon makes the browser fetch a font from the internet,

@@ -41,3 +41,22 @@ def test_a_direct_link_to_a_page_as_first_request_shows_the_app_navigation(fresh
         assert any(title in link for link in links), f"{title!r} missing from the sidebar: {links}"
     assert_no_errors(page)
     screenshot(page, "direct-link-train")
+
+
+def test_students_opening_every_page_at_the_same_moment_on_a_fresh_server(fresh_server, browser):
+    """Simultaneous first loads race on the first imports (pandas, Plotly): nobody may see an error."""
+    paths = ["distributions", "latent", "train", "", "latent", "distributions"]
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 720}) for _ in paths]
+    pages = [ctx.new_page() for ctx in contexts]
+    try:
+        # Playwright's sync API waits for each goto; start every navigation first, then wait for each page.
+        for p, path in zip(pages, paths):
+            p.evaluate(f"() => {{ window.location.href = '{fresh_server.url}/{path}'; }}")
+        for p in pages:
+            wait_for_app(p, timeout_s=120)
+        for p, path in zip(pages, paths):
+            assert_no_errors(p)
+            assert p.locator('[data-testid="stMain"]').inner_text().strip(), f"/{path} is empty"
+    finally:
+        for ctx in contexts:
+            ctx.close()
