@@ -279,19 +279,15 @@ def _z_sliders(m: LatentModel, z: torch.Tensor, seed: int, dims: list[int]) -> t
 def move_z(m: LatentModel) -> None:
     d = m.model_config.latent_dim
     lo, hi = _z_range(m.prior)
-    st.markdown(t("latent.move.intro", d=d, prior=t(f"latent.prior.{m.prior}")))
+    # Controls beside the picture, the ones a lecture uses most first, so both fit one 1280x720 screen.
     controls, picture = st.columns([3, 2], gap="large")
     with controls:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
         seed = int(c1.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", help=t("latent.move.seed_help")))
         c2.button(t("latent.move.random"), icon=":material/casino:", on_click=_randomise_seed, width="stretch",
                   key="lat_btn_random")
-        z = latent.sample_latents(1, d, seed, m.prior)[0]
-        st.session_state["lat_dims"] = [i for i in st.session_state["lat_dims"] if 0 <= i < d][:MAX_DIMS]
-        dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", max_selections=MAX_DIMS)
-        z = _z_sliders(m, z, seed, dims)
-
-        method = st.radio(t("latent.move.method"), DIRECTION_METHODS, horizontal=True, key="lat_dir_method",
+        c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
+        method = c1.radio(t("latent.move.method"), DIRECTION_METHODS, key="lat_dir_method",
                           format_func=lambda v: t(f"latent.method.{v}"))
         if st.session_state.get("lat_alpha_origin") != (m.key, method):  # other directions: start at 0
             if "lat_alpha_origin" in st.session_state:
@@ -299,19 +295,24 @@ def move_z(m: LatentModel) -> None:
             st.session_state["lat_alpha_origin"] = (m.key, method)
         directions, strengths = _directions(m.key, method, m.generator, m.prior)
         _fit_number("lat_k", 1, len(directions))
-        k = st.slider(t("latent.move.k"), 1, len(directions), key="lat_k")
-        st.button(t("latent.move.reset"), on_click=_reset_directions, key="lat_btn_reset_directions")
+        k = c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k")
         cols = st.columns(2)
         offset = torch.zeros(d)
         for i in range(k):
             st.session_state.setdefault(f"lat_alpha_{i}", 0.0)
             alpha = cols[i % 2].slider(t("latent.move.direction", n=i + 1), -3.0, 3.0, step=0.1, key=f"lat_alpha_{i}")
             offset += alpha * directions[i]
+        st.button(t("latent.move.reset"), on_click=_reset_directions, key="lat_btn_reset_directions")
+
+        st.session_state["lat_dims"] = [i for i in st.session_state["lat_dims"] if 0 <= i < d][:MAX_DIMS]
+        dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", max_selections=MAX_DIMS)
+        z = _z_sliders(m, latent.sample_latents(1, d, seed, m.prior)[0], seed, dims)
     z_now = z + offset
     st.session_state["lat_current_z"] = (m.key, z_now.tolist())
     with picture:
         image = latent.render(m.generator, z_now)
         _show(_grid(image, 1, times=3), caption=t("latent.move.image_caption", norm=f"{float(z_now.norm()):.2f}"))
+        st.markdown(t("latent.move.intro", d=d, prior=t(f"latent.prior.{m.prior}")))
         st.plotly_chart(_z_chart(z_now, dims, lo, hi), width="stretch")
         teaching_notes("latent.move")
 
@@ -379,17 +380,20 @@ def _endpoints(m: LatentModel) -> tuple[torch.Tensor, torch.Tensor]:
 
 def interpolation(m: LatentModel) -> None:
     d = m.model_config.latent_dim
-    st.markdown(t("latent.interp.intro", d=d, sqrt_d=f"{d ** 0.5:.1f}"))
-    teaching_notes("latent.interp")
-    z0, z1 = _endpoints(m)
-    steps = st.slider(t("latent.interp.steps"), 3, 32, key="lat_interp_steps")
+    controls, figures = st.columns([2, 3], gap="large")
+    with controls:
+        z0, z1 = _endpoints(m)
+        steps = st.slider(t("latent.interp.steps"), 3, 32, key="lat_interp_steps")
+        st.markdown(t("latent.interp.intro", d=d, sqrt_d=f"{d ** 0.5:.1f}"))
+        teaching_notes("latent.interp")
     paths = {name: latent.interpolation(z0, z1, steps, name) for name in ("lerp", "slerp")}
     images = latent.render(m.generator, torch.cat(list(paths.values())))
     strips = {"lerp": images[:steps], "slerp": images[steps:]}
-    times = min(1.0, 10 / steps)  # ten frames at the theme's size; more frames get smaller
-    for name in ("lerp", "slerp"):
-        _show(_grid(strips[name], steps, times), caption=t(f"latent.interp.strip_{name}"))
-    st.plotly_chart(_norm_chart(paths, d, m.prior), width="stretch")
+    with figures:
+        times = min(0.75, 6 / steps)  # the strip fits the column: fewer, bigger frames or more, smaller ones
+        for name in ("lerp", "slerp"):
+            _show(_grid(strips[name], steps, times), caption=t(f"latent.interp.strip_{name}"))
+        st.plotly_chart(_norm_chart(paths, d, m.prior), width="stretch")
 
     c1, c2, c3 = st.columns(3)
     which = c1.radio(t("latent.interp.export"), ["slerp", "lerp"], horizontal=True, key="lat_export_method",
@@ -422,10 +426,8 @@ def interpolation(m: LatentModel) -> None:
 
 # --- "Vector arithmetic" --------------------------------------------------------------------------------
 
-def _concept_inputs(m: LatentModel, concept: str, seed: int) -> tuple[torch.Tensor, list[list[int]]]:
-    """(the pool of z, groups A, B, C as indices into it) for a measured concept, shown as three rows."""
-    with st.spinner(t("latent.arith.measuring")):
-        found = _concept_groups(m.key, concept, seed, m)
+def _show_concept_groups(found: dict, concept: str) -> None:
+    """The sentence saying what the measured groups show, then the groups themselves, one row each."""
     groups, values, images = found["groups"], found["values"], found["images"]
     fmt = _value_format(concept)
     a, b, c = (fmt(float(values[g].mean())) for g in (groups.a, groups.b, groups.c))
@@ -435,11 +437,10 @@ def _concept_inputs(m: LatentModel, concept: str, seed: int) -> tuple[torch.Tens
     else:
         st.markdown(t(f"latent.arith.explain_{concept}_unlabelled", pool=CONCEPT_POOL, n=len(groups.a), a=a, b=b,
                       c=c))
-    shown = 16  # of the many exemplars in A and B, the most extreme are drawn
+    shown = 12  # of the many exemplars in A and B, the most extreme are drawn
     for group, key in ((groups.a, "a"), (groups.b, "b"), (groups.c, "c")):
-        _show(_grid(images[group[:shown]], shown, times=0.6),
+        _show(_grid(images[group[:shown]], shown, times=0.5),
               caption=t(f"latent.arith.group_{key}_{concept}", n=len(group), shown=min(shown, len(group))))
-    return found["z"], [groups.a, groups.b, groups.c]
 
 
 def _value_format(concept: str):
@@ -451,11 +452,12 @@ def _value_format(concept: str):
     return lambda v: f"{v:+.2f}"
 
 
-def _custom_inputs(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[int]]] | None:
-    """(a grid of z, groups A, B, C picked by the user from the numbered grid)."""
+def _custom_groups(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[int]]] | None:
+    """(a grid of z, groups A, B, C picked by the user from the numbered grid), or None until all three
+    groups have an image."""
     st.markdown(t("latent.arith.explain_custom"))
     z = latent.sample_latents(ARITH_GRID, m.model_config.latent_dim, seed, m.prior)
-    _show_numbered(latent.render(m.generator, z))
+    _show_numbered(latent.render(m.generator, z), times=0.6)
     options = list(range(ARITH_GRID))
     cols = st.columns(3)
     groups = []
@@ -471,28 +473,38 @@ def _custom_inputs(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[i
 
 
 def arithmetic(m: LatentModel) -> None:
-    st.markdown(t("latent.arith.intro"))
-    teaching_notes("latent.arith")
-    c1, c2, c3 = st.columns(3)
-    concept = c1.radio(t("latent.arith.concept"), CONCEPTS, key="lat_arith_concept",
-                       format_func=lambda v: t(f"latent.concept.{v}"))
-    seed = int(c2.number_input(t("latent.arith.seed"), 0, MAX_SEED, key="lat_arith_seed"))
-    noise = c3.slider(t("latent.arith.noise"), 0.0, 1.0, step=0.05, key="lat_arith_noise")
-    picked = _custom_inputs(m, seed) if concept == "custom" else _concept_inputs(m, concept, seed)
-    if picked is None:
-        return
-    z, groups = picked
-    result = latent.vector_arithmetic(*(z[list(g)] for g in groups), n_neighbours=8, noise_scale=noise, seed=seed)
-    means = latent.render(m.generator, torch.stack([result.mean_a, result.mean_b, result.mean_c, result.result]))
-    st.image(_tiles(means, times=5 / 3), caption=[t("latent.arith.mean_a"), t("latent.arith.minus_b"),
-                                                 t("latent.arith.plus_c"), t("latent.arith.result")],
-             output_format="PNG")
-    if concept != "custom":
-        measure = latent.IMAGE_STATISTICS[concept](means)
-        fmt = _value_format(concept)
-        st.caption(t(f"latent.arith.measured_{concept}", c=fmt(float(measure[2])), result=fmt(float(measure[3]))))
-    around = latent.render(m.generator, torch.cat([result.neighbours[:4], result.result[None], result.neighbours[4:]]))
-    _show(_grid(around, 3, times=4 / 3), caption=t("latent.arith.neighbours"))
+    controls, figures = st.columns([2, 3], gap="large")
+    with controls:
+        concept = st.radio(t("latent.arith.concept"), CONCEPTS, key="lat_arith_concept",
+                           format_func=lambda v: t(f"latent.concept.{v}"))
+        c1, c2 = st.columns(2)
+        seed = int(c1.number_input(t("latent.arith.seed"), 0, MAX_SEED, key="lat_arith_seed"))
+        noise = c2.slider(t("latent.arith.noise"), 0.0, 1.0, step=0.05, key="lat_arith_noise")
+        st.markdown(t("latent.arith.intro"))
+        teaching_notes("latent.arith")
+    with figures:
+        if concept == "custom":
+            picked = _custom_groups(m, seed)
+        else:
+            with st.spinner(t("latent.arith.measuring")):
+                found = _concept_groups(m.key, concept, seed, m)
+            picked = found["z"], [found["groups"].a, found["groups"].b, found["groups"].c]
+        if picked is None:
+            return
+        z, groups = picked
+        result = latent.vector_arithmetic(*(z[list(g)] for g in groups), n_neighbours=8, noise_scale=noise,
+                                          seed=seed)
+        means = latent.render(m.generator, torch.stack([result.mean_a, result.mean_b, result.mean_c, result.result]))
+        st.image(_tiles(means), caption=[t("latent.arith.mean_a"), t("latent.arith.minus_b"),
+                                         t("latent.arith.plus_c"), t("latent.arith.result")], output_format="PNG")
+        if concept != "custom":
+            measure = latent.IMAGE_STATISTICS[concept](means)
+            fmt = _value_format(concept)
+            st.caption(t(f"latent.arith.measured_{concept}", c=fmt(float(measure[2])), result=fmt(float(measure[3]))))
+            _show_concept_groups(found, concept)
+        around = latent.render(m.generator, torch.cat([result.neighbours[:4], result.result[None],
+                                                       result.neighbours[4:]]))
+        _show(_grid(around, 3), caption=t("latent.arith.neighbours"))
 
 
 # --- "Memorisation check" -------------------------------------------------------------------------------
@@ -560,7 +572,6 @@ SHOW = {"move": move_z, "interpolation": interpolation, "arithmetic": arithmetic
 restore(URL_PARAMS, "latent")
 _keep_choices()
 st.title(t("latent.title"))
-st.caption(t("latent.caption"))
 pick, show = st.columns([2, 3], vertical_alignment="bottom")
 model = choose_model(pick)
 section = show.radio(t("latent.section.label"), SECTIONS, horizontal=True, key="lat_section",
@@ -568,14 +579,16 @@ section = show.radio(t("latent.section.label"), SECTIONS, horizontal=True, key="
 with st.sidebar:
     link_box()
 if model is not None:
-    mc = model.model_config
-    colour = t("latent.grayscale") if mc.channels == 1 else t("latent.colour")
-    facts = dict(label=model.label, preset=mc.preset, size=mc.image_size, colour=colour, d=mc.latent_dim,
-                 prior=t(f"latent.prior.{model.prior}"), steps=f"{model.step:,}")
-    st.caption(t("latent.model_caption_dataset", dataset=model.dataset, **facts) if model.dataset
-               else t("latent.model_caption", **facts))
     try:
         SHOW[section](model)
     except ValueError as exc:  # LatentError and the like: what the user asked for cannot be done, said plainly
         st.error(error_text(exc))
+    mc = model.model_config
+    colour = t("latent.grayscale") if mc.channels == 1 else t("latent.colour")
+    facts = dict(label=model.label, preset=mc.preset, size=mc.image_size, colour=colour, d=mc.latent_dim,
+                 prior=t(f"latent.prior.{model.prior}"), steps=f"{model.step:,}")
+    st.divider()
+    st.caption(t("latent.model_caption_dataset", dataset=model.dataset, **facts) if model.dataset
+               else t("latent.model_caption", **facts))
+st.caption(t("latent.caption"))
 _mirror_section(section, st.session_state.get(SOURCE_KEY) in shipped_ids())
