@@ -63,9 +63,6 @@ DEFAULTS = {
     "lat_walk_method": "slerp",
     "lat_arith_concept": "thickness",
     "lat_arith_seed": 4,
-    "lat_arith_A": [0, 1, 2],
-    "lat_arith_B": [3, 4, 5],
-    "lat_arith_C": [6, 7, 8],
     "lat_arith_noise": 0.25,
     "lat_mem_source": "grid",
     "lat_mem_seed": 0,
@@ -354,10 +351,12 @@ def _norm_chart(paths: dict[str, torch.Tensor], d: int, prior: str) -> go.Figure
                         name=t(f"latent.interp.{name}"), line=dict(width=3, **styles[name]), marker=dict(size=7))
     if prior == "normal":
         fig.add_hline(y=d ** 0.5, line=dict(color="black", dash="dot"), annotation_text=f"√d = {d ** 0.5:.1f}")
-    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), title=t("latent.interp.norm_title"),
+    # Title on top, the legend between it and the plot: below the plot it would cover the axis title.
+    fig.update_layout(margin=dict(l=10, r=10, t=110, b=10), title=dict(text=t("latent.interp.norm_title"), y=0.98,
+                                                                       yanchor="top"),
                       xaxis_title=t("latent.interp.norm_x"), yaxis_title="‖z‖",
-                      legend=dict(orientation="h", y=-0.25))
-    return style(fig, height=int(current().figure_height * 0.75))
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
+    return style(fig, height=int(current().figure_height * 0.85))
 
 
 def _endpoints(m: LatentModel) -> tuple[torch.Tensor, torch.Tensor]:
@@ -457,7 +456,13 @@ def _custom_groups(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[i
     groups have an image."""
     st.markdown(t("latent.arith.explain_custom"))
     z = latent.sample_latents(ARITH_GRID, m.model_config.latent_dim, seed, m.prior)
-    _show_numbered(latent.render(m.generator, z), times=0.6)
+    images = latent.render(m.generator, z)
+    _show_numbered(images, times=0.6)
+    if st.session_state.get("lat_arith_origin") != (m.key, seed):  # a new grid: start from its measured groups
+        start = latent.concept_groups(latent.stroke_width(images), per_group=3)
+        for g, chosen in zip("ABC", (start.a, start.b, start.c)):
+            st.session_state[f"lat_arith_{g}"] = chosen
+        st.session_state["lat_arith_origin"] = (m.key, seed)
     options = list(range(ARITH_GRID))
     cols = st.columns(3)
     groups = []
@@ -562,7 +567,7 @@ def memorisation(m: LatentModel) -> None:
         for q in range(len(fakes)):
             row = torch.cat([fakes[q:q + 1], train[found.indices[q]]])
             captions = [t("latent.mem.generated")] + [f"{float(v):.2f}" for v in found.distances[q]]
-            st.image(_tiles(row), caption=captions, output_format="PNG")
+            st.image(_tiles(row, times=min(1.0, 6 / (k + 1))), caption=captions, output_format="PNG")
 
 
 # --- page ---------------------------------------------------------------------------------------------
