@@ -448,6 +448,16 @@ def test_every_shipped_generator_folder_is_listed_with_a_readable_label(tmp_path
         assert at.selectbox(key="lat_source").value == "generator-my-new-model"
 
 
+@pytest.mark.slow  # the memorisation check reads each generator's whole training set
+@pytest.mark.parametrize("generator", sorted(p.name for p in (ROOT / "assets").glob("generator-*")))
+def test_every_shipped_generator_works_in_every_section(generator):
+    at = _page(lat_source=generator)
+    for section in SECTIONS:
+        at.radio(key="lat_section").set_value(section).run()
+        _assert_clean(at)
+        assert at.image or at.info
+
+
 def test_memorisation_check_never_reads_a_path_named_by_an_uploaded_checkpoint(tmp_path):
     secret = tmp_path / "private"
     secret.mkdir()

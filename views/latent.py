@@ -24,7 +24,7 @@ from views._theme import current, style, upscale_factor
 from views._urlstate import Param, link_box, mirror, restore
 
 SECTIONS = ["move", "interpolation", "arithmetic", "memorisation"]
-DIRECTION_METHODS = ["sefa", "ganspace"]
+DIRECTION_METHODS = list(latent.DIRECTION_METHODS)
 CONCEPTS = [*latent.IMAGE_STATISTICS, "custom"]  # measured concepts for vector arithmetic, or your own picks
 MAX_DIRECTIONS = 10
 MAX_DIMS = 12  # z sliders shown at once
