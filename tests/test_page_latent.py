@@ -381,6 +381,26 @@ def test_an_upload_with_an_unknown_prior_is_refused_with_a_plain_message(train, 
         assert not at.exception and at.error
 
 
+def test_an_upload_with_a_one_dimensional_z_works_in_every_section(tmp_path):
+    """An odd but valid checkpoint (z of size 1, uniform prior): one direction, no plane, no exception."""
+    import dataclasses
+
+    from gan_core.checkpoint import checkpoint_zip_bytes, write_checkpoint
+    from gan_core.models import build_generator, default_model_config
+
+    config = dataclasses.replace(default_model_config("small"), latent_dim=1, ngf=8, fc_width=16)
+    folder = write_checkpoint(tmp_path / "tiny", config, build_generator(config).state_dict(),
+                              train_config={"prior": "uniform"}, dataset={"name": "mnist5k"})
+    at = _page(lat_source="upload")
+    at.file_uploader[0].upload("tiny.zip", checkpoint_zip_bytes(folder), "application/zip").run()
+    for section in SECTIONS:
+        at.radio(key="lat_section").set_value(section).run()
+        _assert_clean(at)
+    at.radio(key="lat_section").set_value("move").run()
+    assert at.warning  # one direction cannot span a plane: said, not raised
+    assert at.slider(key="lat_zdim_0").max == 1.0  # the uniform prior's range
+
+
 def test_a_valid_upload_is_explored():
     at = _page(lat_source="upload")
     at.file_uploader[0].upload("model.zip", _zip(), "application/zip").run()

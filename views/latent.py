@@ -255,7 +255,7 @@ def _z_chart(z: torch.Tensor, shown: list[int], lo: float, hi: float) -> go.Figu
 def _z_sliders(m: LatentModel, z: torch.Tensor, seed: int, dims: list[int]) -> torch.Tensor:
     """One slider per chosen dimension, starting at z's value; moved sliders override z."""
     lo, hi = _z_range(m.prior)
-    origin = (m.key, seed)
+    origin = (seed, m.prior, m.model_config.latent_dim)  # what z depends on (not the weights)
     if st.session_state.get("lat_z_origin") != origin:  # a new z: the sliders start from its values
         for key in [k for k in st.session_state if k.startswith("lat_zdim_")]:
             del st.session_state[key]
@@ -292,7 +292,8 @@ def move_z(m: LatentModel) -> None:
             st.session_state["lat_alpha_origin"] = (m.key, method)
         directions, strengths = _directions(m.key, method, m.generator, m.prior)
         _fit_number("lat_k", 1, len(directions))
-        k = c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k")
+        # (a one-dimensional z has one direction: a slider from 1 to 1 cannot be drawn)
+        k = c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k") if len(directions) > 1 else 1
         cols = st.columns(2)
         offset = torch.zeros(d)
         for i in range(k):
