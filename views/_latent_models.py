@@ -76,9 +76,10 @@ def shipped_label(folder: Path) -> str:
     return t("latent.source.shipped", name=name)
 
 
-def _plain(name: str) -> str:
-    """A user's file name, shortened and with Markdown characters escaped, to show inside a message."""
-    short = name if len(name) <= 80 else name[:77] + "…"
+def escape_markdown(text: str, limit: int = 80) -> str:
+    """Text a user chose (a file name, a dataset name in their checkpoint), shortened and with Markdown
+    characters escaped, to show inside a message (no links, images or formatting of theirs)."""
+    short = text if len(text) <= limit else text[:limit - 1] + "…"
     return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", short)
 
 
@@ -172,7 +173,7 @@ def choose_model(container=None) -> LatentModel | None:
             message = error_text(exc)
             if choice in paths:  # a loader sentence may quote the folder: call it by its label instead
                 message = message.replace(str(paths[choice].resolve()), name).replace(str(paths[choice]), name)
-            st.error(t("latent.error.unusable", name=_plain(name), reason=message))
+            st.error(t("latent.error.unusable", name=escape_markdown(name), reason=escape_markdown(message, 600)))
         except Exception as exc:  # a file that passed validation yet fails to run: say so, never a traceback
-            st.error(t("latent.error.failed", name=_plain(name), kind=type(exc).__name__))
+            st.error(t("latent.error.failed", name=escape_markdown(name), kind=type(exc).__name__))
     return None

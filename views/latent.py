@@ -18,7 +18,7 @@ import torch
 from gan_core import latent
 from gan_core.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
 from views._i18n import error_text, t
-from views._latent_models import SOURCE_KEY, LatentModel, choose_model, shipped_ids
+from views._latent_models import SOURCE_KEY, LatentModel, choose_model, escape_markdown, shipped_ids
 from views._notes import teaching_notes
 from views._theme import current, style, upscale_factor
 from views._urlstate import Param, link_box, mirror, restore
@@ -195,7 +195,9 @@ def _training_images(dataset: str, image_size: int, channels: int) -> torch.Tens
 
 def _classifier(dataset: str | None, images: torch.Tensor):
     """The shipped metrics classifier for this dataset if it takes these images, else None."""
-    if not dataset:
+    from gan_core.data import dataset_names
+
+    if dataset not in dataset_names():  # a name from an uploaded checkpoint never picks a folder
         return None
     try:
         from gan_core.metrics import load_classifier
@@ -526,7 +528,7 @@ def _memorisation_images(m: LatentModel) -> torch.Tensor | None:
     from gan_core.data import dataset_names
 
     if m.dataset not in dataset_names():  # never read a path named by a (possibly uploaded) checkpoint
-        st.info(t("latent.mem.not_builtin", dataset=m.dataset[:60]))
+        st.info(t("latent.mem.not_builtin", dataset=escape_markdown(m.dataset)))
         return None
     try:
         with st.spinner(t("latent.mem.loading")):
@@ -591,10 +593,10 @@ if model is not None:
         st.error(error_text(exc))
     mc = model.model_config
     colour = t("latent.grayscale") if mc.channels == 1 else t("latent.colour")
-    facts = dict(label=model.label, preset=mc.preset, size=mc.image_size, colour=colour, d=mc.latent_dim,
-                 prior=t(f"latent.prior.{model.prior}"), steps=f"{model.step:,}")
+    facts = dict(label=escape_markdown(model.label), preset=mc.preset, size=mc.image_size, colour=colour,
+                 d=mc.latent_dim, prior=t(f"latent.prior.{model.prior}"), steps=f"{model.step:,}")
     st.divider()
-    st.caption(t("latent.model_caption_dataset", dataset=model.dataset, **facts) if model.dataset
+    st.caption(t("latent.model_caption_dataset", dataset=escape_markdown(model.dataset), **facts) if model.dataset
                else t("latent.model_caption", **facts))
 st.caption(t("latent.caption"))
 _mirror_section(section, st.session_state.get(SOURCE_KEY) in shipped_ids())
