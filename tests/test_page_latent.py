@@ -162,6 +162,21 @@ def test_every_choice_survives_a_trip_to_another_section():
     assert _main_image(at) == image
 
 
+def test_choices_survive_a_visit_to_another_page():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90).run()
+    at.switch_page("views/latent.py").run()
+    at.number_input(key="lat_seed").set_value(364072870).run()
+    at.radio(key="lat_section").set_value("interpolation").run()
+    at.number_input(key="lat_interp_s1").set_value(12).run()
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/latent.py").run()
+    _assert_clean(at)
+    assert at.radio(key="lat_section").value == "interpolation"
+    assert at.number_input(key="lat_interp_s1").value == 12
+    at.radio(key="lat_section").set_value("move").run()
+    assert at.number_input(key="lat_seed").value == 364072870
+
+
 def test_no_widget_gets_both_a_default_and_a_session_state_value(monkeypatch):
     """Streamlit's "created with a default value but also had its value set via the Session State API"
     warning (checked only under a real server; here the check is switched on and the log read)."""

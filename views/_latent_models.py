@@ -157,7 +157,8 @@ def choose_model(container=None) -> LatentModel | None:
     if st.session_state.get(SOURCE_KEY) not in labels:
         st.session_state[SOURCE_KEY] = next(iter(labels))
     with area:
-        choice = st.selectbox(t("latent.source.label"), list(labels), format_func=labels.get, key=SOURCE_KEY)
+        choice = st.selectbox(t("latent.source.label"), list(labels), format_func=labels.get, key=SOURCE_KEY,
+                              persist_state="session")
         name = labels[choice]
         try:
             if choice == "upload":

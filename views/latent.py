@@ -2,8 +2,8 @@
 interpolation (lerp vs slerp) and walks, vector arithmetic, and a memorisation check.
 
 A thin view over ``gan_core.latent``: all the maths is there; this file holds widgets and layout.
-Every choice lives in session state under a ``lat_`` key, is kept while its section is closed,
-and the main ones are mirrored in the URL (``URL_PARAMS``), so a link opens the same view.
+Every choice lives in session state under a ``lat_`` key, is kept while its section is closed or
+another page is open, and the main ones are mirrored in the URL (``URL_PARAMS``), so a link opens the same view.
 """
 
 from __future__ import annotations
@@ -37,7 +37,8 @@ CONCEPT_POOL = 256  # samples measured to pick the concept groups
 
 # Every choice of the page, with its first value. Widgets are created with key= only (their value comes
 # from here through session state), which avoids Streamlit's "default value but also set via the Session
-# State API" warning.
+# State API" warning, and with persist_state="session", so a choice survives a trip to another section
+# or page (Streamlit otherwise forgets the value of a widget that a run does not draw).
 DEFAULTS = {
     "lat_section": "move",
     "lat_seed": 0,
@@ -68,9 +69,6 @@ DEFAULTS = {
     "lat_mem_seed": 0,
     "lat_mem_k": 6,
 }
-# Keys of widgets that hold no value to keep (Streamlit refuses to set them through session state).
-ACTION_PREFIXES = ("lat_btn_", "lat_dl_", "lat_file_")
-
 URL_PARAMS = [
     Param("gen", SOURCE_KEY, "choice", choices=shipped_ids()),  # shipped generators only: never a file
     Param("section", "lat_section", "choice", choices=SECTIONS),
@@ -104,12 +102,8 @@ SECTION_PARAMS = {
 
 # --- state ---------------------------------------------------------------------------------------------
 
-def _keep_choices() -> None:
-    """Streamlit forgets a widget's value on a run that does not draw it (another section is open).
-    Setting the value again through session state at the top of each run keeps it (Streamlit's
-    documented way), so a seed survives a trip to another section and back."""
-    for key in [k for k in st.session_state if k.startswith("lat_") and not k.startswith(ACTION_PREFIXES)]:
-        st.session_state[key] = st.session_state[key]
+def _first_values() -> None:
+    """Give every choice its first value, once per session (widgets keep theirs with persist_state)."""
     for key, value in DEFAULTS.items():
         st.session_state.setdefault(key, value)
 
@@ -269,7 +263,7 @@ def _z_sliders(m: LatentModel, z: torch.Tensor, seed: int, dims: list[int]) -> t
         key = f"lat_zdim_{i}"
         st.session_state.setdefault(key, start)
         _fit_number(key, lo, hi)
-        value = cols[j % 2].slider(f"z[{i}]", lo, hi, step=0.05, key=key)
+        value = cols[j % 2].slider(f"z[{i}]", lo, hi, step=0.05, key=key, persist_state="session")
         if value != start:  # untouched sliders keep z's exact value
             z[i] = value
     return z
@@ -282,11 +276,12 @@ def move_z(m: LatentModel) -> None:
     controls, picture = st.columns([3, 2], gap="large")
     with controls:
         c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        seed = int(c1.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", help=t("latent.move.seed_help")))
+        seed = int(c1.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", persist_state="session",
+                                   help=t("latent.move.seed_help")))
         c2.button(t("latent.move.random"), icon=":material/casino:", on_click=_randomise_seed, width="stretch",
                   key="lat_btn_random")
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-        method = c1.radio(t("latent.move.method"), DIRECTION_METHODS, key="lat_dir_method",
+        method = c1.radio(t("latent.move.method"), DIRECTION_METHODS, key="lat_dir_method", persist_state="session",
                           format_func=lambda v: t(f"latent.method.{v}"))
         if st.session_state.get("lat_alpha_origin") != (m.key, method):  # other directions: start at 0
             if "lat_alpha_origin" in st.session_state:
@@ -295,17 +290,20 @@ def move_z(m: LatentModel) -> None:
         directions, strengths = _directions(m.key, method, m.generator, m.prior)
         _fit_number("lat_k", 1, len(directions))
         # (a one-dimensional z has one direction: a slider from 1 to 1 cannot be drawn)
-        k = c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k") if len(directions) > 1 else 1
+        k = (c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k", persist_state="session")
+             if len(directions) > 1 else 1)
         cols = st.columns(2)
         offset = torch.zeros(d)
         for i in range(k):
             st.session_state.setdefault(f"lat_alpha_{i}", 0.0)
-            alpha = cols[i % 2].slider(t("latent.move.direction", n=i + 1), -3.0, 3.0, step=0.1, key=f"lat_alpha_{i}")
+            alpha = cols[i % 2].slider(t("latent.move.direction", n=i + 1), -3.0, 3.0, step=0.1,
+                                       key=f"lat_alpha_{i}", persist_state="session")
             offset += alpha * directions[i]
         st.button(t("latent.move.reset"), on_click=_reset_directions, key="lat_btn_reset_directions")
 
         st.session_state["lat_dims"] = [i for i in st.session_state["lat_dims"] if 0 <= i < d][:MAX_DIMS]
-        dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", max_selections=MAX_DIMS)
+        dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", persist_state="session",
+                              max_selections=MAX_DIMS)
         z = _z_sliders(m, latent.sample_latents(1, d, seed, m.prior)[0], seed, dims)
     z_now = z + offset
     st.session_state["lat_current_z"] = (m.key, z_now.tolist())
@@ -332,10 +330,10 @@ def move_z(m: LatentModel) -> None:
     _fit_choice("lat_plane_d1", options, 0)
     _fit_choice("lat_plane_d2", options, min(1, len(options) - 1))
     name = lambda i: t("latent.move.direction", n=i + 1)  # noqa: E731
-    i1 = c1.selectbox(t("latent.move.across"), options, format_func=name, key="lat_plane_d1")
-    i2 = c2.selectbox(t("latent.move.down"), options, format_func=name, key="lat_plane_d2")
-    n = c3.slider(t("latent.move.plane_n"), 3, 11, step=2, key="lat_plane_n")
-    span = c4.slider(t("latent.move.span"), 0.5, 6.0, step=0.5, key="lat_plane_span")
+    i1 = c1.selectbox(t("latent.move.across"), options, format_func=name, key="lat_plane_d1", persist_state="session")
+    i2 = c2.selectbox(t("latent.move.down"), options, format_func=name, key="lat_plane_d2", persist_state="session")
+    n = c3.slider(t("latent.move.plane_n"), 3, 11, step=2, key="lat_plane_n", persist_state="session")
+    span = c4.slider(t("latent.move.span"), 0.5, 6.0, step=0.5, key="lat_plane_span", persist_state="session")
     if i1 == i2:
         st.warning(t("latent.move.same_direction"))
     else:
@@ -365,18 +363,24 @@ def _norm_chart(paths: dict[str, torch.Tensor], d: int, prior: str) -> go.Figure
 def _endpoints(m: LatentModel) -> tuple[torch.Tensor, torch.Tensor]:
     d = m.model_config.latent_dim
     mode = st.radio(t("latent.interp.endpoints"), ["seeds", "grid"], horizontal=True, key="lat_interp_mode",
+                    persist_state="session",
                     format_func=lambda v: t(f"latent.interp.mode_{v}"))
     if mode == "seeds":
         c1, c2 = st.columns(2)
-        s0 = int(c1.number_input(t("latent.interp.start_seed"), 0, MAX_SEED, key="lat_interp_s0"))
-        s1 = int(c2.number_input(t("latent.interp.end_seed"), 0, MAX_SEED, key="lat_interp_s1"))
+        s0 = int(c1.number_input(t("latent.interp.start_seed"), 0, MAX_SEED, key="lat_interp_s0",
+                                 persist_state="session"))
+        s1 = int(c2.number_input(t("latent.interp.end_seed"), 0, MAX_SEED, key="lat_interp_s1",
+                                 persist_state="session"))
         return latent.sample_latents(1, d, s0, m.prior)[0], latent.sample_latents(1, d, s1, m.prior)[0]
-    grid_seed = int(st.number_input(t("latent.interp.grid_seed"), 0, MAX_SEED, key="lat_interp_grid_seed"))
+    grid_seed = int(st.number_input(t("latent.interp.grid_seed"), 0, MAX_SEED, key="lat_interp_grid_seed",
+                                    persist_state="session"))
     z = latent.sample_latents(INTERP_GRID, d, grid_seed, m.prior)
     _show_numbered(latent.render(m.generator, z))
     c1, c2 = st.columns(2)
-    a = c1.selectbox(t("latent.interp.start_image"), range(INTERP_GRID), format_func=_number, key="lat_interp_a")
-    b = c2.selectbox(t("latent.interp.end_image"), range(INTERP_GRID), format_func=_number, key="lat_interp_b")
+    a = c1.selectbox(t("latent.interp.start_image"), range(INTERP_GRID), format_func=_number, key="lat_interp_a",
+                     persist_state="session")
+    b = c2.selectbox(t("latent.interp.end_image"), range(INTERP_GRID), format_func=_number, key="lat_interp_b",
+                     persist_state="session")
     return z[a], z[b]
 
 
@@ -385,7 +389,7 @@ def interpolation(m: LatentModel) -> None:
     controls, figures = st.columns([2, 3], gap="large")
     with controls:
         z0, z1 = _endpoints(m)
-        steps = st.slider(t("latent.interp.steps"), 3, 32, key="lat_interp_steps")
+        steps = st.slider(t("latent.interp.steps"), 3, 32, key="lat_interp_steps", persist_state="session")
         st.markdown(t("latent.interp.intro", d=d, sqrt_d=f"{d ** 0.5:.1f}"))
         teaching_notes("latent.interp")
     paths = {name: latent.interpolation(z0, z1, steps, name) for name in ("lerp", "slerp")}
@@ -399,8 +403,9 @@ def interpolation(m: LatentModel) -> None:
 
     c1, c2, c3 = st.columns(3)
     which = c1.radio(t("latent.interp.export"), ["slerp", "lerp"], horizontal=True, key="lat_export_method",
+                     persist_state="session",
                      format_func=lambda v: t(f"latent.interp.{v}"))
-    ms = c2.slider(t("latent.interp.frame_ms"), 40, 500, step=20, key="lat_gif_ms")
+    ms = c2.slider(t("latent.interp.frame_ms"), 40, 500, step=20, key="lat_gif_ms", persist_state="session")
     frames = _tiles(strips[which], times=8 / 3)
     c3.download_button(t("latent.interp.download_gif"), gif_bytes(frames + frames[-2:0:-1], ms),
                        f"interpolation-{which}.gif", "image/gif", key="lat_dl_interp_gif")
@@ -410,10 +415,11 @@ def interpolation(m: LatentModel) -> None:
     st.subheader(t("latent.walk.title"))
     st.markdown(t("latent.walk.intro"))
     c1, c2, c3, c4 = st.columns(4)
-    n_points = c1.slider(t("latent.walk.points"), 2, 8, key="lat_walk_points")
-    per_leg = c2.slider(t("latent.walk.frames"), 2, 16, key="lat_walk_steps")
-    walk_seed = int(c3.number_input(t("latent.walk.seed"), 0, MAX_SEED, key="lat_walk_seed"))
+    n_points = c1.slider(t("latent.walk.points"), 2, 8, key="lat_walk_points", persist_state="session")
+    per_leg = c2.slider(t("latent.walk.frames"), 2, 16, key="lat_walk_steps", persist_state="session")
+    walk_seed = int(c3.number_input(t("latent.walk.seed"), 0, MAX_SEED, key="lat_walk_seed", persist_state="session"))
     walk_method = c4.radio(t("latent.walk.path"), ["slerp", "lerp"], horizontal=True, key="lat_walk_method",
+                           persist_state="session",
                            format_func=lambda v: t(f"latent.interp.{v}"))
     path = latent.random_walk(d, n_points, per_leg, walk_seed, walk_method, m.prior, closed=True)
     walk = latent.render(m.generator, path)
@@ -472,7 +478,7 @@ def _custom_groups(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[i
     for col, g in zip(cols, "ABC"):
         st.session_state[f"lat_arith_{g}"] = [i for i in st.session_state[f"lat_arith_{g}"] if i in options]
         groups.append(col.multiselect(t("latent.arith.group", name=g), options, format_func=_number,
-                                      key=f"lat_arith_{g}"))
+                                      key=f"lat_arith_{g}", persist_state="session"))
     missing = [g for g, chosen in zip("ABC", groups) if not chosen]
     if missing:
         st.info(t("latent.arith.pick", groups=", ".join(missing)))
@@ -483,11 +489,11 @@ def _custom_groups(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[i
 def arithmetic(m: LatentModel) -> None:
     controls, figures = st.columns([2, 3], gap="large")
     with controls:
-        concept = st.radio(t("latent.arith.concept"), CONCEPTS, key="lat_arith_concept",
+        concept = st.radio(t("latent.arith.concept"), CONCEPTS, key="lat_arith_concept", persist_state="session",
                            format_func=lambda v: t(f"latent.concept.{v}"))
         c1, c2 = st.columns(2)
-        seed = int(c1.number_input(t("latent.arith.seed"), 0, MAX_SEED, key="lat_arith_seed"))
-        noise = c2.slider(t("latent.arith.noise"), 0.0, 1.0, step=0.05, key="lat_arith_noise")
+        seed = int(c1.number_input(t("latent.arith.seed"), 0, MAX_SEED, key="lat_arith_seed", persist_state="session"))
+        noise = c2.slider(t("latent.arith.noise"), 0.0, 1.0, step=0.05, key="lat_arith_noise", persist_state="session")
         st.markdown(t("latent.arith.intro"))
         teaching_notes("latent.arith")
     with figures:
@@ -546,9 +552,11 @@ def memorisation(m: LatentModel) -> None:
         return
     c1, c2, c3 = st.columns(3)
     source = c1.radio(t("latent.mem.source"), ["grid", "current"], horizontal=True, key="lat_mem_source",
+                      persist_state="session",
                       format_func=lambda v: t(f"latent.mem.source_{v}"))
-    seed = int(c2.number_input(t("latent.mem.seed"), 0, MAX_SEED, key="lat_mem_seed", disabled=source == "current"))
-    k = c3.slider(t("latent.mem.k"), 1, 10, key="lat_mem_k")
+    seed = int(c2.number_input(t("latent.mem.seed"), 0, MAX_SEED, key="lat_mem_seed", persist_state="session",
+                               disabled=source == "current"))
+    k = c3.slider(t("latent.mem.k"), 1, 10, key="lat_mem_k", persist_state="session")
     current_z = st.session_state.get("lat_current_z")
     if source == "current" and current_z and current_z[0] == m.key:
         z = torch.tensor([current_z[1]])
@@ -578,11 +586,11 @@ def memorisation(m: LatentModel) -> None:
 SHOW = {"move": move_z, "interpolation": interpolation, "arithmetic": arithmetic, "memorisation": memorisation}
 
 restore(URL_PARAMS, "latent")
-_keep_choices()
+_first_values()
 st.title(t("latent.title"))
 pick, show = st.columns([2, 3], vertical_alignment="bottom")
 model = choose_model(pick)
-section = show.radio(t("latent.section.label"), SECTIONS, horizontal=True, key="lat_section",
+section = show.radio(t("latent.section.label"), SECTIONS, horizontal=True, key="lat_section", persist_state="session",
                      format_func=lambda v: t(f"latent.section.{v}"))
 with st.sidebar:
     link_box()
