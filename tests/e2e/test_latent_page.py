@@ -49,7 +49,7 @@ def test_latent_page_sliders_interpolation_and_gif(page):
     screenshot(page, "latent-interpolation")
 
 
-def test_the_seed_survives_switching_sections_without_a_streamlit_warning(page, server):
+def test_the_seed_survives_switching_sections_and_pages_without_a_streamlit_warning(page, server):
     log_start = server.log_path.stat().st_size
     open_from_nav(page, "Explore the latent space")
     set_number(page, "Seed (sets z)", 364072870)
@@ -60,6 +60,9 @@ def test_the_seed_survives_switching_sections_without_a_streamlit_warning(page, 
     seed = page.get_by_label("Seed (sets z)", exact=True).first.input_value()
     assert seed == "364072870"
     assert "seed=364072870" in page.url  # the link follows the view
+    open_from_nav(page, "Home")  # and another page
+    open_from_nav(page, "Explore the latent space")
+    assert page.get_by_label("Seed (sets z)", exact=True).first.input_value() == "364072870"
     assert image_src_with_caption(page, MAIN_IMAGE)
     with open(server.log_path, "rb") as log:
         log.seek(log_start)
@@ -75,8 +78,10 @@ def test_korean_projector_view_from_a_link_fits_1280x720(page, server):
     assert_no_errors(page)
     title = page.locator("h1").first.inner_text()
     assert re.search(r"[\uac00-\ud7a3]", title), title
-    text = main_text(page)
-    assert "z 움직이기" in text and "방향 1" in text
+    # (the first visit imports torch and loads the model: the widgets may arrive a moment after the run)
+    wait_until(lambda: "z 움직이기" in (text := main_text(page)) and "방향 1" in text, 30,
+               message="the Korean section names and slider labels")
+    assert_no_errors(page)
     # Hangul drawn with a real font, not missing-glyph boxes (which all look alike): two different
     # syllables, drawn in the title's font, give different pixels.
     differ = page.locator("h1").first.evaluate("""el => {
