@@ -9,8 +9,14 @@ Everything here is plain torch on the CPU and works with any ``gan_core.models.G
 - ``ganspace_directions``        PCA of early activations, regressed back to z (Härkönen et al. 2020)
 - ``direction_strip`` / ``plane_grid``  images along one direction / over a plane of two
 - ``vector_arithmetic``          mean(A) - mean(B) + mean(C) on averaged exemplars (Radford et al. 2016, §6.3)
+- ``stroke_width`` / ``slant`` / ``brightness``  measured statistics of generated images
+- ``concept_groups``             exemplar groups A, B, C that show one of those statistics as a concept
 - ``nearest_neighbours``         the closest training images to generated ones (Goodfellow et al. 2014, Fig. 2)
+- ``explorer_settings``          the prior and dataset a checkpoint says it was trained with, checked
 - ``cached_checkpoint``          one loaded model per checkpoint folder (keyed by path and file times)
+
+Errors a user can cause (an unknown prior in an uploaded checkpoint, an empty group) are
+``LatentError``s: ``str()`` is the English sentence, the app shows it in the page's language.
 """
 
 from __future__ import annotations
@@ -22,6 +28,14 @@ from typing import Callable
 
 import torch
 from torch import nn
+
+from gan_core.i18n import LocalizedError
+
+PRIORS = ("normal", "uniform")
+
+
+class LatentError(LocalizedError):
+    """A latent-space request that cannot be done (bad prior, empty group, ...), with a sentence saying why."""
 
 # --- sampling and rendering -------------------------------------------------------------------------
 
@@ -36,7 +50,7 @@ def sample_latents(n: int, latent_dim: int, seed: int | None = 0, prior: str = "
     if prior == "uniform":
         return torch.rand((n, latent_dim), generator=gen) * 2.0 - 1.0
     if prior != "normal":
-        raise ValueError(f"unknown prior {prior!r}; choose normal or uniform")
+        raise LatentError("errors.latent.unknown_prior", prior=str(prior)[:40], choices=", ".join(PRIORS))
     return torch.randn((n, latent_dim), generator=gen)
 
 
@@ -44,7 +58,7 @@ def _as_batch(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
     """(latent_dim,) or (..., latent_dim) -> (N, latent_dim) float32, with a clear error otherwise."""
     z = torch.as_tensor(z, dtype=torch.float32)
     if z.shape[-1] != latent_dim:
-        raise ValueError(f"z has {z.shape[-1]} dimensions but this generator takes {latent_dim}")
+        raise LatentError("errors.latent.z_dimensions", got=z.shape[-1], expected=latent_dim)
     return z.reshape(-1, latent_dim)
 
 
@@ -93,9 +107,10 @@ INTERPOLATIONS: dict[str, Callable[[torch.Tensor, torch.Tensor, int], torch.Tens
 def interpolation(z0: torch.Tensor, z1: torch.Tensor, steps: int, method: str = "slerp") -> torch.Tensor:
     """The path from z0 to z1 in ``steps`` points (endpoints included) by "lerp" or "slerp"."""
     if method not in INTERPOLATIONS:
-        raise ValueError(f"unknown interpolation {method!r}; choose one of {', '.join(INTERPOLATIONS)}")
+        raise LatentError("errors.latent.unknown_interpolation", method=str(method)[:40],
+                          choices=", ".join(INTERPOLATIONS))
     if not 2 <= steps <= 1000:
-        raise ValueError(f"an interpolation needs between 2 and 1000 steps, not {steps}")
+        raise LatentError("errors.latent.interpolation_steps", steps=steps)
     return INTERPOLATIONS[method](z0.float(), z1.float(), steps)
 
 
@@ -108,7 +123,7 @@ def path_through(points: torch.Tensor, steps: int, method: str = "slerp", closed
     """A path visiting ``points`` (P, latent_dim) in order, ``steps`` frames per leg (shared
     endpoints counted once). ``closed`` returns to the first point, so an animation loops smoothly."""
     if len(points) < 2:
-        raise ValueError("a walk needs at least two points")
+        raise LatentError("errors.latent.walk_points", n=len(points))
     stops = torch.cat([points, points[:1]]) if closed else points
     legs = [interpolation(a, b, steps + 1, method)[:-1] for a, b in zip(stops[:-1], stops[1:])]
     if not closed:
@@ -122,7 +137,7 @@ def random_walk(latent_dim: int, n_points: int = 4, steps: int = 8, seed: int = 
     ``n_points`` random z. Smooth transitions in the images mean G did not memorise; sharp jumps
     would. Returns (frames, latent_dim)."""
     if not 2 <= n_points <= 64:
-        raise ValueError(f"a walk visits between 2 and 64 points, not {n_points}")
+        raise LatentError("errors.latent.walk_points", n=n_points)
     return path_through(sample_latents(n_points, latent_dim, seed, prior), steps, method, closed)
 
 
@@ -141,7 +156,7 @@ def sefa_directions(generator: nn.Module, k: int = 5) -> tuple[torch.Tensor, tor
     """
     a = generator.latent_projection().detach().double().cpu()  # (out, latent)
     if not 1 <= k <= a.shape[1]:
-        raise ValueError(f"k must be between 1 and the latent size {a.shape[1]}, not {k}")
+        raise LatentError("errors.latent.directions_k", k=k, latent_dim=a.shape[1])
     a = a / a.norm(dim=1, keepdim=True).clamp_min(1e-12)
     eigenvalues, eigenvectors = torch.linalg.eigh(a.T @ a)  # ascending; columns are eigenvectors
     order = torch.argsort(eigenvalues, descending=True)[:k]
@@ -160,7 +175,7 @@ def early_features(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
         x = module(x)
         if isinstance(module, activations):
             return x.reshape(len(x), -1)
-    raise TypeError("the generator has no non-linearity to take early activations from")
+    raise LatentError("errors.latent.no_activation")
 
 
 @torch.no_grad()
@@ -178,9 +193,9 @@ def ganspace_directions(generator: nn.Module, k: int = 5, n_samples: int = 2000,
     """
     latent_dim = generator.latent_dim
     if not 1 <= k <= latent_dim:
-        raise ValueError(f"k must be between 1 and the latent size {latent_dim}, not {k}")
+        raise LatentError("errors.latent.directions_k", k=k, latent_dim=latent_dim)
     if n_samples < 2 * k:
-        raise ValueError(f"n_samples must be at least 2k = {2 * k}, not {n_samples}")
+        raise LatentError("errors.latent.ganspace_samples", minimum=2 * k, n=n_samples)
     was_training = generator.training
     generator.eval()
     try:
@@ -205,7 +220,7 @@ def _unit(direction: torch.Tensor) -> torch.Tensor:
     d = torch.as_tensor(direction, dtype=torch.float32).reshape(-1)
     norm = d.norm()
     if float(norm) == 0.0:
-        raise ValueError("a direction must not be the zero vector")
+        raise LatentError("errors.latent.zero_direction")
     return d / norm
 
 
@@ -233,7 +248,7 @@ def plane_grid(generator: nn.Module, z: torch.Tensor, d1: torch.Tensor, d2: torc
     """Images over the plane spanned by two directions through z: (n*n, C, H, W), row-major
     (d1 varies along each row, d2 down the columns); tile with ``images.make_grid(x, nrow=n)``."""
     if not 2 <= n <= 16:
-        raise ValueError(f"the plane grid is n x n with n between 2 and 16, not {n}")
+        raise LatentError("errors.latent.plane_size", n=n)
     return render(generator, plane_latents(z, d1, d2, n, span))
 
 
@@ -263,15 +278,117 @@ def vector_arithmetic(z_a: torch.Tensor, z_b: torch.Tensor, z_c: torch.Tensor, n
         if z.ndim == 1:
             z = z.unsqueeze(0)
         if len(z) == 0:
-            raise ValueError(f"group {name} is empty: pick at least one image for it")
+            raise LatentError("errors.latent.empty_group", group=name)
         means[name] = z.mean(dim=0)
     dims = {m.shape[0] for m in means.values()}
     if len(dims) != 1:
-        raise ValueError(f"the three groups have different latent sizes {sorted(dims)}")
+        raise LatentError("errors.latent.group_sizes", sizes=", ".join(map(str, sorted(dims))))
     result = means["A"] - means["B"] + means["C"]
     gen = torch.Generator().manual_seed(int(seed))
     noise = (torch.rand((n_neighbours, result.shape[0]), generator=gen) * 2 - 1) * noise_scale
     return ArithmeticResult(means["A"], means["B"], means["C"], result, result + noise)
+
+
+# --- concepts measured on generated images ---------------------------------------------------------
+# Vector arithmetic needs groups that share a concept. Three statistics a student can see in a digit,
+# measured on G's own samples (images in [-1, 1], light strokes on a dark background as in MNIST).
+
+
+def _ink(images: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) in [-1, 1] -> ink in [0, 1], (N, H, W) (channels averaged)."""
+    return ((images.float().clamp(-1, 1) + 1) / 2).mean(dim=1)
+
+
+def stroke_width(images: torch.Tensor) -> torch.Tensor:
+    """Mean stroke width in pixels, (N,): 2 x ink area / ink outline length.
+
+    A stroke of width w and length L has area wL and an outline of about 2L, so the ratio is w
+    whatever the digit's size or shape; the outline is the total variation of the ink (its summed
+    horizontal and vertical changes), which is the perimeter for a sharp binary image.
+    """
+    ink = _ink(images)
+    area = ink.sum(dim=(1, 2))
+    outline = (ink[:, 1:, :] - ink[:, :-1, :]).abs().sum(dim=(1, 2)) + \
+        (ink[:, :, 1:] - ink[:, :, :-1]).abs().sum(dim=(1, 2))
+    return 2 * area / outline.clamp_min(1e-6)
+
+
+def slant(images: torch.Tensor) -> torch.Tensor:
+    """How far the ink leans to the right, (N,): horizontal shift per pixel upwards (0 = upright).
+
+    The ink-weighted regression of column on row, as MNIST's deskewing uses (a shear of -slant
+    makes the digit upright). Rows grow downwards, so a right-leaning digit has a negative covariance.
+    """
+    ink = _ink(images)
+    n, h, w = ink.shape
+    rows = torch.arange(h, dtype=ink.dtype).reshape(1, h, 1)
+    cols = torch.arange(w, dtype=ink.dtype).reshape(1, 1, w)
+    mass = ink.sum(dim=(1, 2)).clamp_min(1e-6)
+    r0 = (ink * rows).sum(dim=(1, 2)) / mass
+    c0 = (ink * cols).sum(dim=(1, 2)) / mass
+    dr, dc = rows - r0.reshape(n, 1, 1), cols - c0.reshape(n, 1, 1)
+    cov = (ink * dr * dc).sum(dim=(1, 2)) / mass
+    var = (ink * dr * dr).sum(dim=(1, 2)) / mass
+    return -cov / var.clamp_min(1e-6)
+
+
+def brightness(images: torch.Tensor) -> torch.Tensor:
+    """Mean ink per pixel in [0, 1], (N,): how much of the image is lit."""
+    return _ink(images).mean(dim=(1, 2))
+
+
+IMAGE_STATISTICS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
+    "thickness": stroke_width,
+    "slant": slant,
+    "brightness": brightness,
+}
+
+
+def confident_labels(probs: torch.Tensor, threshold: float = 0.9) -> torch.Tensor:
+    """A classifier's label for each image, or -1 where its top probability is below ``threshold``."""
+    confidence, labels = probs.max(dim=1)
+    return torch.where(confidence >= threshold, labels, torch.full_like(labels, -1))
+
+
+@dataclass
+class ConceptGroups:
+    """Exemplar groups for mean(A) - mean(B) + mean(C) that demonstrate one measured concept.
+
+    A and B are the samples with the highest and lowest values of a statistic, many of them and of
+    every class, so that in mean(A) - mean(B) what the digits are averages out and only the concept
+    is left (e.g. "thicker"). C is a few low-value samples of one class, so the result should be
+    C's class with the concept added (thin 1s + (thick - thin) = thick 1s). Indices into the samples.
+    """
+
+    a: list[int]
+    b: list[int]
+    c: list[int]
+    class_c: int | None  # the class of C (None without labels)
+
+
+def concept_groups(values: torch.Tensor, labels: torch.Tensor | None = None, per_group: int = 32,
+                   per_c: int = 3) -> ConceptGroups:
+    """Pick groups A, B, C from samples by a measured statistic ``values`` (N,).
+
+    A: the ``per_group`` highest values, highest first; B: the ``per_group`` lowest, lowest first.
+    C comes from the rest: with ``labels`` (N,; -1 for unknown, see ``confident_labels``) the
+    ``per_c`` lowest of the class whose ``per_c`` lowest values are lowest (classes with fewer
+    labelled samples left are skipped); without labels, or when no class has enough, the single
+    lowest sample left (averaging different classes would only blur C).
+    """
+    values = torch.as_tensor(values, dtype=torch.float64).reshape(-1)
+    if per_group < 1 or per_c < 1 or len(values) < 2 * per_group + 1:
+        raise LatentError("errors.latent.concept_samples", n=len(values), minimum=2 * per_group + 1)
+    order = torch.argsort(values, stable=True)  # ascending
+    a, b, rest = order[-per_group:].flip(0), order[:per_group], order[per_group:-per_group]
+    if labels is not None:
+        labels = torch.as_tensor(labels).reshape(-1)
+        by_class = {int(c): rest[labels[rest] == c] for c in labels[rest].unique().tolist() if c >= 0}
+        lows = {c: float(values[idx[:per_c]].mean()) for c, idx in by_class.items() if len(idx) >= per_c}
+        if lows:
+            q = min(sorted(lows), key=lows.__getitem__)
+            return ConceptGroups(a=a.tolist(), b=b.tolist(), c=by_class[q][:per_c].tolist(), class_c=q)
+    return ConceptGroups(a=a.tolist(), b=b.tolist(), c=rest[:1].tolist(), class_c=None)
 
 
 # --- memorisation check -----------------------------------------------------------------------------
@@ -289,9 +406,9 @@ def nearest_vectors(queries: torch.Tensor, bank: torch.Tensor, k: int = 5, chunk
     """Exact k nearest rows of ``bank`` (N, F) to each row of ``queries`` (Q, F) by Euclidean distance."""
     queries, bank = queries.reshape(len(queries), -1).float(), bank.reshape(len(bank), -1).float()
     if queries.shape[1] != bank.shape[1]:
-        raise ValueError(f"queries have {queries.shape[1]} values each but the training set has {bank.shape[1]}")
+        raise LatentError("errors.latent.feature_sizes", got=queries.shape[1], expected=bank.shape[1])
     if not 1 <= k <= len(bank):
-        raise ValueError(f"k must be between 1 and the training-set size {len(bank)}, not {k}")
+        raise LatentError("errors.latent.neighbours_k", k=k, n=len(bank))
     best_d, best_i = [], []
     for start in range(0, len(bank), chunk):  # bounded memory for large training sets
         d = torch.cdist(queries, bank[start:start + chunk])
@@ -315,8 +432,8 @@ def nearest_neighbours(query_images: torch.Tensor, train_images: torch.Tensor, k
     ``train_features`` to avoid recomputing them for every query.
     """
     if query_images.shape[1:] != train_images.shape[1:]:
-        raise ValueError(f"generated images are {tuple(query_images.shape[1:])} but training images are "
-                         f"{tuple(train_images.shape[1:])}")
+        raise LatentError("errors.latent.image_shapes", generated=str(tuple(query_images.shape[1:])),
+                          training=str(tuple(train_images.shape[1:])))
     if features is None:
         return nearest_vectors(query_images, train_images, k)
     with torch.no_grad():
@@ -325,6 +442,26 @@ def nearest_neighbours(query_images: torch.Tensor, train_images: torch.Tensor, k
 
 
 # --- model cache ------------------------------------------------------------------------------------
+
+
+def explorer_settings(config: dict) -> tuple[str, str | None]:
+    """(prior, dataset name) that a checkpoint's config.json says G was trained with, checked.
+
+    The prior decides how z is drawn, so one the explorer cannot sample is refused here, when the
+    checkpoint is opened, not later in the middle of a figure. A missing prior means "normal" (the
+    default of every preset); a dataset name that is not a string is treated as unknown.
+    """
+    train = config.get("train", {})
+    if train is None:
+        train = {}
+    if not isinstance(train, dict):
+        raise LatentError("errors.latent.train_config", kind=type(train).__name__)
+    prior = train.get("prior", "normal")
+    if not isinstance(prior, str) or prior not in PRIORS:
+        raise LatentError("errors.latent.unknown_prior", prior=str(prior)[:40], choices=", ".join(PRIORS))
+    dataset = config.get("dataset")
+    name = dataset.get("name") if isinstance(dataset, dict) else None
+    return prior, (name if isinstance(name, str) and name else None)
 
 
 def checkpoint_key(path: str | Path) -> tuple[str, int]:
