@@ -400,6 +400,8 @@ class ModelFootprint:
 
     generator: dict[str, tuple[tuple[int, ...], torch.dtype]]  # state_dict name -> (shape, dtype)
     discriminator: dict[str, tuple[tuple[int, ...], torch.dtype]]
+    generator_parameters: list[tuple[int, ...]]  # shapes of G.parameters(), in order (Adam's indices)
+    discriminator_parameters: list[tuple[int, ...]]
     parameters: int  # trainable parameters of G and D together
     megabytes: float  # memory of G's and D's state_dicts (float32 weights and buffers), in MiB
 
@@ -417,7 +419,8 @@ def model_footprint(c: ModelConfig) -> ModelFootprint:
     shapes = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in (g, d)]
     params = sum(t.numel() for m in (g, d) for t in m.parameters())
     size = sum(t.numel() * t.element_size() for m in (g, d) for t in m.state_dict().values())
-    return ModelFootprint(shapes[0], shapes[1], params, size / 2**20)
+    order = [[tuple(t.shape) for t in m.parameters()] for m in (g, d)]
+    return ModelFootprint(shapes[0], shapes[1], order[0], order[1], params, size / 2**20)
 
 
 def build_models(config: ModelConfig) -> tuple[Generator, Discriminator]:
