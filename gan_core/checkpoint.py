@@ -34,6 +34,7 @@ import io
 import json
 import math
 import os
+import struct
 import tempfile
 import time
 import zipfile
@@ -420,13 +421,15 @@ def _files_from_zip(data: bytes) -> dict[str, bytes]:
     stream = io.BytesIO(data)
     try:
         problem = check_zip_directory(stream, limits)
-        if problem is not None:
-            key, params = problem
-            raise CheckpointError(f"errors.checkpoint.{key}", **params)
-        zf = zipfile.ZipFile(stream)
-        infos = zf.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError):
+        if problem is None:
+            zf = zipfile.ZipFile(stream)
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, NotImplementedError, OSError,
+            struct.error):
         raise CheckpointError("errors.checkpoint.not_a_zip") from None
+    if problem is not None:
+        key, params = problem
+        raise CheckpointError(f"errors.checkpoint.{key}", **params)
     if len(infos) > limits.max_zip_members:
         raise CheckpointError("errors.checkpoint.zip_too_many_entries", n=f"{len(infos):,}",
                               limit=f"{limits.max_zip_members:,}")
