@@ -196,11 +196,11 @@ def cmd_train(args: argparse.Namespace) -> int:
                 status = 1
                 break
             writer.writerow(r.to_dict())
+            f.flush()  # metrics.csv is a live record: a crash or a kill loses no row before the last step
             bar.set_postfix(loss_d=f"{r.loss_d:.3f}", loss_g=f"{r.loss_g:.3f}", img_s=f"{r.images_per_sec:.0f}")
             if args.sample_every and r.step % args.sample_every == 0:
                 save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
             if args.save_every and r.step % args.save_every == 0:
-                f.flush()
                 save()
             if stop.requested:
                 break
