@@ -57,6 +57,11 @@ class TrainingDiverged(LocalizedError):
         self.step = int(params.get("step", 0))
 
 
+def _pair(value):
+    """Betas as a tuple; anything that is not a list or tuple is left for ``validate`` to refuse."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
 @dataclass
 class TrainConfig:
     """Hyper-parameters of one run. ``None`` means "the preset's default" (see ``resolved``)."""
@@ -100,8 +105,8 @@ class TrainConfig:
             batch_size=self.batch_size if self.batch_size is not None else d.batch_size,
             lr_d=self.lr_d if self.lr_d is not None else d.lr,
             lr_g=self.lr_g if self.lr_g is not None else d.lr,
-            betas_d=tuple(self.betas_d) if self.betas_d is not None else d.betas,
-            betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
+            betas_d=_pair(self.betas_d) if self.betas_d is not None else d.betas,
+            betas_g=_pair(self.betas_g) if self.betas_g is not None else d.betas,
             ema=self.ema if self.ema is not None else d.ema,
             shift=self.shift if self.shift is not None else d.shift,
             n_fixed=self.n_fixed if self.n_fixed is not None else d.grid_size,
@@ -361,8 +366,6 @@ class Trainer:
         self.update_ema()  # not part of Algorithm 1: a smoothed copy of G for drawing samples
         duration = time.perf_counter() - start
         self.elapsed += duration
-        if self.step_count % self.snapshot_every == 0:
-            self._snapshot = self._take_snapshot()
         report = StepReport(
             step=self.step_count,
             epoch=self.images_seen / len(self.images),
@@ -374,6 +377,8 @@ class Trainer:
             elapsed=self.elapsed,
         )
         self.history.append(report)
+        if self.step_count % self.snapshot_every == 0:  # after the report: the history belongs to it
+            self._snapshot = self._take_snapshot()
         return report
 
     # --- samples --------------------------------------------------------------------------------
