@@ -32,12 +32,14 @@ import csv
 import hashlib
 import io
 import json
+import lzma
 import math
 import os
 import struct
 import tempfile
 import time
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -463,7 +465,7 @@ def _files_from_zip(data: bytes) -> dict[str, bytes]:
                 raise CheckpointError("errors.checkpoint.zip_damaged", name=name, reason=str(exc)) from None
             except (NotImplementedError, RuntimeError) as exc:  # unknown compression; encrypted
                 raise CheckpointError("errors.checkpoint.zip_unsupported", name=name, reason=str(exc)) from None
-            except (EOFError, OSError, ValueError) as exc:  # zlib/lzma/bz2 errors on damaged data
+            except (EOFError, OSError, ValueError, zlib.error, lzma.LZMAError) as exc:  # damaged compressed data
                 raise CheckpointError("errors.checkpoint.zip_damaged", name=name, reason=str(exc)) from None
             if len(content) > cap:
                 raise CheckpointError("errors.checkpoint.file_too_large", name=name, mb=f"> {cap / 1e6:.0f}",

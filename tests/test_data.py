@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import pickle
 import struct
 import zipfile
@@ -640,3 +641,28 @@ def test_non_zip_file_path_is_refused(tmp_path):
     (tmp_path / "fake.zip").write_text("hello")
     with pytest.raises(DatasetError, match="not a zip archive"):
         load_dataset(tmp_path / "fake.zip")
+
+
+def test_devices_and_fifos_are_not_regular_files_or_folders(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for source in (str(fifo), fifo, "/dev/null"):
+        with pytest.raises(DatasetError, match="not a regular file or folder"):
+            load_dataset(source)
+    with pytest.raises(DatasetError, match="not a regular file or folder"):
+        load_image_folder(fifo)
+    # inside a folder, a FIFO is skipped (reading it would block forever), not waited on
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    os.mkfifo(folder / "stuck.png")
+    Image.new("L", (8, 8), 50).save(folder / "a.png")
+    Image.new("L", (8, 8), 60).save(folder / "b.png")
+    ds = load_image_folder(folder)
+    assert len(ds) == 2 and ds.skipped == [("stuck.png", "not a regular file (a device, pipe or socket)")]
+
+
+def test_dataset_errors_are_localized(tmp_path):
+    with pytest.raises(DatasetError) as info:
+        load_dataset(str(tmp_path / "absent"))
+    assert info.value.key == "errors.data.path_missing"
+    assert "does not exist" in str(info.value) and "없습니다" in info.value.localized("ko")
