@@ -139,8 +139,16 @@ class Discriminator(nn.Module):
         return self.net(x).reshape(-1)
 
 
+def _on_meta_device(module: nn.Module) -> bool:
+    """True when ``model_footprint`` builds the module: meta tensors hold no values to initialise
+    (and drawing random numbers on the meta device imports half of sympy: seconds of start-up)."""
+    return any(p.is_meta for p in module.parameters())
+
+
 def dcgan_init(module: nn.Module) -> None:
     """Radford et al.: all weights from N(0, 0.02); BatchNorm scale from N(1, 0.02), bias 0."""
+    if _on_meta_device(module):
+        return
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
@@ -153,6 +161,8 @@ def dcgan_init(module: nn.Module) -> None:
 
 def keras_init(module: nn.Module) -> None:
     """Keras defaults (glorot_uniform weights, zero bias), to match the TF tutorial."""
+    if _on_meta_device(module):
+        return
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
