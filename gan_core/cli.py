@@ -258,12 +258,14 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                        "the raw G are left out. The result opens in the latent explorer like any checkpoint.")
     p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
     p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace what is already in --out")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from gan_core.checkpoint import export_generator
+    from gan_core.checkpoint import check_output_folder, export_generator
 
+    check_output_folder(args.out, overwrite=args.overwrite)
     out = export_generator(args.checkpoint, args.out)
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
     print(f"generator-only checkpoint written to {out} ({size / 1e6:.1f} MB)", file=sys.stderr)

@@ -64,7 +64,10 @@ def test_export_writes_the_averaged_generator_alone(tmp_path):
     assert small.step == 4 and small.config["exported"]["weights"].startswith("G_ema")
     assert small.model_config == full.model_config and small.dataset == full.dataset
     assert main(["export", "--checkpoint", str(run), "--out", str(run)]) == 2  # would delete its own D
+    assert main(["export", "--checkpoint", str(run), "--out", str(run), "--overwrite"]) == 2  # even so
     assert (run / "discriminator.safetensors").is_file()
+    assert main(["export", "--checkpoint", str(run), "--out", str(shared)]) == 2  # shared holds a checkpoint
+    assert main(["export", "--checkpoint", str(run), "--out", str(shared), "--overwrite"]) == 0
 
 
 def test_bad_input_gives_a_message_and_exit_code_2_not_a_traceback(tmp_path):
