@@ -30,6 +30,7 @@ from torch import nn
 
 import gan_core
 from gan_core.checkpoint import CheckpointError, _atomic_write, _load_into, _load_tensors
+from gan_core.i18n import LocalizedError
 
 FORMAT = "gan-classroom-classifier"
 FORMAT_VERSION = 1
@@ -38,7 +39,7 @@ INFO_FILE = "classifier.json"
 MAX_INFO_BYTES = 1_000_000
 
 
-class ClassifierError(ValueError):
+class ClassifierError(LocalizedError):
     """A classifier folder that cannot be used, with a sentence saying why."""
 
 
@@ -62,7 +63,7 @@ class ClassifierNet(nn.Module):
     def __init__(self, c: ClassifierConfig) -> None:
         super().__init__()
         if c.image_size % 4:
-            raise ClassifierError(f"the classifier needs an image size divisible by 4, not {c.image_size}")
+            raise ClassifierError("errors.metrics.classifier_size", value=c.image_size)
         w, side = c.width, c.image_size // 4
         self.config = c
         self.body = nn.Sequential(
@@ -112,9 +113,8 @@ class Classifier:
     @torch.no_grad()
     def _run(self, fn: Callable[[torch.Tensor], torch.Tensor], images: torch.Tensor) -> torch.Tensor:
         if not self.accepts(images):
-            raise ClassifierError(
-                f"the {self.dataset} classifier takes images of shape {self.image_shape}, "
-                f"not {tuple(images.shape[1:])}")
+            raise ClassifierError("errors.metrics.classifier_shape", dataset=self.dataset,
+                                  expected=str(self.image_shape), got=str(tuple(images.shape[1:])))
         x = images.detach().float().cpu()
         return torch.cat([fn(chunk) for chunk in x.split(self.batch)]) if len(x) else fn(x)
 
@@ -181,7 +181,7 @@ def train_classifier(dataset, epochs: int = 8, width: int = 16, batch_size: int 
     ``progress(epoch, seconds, heldout_accuracy)`` is called after every epoch.
     """
     if dataset.labels is None or not dataset.class_names:
-        raise ClassifierError(f"the dataset {dataset.name!r} has no labels; a classifier needs labelled images")
+        raise ClassifierError("errors.metrics.classifier_no_labels", name=str(dataset.name))
     if epochs < 1:
         raise ValueError(f"epochs must be at least 1, not {epochs}")
     torch.manual_seed(seed)
@@ -245,21 +245,23 @@ def save_classifier(classifier: Classifier, directory: str | Path, command: str 
 def _parse_info(raw: bytes, where: Path) -> tuple[dict, ClassifierConfig]:
     try:
         info = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise ClassifierError(f"{where / INFO_FILE} is not valid JSON") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+        raise ClassifierError("errors.metrics.classifier_json", path=str(where / INFO_FILE)) from None
     if not isinstance(info, dict) or info.get("format") != FORMAT:
-        raise ClassifierError(f"{where / INFO_FILE} does not describe a GAN Classroom classifier")
+        raise ClassifierError("errors.metrics.classifier_format", path=str(where / INFO_FILE))
     if not isinstance(info.get("format_version"), int) or info["format_version"] > FORMAT_VERSION:
-        raise ClassifierError(f"{where / INFO_FILE} has an unsupported format_version {info.get('format_version')!r}")
+        raise ClassifierError("errors.metrics.classifier_version", path=str(where / INFO_FILE),
+                              value=repr(info.get("format_version"))[:40])
     try:
         config = ClassifierConfig(**{k: int(v) for k, v in info["model"].items()})
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ClassifierError(f"the model section of {where / INFO_FILE} is incomplete or malformed ({exc})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        raise ClassifierError("errors.metrics.classifier_model", path=str(where / INFO_FILE), reason=str(exc)) from None
     names = info.get("class_names")
     if not isinstance(names, list) or len(names) != config.num_classes:
-        raise ClassifierError(f"{where / INFO_FILE} lists {names!r} as class names for {config.num_classes} classes")
+        raise ClassifierError("errors.metrics.classifier_names", path=str(where / INFO_FILE), names=repr(names)[:80],
+                              n=config.num_classes)
     if config.channels not in (1, 3) or not 1 <= config.width <= 256 or not 1 <= config.feature_dim <= 4096:
-        raise ClassifierError(f"{where / INFO_FILE} describes an implausible network: {config}")
+        raise ClassifierError("errors.metrics.classifier_implausible", path=str(where / INFO_FILE), config=str(config))
     return info, config
 
 
@@ -268,13 +270,13 @@ def load_classifier_dir(directory: str | Path) -> Classifier:
     directory = Path(directory)
     for name in (INFO_FILE, WEIGHTS_FILE):
         if not (directory / name).is_file():
-            raise ClassifierError(f"{directory} is not a classifier folder: it has no {name}")
+            raise ClassifierError("errors.metrics.classifier_missing", path=str(directory), name=name)
     if (directory / INFO_FILE).stat().st_size > MAX_INFO_BYTES:
-        raise ClassifierError(f"{directory / INFO_FILE} is implausibly large")
+        raise ClassifierError("errors.metrics.classifier_large", path=str(directory / INFO_FILE))
     info, config = _parse_info((directory / INFO_FILE).read_bytes(), directory)
     net = ClassifierNet(config)
     try:
         _load_into(net, _load_tensors((directory / WEIGHTS_FILE).read_bytes(), WEIGHTS_FILE), WEIGHTS_FILE)
     except CheckpointError as exc:
-        raise ClassifierError(f"{directory}: {exc}") from None
+        raise ClassifierError("errors.metrics.classifier_weights", path=str(directory), reason=str(exc)) from None
     return Classifier(net, info)

@@ -11,10 +11,17 @@ from __future__ import annotations
 
 import argparse
 import csv
+import errno
+import math
+import signal
 import sys
+import traceback
+import zipfile
 from pathlib import Path
 
 from tqdm import tqdm
+
+from gan_core.i18n import translate
 
 
 def _add_train(sub: argparse._SubParsersAction) -> None:
@@ -62,18 +69,77 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoint saves")
     p.add_argument("--data-root", default=None, help="folder for torchvision datasets")
     p.add_argument("--download", action="store_true", help="download torchvision datasets if missing (online)")
-    p.add_argument("--resume", default=None, help="checkpoint folder or .zip to continue from")
+    p.add_argument("--resume", default=None,
+                   help="checkpoint folder or .zip to continue from; settings you give (e.g. --lr-g) replace the "
+                   "saved ones, the rest are kept; metrics.csv continues after the checkpoint's step")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the run already in --out (otherwise an --out that holds a run is refused, "
+                   "unless it is the folder given to --resume)")
     p.set_defaults(func=cmd_train)
 
 
+class GracefulStop:
+    """SIGINT (Ctrl-C) and SIGTERM during training: finish the current step, then stop.
+
+    The training loop asks ``requested`` after every step; the command then saves the checkpoint,
+    flushes metrics.csv and exits with 128 + the signal number. A second Ctrl-C stops at once
+    (KeyboardInterrupt), for a save that hangs. Outside the main thread (where Python cannot install
+    handlers) signals keep their default behaviour.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self._previous: dict = {}
+
+    @property
+    def requested(self) -> bool:
+        return self.signal is not None
+
+    def _handle(self, signum: int, frame) -> None:
+        if self.signal is not None:
+            raise KeyboardInterrupt
+        self.signal = signum
+
+    def __enter__(self) -> "GracefulStop":
+        try:
+            self._previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+        except ValueError:  # not the main thread
+            self._previous = {}
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for s, handler in self._previous.items():
+            signal.signal(s, handler)
+
+
+def _resumed_config(config, checkpoint):
+    """The run's settings when resuming: what the command line gives explicitly, else what was saved.
+
+    The model always comes from the checkpoint. Settings left at None on the command line (learning
+    rates, betas, batch size, ...) take the checkpoint's values rather than the preset's defaults.
+    """
+    from gan_core.trainer import TrainConfig
+
+    given = {k: v for k, v in config.to_dict().items() if v is not None}
+    return TrainConfig.from_dict({**checkpoint.train_config, **given, **checkpoint.model_config.to_dict()})
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    from gan_core.checkpoint import load_checkpoint, save_checkpoint
+    from gan_core.checkpoint import check_output_folder, load_checkpoint, save_checkpoint, trim_metrics_csv
     from gan_core.data import load_dataset
     from gan_core.device import set_cpu_threads
     from gan_core.images import make_grid, save_png
     from gan_core.models import get_preset
     from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged
 
+    if args.steps is not None and not 1 <= args.steps <= 10**9:
+        raise ValueError(translate("errors.cli.steps", value=args.steps))
+    if args.epochs is not None and not (math.isfinite(args.epochs) and 0 < args.epochs <= 10**6):
+        raise ValueError(translate("errors.cli.epochs", value=args.epochs))
+    out = Path(args.out).expanduser()
+    check_output_folder(out, overwrite=args.overwrite, resuming_from=args.resume)  # before any slow work
     set_cpu_threads(args.threads)
     preset = get_preset(args.preset)
     image_size = args.image_size or preset.image_sizes[0]
@@ -87,19 +153,20 @@ def cmd_train(args: argparse.Namespace) -> int:
         reuse_fake=False if args.fresh_noise else None, seed=args.seed, device=args.device)
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is not None:  # the checkpoint decides the model; the command line the rest
-        mc = resume.model_config
-        config = TrainConfig.from_dict({**config.to_dict(), **mc.to_dict()})
+        config = _resumed_config(config, resume)
+    config.resolved()  # every setting checked before the dataset is read
     dataset = load_dataset(args.dataset, image_size=config.image_size, channels=config.channels,
                            root=args.data_root, download=args.download)
     print(f"dataset: {dataset.describe()}", file=sys.stderr)
     trainer = Trainer(config, dataset)
     if resume is not None:
-        trainer.load_state(resume.trainer_state())
+        changes = trainer.load_state(resume.trainer_state())
+        for name, (saved, now) in changes.items():
+            print(translate("errors.cli.resume_changed", name=name, saved=saved, now=now), file=sys.stderr)
     c = trainer.config
     n_steps = args.steps
     if n_steps is None:
-        n_steps = int(args.epochs * len(dataset) / (c.batch_size * c.k)) if args.epochs else 2000
-    out = Path(args.out)
+        n_steps = max(1, int(args.epochs * len(dataset) / (c.batch_size * c.k))) if args.epochs else 2000
     (out / "samples").mkdir(parents=True, exist_ok=True)
     ds_info = {"name": str(args.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
 
@@ -108,9 +175,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     fields = ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed"]
     metrics_path = out / "metrics.csv"
-    append = resume is not None and metrics_path.exists()
+    append = resume is not None and metrics_path.is_file()
+    if append:  # rows after the checkpoint's step were written before a crash: they are redone now
+        trim_metrics_csv(metrics_path, trainer.step_count)
+    elif args.overwrite:
+        for old in (out / "samples").glob("*.png"):
+            old.unlink()
     status = 0
-    with open(metrics_path, "a" if append else "w", newline="") as f:
+    with open(metrics_path, "a" if append else "w", newline="") as f, GracefulStop() as stop:
         writer = csv.DictWriter(f, fieldnames=fields)
         if not append:
             writer.writeheader()
@@ -119,17 +191,28 @@ def cmd_train(args: argparse.Namespace) -> int:
             try:
                 r = trainer.step()
             except TrainingDiverged as exc:
+                bar.close()  # the message starts on its own line, not after the progress bar
                 print(f"error: {exc}", file=sys.stderr)
                 status = 1
                 break
             writer.writerow(r.to_dict())
+            f.flush()  # metrics.csv is a live record: a crash or a kill loses no row before the last step
             bar.set_postfix(loss_d=f"{r.loss_d:.3f}", loss_g=f"{r.loss_g:.3f}", img_s=f"{r.images_per_sec:.0f}")
             if args.sample_every and r.step % args.sample_every == 0:
                 save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
             if args.save_every and r.step % args.save_every == 0:
                 save()
+            if stop.requested:
+                break
+        bar.close()
+    if status:  # a divergence went back to an earlier step: its later rows are not part of the run
+        trim_metrics_csv(metrics_path, trainer.step_count)
     save()
     save_png(make_grid(trainer.generate()), out / "samples" / "final.png")
+    if stop.requested:
+        name = signal.Signals(stop.signal).name
+        print(translate("errors.cli.stopped", signal=name, step=trainer.step_count, out=str(out)), file=sys.stderr)
+        return 128 + stop.signal
     print(f"checkpoint written to {out} (step {trainer.step_count})", file=sys.stderr)
     return status
 
@@ -152,7 +235,7 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from gan_core.latent import sample_latents
 
     if not 1 <= args.n <= 100_000:
-        raise ValueError(f"--n must be between 1 and 100000, not {args.n}")
+        raise ValueError(translate("errors.cli.n_samples", value=args.n))
     ckpt = load_checkpoint(args.checkpoint)
     prior = ckpt.train_config.get("prior", "normal")
     z = sample_latents(args.n, ckpt.model_config.latent_dim, seed=args.seed, prior=prior)
@@ -175,12 +258,14 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
                        "the raw G are left out. The result opens in the latent explorer like any checkpoint.")
     p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
     p.add_argument("--out", required=True, help="folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace what is already in --out")
     p.set_defaults(func=cmd_export)
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from gan_core.checkpoint import export_generator
+    from gan_core.checkpoint import check_output_folder, export_generator
 
+    check_output_folder(args.out, overwrite=args.overwrite)
     out = export_generator(args.checkpoint, args.out)
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
     print(f"generator-only checkpoint written to {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
@@ -212,16 +297,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def describe_os_error(exc: OSError) -> str:
+    """One plain sentence for a failed file operation (read-only, disk full, a folder in the way ...)."""
+    path = exc.filename if exc.filename is not None else ""
+    keys = {errno.EROFS: "read_only", errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full",
+            errno.EISDIR: "is_a_directory", errno.ENOTDIR: "not_a_directory", errno.EEXIST: "exists",
+            errno.EACCES: "permission", errno.EPERM: "permission", errno.ENOENT: "missing"}
+    key = keys.get(exc.errno, "os_error")
+    return translate(f"errors.cli.{key}", path=str(path), reason=exc.strerror or str(exc))
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Any failure caused by the input or the machine (a bad file, a setting out of
+    range, a read-only folder, a full disk) is one plain ``error:`` line and exit code 2; anything
+    else is a bug in GAN Classroom and keeps its traceback, with a request to report it (exit 1)."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from gan_core.checkpoint import CheckpointError
-
     try:
         return args.func(args)
-    except (CheckpointError, ValueError, FileNotFoundError) as exc:  # DatasetError is a ValueError
+    except KeyboardInterrupt:
+        print(translate("errors.cli.interrupted"), file=sys.stderr)
+        return 130
+    except OSError as exc:  # before ValueError-likes: includes FileNotFoundError, PermissionError
+        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"error: {translate('errors.cli.out_of_memory')}", file=sys.stderr)
+        return 2
+    # DatasetError, CheckpointError, ConfigError ... are ValueErrors (LocalizedError); the others
+    # come from hostile files that slipped past a check (a damaged zip, absurd numbers, deep nesting).
+    except (ValueError, zipfile.BadZipFile, OverflowError, RecursionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except Exception:  # noqa: BLE001 - a bug: show it, and say so
+        traceback.print_exc()
+        print(translate("errors.cli.bug"), file=sys.stderr)
+        return 1

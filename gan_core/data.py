@@ -31,9 +31,11 @@ import dataclasses
 import functools
 import gzip
 import os
+import stat
 import struct
 import threading
 import zipfile
+import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +48,9 @@ import torch.nn.functional as F
 from gan_core.image_files import (
     DatasetError,
     DecodedImages,
+    DecodingCancelled,
     Progress,
+    ShouldStop,
     ZipSource,
     decode_members,
     evenly_spaced,
@@ -57,7 +61,7 @@ from gan_core.image_files import (
 from gan_core.limits import get_limits
 
 __all__ = [
-    "DATASETS", "DatasetError", "DatasetSpec", "ImageDataset", "RawImages",
+    "DATASETS", "DatasetError", "DatasetSpec", "DecodingCancelled", "ImageDataset", "RawImages",
     "check_image_options", "clear_cache", "dataset_names", "default_data_root",
     "from_unit_range", "load_dataset", "load_image_folder", "load_image_zip", "prepare_images",
     "read_idx", "register_dataset", "to_unit_range",
@@ -153,10 +157,10 @@ def from_unit_range(images: torch.Tensor) -> torch.Tensor:
 
 def check_image_options(image_size: int, channels: int) -> None:
     """Raise DatasetError unless image_size is 28, 32 or 64 and channels is 1 or 3."""
-    if isinstance(image_size, bool) or image_size not in IMAGE_SIZES:
-        raise DatasetError(f"image size {image_size!r} is not supported; choose 28, 32 or 64.")
-    if isinstance(channels, bool) or channels not in CHANNELS:
-        raise DatasetError(f"channels must be 1 (grayscale) or 3 (RGB), not {channels!r}.")
+    if isinstance(image_size, bool) or not isinstance(image_size, int) or image_size not in IMAGE_SIZES:
+        raise DatasetError("errors.data.image_size", value=repr(image_size))
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels not in CHANNELS:
+        raise DatasetError("errors.data.channels", value=repr(channels))
 
 
 def prepare_images(
@@ -206,19 +210,19 @@ def read_idx(path: str | Path) -> np.ndarray:
         raw = path.read_bytes()
         if raw[:2] == b"\x1f\x8b":
             raw = gzip.decompress(raw)
-    except (OSError, EOFError) as exc:
-        raise DatasetError(f"cannot read the IDX file '{path}' ({exc}).") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError("errors.data.idx_unreadable", path=str(path), reason=str(exc)) from None
     if len(raw) < 4 or raw[:2] != b"\x00\x00" or raw[2] not in _IDX_TYPES:
-        raise DatasetError(f"'{path}' is not an IDX file (bad magic number).")
+        raise DatasetError("errors.data.idx_magic", path=str(path))
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DatasetError(f"the IDX file '{path}' is truncated (incomplete header).")
+        raise DatasetError("errors.data.idx_truncated_header", path=str(path))
     dims = struct.unpack(f">{ndim}I", raw[4:header])
     dtype = np.dtype(_IDX_TYPES[raw[2]]).newbyteorder(">")
     count = int(np.prod(dims, dtype=np.int64))
     if len(raw) - header < count * dtype.itemsize:
-        raise DatasetError(f"the IDX file '{path}' is truncated: its header declares {dims}.")
+        raise DatasetError("errors.data.idx_truncated", path=str(path), dims=str(dims))
     values = np.frombuffer(raw, dtype=dtype, count=count, offset=header)
     return values.reshape(dims).astype(dtype.newbyteorder("="))
 
@@ -260,15 +264,8 @@ def _load_digits(root: Path, download: bool, split: str) -> RawImages:
                      dtype=torch.int64), [str(d) for d in range(10)])
 
 
-def _missing_files_message(name: str, root: Path, extra: str = "") -> str:
-    return (
-        f"the {name} files are not in '{root}'. Pass download=True when online (command line: "
-        f"--download), or set GAN_DATA_ROOT to a folder that has them{extra}."
-    )
-
-
 def _load_torchvision(dataset_class: type, name: str, root: Path, download: bool, split: str,
-                      missing_hint: str = "") -> RawImages:
+                      missing_key: str = "errors.data.missing_files") -> RawImages:
     """Load MNIST / FashionMNIST / CIFAR10 through torchvision, errors as DatasetError."""
     parts = []
     for train in _split_flags(split):
@@ -276,11 +273,8 @@ def _load_torchvision(dataset_class: type, name: str, root: Path, download: bool
             parts.append(dataset_class(root=str(root), train=train, download=download))
         except (RuntimeError, OSError) as exc:  # "Dataset not found", URLError, md5 mismatch
             if download:
-                raise DatasetError(
-                    f"could not download {name} into '{root}' ({exc}); check the internet "
-                    "connection, or copy the files there."
-                ) from None
-            raise DatasetError(_missing_files_message(name, root, missing_hint)) from None
+                raise DatasetError("errors.data.download_failed", name=name, root=str(root), reason=str(exc)) from None
+            raise DatasetError(missing_key, name=name, root=str(root)) from None
     images = []
     for part in parts:
         data = torch.as_tensor(np.asarray(part.data), dtype=torch.uint8)
@@ -320,7 +314,7 @@ def _load_fashion_mnist(root: Path, download: bool, split: str) -> RawImages:
                 list(FashionMNIST.classes),
             )
     return _load_torchvision(FashionMNIST, "fashion-mnist", root, download, split,
-                             missing_hint=", or install it: apt-get install dataset-fashion-mnist")
+                             missing_key="errors.data.missing_files_debian")
 
 
 DATASETS: dict[str, DatasetSpec] = {}
@@ -396,22 +390,24 @@ def _shallow_copy(dataset: ImageDataset) -> ImageDataset:
 
 def _check_limit(limit: int | None) -> None:
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise DatasetError(f"limit must be a positive whole number of images, not {limit!r}.")
+        raise DatasetError("errors.data.limit", value=repr(limit))
 
 
 def _load_registered(spec: DatasetSpec, image_size: int, channels: int, root: Path,
                      download: bool, limit: int | None, split: str,
-                     progress: Progress | None) -> ImageDataset:
+                     progress: Progress | None, should_stop: ShouldStop | None) -> ImageDataset:
     if split != "all" and split not in spec.splits:
-        raise DatasetError(f"{spec.name} has no '{split}' split; it has: {', '.join(spec.splits)}.")
+        raise DatasetError("errors.data.no_split", name=spec.name, split=split, splits=", ".join(spec.splits))
     key = (spec.name, image_size, channels, str(root), limit, split)
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _shallow_copy(_cache[key])
+    _stop_if_asked(should_stop, spec.name)
     if progress is not None:
-        progress(0.0, f"loading {spec.name}")
+        progress(0, 2)
     raw = spec.loader(root, download, split)
+    _stop_if_asked(should_stop, spec.name)
     notes = []
     if limit is not None and limit < len(raw.images):
         keep = torch.from_numpy(evenly_spaced(len(raw.images), limit))
@@ -419,16 +415,21 @@ def _load_registered(spec: DatasetSpec, image_size: int, channels: int, root: Pa
         raw = RawImages(raw.images[keep],
                         None if raw.labels is None else raw.labels[keep], raw.class_names)
     if progress is not None:
-        progress(0.5, f"resizing {len(raw.images):,} images to {image_size}x{image_size}")
+        progress(1, 2)
     dataset = ImageDataset(spec.name, prepare_images(raw.images, image_size, channels),
                            raw.labels, list(raw.class_names), notes=notes)
     if progress is not None:
-        progress(1.0, f"loaded {spec.name}")
+        progress(2, 2)
     with _cache_lock:
         _cache[key] = dataset
         while len(_cache) > CACHE_SIZE:
             _cache.popitem(last=False)
     return _shallow_copy(dataset)
+
+
+def _stop_if_asked(should_stop: ShouldStop | None, source: str) -> None:
+    if should_stop is not None and should_stop():
+        raise DecodingCancelled("errors.data.cancelled", source=source, done=0, total=0)
 
 
 def load_dataset(
@@ -440,6 +441,7 @@ def load_dataset(
     limit: int | None = None,
     progress: Progress | None = None,
     split: str = "train",
+    should_stop: ShouldStop | None = None,
 ) -> ImageDataset:
     """Load a registered dataset by name, or an image folder / .zip by path (or zip bytes).
 
@@ -447,31 +449,45 @@ def load_dataset(
     lets torchvision fetch missing files. ``limit`` keeps that many images, spread evenly.
     ``split`` ("train", "test" or "all") applies to registry datasets only; folders and zips
     always load every image. A registry name wins over a folder of the same name.
+
+    ``progress(done, total)`` follows the load (images decoded for folders and zips).
+    ``should_stop()`` is asked between images: when it returns True the load stops with
+    ``DecodingCancelled`` (run a load in a thread and stop it when nobody wants it any more).
     """
     check_image_options(image_size, channels)
     _check_limit(limit)
     if split not in SPLITS:
-        raise DatasetError(f"split must be one of {', '.join(SPLITS)}, not {split!r}.")
+        raise DatasetError("errors.data.split", choices=", ".join(SPLITS), value=repr(split))
     if isinstance(name_or_path, str) and name_or_path.strip().lower() in DATASETS:
         spec = DATASETS[name_or_path.strip().lower()]
         data_root = Path(root).expanduser() if root is not None else default_data_root()
         return _load_registered(spec, image_size, channels, data_root, download, limit, split,
-                                progress)
+                                progress, should_stop)
+    options = {"limit": limit, "progress": progress, "should_stop": should_stop}
     if not isinstance(name_or_path, (str, Path)):  # bytes or an uploaded file
-        return load_image_zip(name_or_path, image_size, channels, limit=limit, progress=progress)
+        return load_image_zip(name_or_path, image_size, channels, **options)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        return load_image_folder(path, image_size, channels, limit=limit, progress=progress)
+        return load_image_folder(path, image_size, channels, **options)
     if path.is_file():
         if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
-            return load_image_zip(path, image_size, channels, limit=limit, progress=progress)
-        raise DatasetError(f"'{path}' is neither a folder of images nor a .zip file.")
+            return load_image_zip(path, image_size, channels, **options)
+        raise DatasetError("errors.data.neither", path=str(path))
+    if _exists_but_is_special(path):
+        raise DatasetError("errors.data.not_regular", path=str(path))
     names = ", ".join(dataset_names())
     if isinstance(name_or_path, Path) or any(c in str(name_or_path) for c in "/\\.~"):
-        raise DatasetError(f"the path '{path}' does not exist; give an existing image folder or "
-                           f".zip file, or a dataset name ({names}).")
-    raise DatasetError(f"unknown dataset '{name_or_path}': choose one of {names}, or give the "
-                       "path of an existing image folder or .zip file.")
+        raise DatasetError("errors.data.path_missing", path=str(path), names=names)
+    raise DatasetError("errors.data.unknown", name=str(name_or_path), names=names)
+
+
+def _exists_but_is_special(path: Path) -> bool:
+    """True for a FIFO, socket or device: something that exists but is neither a file nor a folder."""
+    try:
+        mode = path.stat().st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _to_dataset(name: str, decoded: DecodedImages) -> ImageDataset:
@@ -486,21 +502,25 @@ def load_image_folder(
     channels: int = 1,
     limit: int | None = None,
     progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> ImageDataset:
     """Every image under a folder; sub-folders are classes (sorted names), flat = unlabelled.
 
     Hidden files and ``__MACOSX`` are ignored; unreadable files are listed in ``skipped``.
+    ``progress`` and ``should_stop`` as for ``load_dataset``.
     """
     check_image_options(image_size, channels)
     _check_limit(limit)
     folder = Path(path).expanduser()
     if not folder.exists():
-        raise DatasetError(f"the folder '{folder}' does not exist.")
+        raise DatasetError("errors.data.folder_missing", path=str(folder))
     if not folder.is_dir():
-        raise DatasetError(f"'{folder}' is a file, not a folder of images.")
+        if _exists_but_is_special(folder):
+            raise DatasetError("errors.data.not_regular", path=str(folder))
+        raise DatasetError("errors.data.folder_is_file", path=str(folder))
     limits = get_limits()
-    decoded = decode_members(folder_members(folder, limits), f"the folder '{folder.name}'",
-                             image_size, channels, limits, limit, progress)
+    decoded = decode_members(folder_members(folder, limits), folder.name, image_size, channels,
+                             limits, limit, progress, should_stop)
     return _to_dataset(folder.name, decoded)
 
 
@@ -511,11 +531,13 @@ def load_image_zip(
     limit: int | None = None,
     progress: Progress | None = None,
     name: str | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> ImageDataset:
     """Every image in a zip, read in memory (never extracted), from a path, bytes or an upload.
 
     Folders inside the zip are classes, as for ``load_image_folder`` (one wrapping folder is
-    looked through). Zip slip, zip bombs and oversize uploads refuse the whole zip.
+    looked through). Zip slip, zip bombs, oversize uploads and too many entries refuse the whole
+    zip. ``progress`` and ``should_stop`` as for ``load_dataset``.
     """
     check_image_options(image_size, channels)
     _check_limit(limit)
@@ -523,6 +545,6 @@ def load_image_zip(
     archive, zip_name = open_zip(source, limits)
     with archive:
         members = zip_members(archive, zip_name, limits)
-        decoded = decode_members(members, f"the zip '{zip_name}'", image_size, channels, limits,
-                                 limit, progress)
+        decoded = decode_members(members, name or zip_name, image_size, channels, limits, limit,
+                                 progress, should_stop)
     return _to_dataset(name or Path(zip_name).stem, decoded)

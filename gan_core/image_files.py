@@ -10,6 +10,13 @@ folders, so every file is treated as hostile until decoded.
   sizes in the header are only claims.
 - A single bad file never stops the load: empty, non-image, corrupt, too large, nested-zip files
   are *skipped* and reported as ``(file name, reason)``.
+- The decoded dataset's size (images x channels x H x W x 4 bytes) is checked against
+  ``max_dataset_mb`` before the first image is decoded, and the pixels decoded in one load add up
+  against ``max_decode_megapixels``: a small zip cannot ask for gigabytes or hours.
+- A zip's end-of-central-directory record (entry count, directory size) is read *before*
+  ``zipfile`` parses the directory, so four million tiny entries cost nothing to refuse.
+- Decoding checks ``should_stop()`` between images (an app stops the load when its session ends)
+  and reports ``progress(done, total)``.
 - An image's pixel count is checked from its header, before any pixel is decoded. PIL's own
   DecompressionBombError (raised inside ``Image.open``) becomes a skip too. PIL's
   DecompressionBombWarning is left alone: our limit, checked first, decides, and changing warning
@@ -23,6 +30,11 @@ Mode conversions (documented choices):
 - float images (F) in [0, 1] are scaled by 255, other ranges are stretched min..max to 0..255;
 - RGB -> gray uses ITU-R 601-2 luma (PIL's ``convert("L")``), gray -> RGB repeats the channel.
 
+Fitting to the model's size crops the centre square of the *original* first and then resizes that
+square, so no intermediate image is ever larger than the original or the output (resizing first
+would turn a 1,000,000 x 1 strip into a 28,000,000 x 28 image). Images more than
+``max_aspect_ratio`` times wider than tall (or taller than wide) are skipped.
+
 ``DatasetError`` is defined here (the lowest module that raises it) and re-exported by
 ``gan_core.data``; import it from there.
 """
@@ -32,6 +44,8 @@ from __future__ import annotations
 import io
 import os
 import re
+import stat
+import struct
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +54,7 @@ from typing import BinaryIO, Callable, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from gan_core.i18n import LocalizedError
 from gan_core.limits import Limits
 
 MB = 1024 * 1024
@@ -54,12 +69,20 @@ IGNORED_FILE_NAMES = frozenset({"thumbs.db", "desktop.ini"})
 ZIP_BOMB_RATIO = 200
 ZIP_BOMB_MIN_BYTES = 10 * MB
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[int, int], None]  # progress(done, total), e.g. images decoded of the images to decode
+ShouldStop = Callable[[], bool]  # True when the caller no longer wants the result (checked between images)
 ZipSource = Union[str, Path, bytes, bytearray, memoryview, BinaryIO]
+# Bytes a central-directory entry may take on average (46 fixed + name + extra + comment): beyond
+# this, a directory is refused before zipfile reads it, whatever count its end record claims.
+ZIP_DIRECTORY_BYTES_PER_ENTRY = 1024
 
 
-class DatasetError(ValueError):
+class DatasetError(LocalizedError):
     """A dataset cannot be loaded; the message is one plain sentence naming the problem."""
+
+
+class DecodingCancelled(DatasetError):
+    """``should_stop()`` said stop: the load was abandoned between two images."""
 
 
 class ImageSkipped(Exception):
@@ -103,11 +126,21 @@ def evenly_spaced(total: int, keep: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- one image
 
 
-def decode_image(data: bytes, image_size: int, channels: int, max_pixels: int) -> np.ndarray:
+def decode_image(data: bytes, image_size: int, channels: int, max_pixels: int,
+                 max_aspect_ratio: int = Limits.max_aspect_ratio) -> np.ndarray:
     """Decode one image file to a uint8 array (channels, image_size, image_size).
 
-    The short side is resized to ``image_size`` (Lanczos, antialiased) and the centre cropped.
-    Raises ImageSkipped with a reason for anything that is not a usable image.
+    The centre square is cropped (the short side's length) and resized to ``image_size`` (Lanczos,
+    antialiased). Raises ImageSkipped with a reason for anything that is not a usable image.
+    """
+    return _decode(open_image(data, image_size, max_pixels, max_aspect_ratio), image_size, channels)
+
+
+def open_image(data: bytes, image_size: int, max_pixels: int,
+               max_aspect_ratio: int = Limits.max_aspect_ratio) -> Image.Image:
+    """Open one image file from its header only (nothing is decoded), checking its declared size.
+
+    The returned image's ``size`` is what decoding it will cost (after JPEG draft downscaling).
     """
     if not data:
         raise ImageSkipped("empty file (0 bytes)")
@@ -121,16 +154,31 @@ def decode_image(data: bytes, image_size: int, channels: int, max_pixels: int) -
             )
         if width == 0 or height == 0:
             raise ImageSkipped(f"has no pixels ({width}x{height})")
+        if max(width, height) > max_aspect_ratio * min(width, height):
+            raise ImageSkipped(
+                f"is {width}x{height}: more than {max_aspect_ratio} times longer than wide "
+                "(GAN_MAX_ASPECT_RATIO)"
+            )
         if img.format == "JPEG":
             img.draft(img.mode, (image_size, image_size))  # let libjpeg downscale big photos
-        img = _to_l_or_rgb(_upright(img))  # decodes the pixels
-        img = _fit_square(img, image_size)
+        return img
     except ImageSkipped:
         raise
     except Image.DecompressionBombError as exc:  # PIL's own cap, raised inside Image.open
         raise ImageSkipped(f"too many pixels to decode safely ({exc})") from None
     except UnidentifiedImageError:
         raise ImageSkipped("not an image format PIL can read") from None
+    except Exception as exc:  # noqa: BLE001 -- PIL raises many types on corrupt data
+        raise ImageSkipped(f"corrupt or truncated image ({type(exc).__name__}: {exc})") from None
+
+
+def _decode(img: Image.Image, image_size: int, channels: int) -> np.ndarray:
+    """An image from ``open_image`` -> uint8 (channels, image_size, image_size)."""
+    try:
+        img = _upright(img)
+        img = _to_l_or_rgb(_crop_centre_square(img))  # decodes the pixels
+        if img.size != (image_size, image_size):
+            img = img.resize((image_size, image_size), Image.Resampling.LANCZOS, reducing_gap=3.0)
     except Exception as exc:  # noqa: BLE001 -- PIL raises many types on corrupt data
         raise ImageSkipped(f"corrupt or truncated image ({type(exc).__name__}: {exc})") from None
     if channels == 1 and img.mode != "L":
@@ -188,15 +236,14 @@ def _high_depth_to_uint8(values: np.ndarray, mode: str) -> np.ndarray:
     return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
 
 
-def _fit_square(img: Image.Image, size: int) -> Image.Image:
-    """Resize the short side to ``size`` (antialiased), then crop the centre square."""
+def _crop_centre_square(img: Image.Image) -> Image.Image:
+    """The centre square of the image, its side the short side: never larger than the original."""
     width, height = img.size
-    scale = size / min(width, height)
-    new_w, new_h = max(size, round(width * scale)), max(size, round(height * scale))
-    if (new_w, new_h) != (width, height):
-        img = img.resize((new_w, new_h), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    left, top = (new_w - size) // 2, (new_h - size) // 2
-    return img.crop((left, top, left + size, top + size))
+    side = min(width, height)
+    if width == height:
+        return img
+    left, top = (width - side) // 2, (height - side) // 2
+    return img.crop((left, top, left + side, top + side))
 
 
 # ----------------------------------------------------------------------------- listing files
@@ -221,13 +268,14 @@ def folder_members(folder: Path, limits: Limits) -> list[Member]:
             if _is_ignored(relative):
                 continue
             try:
-                size = full.stat().st_size
+                info = full.stat()
             except OSError as exc:
-                size = -1
-                reason = f"cannot be read ({exc.strerror or exc})"
-                members.append(Member(relative, size, _raiser(reason)))
+                members.append(Member(relative, -1, _raiser(f"cannot be read ({exc.strerror or exc})")))
                 continue
-            members.append(Member(relative, size, _file_reader(full, limits.max_upload_mb * MB)))
+            if not stat.S_ISREG(info.st_mode):  # a FIFO would block the read forever; a device never ends
+                members.append(Member(relative, -1, _raiser("not a regular file (a device, pipe or socket)")))
+                continue
+            members.append(Member(relative, info.st_size, _file_reader(full, limits.max_upload_mb * MB)))
     return sorted(members, key=lambda m: m.path)
 
 
@@ -241,7 +289,11 @@ def _raiser(reason: str) -> Callable[[], bytes]:
 def _file_reader(path: Path, cap: int) -> Callable[[], bytes]:
     def read() -> bytes:
         try:
-            with path.open("rb") as f:
+            # O_NONBLOCK: a file swapped for a FIFO after the listing must not hang the load
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+            with os.fdopen(fd, "rb") as f:
+                if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
+                    raise ImageSkipped("not a regular file (a device, pipe or socket)")
                 return _read_capped(f, cap)
         except OSError as exc:
             raise ImageSkipped(f"cannot be read ({exc.strerror or exc})") from None
@@ -260,14 +312,16 @@ def _read_capped(stream: BinaryIO, cap: int) -> bytes:
 def open_zip(source: ZipSource, limits: Limits) -> tuple[zipfile.ZipFile, str]:
     """Open a zip from a path, bytes or a file-like object (e.g. a Streamlit upload).
 
-    Returns the archive and a display name. In-memory sources are capped at ``max_upload_mb``.
+    Returns the archive and a display name. In-memory sources are capped at ``max_upload_mb``. The
+    end-of-central-directory record is checked (``check_zip_directory``) before ``zipfile`` parses
+    anything.
     """
     if isinstance(source, (str, Path)):
         path = Path(source).expanduser()
         if not path.exists():
-            raise DatasetError(f"the zip file '{path}' does not exist.")
+            raise DatasetError("errors.data.zip_missing", path=str(path))
         if not path.is_file():
-            raise DatasetError(f"'{path}' is not a file, so it cannot be a zip archive.")
+            raise DatasetError("errors.data.zip_not_file", path=str(path))
         name, opened = path.name, path
     else:
         cap = limits.max_upload_mb * MB
@@ -279,20 +333,67 @@ def open_zip(source: ZipSource, limits: Limits) -> tuple[zipfile.ZipFile, str]:
             data = source.read(cap + 1)
             name = Path(str(getattr(source, "name", "") or "uploaded zip")).name
         else:
-            raise DatasetError(
-                f"cannot read a zip from a {type(source).__name__}; give a path, bytes or an "
-                "uploaded file."
-            )
+            raise DatasetError("errors.data.zip_source_type", kind=type(source).__name__)
         if len(data) > cap:
-            raise DatasetError(
-                f"'{name}' is larger than the upload limit of {limits.max_upload_mb} MB "
-                "(GAN_MAX_UPLOAD_MB)."
-            )
+            raise DatasetError("errors.data.upload_too_large", name=name, limit=limits.max_upload_mb)
         opened = io.BytesIO(data)
     try:
-        return zipfile.ZipFile(opened), name
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
-        raise DatasetError(f"'{name}' is not a zip archive or is corrupt ({exc}).") from None
+        if isinstance(opened, Path):
+            with opened.open("rb") as f:
+                problem = check_zip_directory(f, limits)
+        else:
+            problem = check_zip_directory(opened, limits)
+        if problem is None:
+            return zipfile.ZipFile(opened), name
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError,
+            struct.error) as exc:
+        raise DatasetError("errors.data.zip_corrupt", name=name, reason=str(exc)) from None
+    key, params = problem
+    raise DatasetError(f"errors.data.{key}", name=name, **params)
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record (22 bytes)
+_ZIP64_LOCATOR = struct.Struct("<4sLQL")  # zip64 end of central directory locator (20 bytes)
+_ZIP64_EOCD = struct.Struct("<4sQ2H2L4Q")  # zip64 end of central directory record (56 bytes)
+
+
+def check_zip_directory(stream: BinaryIO, limits: Limits) -> tuple[str, dict] | None:
+    """Read a zip's end-of-central-directory record and refuse a directory too big to parse.
+
+    ``zipfile.ZipFile`` reads the whole central directory into memory and builds one object per
+    entry before anyone can count them; this reads only the 22-byte end record (and the zip64
+    one), like zipfile's own ``_EndRecData``. Returns None when the zip may be opened, or
+    ``(problem, params)``: ``("zip_too_many_entries", {n, limit})`` or
+    ``("zip_directory_too_large", {mb, limit})``. A stream that is not a zip returns None
+    (zipfile then says so).
+    """
+    stream.seek(0, os.SEEK_END)
+    size = stream.tell()
+    tail_length = min(size, _EOCD.size + 65535)  # the record, then a comment of up to 64 KiB
+    stream.seek(size - tail_length)
+    tail = stream.read(tail_length)
+    stream.seek(0)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < _EOCD.size:
+        return None
+    _, _, _, _, entries, directory_size, _, _ = _EOCD.unpack_from(tail, at)
+    if entries == 0xFFFF or directory_size == 0xFFFFFFFF:  # zip64: the real numbers are elsewhere
+        locator_at = size - tail_length + at - _ZIP64_LOCATOR.size
+        if locator_at >= 0:
+            stream.seek(locator_at)
+            signature, _, record_at, _ = _ZIP64_LOCATOR.unpack(stream.read(_ZIP64_LOCATOR.size))
+            if signature == b"PK\x06\x07" and 0 <= record_at <= size - _ZIP64_EOCD.size:
+                stream.seek(record_at)
+                record = _ZIP64_EOCD.unpack(stream.read(_ZIP64_EOCD.size))
+                if record[0] == b"PK\x06\x06":
+                    entries, directory_size = record[7], record[8]
+        stream.seek(0)
+    if entries > limits.max_zip_members:
+        return "zip_too_many_entries", {"n": f"{entries:,}", "limit": f"{limits.max_zip_members:,}"}
+    directory_cap = limits.max_zip_members * ZIP_DIRECTORY_BYTES_PER_ENTRY
+    if directory_size > directory_cap:
+        return "zip_directory_too_large", {"mb": f"{directory_size / MB:,.1f}", "limit": f"{directory_cap / MB:,.0f}"}
+    return None
 
 
 def _escapes_folder(name: str) -> bool:
@@ -303,31 +404,22 @@ def _escapes_folder(name: str) -> bool:
 def zip_members(archive: zipfile.ZipFile, name: str, limits: Limits) -> list[Member]:
     """The file entries of a zip, after refusing zip slip and zip bombs for the whole archive."""
     infos = archive.infolist()
-    if len(infos) > limits.max_zip_members:
-        raise DatasetError(
-            f"'{name}' has {len(infos):,} entries, more than the limit of "
-            f"{limits.max_zip_members:,} (GAN_MAX_ZIP_MEMBERS)."
-        )
+    if len(infos) > limits.max_zip_members:  # the end record can understate: count what was parsed
+        raise DatasetError("errors.data.zip_too_many_entries", name=name, n=f"{len(infos):,}",
+                           limit=f"{limits.max_zip_members:,}")
     for info in infos:
         if _escapes_folder(info.filename):
-            raise DatasetError(
-                f"'{name}' was refused: its entry '{info.filename}' points outside the archive's "
-                "folder (an absolute path or '..')."
-            )
+            raise DatasetError("errors.data.zip_slip", name=name, entry=info.filename)
     files = [i for i in infos if not i.is_dir()]
     total = sum(i.file_size for i in files)
     if total > limits.max_zip_uncompressed_mb * MB:
-        raise DatasetError(
-            f"'{name}' was refused: it unpacks to {total / MB:,.1f} MB, more than the limit of "
-            f"{limits.max_zip_uncompressed_mb} MB (GAN_MAX_ZIP_UNCOMPRESSED_MB)."
-        )
+        raise DatasetError("errors.data.zip_too_big_unpacked", name=name, mb=f"{total / MB:,.1f}",
+                           limit=limits.max_zip_uncompressed_mb)
     for info in files:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > ZIP_BOMB_MIN_BYTES and ratio > ZIP_BOMB_RATIO:
-            raise DatasetError(
-                f"'{name}' was refused: its entry '{info.filename}' expands {ratio:,.0f}:1 to "
-                f"{info.file_size / MB:,.0f} MB, which looks like a zip bomb."
-            )
+            raise DatasetError("errors.data.zip_bomb", name=name, entry=info.filename,
+                               ratio=f"{ratio:,.0f}", mb=f"{info.file_size / MB:,.0f}")
     cap = limits.max_upload_mb * MB
     members = [
         Member(i.filename, i.file_size, _zip_reader(archive, i, cap))
@@ -377,12 +469,17 @@ def decode_members(
     limits: Limits,
     limit: int | None = None,
     progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
 ) -> DecodedImages:
     """Decode the image files among ``members`` into one uint8 array.
 
-    Files in sub-folders are labelled by their top sub-folder (class names sorted); a flat set of
-    files is unlabelled. When there are more than ``limits.max_images`` images (or ``limit``), an
-    evenly spaced subset is used and a note says so. Raises DatasetError when no image is usable.
+    ``source`` names the folder or zip in messages. Files in sub-folders are labelled by their top
+    sub-folder (class names sorted); a flat set of files is unlabelled. When there are more than
+    ``limits.max_images`` images (or ``limit``), an evenly spaced subset is used and a note says so.
+    Raises DatasetError when no image is usable, when the decoded dataset would exceed
+    ``limits.max_dataset_mb`` (checked before decoding) or the decoded pixels
+    ``limits.max_decode_megapixels``; DecodingCancelled when ``should_stop()`` returns True (it is
+    asked before every image). ``progress(done, total)`` follows the decoding.
     """
     skipped: list[tuple[str, str]] = []
     candidates: list[Member] = []
@@ -397,7 +494,10 @@ def decode_members(
         else:
             candidates.append(member)
     if not candidates:
-        raise DatasetError(_no_images_message(source, members, skipped))
+        if not members:
+            raise DatasetError("errors.data.no_files", source=source)
+        raise DatasetError("errors.data.no_image_files", source=source,
+                           extensions=", ".join(sorted(IMAGE_EXTENSIONS)), skipped=_summarise(skipped))
 
     relative = _strip_wrapping_folder([m.path for m in candidates])
     labelled = any("/" in r for r in relative)
@@ -418,27 +518,38 @@ def decode_members(
             keep = evenly_spaced(len(usable), cap)
             usable, classes = [usable[i] for i in keep], [classes[i] for i in keep]
 
+    # float32 in [-1, 1] is what training keeps: 4 bytes per value (the uint8 staging array is a
+    # quarter of that again). Checked before the first image is decoded.
+    dataset_bytes = len(usable) * channels * image_size * image_size * 4
+    if dataset_bytes > limits.max_dataset_mb * MB:
+        raise DatasetError("errors.data.dataset_too_large", source=source, n=f"{len(usable):,}",
+                           mb=f"{dataset_bytes / MB:,.0f}", size=image_size, channels=channels,
+                           limit=limits.max_dataset_mb)
+
     images = np.empty((len(usable), channels, image_size, image_size), dtype=np.uint8)
     kept_classes: list[str | None] = []
-    step = max(1, len(usable) // 100)
+    pixel_budget = limits.max_decode_megapixels * 1_000_000
+    decoded_pixels = 0
     for index, (member, class_name) in enumerate(zip(usable, classes)):
-        if progress is not None and index % step == 0:
-            progress(index / len(usable), f"decoding image {index + 1:,} of {len(usable):,}")
+        if should_stop is not None and should_stop():
+            raise DecodingCancelled("errors.data.cancelled", source=source, done=index, total=len(usable))
+        if progress is not None:
+            progress(index, len(usable))
         try:
-            images[len(kept_classes)] = decode_image(
-                member.read(), image_size, channels, limits.max_image_pixels
-            )
+            img = open_image(member.read(), image_size, limits.max_image_pixels, limits.max_aspect_ratio)
+            decoded_pixels += img.size[0] * img.size[1]  # after JPEG draft: what decoding will cost
+            if decoded_pixels > pixel_budget:
+                raise DatasetError("errors.data.decode_budget", source=source, limit=limits.max_decode_megapixels)
+            images[len(kept_classes)] = _decode(img, image_size, channels)
         except ImageSkipped as exc:
             skipped.append((member.path, exc.reason))
             continue
         kept_classes.append(class_name)
     if progress is not None:
-        progress(1.0, f"decoded {len(kept_classes):,} images")
+        progress(len(usable), len(usable))
     if not kept_classes:
-        raise DatasetError(
-            f"none of the {len(usable):,} image files in {source} could be read: "
-            f"{_summarise(skipped)}."
-        )
+        raise DatasetError("errors.data.none_readable", n=f"{len(usable):,}", source=source,
+                           skipped=_summarise(skipped))
 
     images = images[: len(kept_classes)]
     if not labelled:
@@ -453,13 +564,3 @@ def _summarise(skipped: list[tuple[str, str]], shown: int = 3) -> str:
     text = "; ".join(f"{name} ({reason})" for name, reason in skipped[:shown])
     more = len(skipped) - shown
     return text + (f"; and {more:,} more" if more > 0 else "")
-
-
-def _no_images_message(source: str, members: list[Member], skipped: list[tuple[str, str]]) -> str:
-    if not members:
-        return f"{source} is empty: there are no files in it."
-    extensions = ", ".join(sorted(IMAGE_EXTENSIONS))
-    return (
-        f"{source} contains no image files (looked for {extensions}); "
-        f"skipped: {_summarise(skipped)}."
-    )

@@ -34,6 +34,10 @@ class Limits:
     max_images: int = 200_000  # images loaded from one folder/zip
     max_concurrent_runs: int = 1  # training runs at once on this server (CPU default)
     max_checkpoint_mb: int = 512  # weights file size accepted when loading a checkpoint
+    max_aspect_ratio: int = 50  # long side / short side of one image (a 1,000,000 x 1 strip is refused)
+    max_dataset_mb: int = 1024  # decoded folder/zip dataset, images x C x H x W x 4 bytes, checked before decoding
+    max_decode_megapixels: int = 2000  # pixels decoded for one folder/zip in total (CPU time of a load)
+    max_model_mb: int = 256  # float32 weights of G and D together, computed from a config before building
 
     ENV = {
         "max_upload_mb": "GAN_MAX_UPLOAD_MB",
@@ -43,6 +47,10 @@ class Limits:
         "max_images": "GAN_MAX_IMAGES",
         "max_concurrent_runs": "GAN_MAX_CONCURRENT_RUNS",
         "max_checkpoint_mb": "GAN_MAX_CHECKPOINT_MB",
+        "max_aspect_ratio": "GAN_MAX_ASPECT_RATIO",
+        "max_dataset_mb": "GAN_MAX_DATASET_MB",
+        "max_decode_megapixels": "GAN_MAX_DECODE_MEGAPIXELS",
+        "max_model_mb": "GAN_MAX_MODEL_MB",
     }
 
     @classmethod

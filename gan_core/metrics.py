@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from gan_core.classifier import Classifier, load_classifier_dir
+from gan_core.i18n import LocalizedError
 from gan_core.paths import ASSETS_DIR
 
 # Datasets judged by another dataset's classifier (full MNIST looks like mnist5k).
@@ -39,7 +40,7 @@ _classifiers: dict[str, Classifier | None] = {}
 _classifiers_lock = threading.Lock()
 
 
-class MetricsError(ValueError):
+class MetricsError(LocalizedError):
     """Metrics that cannot be computed for this input, with a sentence saying why."""
 
 
@@ -77,13 +78,13 @@ def _labels(probs_or_labels: torch.Tensor) -> torch.Tensor:
         return x.argmax(dim=1)
     if x.ndim == 1 and not x.is_floating_point():
         return x.long()
-    raise MetricsError("expected class probabilities (N, classes) or integer labels (N,)")
+    raise MetricsError("errors.metrics.bad_labels")
 
 
 def classifier_confidence(probs: torch.Tensor, threshold: float = CONFIDENCE_THRESHOLD) -> float:
     """Share of samples whose most likely class has probability >= ``threshold``."""
     if len(probs) == 0:
-        raise MetricsError("no samples to measure")
+        raise MetricsError("errors.metrics.no_samples")
     return float((probs.max(dim=1).values >= threshold).float().mean())
 
 
@@ -94,7 +95,7 @@ def mode_coverage(probs_or_labels: torch.Tensor, num_classes: int, min_share: fl
     """
     labels = _labels(probs_or_labels)
     if len(labels) == 0:
-        raise MetricsError("no samples to measure")
+        raise MetricsError("errors.metrics.no_samples")
     hist = torch.bincount(labels, minlength=num_classes)[:num_classes].double() / len(labels)
     nonzero = hist[hist > 0]
     kl = float((nonzero * (nonzero * num_classes).log()).sum())
@@ -136,7 +137,7 @@ def frechet_distance_of_features(a: torch.Tensor, b: torch.Tensor) -> float:
     from torchmetrics.image.fid import FrechetInceptionDistance
 
     if len(a) < 2 or len(b) < 2:
-        raise MetricsError("the Fréchet distance needs at least 2 samples on each side")
+        raise MetricsError("errors.metrics.frechet_samples")
     fid = FrechetInceptionDistance(feature=_Precomputed(a.shape[1]))
     fid.update(a.double(), real=True)
     fid.update(b.double(), real=False)
@@ -203,27 +204,24 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
     from gan_core.latent import sample_latents
 
     if not 2 <= n <= 50_000:
-        raise MetricsError(f"n must be between 2 and 50000, not {n}")
+        raise MetricsError("errors.metrics.n", value=n)
     ckpt = load_checkpoint(path)
     dataset = ckpt.dataset.get("name") or ckpt.train_config.get("dataset")
     if not dataset:
-        raise MetricsError("the checkpoint does not say which dataset it was trained on")
+        raise MetricsError("errors.metrics.no_dataset")
     classifier = load_classifier(dataset)
     if classifier is None:
-        raise MetricsError(
-            f"there is no classifier for the dataset {dataset!r} (looked in {classifier_dir(dataset)}); "
-            f"train one with: python -m gan_core train-classifier --dataset {dataset} "
-            f"--out {classifier_dir(dataset)}")
+        raise MetricsError("errors.metrics.no_classifier", dataset=str(dataset), folder=str(classifier_dir(dataset)))
     mc = ckpt.model_config
     if (mc.channels, mc.image_size, mc.image_size) != classifier.image_shape:
-        raise MetricsError(f"the generator makes {(mc.channels, mc.image_size, mc.image_size)} images but the "
-                           f"{dataset} classifier takes {classifier.image_shape}")
+        raise MetricsError("errors.metrics.shape", got=str((mc.channels, mc.image_size, mc.image_size)),
+                           dataset=str(dataset), expected=str(classifier.image_shape))
     if real is None:
         from gan_core.data import load_dataset
 
         real = load_dataset(dataset, image_size=mc.image_size, channels=mc.channels, root=data_root).images
     if len(real) < 4:
-        raise MetricsError("need at least 4 real images for the Fréchet distance and its floor")
+        raise MetricsError("errors.metrics.few_real")
 
     z = sample_latents(n, mc.latent_dim, seed=seed, prior=ckpt.train_config.get("prior", "normal"))
     with torch.no_grad():
@@ -261,7 +259,7 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
 def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> tuple[torch.Tensor, float]:
     """The 8-Gaussian ring of the mode-collapse literature: (means (n_modes, 2), std)."""
     if n_modes < 1 or radius <= 0 or std <= 0:
-        raise MetricsError("the ring needs at least one mode, a positive radius and a positive std")
+        raise MetricsError("errors.metrics.ring")
     angles = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)
     return torch.stack([radius * angles.cos(), radius * angles.sin()], dim=1).float(), float(std)
 
@@ -288,9 +286,9 @@ def toy_mode_metrics(samples: torch.Tensor, means: torch.Tensor, std: float, n_s
     means = torch.as_tensor(means, dtype=torch.float32).reshape(len(means), -1)
     samples = torch.as_tensor(samples, dtype=torch.float32).reshape(len(samples), -1)
     if samples.shape[1] != means.shape[1]:
-        raise MetricsError(f"samples are {samples.shape[1]}-D but the modes are {means.shape[1]}-D")
+        raise MetricsError("errors.metrics.dims", got=samples.shape[1], expected=means.shape[1])
     if len(samples) == 0:
-        raise MetricsError("no samples to measure")
+        raise MetricsError("errors.metrics.no_samples")
     dist, nearest = torch.cdist(samples, means).min(dim=1)
     good = dist <= n_sigma * std
     counts = torch.bincount(nearest[good], minlength=len(means))

@@ -18,6 +18,13 @@ from typing import Callable
 import torch
 from torch import nn
 
+from gan_core.i18n import LocalizedError
+from gan_core.limits import get_limits
+
+
+class ConfigError(LocalizedError):
+    """A model or training setting that cannot work, with a sentence saying which and why."""
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -132,8 +139,16 @@ class Discriminator(nn.Module):
         return self.net(x).reshape(-1)
 
 
+def _on_meta_device(module: nn.Module) -> bool:
+    """True when ``model_footprint`` builds the module: meta tensors hold no values to initialise
+    (and drawing random numbers on the meta device imports half of sympy: seconds of start-up)."""
+    return any(p.is_meta for p in module.parameters())
+
+
 def dcgan_init(module: nn.Module) -> None:
     """Radford et al.: all weights from N(0, 0.02); BatchNorm scale from N(1, 0.02), bias 0."""
+    if _on_meta_device(module):
+        return
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.normal_(m.weight, 0.0, 0.02)
@@ -146,6 +161,8 @@ def dcgan_init(module: nn.Module) -> None:
 
 def keras_init(module: nn.Module) -> None:
     """Keras defaults (glorot_uniform weights, zero bias), to match the TF tutorial."""
+    if _on_meta_device(module):
+        return
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             nn.init.xavier_uniform_(m.weight)
@@ -342,8 +359,8 @@ register_preset(Preset(
 def get_preset(name: str) -> Preset:
     try:
         return PRESETS[name]
-    except KeyError:
-        raise ValueError(f"unknown model preset {name!r}; choose one of {', '.join(PRESETS)}") from None
+    except (KeyError, TypeError):  # TypeError: an unhashable value from a hostile config
+        raise ConfigError("errors.models.unknown_preset", name=repr(name), choices=", ".join(PRESETS)) from None
 
 
 def default_model_config(preset: str, image_size: int | None = None, channels: int = 1) -> ModelConfig:
@@ -354,23 +371,66 @@ def default_model_config(preset: str, image_size: int | None = None, channels: i
                        latent_dim=d.latent_dim, ngf=d.ngf, ndf=d.ndf, fc_width=d.fc_width)
 
 
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def validate_model_config(c: ModelConfig) -> None:
-    """Raise ``ValueError`` with a plain sentence if this configuration cannot be built."""
+    """Raise ``ConfigError`` (a ``ValueError``) with a plain sentence if this configuration cannot be built.
+
+    The last check is the memory the weights would take (``model_footprint``), computed without
+    building anything, so a hostile config asking for a 6 GB model costs nothing.
+    """
     p = get_preset(c.preset)
+    for name in ("image_size", "channels", "latent_dim", "ngf", "ndf", "fc_width"):
+        if not _is_int(getattr(c, name)):
+            raise ConfigError("errors.models.not_whole_number", name=name, value=repr(getattr(c, name)))
     if c.image_size not in p.image_sizes:
         sizes = ", ".join(str(s) for s in p.image_sizes)
-        raise ValueError(f"preset {c.preset!r} makes {sizes} px images, not {c.image_size} px")
+        raise ConfigError("errors.models.image_size", preset=c.preset, sizes=sizes, size=c.image_size)
     if c.channels not in (1, 3):
-        raise ValueError(f"channels must be 1 (grayscale) or 3 (RGB), not {c.channels}")
-    if not 1 <= c.latent_dim <= 1024:
-        raise ValueError(f"latent_dim must be between 1 and 1024, not {c.latent_dim}")
-    for name in ("ngf", "ndf"):
-        if not 1 <= getattr(c, name) <= 1024:
-            raise ValueError(f"{name} must be between 1 and 1024, not {getattr(c, name)}")
+        raise ConfigError("errors.models.channels", value=c.channels)
+    for name, high in (("latent_dim", 1024), ("ngf", 1024), ("ndf", 1024)):
+        if not 1 <= getattr(c, name) <= high:
+            raise ConfigError("errors.models.out_of_range", name=name, low=1, high=high, value=getattr(c, name))
     if c.fc_width and not p.defaults.fc_width:
-        raise ValueError(f"preset {c.preset!r} has no fully-connected hidden layer; fc_width must be 0, not {c.fc_width}")
+        raise ConfigError("errors.models.no_fc_layer", preset=c.preset, value=c.fc_width)
     if not 0 <= c.fc_width <= 4096:
-        raise ValueError(f"fc_width must be between 0 (no hidden layer) and 4096, not {c.fc_width}")
+        raise ConfigError("errors.models.out_of_range", name="fc_width", low=0, high=4096, value=c.fc_width)
+    footprint = model_footprint(c)
+    limit = get_limits().max_model_mb
+    if footprint.megabytes > limit:
+        raise ConfigError("errors.models.too_large", params=f"{footprint.parameters:,}",
+                          mb=f"{footprint.megabytes:,.0f}", limit=limit)
+
+
+@dataclass(frozen=True)
+class ModelFootprint:
+    """What a configuration's G and D hold, known before any weight is allocated."""
+
+    generator: dict[str, tuple[tuple[int, ...], torch.dtype]]  # state_dict name -> (shape, dtype)
+    discriminator: dict[str, tuple[tuple[int, ...], torch.dtype]]
+    generator_parameters: list[tuple[int, ...]]  # shapes of G.parameters(), in order (Adam's indices)
+    discriminator_parameters: list[tuple[int, ...]]
+    parameters: int  # trainable parameters of G and D together
+    megabytes: float  # memory of G's and D's state_dicts (float32 weights and buffers), in MiB
+
+
+def model_footprint(c: ModelConfig) -> ModelFootprint:
+    """Every tensor G and D would have, and their memory, from the config alone.
+
+    The builders run on PyTorch's "meta" device, which records shapes and dtypes but allocates no
+    memory, so this is exact (it is the real builder) and costs milliseconds even for a model that
+    could not fit in memory.
+    """
+    p = get_preset(c.preset)
+    with torch.device("meta"):
+        g, d = p.build_generator(c), p.build_discriminator(c)
+    shapes = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in (g, d)]
+    params = sum(t.numel() for m in (g, d) for t in m.parameters())
+    size = sum(t.numel() * t.element_size() for m in (g, d) for t in m.state_dict().values())
+    order = [[tuple(t.shape) for t in m.parameters()] for m in (g, d)]
+    return ModelFootprint(shapes[0], shapes[1], order[0], order[1], params, size / 2**20)
 
 
 def build_models(config: ModelConfig) -> tuple[Generator, Discriminator]:

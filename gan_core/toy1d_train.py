@@ -134,7 +134,7 @@ def binned_kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.nd
 def _check_finite(loss: torch.Tensor, who: str) -> None:
     # Checked before the optimiser step, so the weights stay the last finite ones.
     if not torch.isfinite(loss):
-        raise TrainingDiverged(f"{who}'s loss became NaN or infinite: lower the learning rates and press Reset")
+        raise TrainingDiverged("errors.train.toy_diverged", who=who)
 
 
 @dataclass(frozen=True)

@@ -31,14 +31,35 @@ import torch
 from torch import nn
 
 from gan_core.device import select_device
-from gan_core.losses import get_loss
-from gan_core.models import ModelConfig, build_models, get_preset, validate_model_config
+from gan_core.i18n import LocalizedError
+from gan_core.image_files import DatasetError
+from gan_core.losses import LOSSES, get_loss
+from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, validate_model_config
 
 PRIORS = ("normal", "uniform")
+# A loss this large is not a bad minibatch but a run that has blown up (a learning rate of 1e3 gives
+# ~1e6 within a few steps), even while it is still finite. Every registered loss stays far below it
+# in a working run: BCE-based losses grow like |logit|, least squares like logit².
+MAX_ABS_LOSS = 1e4
+# BatchNorm normalises over the minibatch, so it needs two images to compute a variance.
+MIN_IMAGES = 2
 
 
-class TrainingDiverged(RuntimeError):
-    """A loss became NaN or infinite; the trainer keeps the last good weights."""
+class TrainingDiverged(LocalizedError):
+    """A loss became NaN, infinite or absurdly large; training stopped with a consistent state.
+
+    ``step`` is the step the trainer is at afterwards (weights, optimiser states, counters and
+    ``history`` all belong to it): a caller that recorded metrics for later steps drops them.
+    """
+
+    def __init__(self, key: str, /, **params: object) -> None:
+        super().__init__(key, **params)
+        self.step = int(params.get("step", 0))
+
+
+def _pair(value):
+    """Betas as a tuple; anything that is not a list or tuple is left for ``validate`` to refuse."""
+    return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
 @dataclass
@@ -84,8 +105,8 @@ class TrainConfig:
             batch_size=self.batch_size if self.batch_size is not None else d.batch_size,
             lr_d=self.lr_d if self.lr_d is not None else d.lr,
             lr_g=self.lr_g if self.lr_g is not None else d.lr,
-            betas_d=tuple(self.betas_d) if self.betas_d is not None else d.betas,
-            betas_g=tuple(self.betas_g) if self.betas_g is not None else d.betas,
+            betas_d=_pair(self.betas_d) if self.betas_d is not None else d.betas,
+            betas_g=_pair(self.betas_g) if self.betas_g is not None else d.betas,
             ema=self.ema if self.ema is not None else d.ema,
             shift=self.shift if self.shift is not None else d.shift,
             n_fixed=self.n_fixed if self.n_fixed is not None else d.grid_size,
@@ -95,33 +116,45 @@ class TrainConfig:
         return c
 
     def validate(self) -> None:
-        """Raise ``ValueError`` with a plain sentence for any setting that cannot work."""
+        """Raise ``ConfigError`` (a ``ValueError``) with a plain sentence for any setting that cannot work."""
+        for name in ("batch_size", "k", "shift", "seed", "n_fixed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ConfigError("errors.train.not_whole_number", name=name, value=repr(value))
+        for name in ("lr_d", "lr_g", "label_smoothing", "ema"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                raise ConfigError("errors.train.not_a_number", name=name, value=repr(value))
+        for name in ("betas_d", "betas_g"):
+            b = getattr(self, name)
+            if (not isinstance(b, (tuple, list)) or len(b) != 2
+                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x < 1.0 for x in b)):
+                raise ConfigError("errors.train.betas", name=name, value=repr(b))
         validate_model_config(self.model_config())
-        get_loss(self.loss)
-        if self.prior not in PRIORS:
-            raise ValueError(f"unknown noise prior {self.prior!r}; choose one of {', '.join(PRIORS)}")
+        if not isinstance(self.loss, str) or self.loss not in LOSSES:
+            raise ConfigError("errors.train.unknown_loss", value=repr(self.loss), choices=", ".join(LOSSES))
+        if not isinstance(self.prior, str) or self.prior not in PRIORS:
+            raise ConfigError("errors.train.unknown_prior", value=repr(self.prior), choices=", ".join(PRIORS))
         if not 2 <= self.batch_size <= 4096:  # BatchNorm needs two samples to normalise over
-            raise ValueError(f"batch size must be between 2 and 4096, not {self.batch_size}")
+            raise ConfigError("errors.train.batch_size", value=self.batch_size)
         if not 1 <= self.k <= 100:
-            raise ValueError(f"k (D steps per G step) must be between 1 and 100, not {self.k}")
+            raise ConfigError("errors.train.k", value=self.k)
         for name in ("lr_d", "lr_g"):
             lr = getattr(self, name)
             if not (math.isfinite(lr) and lr > 0):
-                raise ValueError(f"learning rate {name} must be a positive number, not {lr}")
-        for name in ("betas_d", "betas_g"):
-            b = getattr(self, name)
-            if len(b) != 2 or not all(0.0 <= x < 1.0 for x in b):
-                raise ValueError(f"{name} must be two numbers in [0, 1), not {b}")
+                raise ConfigError("errors.train.learning_rate", name=name, value=lr)
         if not 0.0 <= self.label_smoothing < 0.5:
-            raise ValueError(f"label smoothing must be in [0, 0.5), not {self.label_smoothing}")
+            raise ConfigError("errors.train.label_smoothing", value=self.label_smoothing)
         if not (math.isfinite(self.ema) and 0.0 <= self.ema < 1.0):
-            raise ValueError(f"the EMA decay must be in [0, 1) (0 turns the average off), not {self.ema}")
+            raise ConfigError("errors.train.ema", value=self.ema)
         if not 0 <= self.shift <= self.image_size // 4:
-            raise ValueError(f"shift must be between 0 and {self.image_size // 4} pixels, not {self.shift}")
+            raise ConfigError("errors.train.shift", high=self.image_size // 4, value=self.shift)
         if self.reuse_fake and self.k != 1:
-            raise ValueError(f"reusing the fake batch needs k = 1 (one D step per G step), not k = {self.k}")
+            raise ConfigError("errors.train.reuse_fake", k=self.k)
         if not 1 <= self.n_fixed <= 1024:
-            raise ValueError(f"n_fixed must be between 1 and 1024, not {self.n_fixed}")
+            raise ConfigError("errors.train.n_fixed", value=self.n_fixed)
+        if not 0 <= self.seed < 2**63:
+            raise ConfigError("errors.train.seed", value=self.seed)
 
     def model_config(self) -> ModelConfig:
         d = get_preset(self.preset).defaults
@@ -138,11 +171,18 @@ class TrainConfig:
 
     @classmethod
     def from_dict(cls, data: dict) -> "TrainConfig":
-        """Build from a dict (e.g. a checkpoint's JSON), ignoring unknown keys."""
+        """Build from a dict (e.g. a checkpoint's JSON), ignoring unknown keys.
+
+        Only the shape is checked here (a dict, betas as pairs); ``resolved()`` checks the values.
+        """
+        if not isinstance(data, dict):
+            raise ConfigError("errors.train.not_a_table", value=type(data).__name__)
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
         for key in ("betas_d", "betas_g"):
             if kwargs.get(key) is not None:
+                if not isinstance(kwargs[key], (list, tuple)):
+                    raise ConfigError("errors.train.betas", name=key, value=repr(kwargs[key]))
                 kwargs[key] = tuple(kwargs[key])
         return cls(**kwargs)
 
@@ -209,11 +249,11 @@ class Trainer:
         c = self.config
         images = dataset.images
         if images.ndim != 4 or tuple(images.shape[1:]) != (c.channels, c.image_size, c.image_size):
-            raise ValueError(
-                f"dataset images are {tuple(images.shape[1:])} but the model expects "
-                f"{(c.channels, c.image_size, c.image_size)} (channels, height, width)")
-        if len(images) < 1:
-            raise ValueError("the dataset has no images")
+            raise ConfigError("errors.train.image_shape", got=str(tuple(images.shape[1:])),
+                              expected=str((c.channels, c.image_size, c.image_size)))
+        if len(images) < MIN_IMAGES:
+            raise DatasetError("errors.data.too_few_images", name=str(getattr(dataset, "name", "")),
+                               n=len(images), minimum=MIN_IMAGES)
         self.dataset = dataset
         self.device = torch.device(device) if device is not None else select_device(c.device)
         self.images = images  # stays on the CPU; batches move to the device
@@ -241,7 +281,8 @@ class Trainer:
         self._order = torch.randperm(len(images), generator=self.rng)
         self._cursor = 0
         self._fake: torch.Tensor | None = None  # the D step's G(z), kept for the G step (reuse_fake)
-        self._good_state = self._copy_weights()
+        self._step_start: dict = {}  # counters at the start of the running step (see _diverged)
+        self._snapshot = self._take_snapshot()
 
     # --- Algorithm 1, line by line -------------------------------------------------------------
 
@@ -287,7 +328,7 @@ class Trainer:
         loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
-        self._stop_if_not_finite(loss_d, "discriminator")
+        self._stop_if_not_finite(loss_d, "D")
         self.opt_d.step()
         with torch.no_grad():
             return {
@@ -309,7 +350,7 @@ class Trainer:
             loss_g = self.loss.g_loss(self.D(self.augment(fake)))
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
-        self._stop_if_not_finite(loss_g, "generator")
+        self._stop_if_not_finite(loss_g, "G")
         self.opt_g.step()
         return {"loss_g": loss_g.item()}
 
@@ -317,6 +358,7 @@ class Trainer:
         """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
         start = time.perf_counter()
         seen_before = self.images_seen
+        self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
         for _ in range(self.config.k):
             d = self.d_step()
         g = self.g_step()
@@ -324,8 +366,6 @@ class Trainer:
         self.update_ema()  # not part of Algorithm 1: a smoothed copy of G for drawing samples
         duration = time.perf_counter() - start
         self.elapsed += duration
-        if self.step_count % self.snapshot_every == 0:
-            self._good_state = self._copy_weights()
         report = StepReport(
             step=self.step_count,
             epoch=self.images_seen / len(self.images),
@@ -337,6 +377,8 @@ class Trainer:
             elapsed=self.elapsed,
         )
         self.history.append(report)
+        if self.step_count % self.snapshot_every == 0:  # after the report: the history belongs to it
+            self._snapshot = self._take_snapshot()
         return report
 
     # --- samples --------------------------------------------------------------------------------
@@ -383,24 +425,59 @@ class Trainer:
     def _models(self) -> list[tuple[str, nn.Module]]:
         return [("G", self.G), ("D", self.D)] + ([("G_ema", self.G_ema)] if self.G_ema is not None else [])
 
-    def _copy_weights(self) -> dict[str, dict[str, torch.Tensor]]:
-        return {name: {k: v.detach().clone().cpu() for k, v in m.state_dict().items()} for name, m in self._models()}
+    def _optimizers(self) -> list[tuple[str, torch.optim.Optimizer]]:
+        return [("opt_g", self.opt_g), ("opt_d", self.opt_d)]
+
+    def _take_snapshot(self) -> dict:
+        """Everything that moves during training, copied: what a divergence rolls back to as one piece."""
+        return {
+            "weights": {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in self._models()},
+            "optimizers": {name: copy.deepcopy(opt.state_dict()) for name, opt in self._optimizers()},
+            "step": self.step_count, "images_seen": self.images_seen, "elapsed": self.elapsed,
+            "history": len(self.history), "rng": self.rng.get_state(), "shift_rng": self.shift_rng.get_state(),
+            "order": self._order.clone(), "cursor": self._cursor,
+        }
+
+    def _restore_snapshot(self) -> None:
+        snap = self._snapshot
+        for name, m in self._models():
+            m.load_state_dict(snap["weights"][name])
+        for name, opt in self._optimizers():
+            opt.load_state_dict(copy.deepcopy(snap["optimizers"][name]))
+        self.step_count, self.images_seen, self.elapsed = snap["step"], snap["images_seen"], snap["elapsed"]
+        del self.history[snap["history"]:]
+        self.rng.set_state(snap["rng"])
+        self.shift_rng.set_state(snap["shift_rng"])
+        self._order, self._cursor = snap["order"].clone(), snap["cursor"]
+
+    def _state_is_finite(self) -> bool:
+        moments = (v for _, opt in self._optimizers() for slots in opt.state.values() for v in slots.values()
+                   if torch.is_tensor(v) and v.is_floating_point())
+        return all(_all_finite(m) for _, m in self._models()) and all(bool(torch.isfinite(v).all()) for v in moments)
 
     def _stop_if_not_finite(self, loss: torch.Tensor, who: str) -> None:
-        """Before an optimiser step: a NaN/inf loss stops training, keeping the last good weights."""
-        if bool(torch.isfinite(loss)):
+        """Before an optimiser step: a NaN, infinite or absurd loss stops training in a consistent state.
+
+        A NaN/inf loss whose update has not been applied, with every weight and Adam moment still
+        finite, keeps the current weights (the last completed step). Otherwise (weights already
+        broken by an exploding update, or a finite loss beyond ``MAX_ABS_LOSS``: the weights that
+        produced it are useless) the whole last snapshot comes back: weights, optimiser states, step
+        count, counters, history and random streams together.
+        """
+        value = loss.item()
+        if math.isfinite(value) and abs(value) <= MAX_ABS_LOSS:
             return
-        # The bad update has not been applied. If the weights themselves are already broken
-        # (a finite loss with an exploding gradient last step), go back to the last snapshot.
-        restored = ""
-        if not all(_all_finite(m) for _, m in self._models()):
-            for name, m in self._models():
-                m.load_state_dict(self._good_state[name])
-            restored = " (restored from the last snapshot)"
-        raise TrainingDiverged(
-            f"Training diverged at step {self.step_count + 1}: the {who} loss became {loss.item()}. "
-            f"Training stopped and the last good weights are kept{restored}. "
-            f"Try a smaller learning rate or another loss.")
+        self._fake = None
+        failed_step = self.step_count + 1
+        if math.isfinite(value) or not self._state_is_finite():
+            self._restore_snapshot()
+            key = "errors.train.diverged_restored"
+        else:  # the running step is abandoned: its counters go back to where it started
+            self.images_seen = self._step_start.get("images_seen", self.images_seen)
+            self._cursor = self._step_start.get("cursor", self._cursor)
+            self._order = self._step_start.get("order", self._order)
+            key = "errors.train.diverged"
+        raise TrainingDiverged(key, at=failed_step, who=who, loss=f"{value:.4g}", step=self.step_count)
 
     # --- state for checkpoints ------------------------------------------------------------------
 
@@ -416,25 +493,38 @@ class Trainer:
             "images_seen": self.images_seen,
         }
 
-    def load_state(self, state: dict) -> None:
+    def load_state(self, state: dict) -> dict[str, tuple]:
         """Resume from ``state()`` output (or a loaded checkpoint's parts; optimisers optional).
 
         A state without ``G_ema`` (an older checkpoint, or one saved with the average off) starts
-        the average from the loaded G.
+        the average from the loaded G. The optimisers keep their saved moments but take this run's
+        learning rates and betas (``config``): what the user asked for now wins over what was saved.
+        Returns what that changed, ``{"lr_g": (saved, now), ...}`` (empty when nothing did).
         """
         self.G.load_state_dict(state["G"])
         if self.G_ema is not None:
             self.G_ema.load_state_dict(state["G_ema"] if state.get("G_ema") is not None else state["G"])
         if state.get("D") is not None:
             self.D.load_state_dict(state["D"])
-        if state.get("opt_g") is not None:
-            self.opt_g.load_state_dict(state["opt_g"])
-        if state.get("opt_d") is not None:
-            self.opt_d.load_state_dict(state["opt_d"])
+        changes: dict[str, tuple] = {}
+        for suffix, opt in (("g", self.opt_g), ("d", self.opt_d)):
+            saved = state.get(f"opt_{suffix}")
+            if saved is None:
+                continue
+            opt.load_state_dict(saved)
+            wanted = {"lr": getattr(self.config, f"lr_{suffix}"), "betas": tuple(getattr(self.config, f"betas_{suffix}"))}
+            for group in opt.param_groups:
+                for name, value in wanted.items():
+                    old = tuple(group[name]) if name == "betas" else group[name]
+                    if old != value:
+                        changes[f"{name}_{suffix}"] = (old, value)
+                    group[name] = value
         self.step_count = int(state.get("step", 0))
         self.images_seen = int(state.get("images_seen", 0))
         self._fake = None  # a kept fake batch (reuse_fake) belongs to the weights just replaced
-        self._good_state = self._copy_weights()
+        self.history.clear()
+        self._snapshot = self._take_snapshot()
+        return changes
 
 
 def history_rows(history: list[StepReport]) -> list[dict]:

@@ -1,5 +1,6 @@
 """Checkpoints: bit-exact round trip, atomic writes, and refusal of anything wrong or malicious."""
 
+import hashlib
 import io
 import json
 import os
@@ -33,6 +34,14 @@ def copy_folder(src: Path, dst: Path) -> Path:
     for f in src.iterdir():
         (dst / f.name).write_bytes(f.read_bytes())
     return dst
+
+
+def rehash(folder: Path) -> None:
+    """Make config.json name the files as they are now: a hostile checkpoint has consistent hashes,
+    so the checks behind the hash check must refuse it on their own."""
+    cfg = json.loads((folder / CONFIG_FILE).read_text())
+    cfg["sha256"] = {name: hashlib.sha256((folder / name).read_bytes()).hexdigest() for name in cfg["sha256"]}
+    (folder / CONFIG_FILE).write_text(json.dumps(cfg))
 
 
 def test_round_trip_is_bit_exact_including_optimisers(trained, tmp_path):
@@ -95,6 +104,7 @@ def test_checkpoint_without_ema_still_loads_and_resumes(trained, tmp_path):
     cfg = json.loads((old / CONFIG_FILE).read_text())
     del cfg["train"]["ema"]
     cfg["files"].remove(GENERATOR_EMA_FILE)
+    del cfg["sha256"]  # written before checkpoints named their files' hashes
     (old / CONFIG_FILE).write_text(json.dumps(cfg))
     ckpt = load_checkpoint(old)
     assert not ckpt.has_ema and ckpt.generator is ckpt.raw_generator and not ckpt.generator.training
@@ -146,6 +156,7 @@ def test_a_pickle_file_is_refused_without_being_executed(trained, tmp_path):
         load_checkpoint(tmp_path / "model.pt")
     bad = copy_folder(trained[1], tmp_path / "evil")
     (bad / GENERATOR_FILE).write_bytes(payload)
+    rehash(bad)
     with pytest.raises(CheckpointError, match="not a valid safetensors"):
         load_checkpoint(bad)
     assert not marker.exists()
@@ -155,6 +166,7 @@ def test_truncated_weights_are_refused(trained, tmp_path):
     bad = copy_folder(trained[1], tmp_path / "trunc")
     raw = (bad / GENERATOR_FILE).read_bytes()
     (bad / GENERATOR_FILE).write_bytes(raw[: len(raw) // 2])
+    rehash(bad)
     with pytest.raises(CheckpointError, match="truncated or corrupt"):
         load_checkpoint(bad)
 
@@ -174,7 +186,7 @@ def edit_config(folder: Path, **changes) -> None:
     ({"format_version": FORMAT_VERSION + 1}, "newer GAN Classroom"),
     ({"format": "something-else"}, "not a GAN Classroom checkpoint"),
     ({"model_latent_dim": 65}, "shape"),
-    ({"model_image_size": 64}, "cannot be built"),
+    ({"model_image_size": 64}, "makes 28 px images, not 64 px"),
     ({"step": -4}, "invalid step"),
 ])
 def test_bad_configs_are_refused(trained, tmp_path, changes, match):
@@ -196,6 +208,7 @@ def test_wrong_dtype_and_nan_tensors_are_refused(trained, tmp_path):
             key = "net.0.weight"
             tensors[key] = mutate(tensors[key]).contiguous()
             save_file(tensors, str(bad / file))
+            rehash(bad)
             with pytest.raises(CheckpointError, match=f"{file}.*{match}"):
                 load_checkpoint(bad)
 

@@ -1,10 +1,16 @@
 """The command line: train writes a checkpoint folder, metrics and grids; sample writes PNG or .npy."""
 
 import csv
+import errno
+import os
+import signal
 import subprocess
 import sys
+import time
+import zipfile
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -58,7 +64,10 @@ def test_export_writes_the_averaged_generator_alone(tmp_path):
     assert small.step == 4 and small.config["exported"]["weights"].startswith("G_ema")
     assert small.model_config == full.model_config and small.dataset == full.dataset
     assert main(["export", "--checkpoint", str(run), "--out", str(run)]) == 2  # would delete its own D
+    assert main(["export", "--checkpoint", str(run), "--out", str(run), "--overwrite"]) == 2  # even so
     assert (run / "discriminator.safetensors").is_file()
+    assert main(["export", "--checkpoint", str(run), "--out", str(shared)]) == 2  # shared holds a checkpoint
+    assert main(["export", "--checkpoint", str(run), "--out", str(shared), "--overwrite"]) == 0
 
 
 def test_bad_input_gives_a_message_and_exit_code_2_not_a_traceback(tmp_path):
@@ -74,3 +83,151 @@ def test_every_command_has_help():
     for cmd in ("train", "sample", "export", "evaluate"):
         r = subprocess.run([sys.executable, "-m", "gan_core", cmd, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "usage:" in r.stdout
+
+
+# --- issue 14: the user's work is kept, every input failure is one line --------------------------------
+
+def train(out, *extra, steps="3"):
+    return main(["train", "--steps", steps, "--batch-size", "8", "--sample-every", "0", "--out", str(out), *extra])
+
+
+def steps_in(metrics):
+    return [int(r["step"]) for r in csv.DictReader(open(metrics))]
+
+
+def test_out_on_an_existing_run_is_refused_unless_resume_or_overwrite(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert train(out, steps="2") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "already holds a run" in err and "--resume" in err and "--overwrite" in err
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before  # nothing touched
+    assert train(out, "--resume", str(out), steps="2") == 0
+    assert steps_in(out / "metrics.csv") == [1, 2, 3, 4, 5]
+    assert train(out, "--overwrite", steps="2") == 0
+    assert steps_in(out / "metrics.csv") == [1, 2] and load_checkpoint(out).step == 2
+    (tmp_path / "file").write_text("mine")
+    assert train(tmp_path / "file") == 2 and "is a file" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "mine"
+
+
+def test_resume_applies_the_requested_learning_rate_and_keeps_the_rest(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out, "--lr-g", "0.0005", "--lr-d", "0.0004") == 0
+    capsys.readouterr()
+    assert train(out, "--resume", str(out), "--lr-g", "0.0001", steps="1") == 0
+    err = capsys.readouterr().err
+    assert "lr_g is now 0.0001 (the checkpoint had 0.0005)" in err and "lr_d" not in err
+    ckpt = load_checkpoint(out)
+    assert ckpt.train_config["lr_g"] == 0.0001 and ckpt.train_config["lr_d"] == 0.0004  # not the preset's 1e-3
+    assert ckpt.optimizers["opt_g"]["param_groups"][0]["lr"] == 0.0001  # the checkpoint tells the truth
+    assert ckpt.optimizers["opt_d"]["param_groups"][0]["lr"] == 0.0004
+
+
+def test_resume_after_a_crash_continues_metrics_without_duplicates(tmp_path):
+    out = tmp_path / "run"
+    assert train(out, "--save-every", "2", steps="4") == 0
+    with open(out / "metrics.csv", "a") as f:  # rows written after the last save, then a crash
+        f.write("5,0.1,9,9,0.5,0.5,100,1\n6,0.1,9,9,0.5,0.5,100,1\n7,0.1")
+    assert train(out, "--resume", str(out), steps="3") == 0
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+    assert all(float(r["loss_d"]) != 9 for r in rows)
+
+
+def test_divergence_keeps_checkpoint_and_metrics_together(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out, "--lr-d", "1000", "--lr-g", "1000", "--loss", "lsgan", steps="200") == 1
+    err = capsys.readouterr().err
+    assert "\nerror: Training diverged" in err or err.startswith("error: Training diverged")
+    assert "smaller learning rate" in err
+    step = load_checkpoint(out).step
+    assert steps_in(out / "metrics.csv") == list(range(1, step + 1))
+
+
+def test_a_one_image_dataset_and_a_fifo_are_messages(tmp_path, capsys):
+    folder = tmp_path / "one"
+    folder.mkdir()
+    Image.new("L", (28, 28), 128).save(folder / "a.png")
+    assert train(tmp_path / "o1", "--dataset", str(folder)) == 2
+    assert "needs at least 2" in capsys.readouterr().err
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert train(tmp_path / "o2", "--dataset", str(fifo)) == 2
+    assert "not a regular file or folder" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("error,code,expected", [
+    (OSError(errno.EROFS, "Read-only file system", "/mnt/ro/run"), 2, "read-only"),
+    (OSError(errno.ENOSPC, "No space left on device", "/data/run"), 2, "disk is full"),
+    (IsADirectoryError(errno.EISDIR, "Is a directory", "out.png"), 2, "is a folder"),
+    (PermissionError(errno.EACCES, "Permission denied", "/root/x"), 2, "permission denied"),
+    (OverflowError("cannot convert float infinity to integer"), 2, "infinity"),
+    (RecursionError("maximum recursion depth exceeded"), 2, "recursion"),
+    (zipfile.BadZipFile("Bad CRC-32 for file 'config.json'"), 2, "CRC"),
+])
+def test_every_input_failure_is_one_plain_line(monkeypatch, capsys, error, code, expected):
+    import gan_core.cli as cli
+
+    def fail(args):
+        raise error
+
+    monkeypatch.setattr(cli, "cmd_sample", fail)
+    assert main(["sample", "--checkpoint", "x", "--out", "y.png"]) == code
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and expected in err
+    assert "Traceback" not in err
+
+
+def test_a_real_bug_keeps_its_traceback_and_asks_for_a_report(monkeypatch, capsys):
+    import gan_core.cli as cli
+
+    def bug(args):
+        return {}["missing"]
+
+    monkeypatch.setattr(cli, "cmd_sample", bug)
+    assert main(["sample", "--checkpoint", "x", "--out", "y.png"]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "KeyError" in err and "bug in GAN Classroom" in err and "report" in err
+
+
+def test_sample_into_a_folder_or_an_unwritable_place_is_a_message(tmp_path, capsys):
+    shipped = "assets/generator-mnist5k"
+    (tmp_path / "dir.png").mkdir()
+    assert main(["sample", "--checkpoint", shipped, "--n", "4", "--out", str(tmp_path / "dir.png")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "is a folder" in err and "Traceback" not in err
+
+
+def wait_for_rows(metrics, n, proc, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        if metrics.is_file() and len(metrics.read_text().splitlines()) > n:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"the training subprocess did not write {n} rows: {proc.poll()}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig,code,name", [(signal.SIGINT, 130, "SIGINT"), (signal.SIGTERM, 143, "SIGTERM")])
+def test_ctrl_c_or_sigterm_saves_a_loadable_checkpoint_and_flushes_metrics(tmp_path, sig, code, name):
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "gan_core", "train", "--steps", "100000", "--batch-size", "8",
+                             "--save-every", "100000", "--sample-every", "0", "--threads", "1", "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_rows(out / "metrics.csv", 5, proc)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    assert f"stopped by {name}" in err and "--resume" in err and "Traceback" not in err
+    ckpt = load_checkpoint(out)
+    assert ckpt.step >= 5 and steps_in(out / "metrics.csv") == list(range(1, ckpt.step + 1))
+    assert main(["train", "--resume", str(out), "--steps", "2", "--batch-size", "8", "--sample-every", "0",
+                 "--out", str(out)]) == 0
+    assert steps_in(out / "metrics.csv") == list(range(1, ckpt.step + 3))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import pickle
 import struct
 import zipfile
@@ -443,8 +444,8 @@ def test_max_images_uses_an_even_subset_and_says_so(tmp_path, monkeypatch):
 def test_progress_is_reported(tmp_path):
     write_files(tmp_path, {f"{i}.png": noise_png(i) for i in range(4)})
     calls = []
-    load_image_folder(tmp_path, progress=lambda fraction, message: calls.append(fraction))
-    assert calls[-1] == 1.0 and all(0.0 <= f <= 1.0 for f in calls) and len(calls) >= 2
+    load_image_folder(tmp_path, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(0, 4), (1, 4), (2, 4), (3, 4), (4, 4)]
 
 
 # ----------------------------------------------------------------------------- images: limits and modes
@@ -640,3 +641,28 @@ def test_non_zip_file_path_is_refused(tmp_path):
     (tmp_path / "fake.zip").write_text("hello")
     with pytest.raises(DatasetError, match="not a zip archive"):
         load_dataset(tmp_path / "fake.zip")
+
+
+def test_devices_and_fifos_are_not_regular_files_or_folders(tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for source in (str(fifo), fifo, "/dev/null"):
+        with pytest.raises(DatasetError, match="not a regular file or folder"):
+            load_dataset(source)
+    with pytest.raises(DatasetError, match="not a regular file or folder"):
+        load_image_folder(fifo)
+    # inside a folder, a FIFO is skipped (reading it would block forever), not waited on
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    os.mkfifo(folder / "stuck.png")
+    Image.new("L", (8, 8), 50).save(folder / "a.png")
+    Image.new("L", (8, 8), 60).save(folder / "b.png")
+    ds = load_image_folder(folder)
+    assert len(ds) == 2 and ds.skipped == [("stuck.png", "not a regular file (a device, pipe or socket)")]
+
+
+def test_dataset_errors_are_localized(tmp_path):
+    with pytest.raises(DatasetError) as info:
+        load_dataset(str(tmp_path / "absent"))
+    assert info.value.key == "errors.data.path_missing"
+    assert "does not exist" in str(info.value) and "없습니다" in info.value.localized("ko")

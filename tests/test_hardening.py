@@ -7,7 +7,10 @@ non-image and 0-byte members, decompression-bomb headers, image modes CMYK/16-bi
 format (tests/test_checkpoint.py); NaN from an absurd learning rate at the Trainer level
 (tests/test_trainer.py); orphaned runs and the run cap (tests/test_worker.py); the home page not
 importing torch (tests/test_app.py); in a real browser, bad uploads shown as a sentence, a closed
-tab freeing its slot and thread, and five sessions at once (tests/e2e/).
+tab freeing its slot and thread, and five sessions at once (tests/e2e/). Issue 14: derived costs
+bounded with measured memory (tests/test_resource_bounds.py), whole-or-nothing checkpoint saves and
+optimiser-state validation (tests/test_checkpoint_atomic.py), generated hostile files
+(tests/test_fuzz_inputs.py), the command line's messages, --overwrite and Ctrl-C (tests/test_cli.py).
 """
 
 from __future__ import annotations

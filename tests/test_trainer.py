@@ -1,5 +1,6 @@
 """Trainer: Algorithm 1 step by step, determinism, divergence handling."""
 
+import re
 from types import SimpleNamespace
 
 import pytest
@@ -78,7 +79,7 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_weights():
     good = {k: v.clone() for k, v in t.G.named_parameters()}
     base = get_loss("non-saturating")
     t.loss = GANLoss("broken", "returns NaN", base.d_loss, lambda fake: fake.mean() * float("nan"))
-    with pytest.raises(TrainingDiverged, match="generator loss became nan"):
+    with pytest.raises(TrainingDiverged, match="loss of G became nan"):
         t.step()
     # The NaN update was never applied (BatchNorm running statistics may still move in forward passes).
     assert all(torch.equal(good[k], v) for k, v in t.G.named_parameters())
@@ -89,7 +90,7 @@ def test_weights_already_broken_are_restored_from_the_snapshot():
     snapshot = {k: v.clone() for k, v in t.G.state_dict().items()}
     with torch.no_grad():
         next(t.G.parameters()).fill_(float("inf"))  # as if an exploding update slipped through
-    with pytest.raises(TrainingDiverged, match="restored"):
+    with pytest.raises(TrainingDiverged, match="went back to step 0"):
         t.step()
     assert all(torch.equal(snapshot[k], v) for k, v in t.G.state_dict().items())
 
@@ -233,3 +234,73 @@ def test_200_steps_on_mnist5k_move_samples_toward_the_data():
         t.step()
     after = distance()
     assert after < 0.5 * before, (before, after)
+
+
+# --- issue 14: a divergence restores everything together; absurd losses count; resume applies lr ------
+
+def optimizer_moments(opt):
+    return [v.clone() for slots in opt.state_dict()["state"].values() for v in slots.values()]
+
+
+def test_a_restore_brings_back_weights_optimizer_step_and_history_together():
+    t = Trainer(TrainConfig(preset="small", batch_size=16, seed=2), fake_dataset())
+    t.snapshot_every = 3
+    for _ in range(4):
+        t.step()  # snapshot taken at step 3
+    assert t.step_count == 4 and len(t.history) == 4
+    at_3 = Trainer(TrainConfig(preset="small", batch_size=16, seed=2), fake_dataset())
+    for _ in range(3):
+        at_3.step()
+    with torch.no_grad():
+        next(t.D.parameters()).fill_(float("nan"))  # weights broken after the snapshot
+    with pytest.raises(TrainingDiverged, match="went back to step 3") as info:
+        t.step()
+    assert info.value.step == 3 and t.step_count == 3 and len(t.history) == 3
+    for a, b in zip(t.G.state_dict().values(), at_3.G.state_dict().values()):
+        assert torch.equal(a, b)
+    for a, b in zip(optimizer_moments(t.opt_d), optimizer_moments(at_3.opt_d)):
+        assert torch.equal(a, b)
+    assert t.images_seen == at_3.images_seen
+    t.step()  # training can go on from the restored state, exactly as the run that never broke
+    at_3.step()
+    assert t.history[-1].loss_d == at_3.history[-1].loss_d
+
+
+def test_a_finite_but_absurd_loss_counts_as_diverged():
+    t = Trainer(TrainConfig(preset="small", batch_size=16, lr_d=1e3, lr_g=1e3), fake_dataset())
+    with pytest.raises(TrainingDiverged, match="smaller learning rate") as info:
+        for _ in range(100):
+            t.step()
+    assert "nan" not in str(info.value) and "inf" not in str(info.value)  # caught while still finite
+    assert t.step_count == info.value.step == len(t.history)
+    assert "학습률" in info.value.localized("ko")
+
+
+def test_resume_applies_the_configured_lr_and_betas_and_reports_changes():
+    t = Trainer(TrainConfig(preset="small", batch_size=16, lr_g=1e-3, lr_d=1e-3), fake_dataset())
+    t.step()
+    resumed = Trainer(TrainConfig(preset="small", batch_size=16, lr_g=1e-4, lr_d=1e-3, betas_g=(0.0, 0.9)),
+                      fake_dataset())
+    changes = resumed.load_state(t.state())
+    assert changes == {"lr_g": (1e-3, 1e-4), "betas_g": ((0.5, 0.999), (0.0, 0.9))}
+    group = resumed.opt_g.param_groups[0]
+    assert group["lr"] == 1e-4 and tuple(group["betas"]) == (0.0, 0.9)
+    assert resumed.opt_d.param_groups[0]["lr"] == 1e-3
+
+
+def test_a_one_image_dataset_says_how_many_are_needed():
+    from gan_core.data import DatasetError
+
+    with pytest.raises(DatasetError, match="has 1 image.*at least 2"):
+        Trainer(TrainConfig(preset="small", batch_size=16), SimpleNamespace(images=torch.zeros(1, 1, 28, 28)))
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    ({"batch_size": "64"}, "batch_size must be a whole number"), ({"lr_g": "fast"}, "lr_g must be a number"),
+    ({"betas_d": 0.5}, "betas_d"), ({"k": 2.5}, "k must be a whole number"), ({"seed": -1}, "seed"),
+    ({"latent_dim": 10**9}, "latent_dim"), ({"preset": ["small"]}, "unknown model preset"),
+])
+def test_wrong_types_are_sentences_not_type_errors(kwargs, match):
+    with pytest.raises(ValueError, match=match) as info:
+        TrainConfig(**kwargs).resolved()
+    assert re.search("[\uac00-\ud7a3]", info.value.localized("ko"))
