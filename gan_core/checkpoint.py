@@ -70,7 +70,10 @@ MAX_CONFIG_BYTES = 1_000_000
 MAX_HEADER_BYTES = 10_000_000  # a safetensors header is JSON: a few KB for these models
 PRIORS = ("normal", "uniform")  # the noise priors a checkpoint may name (gan_core.trainer.PRIORS)
 ADAM_SLOTS = ("step", "exp_avg", "exp_avg_sq")
-SAFETENSORS_DTYPES = {torch.float32: "F32", torch.int64: "I64"}
+SAFETENSORS_DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.float16: "F16", torch.bfloat16: "BF16"}
+# A float32 weight may be stored in half precision (``export --dtype float16``: half the size of a
+# shared generator); it is widened to float32 on load.
+STORAGE_DTYPES = {torch.float32: (torch.float32, torch.float16, torch.bfloat16)}
 
 
 class CheckpointError(LocalizedError):
@@ -272,19 +275,24 @@ def write_checkpoint(directory: str | Path, model_config: ModelConfig, generator
     return directory
 
 
-def export_generator(source: str | Path | bytes, directory: str | Path) -> Path:
+def export_generator(source: str | Path | bytes, directory: str | Path, dtype: str = "float32") -> Path:
     """Write a generator-only checkpoint for sharing: config.json and one generator.safetensors.
 
     The weights are the ones samples come from (G_ema when ``source`` has a moving average, else
     G); D, the optimiser states and the raw G are left out, so the folder is about a third of a
-    full checkpoint. It opens everywhere a checkpoint does; training resumed from it starts D fresh
-    and the moving average from these weights.
+    full checkpoint. ``dtype="float16"`` stores the float weights in half precision (half the size
+    again; widened to float32 on load). It opens everywhere a checkpoint does; training resumed
+    from it starts D fresh and the moving average from these weights.
     """
+    storage = {"float32": torch.float32, "float16": torch.float16}.get(dtype)
+    if storage is None:
+        raise ValueError(f"export dtype must be float32 or float16, not {dtype!r}")
     if not isinstance(source, (bytes, bytearray, memoryview)) and Path(source).resolve() == Path(directory).resolve():
         raise CheckpointError("errors.checkpoint.export_onto_itself")
     ckpt = load_checkpoint(source)
-    exported = {"weights": "G_ema (moving average)" if ckpt.has_ema else "G", "from": ckpt.source}
-    return write_checkpoint(directory, ckpt.model_config, ckpt.generator.state_dict(), step=ckpt.step,
+    exported = {"weights": "G_ema (moving average)" if ckpt.has_ema else "G", "from": ckpt.source, "dtype": dtype}
+    weights = {k: v.to(storage) if v.dtype == torch.float32 else v for k, v in ckpt.generator.state_dict().items()}
+    return write_checkpoint(directory, ckpt.model_config, weights, step=ckpt.step,
                             train_config=ckpt.train_config, dataset=ckpt.dataset,
                             extra={"images_seen": ckpt.images_seen, "exported": exported})
 
@@ -559,7 +567,7 @@ def _check_header(raw: bytes, name: str, expected: dict[str, tuple[tuple[int, ..
         if got_shape != shape:
             raise CheckpointError("errors.checkpoint.shape_mismatch", name=name, tensor=key, got=str(got_shape),
                                   expected=str(shape))
-        if got_dtype != SAFETENSORS_DTYPES.get(dtype):
+        if got_dtype not in {SAFETENSORS_DTYPES.get(d) for d in STORAGE_DTYPES.get(dtype, (dtype,))}:
             raise CheckpointError("errors.checkpoint.dtype_mismatch", name=name, tensor=key, got=got_dtype,
                                   expected=SAFETENSORS_DTYPES.get(dtype, str(dtype)))
 
@@ -652,12 +660,12 @@ def _load_into(module: torch.nn.Module, tensors: dict[str, torch.Tensor], name: 
         if tuple(t.shape) != tuple(ref.shape):
             raise CheckpointError("errors.checkpoint.shape_mismatch", name=name, tensor=key, got=str(tuple(t.shape)),
                                   expected=str(tuple(ref.shape)))
-        if t.dtype != ref.dtype:
+        if t.dtype not in STORAGE_DTYPES.get(ref.dtype, (ref.dtype,)):
             raise CheckpointError("errors.checkpoint.dtype_mismatch", name=name, tensor=key, got=str(t.dtype),
                                   expected=str(ref.dtype))
         if t.is_floating_point() and not bool(torch.isfinite(t).all()):
             raise CheckpointError("errors.checkpoint.not_finite", name=name, tensor=key)
-    module.load_state_dict(tensors, strict=True)
+    module.load_state_dict({k: t.to(expected[k].dtype) for k, t in tensors.items()}, strict=True)
 
 
 def load_checkpoint_files(files: dict[str, bytes], source: str = "upload") -> Checkpoint:

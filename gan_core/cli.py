@@ -259,6 +259,8 @@ def _add_export(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
     p.add_argument("--out", required=True, help="folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace what is already in --out")
+    p.add_argument("--dtype", default="float32", choices=("float32", "float16"),
+                   help="storage type of the weights (float16: half the size; loaded back as float32)")
     p.set_defaults(func=cmd_export)
 
 
@@ -266,7 +268,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from gan_core.checkpoint import check_output_folder, export_generator
 
     check_output_folder(args.out, overwrite=args.overwrite)
-    out = export_generator(args.checkpoint, args.out)
+    out = export_generator(args.checkpoint, args.out, dtype=args.dtype)
     size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
     print(f"generator-only checkpoint written to {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
     return 0
