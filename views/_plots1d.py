@@ -90,9 +90,9 @@ def _margin(th: Theme, left: float = 4.0, right: float = 1.5, top: float = 2.0, 
 
 def distribution_figure(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
                         z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
-                        d_name: str = "D(x)") -> go.Figure:
+                        d_name: str = "D(x)", height_scale: float = 1.0) -> go.Figure:
     """The Figure-1 picture: densities on the left axis, D on the right axis (0 to 1), and the
-    z-line below the x-line."""
+    z-line below the x-line. ``height_scale`` shrinks it below the theme's figure height."""
     th = current()
     y_range, d_range, z_level = _density_axes(float(max(np.max(p_data), np.max(p_g))))
     traces = [_line(x, p_data, "p_data", DATA_STYLE), _line(x, p_g, "p_g", GEN_STYLE),
@@ -102,7 +102,7 @@ def distribution_figure(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: n
     traces += _mapping_traces(z, g_of_z, z_level, (float(x[0]), float(x[-1])))
     fig = go.Figure(traces)
     fig.update_layout(
-        height=th.figure_height, margin=_margin(th, right=4.0, top=2.6),
+        height=round(th.figure_height * height_scale), margin=_margin(th, right=4.0, top=2.6),
         xaxis=dict(title=t("dist.fig.x"), range=[float(x[0]), float(x[-1])]),
         yaxis=dict(title=t("dist.fig.density"), range=y_range, zeroline=False, tickformat=".2~f",
                    tickvals=_density_ticks(y_range[1])),
@@ -212,7 +212,7 @@ def generator_loss_figure(curves: dict[str, np.ndarray]) -> go.Figure:
                    showlegend=False, name=t("dist.fig.non_saturating_grad")),
     ])
     fig.add_vrect(x0=0, x1=0.1, fillcolor="#f5cba7", opacity=0.35, line_width=0,
-                  annotation_text=t("dist.fig.early"), annotation_position="bottom right")
+                  annotation_text=t("dist.fig.early"), annotation_position="inside bottom left")
     fig.update_layout(
         height=th.figure_height, margin=_margin(th, top=3.2),
         legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
@@ -297,10 +297,10 @@ def _escape(text: str) -> str:
 
 def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
                      z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
-                     d_name: str = "D(x)") -> str:
+                     d_name: str = "D(x)", height_scale: float = 1.0) -> str:
     """The Figure-1 picture of ``distribution_figure`` as a self-contained SVG string."""
     th = current()
-    height = th.figure_height
+    height = round(th.figure_height * height_scale)
     f = th.font
     left, right, top, bottom = 4 * f, _SVG_W - 3.6 * f, 2.6 * th.legend + 8, height - 3.2 * f
     x = np.asarray(x, dtype=float)

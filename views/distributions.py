@@ -30,6 +30,7 @@ from views._urlstate import Param, link_box, mirror, restore
 
 TICK_SECONDS = 0.07  # Play redraws the figure this often (the goal is >= 10 frames/s)
 HISTORY_SECONDS = 1.0  # ... and the charts over steps this often
+LIVE_HEIGHT = 0.85  # the live figure is a little lower than the theme's, so it fits under the settings
 COMPARE_ITERATIONS = 60  # tab 3 runs this many iterations of Algorithm 1 with each loss
 
 # Widget options are stable ids (also what the URL holds); the catalogs give their labels.
@@ -212,8 +213,8 @@ def explorer_model() -> tuple[toy1d.Density, AffineGenerator, object]:
 
 
 def _snap_row() -> None:
-    row = st.container(horizontal=True, vertical_alignment="center")
-    row.markdown(f"**{t('dist.explorer.snap')}**", width="content")
+    st.markdown(f"**{t('dist.explorer.snap')}**")
+    row = st.container(horizontal=True, gap="small")
     for panel in toy1d.figure1_panels():
         row.button(panel.label, key=f"dist_snap_{panel.label[1]}", on_click=_snap, args=(panel,),
                    help=t(f"dist.fig1.{panel.label[1]}"))
@@ -221,13 +222,13 @@ def _snap_row() -> None:
 
 
 def explorer_section() -> None:
-    """Section 1: the analytic explorer."""
-    _snap_row()
+    """Section 1: the analytic explorer (controls beside the figure, so both fit one 1280x720 screen)."""
     notice = st.session_state.pop("dist_notice", None)
     if notice:
         st.info(t(notice))
     controls, view = st.columns([1, 2.4])
     with controls:
+        _snap_row()
         _data_controls()
         st.markdown(t("dist.explorer.generator"))
         st.radio(t("dist.explorer.noise"), G_PRIORS, key="dist_g_prior", horizontal=True,
@@ -262,20 +263,21 @@ def explorer_section() -> None:
             st.caption(t("dist.explorer.panel_caption", label=panel, text=t(f"dist.fig1.{panel[1]}")))
         st.caption(t("dist.explorer.figure_caption"))
         nums = toy1d.theory_numbers(p_data, p_g)
-        cols = st.columns(4)
-        cols[0].metric("V(D*, G)", _fmt(nums.value_optimal))
-        cols[1].metric("JSD(p_data ‖ p_g)", _fmt(nums.jsd))
-        cols[2].metric("KL(p_data ‖ p_g)", _fmt(nums.kl_data_g))
-        cols[3].metric("KL(p_g ‖ p_data)", _fmt(nums.kl_g_data))
-        # Two lines, so that both sides of the identity fit beside the figure on a projector.
-        st.latex(rf"\begin{{aligned}}V(D^*,G)&={nums.value_optimal:.6f}\\ -\log 4+2\,\mathrm{{JSD}}"
-                 rf"&={-toy1d.LOG4:.6f}+2\times{nums.jsd:.6f}\\&={nums.identity_rhs:.6f}\end{{aligned}}")
+        for row in (("V(D*, G)", nums.value_optimal, "JSD(p_data ‖ p_g)", nums.jsd),
+                    ("KL(p_data ‖ p_g)", nums.kl_data_g, "KL(p_g ‖ p_data)", nums.kl_g_data)):
+            left, right = st.columns(2)  # 2 x 2: four metrics in a row were squeezed at 150% zoom
+            left.metric(row[0], _fmt(row[1]))
+            right.metric(row[2], _fmt(row[3]))
+        # One short line each, so that both sides of the identity fit beside the figure on a projector.
+        st.latex(rf"\begin{{gathered}}V(D^*,G)={nums.value_optimal:.6f}\\ -\log 4+2\,\mathrm{{JSD}}\\"
+                 rf"={-toy1d.LOG4:.6f}+2\times{nums.jsd:.6f}\\={nums.identity_rhs:.6f}\end{{gathered}}")
         if mode != "optimal":
             st.markdown(t("dist.explorer.value_of_d", value=_fmt(toy1d.value_function(p_data, p_g, discriminator))))
         if nums.jsd < 1e-9:
             st.success(t("dist.explorer.equal"))
         st.caption(t("dist.explorer.numbers_caption"))
 
+    st.caption(t("dist.caption"))
     st.markdown(t("dist.explorer.intro"))
     st.latex(r"D^*(x)=\frac{p_{data}(x)}{p_{data}(x)+p_g(x)}")
     st.latex(r"V(D^*,G)=-\log 4+2\,\mathrm{JSD}(p_{data}\,\|\,p_g)")
@@ -371,9 +373,11 @@ def _draw_live_figure(trainer: Toy1DTrainer, playing: bool) -> None:
     args = (v.x, v.p_data, v.p_g, v.d, v.z, v.g_of_z, v.d_star)
     d_name = t("dist.fig.learned_d")
     if playing:
-        st.html(plots.svg_as_img(plots.distribution_svg(*args, d_name=d_name), alt=t("dist.fig.live_alt")))
+        st.html(plots.svg_as_img(plots.distribution_svg(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
+                                 alt=t("dist.fig.live_alt")))
     else:
-        st.plotly_chart(plots.distribution_figure(*args, d_name=d_name), key="dist_train_fig")
+        st.plotly_chart(plots.distribution_figure(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
+                        key="dist_train_fig")
     st.caption(t("dist.train.steps", d=trainer.d_steps, g=trainer.g_steps) + " "
                + t("dist.train.live_caption", jsd=v.jsd, gap=d_gap_over_bulk(v)))
 
@@ -424,7 +428,9 @@ def training_section() -> None:
             st.caption(t(f"dist.preset_why.{st.session_state.dist_t_preset}"))
         if "dist_error" in st.session_state:
             st.error(t(st.session_state.pop("dist_error")))
-        clicked = _training_buttons(playing)
+        figure, side = st.columns([2.6, 1])
+        with side:
+            clicked = _training_buttons(playing)
         try:
             data = explorer_data() if choice == SAME_AS_EXPLORER else TRAIN_DATA[choice]
             trainer = _trainer(config, data, clicked["reset"])
@@ -471,17 +477,16 @@ def training_section() -> None:
         def history() -> None:
             _draw_history(trainer, st.session_state.get("dist_playing", False))
 
-        figure, text = st.columns([2.4, 1])
         with figure:
             tick()
-        with text:
+        with side:
             st.markdown(t("dist.train.intro"))
-            teaching_notes("dist.tab2")
         history()
         if trainer.snapshots:
             st.plotly_chart(plots.panel_strip([_view_dict(s) for s in trainer.snapshots[-4:]]),
                             key="dist_snapshots_fig")
             st.caption(t("dist.train.strip_caption"))
+        teaching_notes("dist.tab2")
 
     controls()
 
@@ -505,16 +510,16 @@ def saturation_section() -> None:
         st.plotly_chart(plots.generator_loss_figure(toy1d.generator_loss_curves()), key="dist_sat_fig")
     with col_text:
         st.markdown(t("dist.saturation.text"))
-        st.latex(r"\begin{aligned}\tfrac{\partial}{\partial s}\log(1-\sigma(s))&=-D\\"
-                 r"\tfrac{\partial}{\partial s}\bigl(-\log\sigma(s)\bigr)&=-(1-D)\end{aligned}")
+    # Full width, one gradient per line: beside the figure it was cut off on a projector.
+    st.latex(r"\begin{aligned}\tfrac{\partial}{\partial s}\log(1-\sigma(s))&=-D\\"
+             r"\tfrac{\partial}{\partial s}\bigl(-\log\sigma(s)\bigr)&=-(1-D)\end{aligned}")
     st.markdown(t("dist.saturation.same_seed", n=COMPARE_ITERATIONS))
     if st.button(t("dist.saturation.compare"), key="dist_compare"):
         # The stalling preset's optimiser (plain SGD) with section 2's data, k, batch and seed:
         # Adam rescales small gradients and would hide the minimax loss's slow start.
         trainer = st.session_state.get("dist_trainer")
         base = trainer.config if trainer is not None else Toy1DConfig()
-        stall = PRESETS["sgd-stall"]
-        config = replace(base, optimizer=stall.optimizer, lr_d=stall.lr_d, lr_g=stall.lr_g)
+        config = replace(PRESETS["sgd-stall"], k=base.k, batch_size=base.batch_size, seed=base.seed)
         data = trainer.data if trainer is not None else TRAIN_DATA["gaussian"]
         try:
             st.session_state.dist_compare_result = _early_progress(data, config, COMPARE_ITERATIONS)
@@ -536,10 +541,6 @@ def saturation_section() -> None:
 def expectation_section() -> None:
     col_fig, col_text = st.columns([2.2, 1])
     with col_text:
-        st.markdown(t("dist.expectation.text"))
-        st.latex(r"\begin{aligned}\mathbb{E}[X]&=\sum_x x\,P(x)\\&\text{or}\;\int x\,p(x)\,dx\end{aligned}")
-        st.latex(r"\begin{aligned}V(D,G)=\;&\mathbb{E}_{x\sim p_{data}}[\log D(x)]\\"
-                 r"+\;&\mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]\end{aligned}")
         st.markdown(t("dist.expectation.lln"))
         max_m = st.select_slider(t("dist.expectation.max_m"), MC_SIZES, key="dist_mc_m")
         seed = st.number_input(t("dist.expectation.seed"), 0, 10_000, key="dist_mc_seed")
@@ -558,6 +559,11 @@ def expectation_section() -> None:
             est = toy1d.monte_carlo_value(p_data, p_g, discriminator, sizes, np.random.default_rng(int(seed)))
             st.plotly_chart(plots.monte_carlo_figure(sizes, est, exact), key="dist_mc_fig")
             st.caption(t("dist.expectation.caption", exact=exact, m=f"{int(sizes[-1]):,}", estimate=est[-1]))
+    # Full width and broken into lines: beside the figure the integral and V(D, G) were cut off.
+    st.markdown(t("dist.expectation.text"))
+    st.latex(r"\begin{aligned}\mathbb{E}[X]&=\sum_x x\,P(x)\\&\text{or}\;\int x\,p(x)\,dx\end{aligned}")
+    st.latex(r"\begin{aligned}V(D,G)=\;&\mathbb{E}_{x\sim p_{data}}[\log D(x)]\\"
+             r"+\;&\mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]\end{aligned}")
     teaching_notes("dist.tab4")
 
 
@@ -573,7 +579,6 @@ def _remember_tab() -> None:
 restore(URL_PARAMS, "distributions")
 keep_widget_values()
 st.title(t("dist.title"))
-st.caption(t("dist.caption"))
 # Lazy tabs: only the open tab runs. A closed tab then costs nothing on a rerun (Pause reruns the
 # page), and the browser does not re-check the hidden tabs' contents on every Play frame.
 tab_labels = [t(f"dist.tabs.{tab}") for tab in TAB_IDS]
