@@ -14,6 +14,7 @@ import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
+from typing import Callable
 
 import numpy as np
 import torch
@@ -29,7 +30,7 @@ KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
 MAPPING_LINES = 25  # z -> G(z) lines drawn under the plot
 MAX_SNAPSHOTS = 8
 # "Record panels (a)->(d)": D steps for (b), G steps for (c), then iterations of Algorithm 1 for (d).
-STRIP_D_STEPS, STRIP_G_STEPS, STRIP_CONVERGE_ITERATIONS = 200, 25, 600
+STRIP_D_STEPS, STRIP_G_STEPS, STRIP_CONVERGE_ITERATIONS = 200, 25, 2500
 PLAY_TICK_BUDGET = 0.02  # seconds of training per Play frame: short, so frames are frequent and Pause is answered at once
 OPTIMIZERS = {
     # Adam rescales gradients, which hides the minimax loss's saturation; SGD shows it plainly
@@ -83,7 +84,8 @@ class Toy1DConfig:
     batch_size: int = 128  # m in Algorithm 1
     # Adam keeps both networks moving when D's gradients shrink near the equilibrium, so the
     # run reaches Figure 1 (d) (measured in BENCHMARKS.md; tests/test_toy1d.py checks it).
-    lr_d: float = 0.001
+    # D a little slower than G keeps the learned D from chasing minibatch noise at the end.
+    lr_d: float = 0.0005
     lr_g: float = 0.001
     optimizer: str = "adam"  # "adam" or plain "sgd"
     loss: str = "non-saturating"
@@ -356,10 +358,12 @@ class Toy1DTrainer:
         return snap
 
     def record_figure1_strip(self, d_steps: int = STRIP_D_STEPS, g_steps: int = STRIP_G_STEPS,
-                             converge_steps: int = STRIP_CONVERGE_ITERATIONS) -> list[Toy1DView]:
+                             converge_steps: int = STRIP_CONVERGE_ITERATIONS,
+                             on_progress: Callable[[float], None] | None = None) -> list[Toy1DView]:
         """Reproduce Figure 1 (a)->(d) from this run: (a) now; (b) after ``d_steps`` D steps
         (D -> D*); (c) after ``g_steps`` G steps with D held fixed (p_g moves toward where D
-        says "real"); (d) after ``converge_steps`` more iterations of Algorithm 1."""
+        says "real"); (d) after ``converge_steps`` more iterations of Algorithm 1.
+        ``on_progress(fraction)`` is called now and then during the long last phase."""
         self.snapshots = []
         self.record_snapshot("(a)")
         self.train_d(d_steps)
@@ -367,8 +371,10 @@ class Toy1DTrainer:
         for _ in range(g_steps):
             self.g_step()
         self.record_snapshot("(c)")
-        for _ in range(converge_steps):
+        for i in range(converge_steps):
             self.step()
+            if on_progress is not None and i % 50 == 0:
+                on_progress(i / converge_steps)
         self.record_snapshot("(d)")
         return list(self.snapshots)
 

@@ -267,7 +267,7 @@ def test_every_tab_renders_in_both_languages(lang):
     for tab in range(4):
         _open(app, tab)
         if tab == 1:
-            app.button(key="dist_record_strip").click().run()
+            app.button(key="dist_record").click().run()
         if tab == 2:
             app.button(key="dist_compare").click().run()
         assert not app.exception
@@ -348,7 +348,6 @@ def test_projector_mode_enlarges_figure_fonts_and_lines():
         app.session_state["projector"] = projector
         app.run()
         _open(app, 1)
-        app.button(key="dist_record_strip").click().run()
         app.button(key="dist_play").click().run()
         svg = next(base64.b64decode(h.proto.body.split("base64,")[1].split('"')[0]).decode()
                    for h in app.get("html") if "data:image/svg+xml;base64," in h.proto.body)

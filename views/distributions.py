@@ -443,8 +443,9 @@ def training_section() -> None:
             if clicked["record"]:
                 trainer.record_snapshot()
             if clicked["strip"]:
-                with st.spinner(t("dist.train.strip_spinner")):
-                    trainer.record_figure1_strip()
+                bar = st.progress(0.0, text=t("dist.train.strip_spinner"))
+                trainer.record_figure1_strip(on_progress=lambda f: bar.progress(f, text=t("dist.train.strip_spinner")))
+                bar.empty()
             if clicked["clear"]:
                 trainer.snapshots = []
         except Toy1DError as exc:
