@@ -111,9 +111,10 @@ def _fmt(v: float) -> str:
     return "∞" if v == math.inf else f"{v:.4f}"
 
 
-def _slider(label_key: str, key: str, kind: str, container=st) -> float:
+def _slider(label: str, key: str, kind: str, container=st, **kwargs) -> float:
+    """A slider over one of the ``SLIDER`` ranges (its value lives in session state under ``key``)."""
     lo, hi, step = SLIDER[kind]
-    return container.slider(t(label_key), lo, hi, step=step, key=key)
+    return container.slider(label, lo, hi, step=step, key=key, **kwargs)
 
 
 # --- 1. analytic explorer ----------------------------------------------------------------------------
@@ -154,21 +155,16 @@ def _data_changed() -> None:
 def _data_controls() -> None:
     family = st.selectbox(t("dist.data.family"), FAMILIES, key="dist_family", on_change=_data_changed,
                           format_func=_labels("dist.family", FAMILIES))
-    slider = dict(on_change=_data_changed)
     if family == "gaussian":
-        st.slider(t("dist.data.mean"), *SLIDER["mean"][:2], step=SLIDER["mean"][2], key="dist_mean", **slider)
-        st.slider(t("dist.data.std"), *SLIDER["std"][:2], step=SLIDER["std"][2], key="dist_std", **slider)
+        _slider(t("dist.data.mean"), "dist_mean", "mean", on_change=_data_changed)
+        _slider(t("dist.data.std"), "dist_std", "std", on_change=_data_changed)
     elif family == "mixture":
-        c1, c2 = st.columns(2)
-        for col, i in ((c1, 1), (c2, 2)):
-            col.slider(t("dist.data.mix_mean", i=i), *SLIDER["mean"][:2], step=SLIDER["mean"][2],
-                       key=f"dist_mix_m{i}", **slider)
-            col.slider(t("dist.data.mix_std", i=i), *SLIDER["std"][:2], step=SLIDER["std"][2],
-                       key=f"dist_mix_s{i}", **slider)
-        st.slider(t("dist.data.mix_weight"), *SLIDER["weight"][:2], step=SLIDER["weight"][2], key="dist_mix_w1",
-                  **slider)
+        for col, i in zip(st.columns(2), (1, 2)):
+            _slider(t("dist.data.mix_mean", i=i), f"dist_mix_m{i}", "mean", col, on_change=_data_changed)
+            _slider(t("dist.data.mix_std", i=i), f"dist_mix_s{i}", "std", col, on_change=_data_changed)
+        _slider(t("dist.data.mix_weight"), "dist_mix_w1", "weight", on_change=_data_changed)
     else:
-        st.slider(t("dist.data.interval"), *SLIDER["mean"][:2], step=SLIDER["mean"][2], key="dist_uni", **slider)
+        _slider(t("dist.data.interval"), "dist_uni", "mean", on_change=_data_changed)
 
 
 def keep_widget_values() -> None:
@@ -233,12 +229,12 @@ def explorer_section() -> None:
         st.markdown(t("dist.explorer.generator"))
         st.radio(t("dist.explorer.noise"), G_PRIORS, key="dist_g_prior", horizontal=True,
                  format_func=_labels("dist.prior", G_PRIORS))
-        _slider("dist.explorer.g_mean", "dist_g_mean", "mean")
-        _slider("dist.explorer.g_std", "dist_g_std", "std")
+        _slider(t("dist.explorer.g_mean"), "dist_g_mean", "mean")
+        _slider(t("dist.explorer.g_std"), "dist_g_std", "std")
         mode = st.radio(t("dist.explorer.d_mode"), D_MODES, key="dist_d_mode",
                         format_func=_labels("dist.d_mode", D_MODES))
         if mode == "partial":
-            _slider("dist.explorer.d_training", "dist_d_training", "training")
+            _slider(t("dist.explorer.d_training"), "dist_d_training", "training")
         elif mode == "frozen" and st.session_state.get("dist_frozen"):
             reference = st.session_state.dist_frozen[1]
             st.caption(t("dist.explorer.frozen_caption", mean=reference.mean, std=reference.std))
