@@ -73,6 +73,10 @@ def test_p_g_matching_p_data_gives_d_star_one_half(page, server):
     assert "mean=1" in page.url and "g_mean=1" in page.url  # the view is in the link
     assert_no_errors(page)
     screenshot(page, "distributions-d-star-half")
+    page.get_by_role("tab", name=re.compile("Train a 1-D GAN")).click()  # a click on a tab goes into the link too
+    wait_until(lambda: STEP_TEXT.search(main_text(page)), 60, message="the training tab")
+    wait_idle(page)
+    wait_until(lambda: "tab=train" in page.url, 30, message=f"the open tab in the URL {page.url}")
 
 
 def steps_shown(page) -> tuple[int, int]:
