@@ -29,8 +29,12 @@ GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
 KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
 MAPPING_LINES = 25  # z -> G(z) lines drawn under the plot
 MAX_SNAPSHOTS = 8
-# "Record panels (a)->(d)": D steps for (b), G steps for (c), then iterations of Algorithm 1 for (d).
-STRIP_D_STEPS, STRIP_G_STEPS, STRIP_CONVERGE_ITERATIONS = 200, 25, 2500
+# "Record panels (a)->(d)": D steps for (b), G steps for (c), then iterations of Algorithm 1 until
+# Figure 1 (d) is reached (checked every STRIP_CHECK_EVERY iterations), at most STRIP_MAX_ITERATIONS.
+STRIP_D_STEPS, STRIP_G_STEPS, STRIP_MAX_ITERATIONS, STRIP_CHECK_EVERY = 200, 25, 6000, 100
+# Figure 1 (d): p_g on p_data and D = 1/2, read as JSD <= PANEL_D_JSD and |D - 1/2| <= PANEL_D_GAP
+# over the central PANEL_D_MASS of p_data (the "bulk": D is not asked to be 1/2 in the far tails).
+PANEL_D_JSD, PANEL_D_GAP, PANEL_D_MASS = 0.03, 0.05, 0.8
 PLAY_TICK_BUDGET = 0.02  # seconds of training per Play frame: short, so frames are frequent and Pause is answered at once
 OPTIMIZERS = {
     # Adam rescales gradients, which hides the minimax loss's saturation; SGD shows it plainly
@@ -358,11 +362,12 @@ class Toy1DTrainer:
         return snap
 
     def record_figure1_strip(self, d_steps: int = STRIP_D_STEPS, g_steps: int = STRIP_G_STEPS,
-                             converge_steps: int = STRIP_CONVERGE_ITERATIONS,
+                             max_iterations: int = STRIP_MAX_ITERATIONS,
                              on_progress: Callable[[float], None] | None = None) -> list[Toy1DView]:
         """Reproduce Figure 1 (a)->(d) from this run: (a) now; (b) after ``d_steps`` D steps
         (D -> D*); (c) after ``g_steps`` G steps with D held fixed (p_g moves toward where D
-        says "real"); (d) after ``converge_steps`` more iterations of Algorithm 1.
+        says "real"); (d) after iterations of Algorithm 1 until ``reached_panel_d`` (at most
+        ``max_iterations``; the panel's step counts say how many it took).
         ``on_progress(fraction)`` is called now and then during the long last phase."""
         self.snapshots = []
         self.record_snapshot("(a)")
@@ -371,15 +376,18 @@ class Toy1DTrainer:
         for _ in range(g_steps):
             self.g_step()
         self.record_snapshot("(c)")
-        for i in range(converge_steps):
+        for i in range(1, max_iterations + 1):
             self.step()
-            if on_progress is not None and i % 50 == 0:
-                on_progress(i / converge_steps)
+            if i % STRIP_CHECK_EVERY == 0:
+                if on_progress is not None:
+                    on_progress(i / max_iterations)
+                if reached_panel_d(self.view()):
+                    break
         self.record_snapshot("(d)")
         return list(self.snapshots)
 
 
-def d_gap_over_bulk(view: Toy1DView, mass: float = 0.9) -> float:
+def d_gap_over_bulk(view: Toy1DView, mass: float = PANEL_D_MASS) -> float:
     """The largest |D(x) - 1/2| of the learned D over the central ``mass`` of p_data (on the
     view's grid): at Figure 1 (d) D cannot tell p_g from p_data, so this is close to 0."""
     cdf = np.concatenate([[0.0], np.cumsum(0.5 * (view.p_data[1:] + view.p_data[:-1]) * np.diff(view.x))])
@@ -387,6 +395,11 @@ def d_gap_over_bulk(view: Toy1DView, mass: float = 0.9) -> float:
     tail = (1.0 - mass) / 2
     bulk = (cdf >= tail) & (cdf <= 1.0 - tail)
     return float(np.abs(view.d[bulk] - 0.5).max())
+
+
+def reached_panel_d(view: Toy1DView) -> bool:
+    """Whether a frame looks like Figure 1 (d): p_g on p_data and the learned D flat at 1/2."""
+    return view.jsd <= PANEL_D_JSD and d_gap_over_bulk(view) <= PANEL_D_GAP
 
 
 def benchmark_updates_per_second(seconds: float = 3.0, tick_budget: float = PLAY_TICK_BUDGET,

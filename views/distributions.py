@@ -20,8 +20,9 @@ import streamlit as st
 
 from gan_core import toy1d
 from gan_core.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
-from gan_core.toy1d_train import (PLAY_TICK_BUDGET, PRESETS, STRIP_CONVERGE_ITERATIONS, STRIP_D_STEPS,
-                                  STRIP_G_STEPS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk)
+from gan_core.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
+                                  STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
+                                  reached_panel_d)
 from gan_core.trainer import TrainingDiverged
 from views import _plots1d as plots
 from views._i18n import error_text, t
@@ -374,8 +375,9 @@ def _draw_live_figure(trainer: Toy1DTrainer, playing: bool) -> None:
     else:
         st.plotly_chart(plots.distribution_figure(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
                         key="dist_train_fig")
-    st.caption(t("dist.train.steps", d=trainer.d_steps, g=trainer.g_steps) + " "
-               + t("dist.train.live_caption", jsd=v.jsd, gap=d_gap_over_bulk(v)))
+    reached = t("dist.train.reached_d") + " " if reached_panel_d(v) else ""
+    st.caption(t("dist.train.steps", d=trainer.d_steps, g=trainer.g_steps) + " " + reached
+               + t("dist.train.live_caption", jsd=v.jsd, gap=d_gap_over_bulk(v), mass=round(100 * PANEL_D_MASS)))
 
 
 def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
@@ -404,8 +406,8 @@ def _training_buttons(playing: bool) -> dict[str, bool]:
         "reset": row.button(t("dist.train.reset"), key="dist_reset", help=t("dist.train.reset_help")),
         "record": row.button(t("dist.train.record"), key="dist_record", help=t("dist.train.record_help")),
         "strip": row.button(t("dist.train.strip"), key="dist_record_strip",
-                            help=t("dist.train.strip_help", d=STRIP_D_STEPS, g=STRIP_G_STEPS,
-                                   n=STRIP_CONVERGE_ITERATIONS)),
+                            help=t("dist.train.strip_help", d=STRIP_D_STEPS, g=STRIP_G_STEPS, jsd=PANEL_D_JSD,
+                                   gap=PANEL_D_GAP, mass=round(100 * PANEL_D_MASS), n=STRIP_MAX_ITERATIONS)),
         "clear": row.button(t("dist.train.clear"), key="dist_clear"),
     }
     return clicked
