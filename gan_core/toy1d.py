@@ -27,12 +27,15 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 from scipy.special import logsumexp
 
+from gan_core.i18n import LocalizedError
+
 LOG4 = math.log(4.0)
 _GAUSS_TAIL = 10.0  # a Gaussian is integrated over mean +- 10 std (mass outside: 1.5e-23)
 
 
-class Toy1DError(ValueError):
-    """A 1-D density or setting that cannot work (the message says why, in plain words)."""
+class Toy1DError(LocalizedError):
+    """A 1-D density or setting that cannot work (the message says why, in plain words, in the
+    reader's language: keys under ``[errors.toy1d]`` of the catalogs)."""
 
 
 class Density(Protocol):
@@ -49,11 +52,8 @@ class Density(Protocol):
     def scale(self) -> float: ...
 
 
-def _finite(name: str, value: float) -> float:
-    value = float(value)
-    if not math.isfinite(value):
-        raise Toy1DError(f"{name} must be a finite number, got {value!r}")
-    return value
+def _is_finite(value: float) -> bool:
+    return math.isfinite(float(value))
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,10 @@ class Gaussian:
     std: float = 1.0
 
     def __post_init__(self) -> None:
-        _finite("the mean", self.mean)
-        if not (_finite("the standard deviation", self.std) > 0):
-            raise Toy1DError(f"the standard deviation must be positive, got {self.std}")
+        if not _is_finite(self.mean):
+            raise Toy1DError("errors.toy1d.mean_finite", value=self.mean)
+        if not (_is_finite(self.std) and self.std > 0):
+            raise Toy1DError("errors.toy1d.std_positive", value=self.std)
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         u = (np.asarray(x, dtype=float) - self.mean) / self.std
@@ -98,8 +99,8 @@ class Uniform:
     high: float = 1.0
 
     def __post_init__(self) -> None:
-        if not (_finite("the interval's upper end", self.high) > _finite("the interval's lower end", self.low)):
-            raise Toy1DError(f"a uniform interval needs low < high, got [{self.low}, {self.high}]")
+        if not (_is_finite(self.low) and _is_finite(self.high) and self.low < self.high):
+            raise Toy1DError("errors.toy1d.interval", low=self.low, high=self.high)
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x, dtype=float)
@@ -139,10 +140,10 @@ class Mixture:
 
     def __post_init__(self) -> None:
         if not self.components or len(self.components) != len(self.weights):
-            raise Toy1DError("a mixture needs one weight per component and at least one component")
+            raise Toy1DError("errors.toy1d.mixture_components")
         w = np.asarray(self.weights, dtype=float)
         if not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
-            raise Toy1DError(f"mixture weights must be non-negative and not all zero, got {self.weights}")
+            raise Toy1DError("errors.toy1d.mixture_weights", weights=self.weights)
         object.__setattr__(self, "weights", tuple(float(v) for v in w / w.sum()))
 
     def logpdf(self, x: np.ndarray) -> np.ndarray:
@@ -181,10 +182,10 @@ class GridDensity:
         x = np.asarray(x, dtype=float)
         values = np.clip(np.asarray(values, dtype=float), 0.0, None)
         if x.ndim != 1 or x.shape != values.shape or len(x) < 2 or np.any(np.diff(x) <= 0):
-            raise Toy1DError("a grid density needs an increasing grid and one value per grid point")
+            raise Toy1DError("errors.toy1d.grid")
         mass = float(np.trapezoid(values, x))
         if not (mass > 0 and math.isfinite(mass)):
-            raise Toy1DError("a grid density needs some positive mass on its grid")
+            raise Toy1DError("errors.toy1d.grid_mass")
         self.x, self.values = x, values / mass
 
     def pdf(self, x: np.ndarray) -> np.ndarray:
@@ -361,7 +362,7 @@ PRIORS = ("uniform", "normal")
 
 def check_prior(prior: str) -> str:
     if prior not in PRIORS:
-        raise Toy1DError(f"unknown noise prior {prior!r}; choose one of {', '.join(PRIORS)}")
+        raise Toy1DError("errors.toy1d.prior", prior=prior, choices=", ".join(PRIORS))
     return prior
 
 
@@ -412,10 +413,10 @@ class Figure1Panel:
 
     D(x) = 1/2 + d_training * (D*_ref(x) - 1/2), where D*_ref is optimal for the generator
     ``d_trained_against`` (None: the current one). d_training < 1 draws a partially trained D;
-    a past generator draws a D that has not yet caught up with G's last move."""
+    a past generator draws a D that has not yet caught up with G's last move. What each panel
+    shows is explained in the catalogs (``dist.fig1.a`` ... ``dist.fig1.d``)."""
 
     label: str
-    caption: str
     data: Density
     generator: AffineGenerator
     d_training: float = 1.0
@@ -430,7 +431,7 @@ def shown_discriminator(data: Density, generator: AffineGenerator, x: np.ndarray
     """The D drawn by the explorer: partially trained toward D* of ``trained_against`` (or of
     the current generator)."""
     if not 0.0 <= d_training <= 1.0:
-        raise Toy1DError(f"D's training fraction must be between 0 and 1, got {d_training}")
+        raise Toy1DError("errors.toy1d.d_training", value=d_training)
     reference = (trained_against or generator).density()
     return 0.5 + d_training * (optimal_discriminator(data, reference, x) - 0.5)
 
@@ -445,14 +446,10 @@ def figure1_panels(data: Density = FIGURE1_DATA) -> list[Figure1Panel]:
     moved = AffineGenerator(mean - 0.6 * std, 1.1 * std, "normal")
     done = AffineGenerator(mean, std, "normal")
     return [
-        Figure1Panel("(a)", "Near convergence: p_g is close to p_data but shifted; D is only "
-                     "partially accurate.", data, start, d_training=0.55),
-        Figure1Panel("(b)", "D is trained (inner loop) and converges to D* = p_data / (p_data + p_g).",
-                     data, start),
-        Figure1Panel("(c)", "G takes a step: D's gradient pushes G(z) toward regions D calls real. "
-                     "D is still the one from (b).", data, moved, d_trained_against=start),
-        Figure1Panel("(d)", "Equilibrium: p_g = p_data, so D cannot tell them apart: D(x) = 1/2.",
-                     data, done),
+        Figure1Panel("(a)", data, start, d_training=0.55),  # near convergence, D partially accurate
+        Figure1Panel("(b)", data, start),  # D trained to D*
+        Figure1Panel("(c)", data, moved, d_trained_against=start),  # G moved, D still from (b)
+        Figure1Panel("(d)", data, done),  # p_g = p_data: D = 1/2
     ]
 
 
@@ -489,7 +486,7 @@ def monte_carlo_value(p_data: Density, p_g: Density, discriminator: Callable[[np
     using the first m of one sample stream, for each m in ``sizes`` (law of large numbers)."""
     sizes = np.asarray(sizes, dtype=int)
     if sizes.size == 0 or np.any(sizes < 1):
-        raise Toy1DError("Monte Carlo sample sizes must be positive integers")
+        raise Toy1DError("errors.toy1d.mc_sizes")
     m = int(sizes.max())
     real = _log_d_and_log_1md(discriminator(p_data.sample(m, rng)))[0]
     fake = _log_d_and_log_1md(discriminator(p_g.sample(m, rng)))[1]
@@ -501,5 +498,5 @@ def monte_carlo_value(p_data: Density, p_g: Density, discriminator: Callable[[np
 def log_spaced_sizes(max_m: int, n: int = 60) -> np.ndarray:
     """Distinct integer sample sizes from 1 to ``max_m``, evenly spaced on a log axis."""
     if max_m < 1:
-        raise Toy1DError("the largest Monte Carlo sample size must be at least 1")
+        raise Toy1DError("errors.toy1d.mc_max", value=max_m)
     return np.unique(np.round(np.logspace(0, math.log10(max_m), n)).astype(int))

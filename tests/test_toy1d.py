@@ -1,6 +1,7 @@
 """gan_core.toy1d / toy1d_train: every formula against scipy.integrate.quad, and a real 1-D GAN."""
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -10,7 +11,19 @@ from gan_core.toy1d import (LOG4, AffineGenerator, Gaussian, GridDensity, Mixtur
                             figure1_panels, generator_loss_curves, js_divergence, kl_divergence,
                             log_spaced_sizes, monte_carlo_value, optimal_discriminator, prior_quantiles,
                             theory_numbers, value_function)
-from gan_core.toy1d_train import Toy1DConfig, Toy1DTrainer, benchmark_updates_per_second, binned_kde
+from gan_core.toy1d_train import (PRESETS, Toy1DConfig, Toy1DTrainer, Toy1DView, benchmark_updates_per_second,
+                                  binned_kde, d_gap_over_bulk, reached_panel_d)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
 
 def norm_logpdf(mean, std):
     return lambda x: -0.5 * ((x - mean) / std) ** 2 - math.log(std * math.sqrt(2 * math.pi))
@@ -114,19 +127,25 @@ def test_densities_normalised_and_sample_correctly():
     assert np.allclose(g.pdf(np.array([0.5, 2.0])), [1.0, 0.0])
 
 
-def test_bad_inputs_raise_clear_errors():
-    with pytest.raises(Toy1DError, match="standard deviation must be positive"):
+def test_bad_inputs_raise_clear_errors_in_every_language():
+    with pytest.raises(Toy1DError, match="standard deviation must be a positive number, got 0") as err:
         Gaussian(0, 0)
-    with pytest.raises(Toy1DError, match="low < high"):
+    assert err.value.key == "errors.toy1d.std_positive" and "표준편차" in err.value.localized("ko")
+    with pytest.raises(Toy1DError, match="low < high") as err:
         Uniform(1, 1)
+    assert "[1, 1]" in err.value.localized("ko")
     with pytest.raises(Toy1DError, match="weight"):
         Mixture((Gaussian(),), (1.0, 2.0))
-    with pytest.raises(Toy1DError, match="prior"):
+    with pytest.raises(Toy1DError, match="prior 'cauchy'"):
         AffineGenerator(0, 1, "cauchy")
     with pytest.raises(Toy1DError, match="k"):
         Toy1DConfig(k=0).validate()
-    with pytest.raises(Toy1DError, match="loss"):
+    with pytest.raises(Toy1DError, match="loss 'nope'") as err:
         Toy1DConfig(loss="nope").validate()
+    assert "손실함수" in err.value.localized("ko") and "nope" in err.value.localized("ko")
+    with pytest.raises(Toy1DError, match="learning rate of G") as err:
+        Toy1DConfig(lr_g=2.0).validate()
+    assert err.value.params == {"net": "G", "value": 2.0}
 
 
 def test_affine_generator_density_matches_its_mapping():
@@ -185,10 +204,11 @@ def test_binned_kde_integrates_to_one_and_finds_the_mean():
 
 
 def test_trainer_reduces_jsd_and_nonsaturating_learns_faster_early():
+    """With plain SGD (the stalling preset, which tab 3 uses) the minimax loss starts slowly."""
     data = Gaussian(3.0, 0.5)
     runs = {}
     for loss in ("non-saturating", "minimax"):
-        t = Toy1DTrainer(data, Toy1DConfig(loss=loss, seed=0))
+        t = Toy1DTrainer(data, replace(PRESETS["sgd-stall"], loss=loss, seed=0))
         for _ in range(50):
             t.step()
         runs[loss] = t
@@ -221,9 +241,35 @@ def test_record_figure1_strip_and_benchmark():
     t = Toy1DTrainer(Gaussian(3.0, 0.5))
     for _ in range(100):
         t.step()
-    strip = t.record_figure1_strip(d_steps=20, g_steps=5, converge_steps=30)
+    strip = t.record_figure1_strip(d_steps=20, g_steps=5, max_iterations=30)
     assert [s.label[:3] for s in strip] == ["(a)", "(b)", "(c)", "(d)"]
     assert strip[1].d_steps == strip[0].d_steps + 20 and strip[1].g_steps == strip[0].g_steps
     assert strip[2].g_steps == strip[1].g_steps + 5
+    assert strip[3].g_steps == strip[2].g_steps + 30  # not at (d) yet: every allowed iteration ran
     result = benchmark_updates_per_second(seconds=0.2, tick_budget=0.02)
     assert result["ticks_per_second"] > 0 and result["iterations_per_second"] > 0
+
+
+def test_d_gap_over_bulk_reads_d_over_the_central_mass_of_p_data():
+    x = np.linspace(-5, 5, 1001)
+    data = Gaussian(0.0, 1.0)
+    d = np.where(np.abs(x) < 1.0, 0.52, 0.9)  # 1/2 + 0.02 within one std, far off outside
+    view = Toy1DView(x=x, p_data=data.pdf(x), p_g=data.pdf(x), d=d, d_star=np.full_like(x, 0.5), z=x[:3],
+                     g_of_z=x[:3], jsd=0.0, d_steps=0, g_steps=0)
+    assert d_gap_over_bulk(view, mass=0.6) == pytest.approx(0.02)  # central 60% lies within +-0.85 std
+    assert d_gap_over_bulk(view, mass=0.9) == pytest.approx(0.4)  # central 90% reaches +-1.64 std
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", (0, 1, 2))
+def test_default_run_records_figure1_panel_d(seed):
+    """Issue 13: "Record (a)->(d)" from a fresh default run ends at Figure 1 (d): p_g on p_data
+    (JSD <= 0.03) and the learned D within 1/2 +- 0.05 over the central 80% of p_data."""
+    t = Toy1DTrainer(Gaussian(3.0, 0.5), Toy1DConfig(seed=seed))
+    strip = t.record_figure1_strip()
+    assert strip[0].jsd > 0.3  # (a) starts far from p_data
+    final = strip[-1]
+    assert final.jsd <= 0.03, final.jsd
+    assert d_gap_over_bulk(final, mass=0.8) <= 0.05, d_gap_over_bulk(final, mass=0.8)
+    assert reached_panel_d(final)
+    assert final.g_steps - strip[2].g_steps < 6000  # it got there before the strip's limit

@@ -3,7 +3,8 @@
 Styling follows Goodfellow et al. 2014, Figure 1: p_data black dotted, p_g green solid, D blue
 dashed; the z-line is drawn below the x-line, with thin lines showing where x = G(z) lands.
 Figures are built from plain dicts and ``go.Figure`` once (``make_subplots`` is slow; Play
-redraws ~10 times a second).
+redraws ~10 times a second). Texts come from the catalogs (``dist.fig.*``); fonts, line widths
+and heights from the theme (``views._theme``: normal or projector), for Plotly and SVG alike.
 """
 
 from __future__ import annotations
@@ -15,13 +16,14 @@ import base64
 import numpy as np
 import plotly.graph_objects as go
 
-DATA_STYLE = dict(color="black", dash="dot", width=3)
-GEN_STYLE = dict(color="#1a9e3f", width=3)
-D_STYLE = dict(color="#1f4fd1", dash="dash", width=3)
+from views._i18n import t
+from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
+
+DATA_STYLE = dict(color=DATA_COLOR, dash="dot", width=3)
+GEN_STYLE = dict(color=GEN_COLOR, width=3)
+D_STYLE = dict(color=D_COLOR, dash="dash", width=3)
 D_STAR_STYLE = dict(color="#7fa6ff", dash="dot", width=2)
 MAP_STYLE = dict(color="rgba(26,158,63,0.45)", width=1)
-HEIGHT = 460
-FONT = dict(size=16)
 _Z_LEVEL = 0.32  # the z-line sits this fraction of the density axis below the x-line
 
 
@@ -81,45 +83,55 @@ def _mapping_traces(z: np.ndarray, gz: np.ndarray, z_level: float, x_range: tupl
     ]
 
 
+def _margin(th: Theme, left: float = 4.0, right: float = 1.5, top: float = 2.0, bottom: float = 3.4) -> dict:
+    """Figure margins in units of the theme's font size (larger text needs more room)."""
+    return dict(l=round(left * th.font), r=round(right * th.font), t=round(top * th.font), b=round(bottom * th.font))
+
+
 def distribution_figure(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
                         z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
-                        title: str = "", d_name: str = "D(x)", height: int = HEIGHT) -> go.Figure:
+                        d_name: str = "D(x)", height_scale: float = 1.0) -> go.Figure:
     """The Figure-1 picture: densities on the left axis, D on the right axis (0 to 1), and the
-    z-line below the x-line."""
+    z-line below the x-line. ``height_scale`` shrinks it below the theme's figure height."""
+    th = current()
     y_range, d_range, z_level = _density_axes(float(max(np.max(p_data), np.max(p_g))))
     traces = [_line(x, p_data, "p_data", DATA_STYLE), _line(x, p_g, "p_g", GEN_STYLE),
               _line(x, d, d_name, D_STYLE, yaxis="y2")]
     if d_star is not None:
-        traces.append(_line(x, d_star, "D*(x) for this p_g", D_STAR_STYLE, yaxis="y2"))
+        traces.append(_line(x, d_star, t("dist.fig.d_star"), D_STAR_STYLE, yaxis="y2"))
     traces += _mapping_traces(z, g_of_z, z_level, (float(x[0]), float(x[-1])))
     fig = go.Figure(traces)
     fig.update_layout(
-        height=height, title=title, font=FONT, margin=dict(l=60, r=60, t=60 if title else 30, b=50),
-        xaxis=dict(title="x", range=[float(x[0]), float(x[-1])]),
-        yaxis=dict(title="density", range=y_range, zeroline=False, tickformat=".2~f",
+        height=round(th.figure_height * height_scale), margin=_margin(th, right=4.0, top=2.6),
+        xaxis=dict(title=t("dist.fig.x"), range=[float(x[0]), float(x[-1])]),
+        yaxis=dict(title=t("dist.fig.density"), range=y_range, zeroline=False, tickformat=".2~f",
                    tickvals=_density_ticks(y_range[1])),
-        yaxis2=dict(title="D(x)", range=d_range, overlaying="y", side="right", showgrid=False,
+        yaxis2=dict(title=t("dist.fig.d_axis"), range=d_range, overlaying="y", side="right", showgrid=False,
                     tickvals=[0, 0.5, 1], zeroline=False),
         legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
         annotations=[dict(x=0.0, xref="paper", y=z_level, text="<b>z</b>", showarrow=False, xanchor="left",
-                          yanchor="bottom", font=FONT),
+                          yanchor="bottom"),
                      dict(x=0.0, xref="paper", y=0, text="<b>x</b>", showarrow=False, xanchor="left",
-                          yanchor="bottom", font=FONT)],
+                          yanchor="bottom")],
     )
-    return fig
+    return style(fig, th)
 
 
-def panel_strip(panels: Sequence[dict], height: int = HEIGHT) -> go.Figure:
+def panel_strip(panels: Sequence[dict]) -> go.Figure:
     """Several Figure-1 panels side by side. Each panel is a dict with keys x, p_data, p_g, d,
-    z, g_of_z and title. All panels share one density scale so heights compare."""
+    z, g_of_z and title (lines separated by <br>). All panels share one density scale so heights
+    compare. Titles sit above their own panel and the legend below the strip, so neither overlaps."""
+    th = current()
     n = len(panels)
     top = max(float(max(np.max(p["p_data"]), np.max(p["p_g"]))) for p in panels)
     y_range, d_range, z_level = _density_axes(top)
-    gap = 0.03
+    gap = 0.04
     width = (1 - gap * (n - 1)) / n
+    title_lines = max(p["title"].count("<br>") + 1 for p in panels)
     fig = go.Figure()
-    layout: dict = dict(height=height, font=dict(size=14), margin=dict(l=30, r=30, t=70, b=40),
-                        legend=dict(orientation="h", y=1.12, x=0, yanchor="bottom"), annotations=[])
+    layout: dict = dict(height=th.figure_height, margin=_margin(th, left=1.0, right=1.0, top=1.6 * title_lines + 0.6,
+                                                                bottom=3.0),
+                        legend=dict(orientation="h", y=-0.02, x=0, yanchor="top"), annotations=[])
     for i, p in enumerate(panels):
         k = "" if i == 0 else str(i + 1)
         dk = str(n + i + 1)  # D's axis for panel i
@@ -136,92 +148,97 @@ def panel_strip(panels: Sequence[dict], height: int = HEIGHT) -> go.Figure:
                              xaxis=f"x{k}", yaxis=f"y{k}", legend=first),
         ])
         domain = [i * (width + gap), i * (width + gap) + width]
-        layout[f"xaxis{k}"] = dict(domain=domain, range=[float(x[0]), float(x[-1])], anchor=f"y{k}")
+        layout[f"xaxis{k}"] = dict(domain=domain, range=[float(x[0]), float(x[-1])], anchor=f"y{k}",
+                                   showticklabels=False)
         layout[f"yaxis{k}"] = dict(range=y_range, anchor=f"x{k}", showticklabels=False, zeroline=False)
         layout[f"yaxis{dk}"] = dict(range=d_range, overlaying=f"y{k}" if k else "y", anchor=f"x{k}",
                                     side="right", showgrid=False, showticklabels=False, zeroline=False)
         layout["annotations"].append(dict(text=p["title"], x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
-                                          yanchor="bottom", showarrow=False, font=dict(size=15)))
+                                          xanchor="center", yanchor="bottom", showarrow=False))
     fig.update_layout(**layout)
-    return fig
+    return style(fig, th)
 
 
-def history_figure(series: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 360) -> go.Figure:
+def history_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
     """Side-by-side line charts over training updates, one per (title -> (x, y)) entry."""
+    th = current()
     n = len(series)
-    gap = 0.06
+    gap = 0.07
     width = (1 - gap * (n - 1)) / n
     fig = go.Figure()
-    layout: dict = dict(height=height, font=dict(size=14), showlegend=False, annotations=[],
-                        margin=dict(l=50, r=20, t=50, b=50))
+    layout: dict = dict(height=round(th.figure_height * 0.75), showlegend=False, annotations=[],
+                        margin=_margin(th, left=3.4, right=1.0, top=2.2))
     colors = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
     for i, (title, (x, y)) in enumerate(series.items()):
         k = "" if i == 0 else str(i + 1)
         fig.add_trace(go.Scatter(x=np.asarray(x).tolist(), y=_r(y), mode="lines", xaxis=f"x{k}", yaxis=f"y{k}",
                                  line=dict(color=colors[i % len(colors)], width=2), name=title))
         domain = [i * (width + gap), i * (width + gap) + width]
-        layout[f"xaxis{k}"] = dict(domain=domain, anchor=f"y{k}", title="updates (D + G steps)")
+        layout[f"xaxis{k}"] = dict(domain=domain, anchor=f"y{k}", title=t("dist.fig.updates"))
         layout[f"yaxis{k}"] = dict(anchor=f"x{k}")
         layout["annotations"].append(dict(text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
-                                          yanchor="bottom", showarrow=False, font=dict(size=15)))
+                                          yanchor="bottom", showarrow=False))
     fig.update_layout(**layout)
-    return fig
+    return style(fig, th)
 
 
 LOSS_STYLES = {"minimax": dict(color="#c0392b", width=3),
                "non-saturating": dict(color="#8e44ad", width=3, dash="dash")}
 
 
-def loss_comparison_figure(jsd_by_loss: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 420) -> go.Figure:
-    """JSD over the first updates for each loss, on one shared axis."""
-    fig = go.Figure([go.Scatter(x=np.asarray(x).tolist(), y=_r(y), mode="lines", name=name,
+def loss_comparison_figure(jsd_by_loss: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
+    """JSD over the first updates for each loss (keyed by loss id), on one shared axis."""
+    th = current()
+    fig = go.Figure([go.Scatter(x=np.asarray(x).tolist(), y=_r(y), mode="lines", name=t(f"dist.loss.{name}"),
                                 line=LOSS_STYLES.get(name, dict(width=3)))
                      for name, (x, y) in jsd_by_loss.items()])
-    fig.update_layout(height=height, font=FONT, margin=dict(l=60, r=20, t=30, b=50),
-                      xaxis=dict(title="updates (D + G steps)"), yaxis=dict(title="JSD(p_data ‖ p_g)", range=[0, 0.72]),
+    fig.update_layout(height=round(th.figure_height * 0.85), margin=_margin(th),
+                      xaxis=dict(title=t("dist.fig.updates")), yaxis=dict(title="JSD(p_data ‖ p_g)", range=[0, 0.72]),
                       legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
-    return fig
+    return style(fig, th)
 
 
-def generator_loss_figure(curves: dict[str, np.ndarray], height: int = HEIGHT) -> go.Figure:
+def generator_loss_figure(curves: dict[str, np.ndarray]) -> go.Figure:
     """Left: log(1 - D) and -log D against D(G(z)). Right: their gradients w.r.t. D's logit."""
+    th = current()
     d = curves["d"]
     mm, ns = LOSS_STYLES["minimax"], LOSS_STYLES["non-saturating"]
     fig = go.Figure([
-        go.Scatter(x=_r(d), y=_r(curves["minimax"]), name="minimax: log(1 − D)", line=mm),
-        go.Scatter(x=_r(d), y=_r(curves["non_saturating"]), name="non-saturating: −log D", line=ns),
+        go.Scatter(x=_r(d), y=_r(curves["minimax"]), name=t("dist.fig.minimax"), line=mm),
+        go.Scatter(x=_r(d), y=_r(curves["non_saturating"]), name=t("dist.fig.non_saturating"), line=ns),
         go.Scatter(x=_r(d), y=_r(curves["minimax_logit_grad"]), line=mm, xaxis="x2", yaxis="y2",
-                   showlegend=False, name="d/ds log(1 − D) = −D"),
+                   showlegend=False, name=t("dist.fig.minimax_grad")),
         go.Scatter(x=_r(d), y=_r(curves["non_saturating_logit_grad"]), line=ns, xaxis="x2", yaxis="y2",
-                   showlegend=False, name="d/ds (−log D) = −(1 − D)"),
+                   showlegend=False, name=t("dist.fig.non_saturating_grad")),
     ])
-    fig.add_vrect(x0=0, x1=0.1, fillcolor="#f5cba7", opacity=0.35, line_width=0, annotation_text="early training",
-                  annotation_position="bottom right")
+    fig.add_vrect(x0=0, x1=0.1, fillcolor="#f5cba7", opacity=0.35, line_width=0,
+                  annotation_text=t("dist.fig.early"), annotation_position="inside bottom left")
     fig.update_layout(
-        height=height, font=FONT, margin=dict(l=60, r=20, t=60, b=50),
-        legend=dict(orientation="h", y=1.08, x=0, yanchor="bottom"),
-        xaxis=dict(domain=[0, 0.46], title="D(G(z))", range=[0, 1]),
-        yaxis=dict(title="G's loss (G minimises it)", range=[-5, 5]),
-        xaxis2=dict(domain=[0.56, 1], title="D(G(z))", range=[0, 1], anchor="y2"),
-        yaxis2=dict(title="gradient w.r.t. D's logit s", range=[-1.1, 0.1], anchor="x2"),
+        height=th.figure_height, margin=_margin(th, top=3.2),
+        legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"),
+        xaxis=dict(domain=[0, 0.44], title="D(G(z))", range=[0, 1]),
+        yaxis=dict(title=t("dist.fig.g_loss"), range=[-5, 5]),
+        xaxis2=dict(domain=[0.58, 1], title="D(G(z))", range=[0, 1], anchor="y2"),
+        yaxis2=dict(title=t("dist.fig.logit_grad"), range=[-1.1, 0.1], anchor="x2"),
     )
-    return fig
+    return style(fig, th)
 
 
-def monte_carlo_figure(sizes: np.ndarray, estimates: np.ndarray, exact: float, height: int = 420) -> go.Figure:
+def monte_carlo_figure(sizes: np.ndarray, estimates: np.ndarray, exact: float) -> go.Figure:
     """Monte Carlo estimates of V(D, G) against the sample size m, with the exact integral."""
+    th = current()
     fig = go.Figure([
-        go.Scatter(x=np.asarray(sizes).tolist(), y=_r(estimates), mode="lines+markers", name="Monte Carlo estimate",
+        go.Scatter(x=np.asarray(sizes).tolist(), y=_r(estimates), mode="lines+markers", name=t("dist.fig.mc_estimate"),
                    line=dict(color="#d35400", width=2), marker=dict(size=5)),
-        go.Scatter(x=[int(sizes[0]), int(sizes[-1])], y=[exact, exact], mode="lines", name="exact integral",
+        go.Scatter(x=[int(sizes[0]), int(sizes[-1])], y=[exact, exact], mode="lines", name=t("dist.fig.exact"),
                    line=dict(color="black", width=2, dash="dash")),
     ])
     spread = max(0.05, float(np.nanpercentile(np.abs(np.asarray(estimates) - exact), 90)) * 1.3)
-    fig.update_layout(height=height, font=FONT, margin=dict(l=60, r=20, t=30, b=50),
-                      xaxis=dict(type="log", title="number of samples m"),
-                      yaxis=dict(title="estimate of V(D, G)", range=[exact - spread, exact + spread]),
+    fig.update_layout(height=round(th.figure_height * 0.85), margin=_margin(th),
+                      xaxis=dict(type="log", title=t("dist.fig.samples")),
+                      yaxis=dict(title=t("dist.fig.mc_value"), range=[exact - spread, exact + spread]),
                       legend=dict(orientation="h", y=1.02, x=0, yanchor="bottom"))
-    return fig
+    return style(fig, th)
 
 
 # --- the live figure as SVG ------------------------------------------------------------------------
@@ -230,7 +247,9 @@ def monte_carlo_figure(sizes: np.ndarray, estimates: np.ndarray, exact: float, h
 # per frame on a 2-core laptop; swapping a small SVG costs ~1 ms. The SVG mirrors
 # ``distribution_figure`` (same colours, axes, z-line); when paused the page shows the Plotly one.
 
-_SVG_W, _SVG_MARGIN = 1000, dict(l=70, r=70, t=56, b=62)
+# The SVG is drawn about as wide as it shows beside the controls at 1280 px, so its font sizes (from
+# the theme, as for Plotly) come out at about their nominal pixel size on screen.
+_SVG_W = 720
 
 
 def svg_as_img(svg: str, alt: str) -> str:
@@ -248,28 +267,42 @@ def _nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
     return [round(float(v), 10) + 0.0 for v in np.arange(first, hi + step * 1e-9, step)]  # + 0.0: no '-0'
 
 
+def _text_width(text: str, size: float) -> float:
+    """Rough width of ``text`` in px: Hangul (and other wide characters) about 1 em, Latin about 0.6."""
+    return sum(size * (1.0 if ord(ch) > 0x2E80 else 0.6) for ch in text)
+
+
 def _svg_path(px: np.ndarray, py: np.ndarray) -> str:
     pts = " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
     return f"M{pts}"
 
 
-def _dash(style: dict) -> str:
-    w = style.get("width", 2)
-    return {"dot": f' stroke-dasharray="{w:g},{2 * w:g}" stroke-linecap="round"',
-            "dash": f' stroke-dasharray="{4 * w:g},{2 * w:g}"'}.get(style.get("dash", ""), "")
+def _dash(style: dict, width: float) -> str:
+    return {"dot": f' stroke-dasharray="{width:g},{2 * width:g}" stroke-linecap="round"',
+            "dash": f' stroke-dasharray="{4 * width:g},{2 * width:g}"'}.get(style.get("dash", ""), "")
 
 
-def _svg_line(px, py, style: dict) -> str:
-    return (f'<path d="{_svg_path(px, py)}" fill="none" stroke="{style["color"]}" '
-            f'stroke-width="{style.get("width", 2)}"{_dash(style)}/>')
+def _stroke(style: dict, th: Theme) -> str:
+    width = style.get("width", 2) * th.line_scale
+    return f'stroke="{style["color"]}" stroke-width="{width:g}"{_dash(style, width)}'
+
+
+def _svg_line(px, py, style: dict, th: Theme) -> str:
+    return f'<path d="{_svg_path(px, py)}" fill="none" {_stroke(style, th)}/>'
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
                      z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
-                     d_name: str = "D(x)", height: int = HEIGHT) -> str:
+                     d_name: str = "D(x)", height_scale: float = 1.0) -> str:
     """The Figure-1 picture of ``distribution_figure`` as a self-contained SVG string."""
-    m = _SVG_MARGIN
-    left, right, top, bottom = m["l"], _SVG_W - m["r"], m["t"], height - m["b"]
+    th = current()
+    height = round(th.figure_height * height_scale)
+    f = th.font
+    left, right, top, bottom = 4 * f, _SVG_W - 3.6 * f, 2.6 * th.legend + 8, height - 3.2 * f
     x = np.asarray(x, dtype=float)
     x_lo, x_hi = float(x[0]), float(x[-1])
     y_range, d_range, z_level = _density_axes(float(max(np.max(p_data), np.max(p_g))))
@@ -281,70 +314,84 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
         return bottom - (np.asarray(v, dtype=float) - rng[0]) / (rng[1] - rng[0]) * (bottom - top)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
-           f'role="img" aria-label="p_data, p_g and {d_name}" font-family="sans-serif" font-size="16">']
+           f'role="img" aria-label="p_data, p_g, {_escape(d_name)}" font-family="{_escape(FONT_FAMILY)}" '
+           f'font-size="{th.tick}">']
     # grid and axes
-    for t in _density_ticks(y_range[1]):
-        y = float(sy(t))
-        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
-                   f'<text x="{left - 8}" y="{y + 5:.1f}" text-anchor="end" fill="#444">{t:.2f}</text>')
-    for t in (0, 0.5, 1):
-        y = float(sy(t, d_range))
-        out.append(f'<text x="{right + 8}" y="{y + 5:.1f}" fill="#444">{t:g}</text>')
-    for t in _nice_ticks(x_lo, x_hi):
-        xx = float(sx(t))
-        out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{bottom}" stroke="#f0f0f0"/>'
-                   f'<text x="{xx:.1f}" y="{bottom + 22}" text-anchor="middle" fill="#444">{t:g}</text>')
-    out.append(f'<text x="{(left + right) / 2}" y="{height - 12}" text-anchor="middle">x</text>'
-               f'<text transform="translate(18,{(top + bottom) / 2}) rotate(-90)" text-anchor="middle">density</text>'
-               f'<text transform="translate({_SVG_W - 22},{(top + bottom) / 2}) rotate(90)" text-anchor="middle">D(x)</text>')
+    for v in _density_ticks(y_range[1]):
+        y = float(sy(v))
+        out.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
+                   f'<text x="{left - 6}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:.2f}</text>')
+    for v in (0, 0.5, 1):
+        y = float(sy(v, d_range))
+        out.append(f'<text x="{right + 6}" y="{y + th.tick / 3:.1f}" fill="#222">{v:g}</text>')
+    for v in _nice_ticks(x_lo, x_hi):
+        xx = float(sx(v))
+        out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{bottom}" stroke="{th.grid_color}" '
+                   f'stroke-opacity="0.5"/>'
+                   f'<text x="{xx:.1f}" y="{bottom + th.tick + 4}" text-anchor="middle" fill="#222">{v:g}</text>')
+    out.append(f'<g font-size="{f}"><text x="{(left + right) / 2}" y="{height - 8}" text-anchor="middle">'
+               f'{_escape(t("dist.fig.x"))}</text>'
+               f'<text transform="translate({f},{(top + bottom) / 2}) rotate(-90)" text-anchor="middle">'
+               f'{_escape(t("dist.fig.density"))}</text>'
+               f'<text transform="translate({_SVG_W - f * 0.8},{(top + bottom) / 2}) rotate(90)" '
+               f'text-anchor="middle">{_escape(t("dist.fig.d_axis"))}</text></g>')
     # the x-line, the z-line and x = G(z)
     z_px = sx(_z_positions(z, x_lo, x_hi))
     y_x, y_z = float(sy(0.0)), float(sy(z_level))
     gz_px = np.clip(sx(g_of_z), left - 5, right + 5)
     out.append(f'<line x1="{left}" x2="{right}" y1="{y_x:.1f}" y2="{y_x:.1f}" stroke="#888"/>'
                f'<line x1="{left}" x2="{right}" y1="{y_z:.1f}" y2="{y_z:.1f}" stroke="#888"/>'
-               f'<text x="{left + 4}" y="{y_x - 6:.1f}" font-weight="bold">x</text>'
-               f'<text x="{left + 4}" y="{y_z - 6:.1f}" font-weight="bold">z</text>')
+               f'<text x="{left + 4}" y="{y_x - 6:.1f}" font-weight="bold" font-size="{f}">x</text>'
+               f'<text x="{left + 4}" y="{y_z - 6:.1f}" font-weight="bold" font-size="{f}">z</text>')
     segs = " ".join(f"M{a:.1f},{y_z:.1f} L{b:.1f},{y_x:.1f}" for a, b in zip(z_px, gz_px))
-    out.append(f'<path d="{segs}" stroke="{MAP_STYLE["color"]}" stroke-width="{MAP_STYLE["width"]}"/>')
-    out.append("".join(f'<circle cx="{a:.1f}" cy="{y_z:.1f}" r="3" fill="#1a9e3f"/>' for a in z_px))
+    out.append(f'<path d="{segs}" {_stroke(MAP_STYLE, th)}/>')
+    out.append("".join(f'<circle cx="{a:.1f}" cy="{y_z:.1f}" r="{3 * th.marker_scale:g}" fill="{GEN_COLOR}"/>'
+                       for a in z_px))
     # the curves, clipped to the plot area
     out.append(f'<clipPath id="live-plot-area"><rect x="{left}" y="{top}" width="{right - left}" '
                f'height="{bottom - top}"/></clipPath><g clip-path="url(#live-plot-area)">')
     curves = [(p_data, DATA_STYLE, y_range, "p_data"), (p_g, GEN_STYLE, y_range, "p_g"),
               (d, D_STYLE, d_range, d_name)]
     if d_star is not None:
-        curves.append((d_star, D_STAR_STYLE, d_range, "D*(x) for this p_g"))
-    out += [_svg_line(sx(x), sy(values, rng), style) for values, style, rng, _ in curves]
+        curves.append((d_star, D_STAR_STYLE, d_range, t("dist.fig.d_star")))
+    out += [_svg_line(sx(x), sy(values, rng), style, th) for values, style, rng, _ in curves]
     out.append("</g>")
-    # legend above the plot, as in the Plotly figure
-    legend = [(name, style) for _, style, _, name in curves] + [("x = G(z)", MAP_STYLE)]
-    lx = left
+    # legend above the plot, as in the Plotly figure (wrapping to a second row when it is full)
+    legend = [(name, style) for _, style, _, name in curves] + [(t("dist.fig.mapping"), MAP_STYLE)]
+    lx, ly = left, th.legend
     for name, style in legend:
-        out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="22" y2="22" stroke="{style["color"]}" '
-                   f'stroke-width="{style.get("width", 2)}"{_dash(style)}/>'
-                   f'<text x="{lx + 36}" y="27">{name}</text>')
-        lx += 56 + 8.5 * len(name)
+        item = 36 + _text_width(name, th.legend) + 16
+        if lx + item > _SVG_W and lx > left:
+            lx, ly = left, ly + 1.3 * th.legend
+        out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly - th.legend / 3:.1f}" y2="{ly - th.legend / 3:.1f}" '
+                   f'{_stroke(style, th)}/><text x="{lx + 36}" y="{ly:.1f}" font-size="{th.legend}">'
+                   f'{_escape(name)}</text>')
+        lx += item
     out.append("</svg>")
     return "".join(out)
 
 
-def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 360) -> str:
+def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
     """``history_figure`` as SVG (side-by-side line charts over updates), for use while playing."""
+    th = current()
     colors = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
+    width_px, height = 900, round(th.figure_height * 0.75)  # about the page width at 1280 px
     n = len(series)
-    gap, left_pad, right_pad, top, bottom = 60, 60, 20, 50, height - 60
-    width = (_SVG_W - left_pad - right_pad - gap * (n - 1)) / n
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
-           f'role="img" aria-label="{", ".join(series)} over updates" font-family="sans-serif" font-size="14">']
+    gap, left_pad, right_pad, top, bottom = 3.4 * th.tick, 3.4 * th.tick, 10, 2.4 * th.font, height - 3 * th.font
+    width = (width_px - left_pad - right_pad - gap * (n - 1)) / n
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px} {height}" width="100%" '
+           f'role="img" aria-label="{_escape(", ".join(series))}" font-family="{_escape(FONT_FAMILY)}" '
+           f'font-size="{th.tick}">']
     for i, (title, (xs, ys)) in enumerate(series.items()):
         x0 = left_pad + i * (width + gap)
         x1 = x0 + width
         xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
         keep = np.isfinite(ys)
         xs, ys = xs[keep], ys[keep]
-        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 18}" text-anchor="middle" font-size="15">{title}</text>'
-                   f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 12}" text-anchor="middle">updates (D + G steps)</text>')
+        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 0.8 * th.font:.1f}" text-anchor="middle" '
+                   f'font-size="{th.font}">{_escape(title)}</text>'
+                   f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="{th.font}">'
+                   f'{_escape(t("dist.fig.updates"))}</text>')
         if len(xs) == 0:
             continue
         x_lo, x_hi = float(xs.min()), float(max(xs.max(), xs.min() + 1))
@@ -353,13 +400,14 @@ def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]], height: int = 
         y_lo, y_hi = y_lo - pad, y_hi + pad
         px = x0 + (xs - x_lo) / (x_hi - x_lo) * width
         py = bottom - (ys - y_lo) / (y_hi - y_lo) * (bottom - top)
-        for t in _nice_ticks(y_lo, y_hi, 4):
-            y = bottom - (t - y_lo) / (y_hi - y_lo) * (bottom - top)
-            out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#e5e5e5"/>'
-                       f'<text x="{x0 - 6:.1f}" y="{y + 5:.1f}" text-anchor="end" fill="#444">{t:g}</text>')
-        for t in _nice_ticks(x_lo, x_hi, 4):
-            x = x0 + (t - x_lo) / (x_hi - x_lo) * width
-            out.append(f'<text x="{x:.1f}" y="{bottom + 20}" text-anchor="middle" fill="#444">{t:g}</text>')
-        out.append(f'<path d="{_svg_path(px, py)}" fill="none" stroke="{colors[i % len(colors)]}" stroke-width="2"/>')
+        for v in _nice_ticks(y_lo, y_hi, 4):
+            y = bottom - (v - y_lo) / (y_hi - y_lo) * (bottom - top)
+            out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
+                       f'<text x="{x0 - 6:.1f}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:g}</text>')
+        for v in _nice_ticks(x_lo, x_hi, 4):
+            x = x0 + (v - x_lo) / (x_hi - x_lo) * width
+            out.append(f'<text x="{x:.1f}" y="{bottom + th.tick + 4}" text-anchor="middle" fill="#222">{v:g}</text>')
+        out.append(f'<path d="{_svg_path(px, py)}" fill="none" stroke="{colors[i % len(colors)]}" '
+                   f'stroke-width="{2 * th.line_scale:g}"/>')
     out.append("</svg>")
     return "".join(out)

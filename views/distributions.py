@@ -5,7 +5,9 @@
 3. Why the non-saturating generator loss.
 4. Expectations and the law of large numbers (Monte Carlo estimate of V).
 
-A thin view over ``gan_core.toy1d`` (maths) and ``gan_core.toy1d_train`` (the 1-D GAN).
+A thin view over ``gan_core.toy1d`` (maths) and ``gan_core.toy1d_train`` (the 1-D GAN). Every
+text comes from the catalogs (``[dist]``), every setting is mirrored in the URL, and every tab
+ends with a teaching box.
 """
 
 from __future__ import annotations
@@ -18,41 +20,102 @@ import streamlit as st
 
 from gan_core import toy1d
 from gan_core.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
-from gan_core.toy1d_train import PLAY_TICK_BUDGET, Toy1DConfig, Toy1DTrainer
+from gan_core.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
+                                  STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
+                                  reached_panel_d)
 from gan_core.trainer import TrainingDiverged
 from views import _plots1d as plots
+from views._i18n import error_text, t
+from views._notes import teaching_notes
+from views._urlstate import Param, link_box, mirror, restore
 
 TICK_SECONDS = 0.07  # Play redraws the figure this often (the goal is >= 10 frames/s)
 HISTORY_SECONDS = 1.0  # ... and the charts over steps this often
-FAMILIES = ["Gaussian", "Mixture of two Gaussians", "Uniform interval"]
-D_MODES = ["optimal D*", "partially trained D", "D frozen at an earlier p_g"]
+LIVE_HEIGHT = 0.85  # the live figure is a little lower than the theme's, so it fits under the settings
+COMPARE_ITERATIONS = 60  # tab 3 runs this many iterations of Algorithm 1 with each loss
+
+# Widget options are stable ids (also what the URL holds); the catalogs give their labels.
+TAB_IDS = ["explorer", "train", "saturation", "expectation"]
+FAMILIES = ["gaussian", "mixture", "uniform"]
+D_MODES = ["optimal", "partial", "frozen"]
+G_PRIORS = ["normal", "uniform"]
 LOSS_CHOICES = ["non-saturating", "minimax"]
-LR_CHOICES = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+OPTIMIZERS = ["adam", "sgd"]
+LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
+BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
+WIDTH_CHOICES = [4, 8, 16, 32, 64]
+MC_SIZES = [100, 1_000, 10_000, 100_000]
 TRAIN_DATA = {
-    "Gaussian N(3, 0.5²)": Gaussian(3.0, 0.5),
-    "Two Gaussians at 1 and 4": Mixture((Gaussian(1.0, 0.4), Gaussian(4.0, 0.4)), (0.5, 0.5)),
-    "Uniform on [2, 4]": Uniform(2.0, 4.0),
+    "gaussian": Gaussian(3.0, 0.5),
+    "two_gaussians": Mixture((Gaussian(1.0, 0.4), Gaussian(4.0, 0.4)), (0.5, 0.5)),
+    "uniform": Uniform(2.0, 4.0),
 }
-SAME_AS_EXPLORER = "Same as the explorer (section 1)"
+SAME_AS_EXPLORER = "explorer"
 
 DEFAULTS = {  # explorer widget values
-    "dist_family": "Gaussian", "dist_mean": 1.0, "dist_std": 0.5,
+    "dist_tab_id": TAB_IDS[0],
+    "dist_family": "gaussian", "dist_mean": 1.0, "dist_std": 0.5,
     "dist_mix_m1": -1.0, "dist_mix_s1": 0.4, "dist_mix_m2": 1.5, "dist_mix_s2": 0.6, "dist_mix_w1": 0.4,
     "dist_uni": (-1.0, 1.5),
     "dist_g_prior": "normal", "dist_g_mean": -0.6, "dist_g_std": 0.8,
-    "dist_d_mode": D_MODES[0], "dist_d_training": 0.5,
+    "dist_d_mode": "optimal", "dist_d_training": 0.5,
 }
-TRAIN_DEFAULTS = {  # training and Monte Carlo widget values
-    "dist_t_data": "Gaussian N(3, 0.5²)", "dist_t_loss": "non-saturating", "dist_t_k": 2,
-    "dist_t_lr_d": 0.2, "dist_t_lr_g": 0.05, "dist_t_batch": 128, "dist_t_opt": "sgd",
-    "dist_t_gh": 16, "dist_t_dh": 32, "dist_t_prior": "uniform", "dist_t_seed": 0,
-    "dist_mc_m": 10_000, "dist_mc_seed": 0,
+# The training widgets and the Toy1DConfig field each one sets (defaults: Toy1DConfig()).
+CONFIG_WIDGETS = {"loss": "dist_t_loss", "k": "dist_t_k", "lr_d": "dist_t_lr_d", "lr_g": "dist_t_lr_g",
+                  "batch_size": "dist_t_batch", "optimizer": "dist_t_opt", "g_hidden": "dist_t_gh",
+                  "d_hidden": "dist_t_dh", "prior": "dist_t_prior", "seed": "dist_t_seed"}
+TRAIN_DEFAULTS = {
+    **{key: getattr(Toy1DConfig(), field) for field, key in CONFIG_WIDGETS.items()},
+    "dist_t_preset": next(iter(PRESETS)), "dist_t_data": "gaussian", "dist_mc_m": 10_000, "dist_mc_seed": 0,
 }
-TABS = ["1 · Optimal D and JSD", "2 · Train a 1-D GAN", "3 · Why non-saturating", "4 · Expectation and sampling"]
+SLIDER = dict(mean=(-3.0, 3.0, 0.1), std=(0.1, 2.0, 0.05), weight=(0.05, 0.95, 0.05), training=(0.0, 1.0, 0.05))
+
+URL_PARAMS = [
+    Param("tab", "dist_tab_id", "choice", choices=TAB_IDS),
+    Param("family", "dist_family", "choice", choices=FAMILIES),
+    Param("mean", "dist_mean", "float", *SLIDER["mean"][:2]),
+    Param("std", "dist_std", "float", *SLIDER["std"][:2]),
+    Param("m1", "dist_mix_m1", "float", *SLIDER["mean"][:2]),
+    Param("s1", "dist_mix_s1", "float", *SLIDER["std"][:2]),
+    Param("m2", "dist_mix_m2", "float", *SLIDER["mean"][:2]),
+    Param("s2", "dist_mix_s2", "float", *SLIDER["std"][:2]),
+    Param("w1", "dist_mix_w1", "float", *SLIDER["weight"][:2]),
+    Param("interval", "dist_uni", "float_pair", *SLIDER["mean"][:2]),
+    Param("noise", "dist_g_prior", "choice", choices=G_PRIORS),
+    Param("g_mean", "dist_g_mean", "float", *SLIDER["mean"][:2]),
+    Param("g_std", "dist_g_std", "float", *SLIDER["std"][:2]),
+    Param("d", "dist_d_mode", "choice", choices=D_MODES),
+    Param("d_trained", "dist_d_training", "float", *SLIDER["training"][:2]),
+    Param("data", "dist_t_data", "choice", choices=[*TRAIN_DATA, SAME_AS_EXPLORER]),
+    Param("loss", "dist_t_loss", "choice", choices=LOSS_CHOICES),
+    Param("k", "dist_t_k", "int", 1, 20),
+    Param("opt", "dist_t_opt", "choice", choices=OPTIMIZERS),
+    Param("lr_d", "dist_t_lr_d", "choice", choices=LR_CHOICES),
+    Param("lr_g", "dist_t_lr_g", "choice", choices=LR_CHOICES),
+    Param("batch", "dist_t_batch", "choice", choices=BATCH_CHOICES),
+    Param("g_width", "dist_t_gh", "choice", choices=WIDTH_CHOICES),
+    Param("d_width", "dist_t_dh", "choice", choices=WIDTH_CHOICES),
+    Param("z", "dist_t_prior", "choice", choices=G_PRIORS),
+    Param("seed", "dist_t_seed", "int", 0, 10_000),
+    Param("mc_m", "dist_mc_m", "choice", choices=MC_SIZES),
+    Param("mc_seed", "dist_mc_seed", "int", 0, 10_000),
+]
+
+
+def _labels(prefix: str, options) -> object:
+    """A widget's ``format_func``: option id -> its label in this run's language. The labels are
+    looked up now, so the function gives the same labels wherever it is called (e.g. by AppTest)."""
+    return {option: t(f"{prefix}.{option}") for option in options}.__getitem__
 
 
 def _fmt(v: float) -> str:
     return "∞" if v == math.inf else f"{v:.4f}"
+
+
+def _slider(label: str, key: str, kind: str, container=st, **kwargs) -> float:
+    """A slider over one of the ``SLIDER`` ranges (its value lives in session state under ``key``)."""
+    lo, hi, step = SLIDER[kind]
+    return container.slider(label, lo, hi, step=step, key=key, **kwargs)
 
 
 # --- 1. analytic explorer ----------------------------------------------------------------------------
@@ -60,40 +123,49 @@ def _fmt(v: float) -> str:
 def _snap(panel: toy1d.Figure1Panel) -> None:
     """Button callback: set the explorer's widgets to one Figure-1 panel."""
     s = st.session_state
-    s.dist_family, s.dist_mean, s.dist_std = "Gaussian", panel.data.mean, panel.data.std
+    s.dist_family, s.dist_mean, s.dist_std = "gaussian", panel.data.mean, panel.data.std
     s.dist_g_prior, s.dist_g_mean, s.dist_g_std = "normal", panel.generator.mean, panel.generator.std
+    s.pop("dist_frozen", None)
     if panel.d_trained_against is not None:
-        s.dist_d_mode, s.dist_d_reference = D_MODES[2], panel.d_trained_against
+        s.dist_d_mode, s.dist_frozen = "frozen", (panel.data, panel.d_trained_against)
     elif panel.d_training < 1:
-        s.dist_d_mode, s.dist_d_training = D_MODES[1], panel.d_training
+        s.dist_d_mode, s.dist_d_training = "partial", panel.d_training
     else:
-        s.dist_d_mode = D_MODES[0]
-    s.dist_panel_caption = f"Figure 1 {panel.label}: {panel.caption}"
+        s.dist_d_mode = "optimal"
+    s.dist_panel = panel.label
 
 
 def _freeze_d() -> None:
-    """Button callback: keep D as it is now (optimal for the current p_g) while p_g moves."""
+    """Button callback: keep D as it is now (optimal for the current p_data and p_g) while p_g moves."""
     s = st.session_state
-    s.dist_d_reference = AffineGenerator(s.dist_g_mean, s.dist_g_std, s.dist_g_prior)
-    s.dist_d_mode = D_MODES[2]
-    s.dist_panel_caption = "D is frozen: move p_g's sliders and watch D stay where it was."
+    s.dist_frozen = (explorer_data(), AffineGenerator(s.dist_g_mean, s.dist_g_std, s.dist_g_prior))
+    s.dist_d_mode = "frozen"
+    s.dist_panel = "frozen"
 
 
-def _data_controls() -> toy1d.Density:
-    family = st.selectbox("p_data (the data distribution)", FAMILIES, key="dist_family")
-    if family == "Gaussian":
-        return Gaussian(st.slider("mean of p_data", -3.0, 3.0, step=0.1, key="dist_mean"),
-                        st.slider("std of p_data", 0.1, 2.0, step=0.05, key="dist_std"))
-    if family == "Mixture of two Gaussians":
-        c1, c2 = st.columns(2)
-        m1 = c1.slider("mean 1", -3.0, 3.0, step=0.1, key="dist_mix_m1")
-        s1 = c1.slider("std 1", 0.1, 2.0, step=0.05, key="dist_mix_s1")
-        m2 = c2.slider("mean 2", -3.0, 3.0, step=0.1, key="dist_mix_m2")
-        s2 = c2.slider("std 2", 0.1, 2.0, step=0.05, key="dist_mix_s2")
-        w1 = st.slider("weight of component 1", 0.05, 0.95, step=0.05, key="dist_mix_w1")
-        return Mixture((Gaussian(m1, s1), Gaussian(m2, s2)), (w1, 1 - w1))
-    low, high = st.slider("interval of p_data", -3.0, 3.0, step=0.1, key="dist_uni")
-    return Uniform(low, high)
+def _data_changed() -> None:
+    """p_data changed: a D frozen for the old p_data would be stale, so D goes back to D*."""
+    s = st.session_state
+    s.pop("dist_panel", None)
+    if s.get("dist_d_mode") == "frozen":
+        s.dist_d_mode = "optimal"
+        s.pop("dist_frozen", None)
+        s.dist_notice = "dist.explorer.frozen_released"
+
+
+def _data_controls() -> None:
+    family = st.selectbox(t("dist.data.family"), FAMILIES, key="dist_family", on_change=_data_changed,
+                          format_func=_labels("dist.family", FAMILIES))
+    if family == "gaussian":
+        _slider(t("dist.data.mean"), "dist_mean", "mean", on_change=_data_changed)
+        _slider(t("dist.data.std"), "dist_std", "std", on_change=_data_changed)
+    elif family == "mixture":
+        for col, i in zip(st.columns(2), (1, 2)):
+            _slider(t("dist.data.mix_mean", i=i), f"dist_mix_m{i}", "mean", col, on_change=_data_changed)
+            _slider(t("dist.data.mix_std", i=i), f"dist_mix_s{i}", "std", col, on_change=_data_changed)
+        _slider(t("dist.data.mix_weight"), "dist_mix_w1", "weight", on_change=_data_changed)
+    else:
+        _slider(t("dist.data.interval"), "dist_uni", "mean", on_change=_data_changed)
 
 
 def keep_widget_values() -> None:
@@ -109,95 +181,105 @@ def keep_widget_values() -> None:
         s[key] = s[key] if key in s else value
 
 
+def explorer_data() -> toy1d.Density:
+    """p_data of section 1 from its widgets' values (raises Toy1DError for an empty interval)."""
+    s = st.session_state
+    if s.dist_family == "gaussian":
+        return Gaussian(s.dist_mean, s.dist_std)
+    if s.dist_family == "mixture":
+        return Mixture((Gaussian(s.dist_mix_m1, s.dist_mix_s1), Gaussian(s.dist_mix_m2, s.dist_mix_s2)),
+                       (s.dist_mix_w1, 1 - s.dist_mix_w1))
+    return Uniform(*s.dist_uni)
+
+
 def explorer_model() -> tuple[toy1d.Density, AffineGenerator, object]:
     """(p_data, G, D as a function of x) of section 1, from its widgets' values (open tab or not)."""
     s = st.session_state
-    if s.dist_family == "Gaussian":
-        p_data = Gaussian(s.dist_mean, s.dist_std)
-    elif s.dist_family == "Mixture of two Gaussians":
-        p_data = Mixture((Gaussian(s.dist_mix_m1, s.dist_mix_s1), Gaussian(s.dist_mix_m2, s.dist_mix_s2)),
-                         (s.dist_mix_w1, 1 - s.dist_mix_w1))
-    else:
-        p_data = Uniform(*s.dist_uni)
+    p_data = explorer_data()
     generator = AffineGenerator(s.dist_g_mean, s.dist_g_std, s.dist_g_prior)
-    training, reference = 1.0, None
-    if s.dist_d_mode == D_MODES[1]:
+    training, d_data, reference = 1.0, p_data, None
+    if s.dist_d_mode == "partial":
         training = s.dist_d_training
-    elif s.dist_d_mode == D_MODES[2]:
-        reference = s.get("dist_d_reference") or generator
+    elif s.dist_d_mode == "frozen":
+        d_data, reference = s.get("dist_frozen") or (p_data, generator)
 
     def discriminator(x):
-        return toy1d.shown_discriminator(p_data, generator, x, training, reference)
+        return toy1d.shown_discriminator(d_data, generator, x, training, reference)
 
     return p_data, generator, discriminator
 
 
-def explorer_section() -> None:
-    """Section 1: the analytic explorer."""
-    st.markdown("Pick a data distribution and a generator. For a **fixed G** the best discriminator "
-                "is known in closed form (Proposition 1), and plugging it in turns the GAN game into "
-                "a divergence between the two distributions (Theorem 1).")
-    st.latex(r"D^*(x)=\frac{p_{data}(x)}{p_{data}(x)+p_g(x)},\qquad "
-             r"V(D^*,G)=-\log 4+2\,\mathrm{JSD}(p_{data}\,\|\,p_g)")
-    snap_cols = st.columns(5)
-    snap_cols[0].markdown("**Snap to Figure 1:**")
-    for col, panel in zip(snap_cols[1:], toy1d.figure1_panels()):
-        col.button(f"Figure 1 {panel.label}", key=f"dist_snap_{panel.label[1]}", on_click=_snap, args=(panel,),
-                   width="stretch")
+def _snap_row() -> None:
+    st.markdown(f"**{t('dist.explorer.snap')}**")
+    row = st.container(horizontal=True, gap="small")
+    for panel in toy1d.figure1_panels():
+        row.button(panel.label, key=f"dist_snap_{panel.label[1]}", on_click=_snap, args=(panel,),
+                   help=t(f"dist.fig1.{panel.label[1]}"))
+    row.button(t("dist.explorer.freeze"), key="dist_freeze", on_click=_freeze_d, help=t("dist.explorer.freeze_help"))
 
+
+def explorer_section() -> None:
+    """Section 1: the analytic explorer (controls beside the figure, so both fit one 1280x720 screen)."""
+    notice = st.session_state.pop("dist_notice", None)
+    if notice:
+        st.info(t(notice))
     controls, view = st.columns([1, 2.4])
     with controls:
+        _snap_row()
         _data_controls()
-        st.markdown("**Generator** x = G(z) = μ + σ·z (affine), so p_g is exact:")
-        st.radio("noise z", ["normal", "uniform"], key="dist_g_prior", horizontal=True,
-                 format_func=lambda p: "z ~ N(0, 1)" if p == "normal" else "z ~ U(−1, 1)")
-        st.slider("mean of p_g (μ)", -3.0, 3.0, step=0.1, key="dist_g_mean")
-        st.slider("std of p_g (σ)", 0.1, 2.0, step=0.05, key="dist_g_std")
-        mode = st.radio("discriminator drawn", D_MODES, key="dist_d_mode")
-        if mode == D_MODES[1]:
-            st.slider("how far D is trained (0: D = 1/2, 1: D = D*)", 0.0, 1.0, step=0.05, key="dist_d_training")
-        elif mode == D_MODES[2]:
-            reference = st.session_state.get("dist_d_reference") or explorer_model()[1]
-            st.caption(f"D is optimal for the earlier p_g with mean {reference.mean:.2f}, std {reference.std:.2f}.")
-        st.button("Freeze D here", key="dist_freeze", on_click=_freeze_d,
-                  help="Keep the current D* while you move p_g: this is step (b) → (c) of Figure 1.")
-
-    p_data, generator, discriminator = explorer_model()
-    prior = generator.prior
-    p_g = generator.density()
+        st.markdown(t("dist.explorer.generator"))
+        st.radio(t("dist.explorer.noise"), G_PRIORS, key="dist_g_prior", horizontal=True,
+                 format_func=_labels("dist.prior", G_PRIORS))
+        _slider(t("dist.explorer.g_mean"), "dist_g_mean", "mean")
+        _slider(t("dist.explorer.g_std"), "dist_g_std", "std")
+        mode = st.radio(t("dist.explorer.d_mode"), D_MODES, key="dist_d_mode",
+                        format_func=_labels("dist.d_mode", D_MODES))
+        if mode == "partial":
+            _slider(t("dist.explorer.d_training"), "dist_d_training", "training")
+        elif mode == "frozen" and st.session_state.get("dist_frozen"):
+            reference = st.session_state.dist_frozen[1]
+            st.caption(t("dist.explorer.frozen_caption", mean=reference.mean, std=reference.std))
 
     with view:
+        try:
+            p_data, generator, discriminator = explorer_model()
+        except Toy1DError as exc:
+            st.error(error_text(exc))
+            return
+        p_g = generator.density()
         lo, hi = toy1d.plot_range(p_data, p_g)
         x = np.linspace(lo, hi, 500)
-        z = toy1d.prior_quantiles(prior, 21)
-        title = st.session_state.get("dist_panel_caption", "")
-        fig = plots.distribution_figure(x, p_data.pdf(x), p_g.pdf(x), discriminator(x), z, generator(z),
-                                        d_name="D(x)" if mode != D_MODES[0] else "D*(x)")
-        st.plotly_chart(fig, key="dist_explorer_fig")
-        if title:
-            st.caption(title)
-        st.caption("Black dotted: p_data. Green: p_g. Blue dashed: D(x) (right axis, 0 to 1). "
-                   "Below the x-line, the z-line (stretched to the panel's width): each thin line carries "
-                   "one z to x = G(z).")
+        z = toy1d.prior_quantiles(generator.prior, 21)
+        d_name = "D*(x)" if mode == "optimal" else "D(x)"
+        st.plotly_chart(plots.distribution_figure(x, p_data.pdf(x), p_g.pdf(x), discriminator(x), z, generator(z),
+                                                  d_name=d_name), key="dist_explorer_fig")
+        panel = st.session_state.get("dist_panel")
+        if panel == "frozen":
+            st.caption(t("dist.explorer.frozen_note"))
+        elif panel:
+            st.caption(t("dist.explorer.panel_caption", label=panel, text=t(f"dist.fig1.{panel[1]}")))
+        st.caption(t("dist.explorer.figure_caption"))
         nums = toy1d.theory_numbers(p_data, p_g)
-        cols = st.columns(4)
-        cols[0].metric("V(D*, G)", _fmt(nums.value_optimal))
-        cols[1].metric("JSD(p_data ‖ p_g)", _fmt(nums.jsd))
-        cols[2].metric("KL(p_data ‖ p_g)", _fmt(nums.kl_data_g))
-        cols[3].metric("KL(p_g ‖ p_data)", _fmt(nums.kl_g_data))
-        # Two lines, so that both sides of the identity fit beside the figure on a projector.
-        st.latex(rf"\begin{{aligned}}V(D^*,G)&={nums.value_optimal:.6f}\\ -\log 4+2\,\mathrm{{JSD}}"
-                 rf"&={-toy1d.LOG4:.6f}+2\times{nums.jsd:.6f}={nums.identity_rhs:.6f}\end{{aligned}}")
-        if mode != D_MODES[0]:
-            v_d = toy1d.value_function(p_data, p_g, discriminator)
-            st.markdown(f"With the D drawn (not optimal), **V(D, G) = {_fmt(v_d)}** ≤ V(D*, G): "
-                        "D* is the best D can do.")
+        for row in (("V(D*, G)", nums.value_optimal, "JSD(p_data ‖ p_g)", nums.jsd),
+                    ("KL(p_data ‖ p_g)", nums.kl_data_g, "KL(p_g ‖ p_data)", nums.kl_g_data)):
+            left, right = st.columns(2)  # 2 x 2: four metrics in a row were squeezed at 150% zoom
+            left.metric(row[0], _fmt(row[1]))
+            right.metric(row[2], _fmt(row[3]))
+        # One short line each, so that both sides of the identity fit beside the figure on a projector.
+        st.latex(rf"\begin{{gathered}}V(D^*,G)={nums.value_optimal:.6f}\\ -\log 4+2\,\mathrm{{JSD}}\\"
+                 rf"={-toy1d.LOG4:.6f}+2\times{nums.jsd:.6f}\\={nums.identity_rhs:.6f}\end{{gathered}}")
+        if mode != "optimal":
+            st.markdown(t("dist.explorer.value_of_d", value=_fmt(toy1d.value_function(p_data, p_g, discriminator))))
         if nums.jsd < 1e-9:
-            st.success("p_g = p_data: D* = 1/2 everywhere and V(D*, G) = −log 4 ≈ −1.386, the global minimum.")
-        st.caption("All numbers are integrals computed numerically (Gauss–Legendre quadrature). "
-                   "KL is ∞ where one density has mass where the other has none; JSD never is.")
+            st.success(t("dist.explorer.equal"))
+        st.caption(t("dist.explorer.numbers_caption"))
 
-    with st.expander("Figure 1 (a)–(d) side by side"):
+    st.caption(t("dist.caption"))
+    st.markdown(t("dist.explorer.intro"))
+    st.latex(r"D^*(x)=\frac{p_{data}(x)}{p_{data}(x)+p_g(x)}")
+    st.latex(r"V(D^*,G)=-\log 4+2\,\mathrm{JSD}(p_{data}\,\|\,p_g)")
+    teaching_notes("dist.tab1")
+    with st.expander(t("dist.explorer.strip")):
         panels = []
         for panel in toy1d.figure1_panels():
             px_lo, px_hi = toy1d.plot_range(panel.data, panel.generator.density())
@@ -207,26 +289,38 @@ def explorer_section() -> None:
                                d=panel.discriminator(px), z=pz, g_of_z=panel.generator(pz), title=panel.label))
         st.plotly_chart(plots.panel_strip(panels), key="dist_figure1_strip")
         for panel in toy1d.figure1_panels():
-            st.caption(f"**{panel.label}** {panel.caption}")
+            st.caption(f"**{panel.label}** {t(f'dist.fig1.{panel.label[1]}')}")
 
 
 # --- 2. a real 1-D GAN -----------------------------------------------------------------------------
 
+def _apply_preset() -> None:
+    """Preset callback: set the training widgets to the preset's settings and start a fresh run."""
+    s = st.session_state
+    preset = PRESETS[s.dist_t_preset]
+    for field, key in CONFIG_WIDGETS.items():
+        if field != "seed":
+            s[key] = getattr(preset, field)
+    s.pop("dist_trainer", None)
+
+
 def _training_config() -> Toy1DConfig:
+    st.selectbox(t("dist.train.preset"), list(PRESETS), key="dist_t_preset", on_change=_apply_preset,
+                 format_func=_labels("dist.preset", PRESETS))
     c1, c2, c3, c4 = st.columns(4)
-    loss = c1.selectbox("loss", LOSS_CHOICES, key="dist_t_loss",
-                        help="non-saturating: G minimises −log D(G(z)); minimax: G minimises log(1 − D(G(z))).")
-    k = c1.number_input("k (D steps per G step)", 1, 20, key="dist_t_k")
-    lr_d = c2.select_slider("learning rate of D", LR_CHOICES, key="dist_t_lr_d")
-    lr_g = c2.select_slider("learning rate of G", LR_CHOICES, key="dist_t_lr_g")
-    batch = c3.select_slider("batch size m", [16, 32, 64, 128, 256, 512], key="dist_t_batch")
-    optimizer = c3.selectbox("optimizer", ["sgd", "adam"], key="dist_t_opt",
-                             help="Plain SGD shows the minimax loss's slow start; Adam rescales gradients and hides it.")
-    g_hidden = c4.select_slider("G hidden width", [4, 8, 16, 32, 64], key="dist_t_gh")
-    d_hidden = c4.select_slider("D hidden width", [4, 8, 16, 32, 64], key="dist_t_dh")
-    prior = c1.radio("noise z", ["uniform", "normal"], key="dist_t_prior", horizontal=True,
-                     format_func=lambda p: "U(−1, 1)" if p == "uniform" else "N(0, 1)")
-    seed = c2.number_input("seed", 0, 10_000, key="dist_t_seed")
+    loss = c1.selectbox(t("dist.train.loss"), LOSS_CHOICES, key="dist_t_loss", help=t("dist.train.loss_help"),
+                        format_func=_labels("dist.loss", LOSS_CHOICES))
+    k = c1.number_input(t("dist.train.k"), 1, 20, key="dist_t_k")
+    lr_d = c2.select_slider(t("dist.train.lr_d"), LR_CHOICES, key="dist_t_lr_d")
+    lr_g = c2.select_slider(t("dist.train.lr_g"), LR_CHOICES, key="dist_t_lr_g")
+    batch = c3.select_slider(t("dist.train.batch"), BATCH_CHOICES, key="dist_t_batch")
+    optimizer = c3.selectbox(t("dist.train.optimizer"), OPTIMIZERS, key="dist_t_opt",
+                             format_func=_labels("dist.optimizer", OPTIMIZERS), help=t("dist.train.optimizer_help"))
+    g_hidden = c4.select_slider(t("dist.train.g_width"), WIDTH_CHOICES, key="dist_t_gh")
+    d_hidden = c4.select_slider(t("dist.train.d_width"), WIDTH_CHOICES, key="dist_t_dh")
+    prior = c1.radio(t("dist.train.noise"), G_PRIORS, key="dist_t_prior", horizontal=True,
+                     format_func=_labels("dist.prior", G_PRIORS))
+    seed = c2.number_input(t("dist.train.seed"), 0, 10_000, key="dist_t_seed")
     return Toy1DConfig(g_hidden=g_hidden, d_hidden=d_hidden, prior=prior, k=int(k), batch_size=batch,
                        lr_d=lr_d, lr_g=lr_g, optimizer=optimizer, loss=loss, seed=int(seed))
 
@@ -241,13 +335,19 @@ def _trainer(config: Toy1DConfig, data: toy1d.Density, reset: bool) -> Toy1DTrai
     if trainer.data != data:
         trainer.set_data(data)
     if not trainer.apply_settings(config):
-        st.info("Network widths, noise, optimizer and seed take effect when you press **Reset**.")
+        st.info(t("dist.train.reset_needed"))
     return trainer
 
 
+def _panel_title(v) -> str:
+    """A recorded panel's title, from the run: its letter, the steps so far and the JSD."""
+    lines = [v.label] if v.label else []
+    lines += [t("dist.train.panel_steps", d=v.d_steps, g=v.g_steps), t("dist.train.panel_jsd", jsd=v.jsd)]
+    return "<br>".join(lines)
+
+
 def _view_dict(v) -> dict:
-    return dict(x=v.x, p_data=v.p_data, p_g=v.p_g, d=v.d, z=v.z, g_of_z=v.g_of_z,
-                title=f"{v.label}<br>JSD {v.jsd:.3f}")
+    return dict(x=v.x, p_data=v.p_data, p_g=v.p_g, d=v.d, z=v.z, g_of_z=v.g_of_z, title=_panel_title(v))
 
 
 def _set_playing(playing: bool) -> None:
@@ -268,15 +368,16 @@ def _draw_live_figure(trainer: Toy1DTrainer, playing: bool) -> None:
     """
     v = trainer.view()
     args = (v.x, v.p_data, v.p_g, v.d, v.z, v.g_of_z, v.d_star)
+    d_name = t("dist.fig.learned_d")
     if playing:
-        st.html(plots.svg_as_img(plots.distribution_svg(*args, d_name="learned D(x)"),
-                                 alt="p_data, p_g, the learned D(x) and D*(x), with the z-line mapped onto x"))
+        st.html(plots.svg_as_img(plots.distribution_svg(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
+                                 alt=t("dist.fig.live_alt")))
     else:
-        st.plotly_chart(plots.distribution_figure(*args, d_name="learned D(x)"), key="dist_train_fig")
-    st.caption(f"After **{trainer.d_steps} D steps and {trainer.g_steps} G steps**: "
-               f"JSD(p_data ‖ p_g) ≈ **{v.jsd:.4f}** (p_g estimated from G's samples). "
-               "Blue dashed: the learned D; light blue dotted: D* for the current p_g. "
-               "When D is trained enough the two agree; at equilibrium both are ≈ 1/2.")
+        st.plotly_chart(plots.distribution_figure(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
+                        key="dist_train_fig")
+    reached = t("dist.train.reached_d") + " " if reached_panel_d(v) else ""
+    st.caption(t("dist.train.steps", d=trainer.d_steps, g=trainer.g_steps) + " " + reached
+               + t("dist.train.live_caption", jsd=v.jsd, gap=d_gap_over_bulk(v), mass=round(100 * PANEL_D_MASS)))
 
 
 def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
@@ -285,60 +386,73 @@ def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
     series = {"JSD(p_data ‖ p_g)": h.series("jsd", 600), "loss_D": h.series("loss_d", 600),
               "loss_G": h.series("loss_g", 600)}
     if playing:
-        st.html(plots.svg_as_img(plots.history_svg(series), alt="JSD, loss_D and loss_G over updates"))
+        st.html(plots.svg_as_img(plots.history_svg(series), alt=t("dist.fig.history_alt")))
     else:
         st.plotly_chart(plots.history_figure(series), key="dist_history_fig")
-    st.caption("loss_D = −[log D(x) + log(1 − D(G(z)))] averaged over a batch; at equilibrium it "
-               "is log 4 ≈ 1.386. JSD is computed numerically against the estimated p_g.")
+    st.caption(t("dist.train.history_caption"))
 
 
-def training_section(explorer_data: toy1d.Density) -> None:
-    st.markdown("Now G and D are small neural networks (two hidden layers each) trained by **Algorithm 1**: "
-                "k steps of D, then one step of G, on minibatches of m samples. p_g is no longer known, so "
-                "it is estimated from G's samples (a kernel density estimate), and D*(x) is computed for it.")
+def _training_buttons(playing: bool) -> dict[str, bool]:
+    """The row of Algorithm-1 buttons (short labels, content-wide, wrapping: never truncated)."""
+    row = st.container(horizontal=True, key="dist_buttons")
+    row.button(t("dist.train.pause") if playing else t("dist.train.play"), key="dist_pause" if playing else "dist_play",
+               type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
+               on_click=_set_playing, args=(not playing,))
+    k = st.session_state.dist_t_k
+    clicked = {
+        "train_d": row.button(t("dist.train.train_d"), key="dist_train_d", help=t("dist.train.train_d_help", k=k)),
+        "train_g": row.button(t("dist.train.train_g"), key="dist_train_g", help=t("dist.train.train_g_help")),
+        "step": row.button(t("dist.train.step"), key="dist_step", help=t("dist.train.step_help", k=k)),
+        "reset": row.button(t("dist.train.reset"), key="dist_reset", help=t("dist.train.reset_help")),
+        "record": row.button(t("dist.train.record"), key="dist_record", help=t("dist.train.record_help")),
+        "strip": row.button(t("dist.train.strip"), key="dist_record_strip",
+                            help=t("dist.train.strip_help", d=STRIP_D_STEPS, g=STRIP_G_STEPS, jsd=PANEL_D_JSD,
+                                   gap=PANEL_D_GAP, mass=round(100 * PANEL_D_MASS), n=STRIP_MAX_ITERATIONS)),
+        "clear": row.button(t("dist.train.clear"), key="dist_clear"),
+    }
+    return clicked
 
+
+def training_section() -> None:
     # Two nested fragments: the controls rerun only this section (so Play/Pause never reruns the
     # whole page), and while playing only the inner ``tick`` reruns on a timer.
     @st.fragment
     def controls() -> None:
         playing = bool(st.session_state.get("dist_playing", False))
-        with st.expander("Settings (loss, k, learning rates, batch size, network sizes, seed)"):
-            choice = st.selectbox("p_data for training", [*TRAIN_DATA, SAME_AS_EXPLORER], key="dist_t_data")
+        with st.expander(t("dist.train.settings")):
+            choice = st.selectbox(t("dist.train.data"), [*TRAIN_DATA, SAME_AS_EXPLORER], key="dist_t_data",
+                                  format_func=_labels("dist.train_data", [*TRAIN_DATA, SAME_AS_EXPLORER]))
             config = _training_config()
-        data = explorer_data if choice == SAME_AS_EXPLORER else TRAIN_DATA[choice]
+            st.caption(t(f"dist.preset_why.{st.session_state.dist_t_preset}"))
         if "dist_error" in st.session_state:
-            st.error(st.session_state.pop("dist_error"))
-        b = st.columns(8)
-        b[0].button("Pause" if playing else "Play", key="dist_pause" if playing else "dist_play", type="primary",
-                    width="stretch", icon=":material/pause:" if playing else ":material/play_arrow:",
-                    on_click=_set_playing, args=(not playing,))
-        train_d = b[1].button("Train D (k steps)", key="dist_train_d", width="stretch")
-        train_g = b[2].button("Train G (1 step)", key="dist_train_g", width="stretch")
-        step = b[3].button("Step (both)", key="dist_step", width="stretch")
-        reset = b[4].button("Reset", key="dist_reset", width="stretch")
-        record = b[5].button("Record panel", key="dist_record", width="stretch")
-        strip = b[6].button("Record (a)→(d)", key="dist_record_strip", width="stretch",
-                            help="From now: (a) as is, (b) after 200 D steps, (c) after 25 G steps, "
-                                 "(d) after 600 more iterations.")
-        clear = b[7].button("Clear panels", key="dist_clear", width="stretch")
+            st.error(t(st.session_state.pop("dist_error")))
+        figure, side = st.columns([2.6, 1])
+        with side:
+            clicked = _training_buttons(playing)
         try:
-            trainer = _trainer(config, data, reset)
-            if train_d:
+            data = explorer_data() if choice == SAME_AS_EXPLORER else TRAIN_DATA[choice]
+            trainer = _trainer(config, data, clicked["reset"])
+            if clicked["train_d"]:
                 trainer.train_d()
-            if train_g:
+            if clicked["train_g"]:
                 trainer.g_step()
-            if step:
+            if clicked["step"]:
                 trainer.step()
-            if record:
+            if clicked["record"]:
                 trainer.record_snapshot()
-            if strip:
-                with st.spinner("Training through (a) → (d)…"):
-                    trainer.record_figure1_strip()
-            if clear:
+            if clicked["strip"]:
+                bar = st.progress(0.0, text=t("dist.train.strip_spinner"))
+                trainer.record_figure1_strip(on_progress=lambda f: bar.progress(f, text=t("dist.train.strip_spinner")))
+                bar.empty()
+            if clicked["clear"]:
                 trainer.snapshots = []
-        except (TrainingDiverged, Toy1DError) as exc:
+        except Toy1DError as exc:
             st.session_state.dist_playing = False
-            st.error(str(exc))
+            st.error(error_text(exc))
+            return
+        except TrainingDiverged:
+            st.session_state.dist_playing = False
+            st.error(t("dist.train.diverged"))
             return
 
         @st.fragment(run_every=TICK_SECONDS if playing else None)
@@ -351,9 +465,9 @@ def training_section(explorer_data: toy1d.Density) -> None:
             if playing_now:
                 try:
                     trainer.run_for(PLAY_TICK_BUDGET)
-                except TrainingDiverged as exc:
+                except TrainingDiverged:
                     st.session_state.dist_playing = False
-                    st.session_state.dist_error = str(exc)
+                    st.session_state.dist_error = "dist.train.diverged"
                     st.rerun()  # the whole page, so the timer stops
             _draw_live_figure(trainer, playing_now)
 
@@ -362,102 +476,119 @@ def training_section(explorer_data: toy1d.Density) -> None:
         def history() -> None:
             _draw_history(trainer, st.session_state.get("dist_playing", False))
 
-        tick()
+        with figure:
+            tick()
+        with side:
+            st.markdown(t("dist.train.intro"))
         history()
         if trainer.snapshots:
             st.plotly_chart(plots.panel_strip([_view_dict(s) for s in trainer.snapshots[-4:]]),
                             key="dist_snapshots_fig")
-            st.caption("Recorded panels from this run (the newest four), like the (a)→(d) strip of Figure 1.")
+            st.caption(t("dist.train.strip_caption"))
+        teaching_notes("dist.tab2")
 
     controls()
 
 
 # --- 3. why the non-saturating loss ---------------------------------------------------------------
 
-def _early_progress(data: toy1d.Density, config: Toy1DConfig, steps: int = 60) -> dict:
-    out = {}
+def _early_progress(data: toy1d.Density, config: Toy1DConfig, iterations: int) -> dict:
+    """JSD over the first ``iterations`` of Algorithm 1 with each loss (same seed and settings)."""
+    curves = {}
     for loss in LOSS_CHOICES:
         trainer = Toy1DTrainer(data, replace(config, loss=loss))
-        for _ in range(steps):
+        for _ in range(iterations):
             trainer.step()
-        out[loss] = trainer.history.series("jsd")
-    return out
+        curves[loss] = trainer.history.series("jsd")
+    return dict(curves=curves, iterations=iterations, updates=iterations * (config.k + 1), config=config)
 
 
 def saturation_section() -> None:
-    col_fig, col_text = st.columns([2.4, 1])
+    col_fig, col_text = st.columns([2.2, 1])
     with col_fig:
         st.plotly_chart(plots.generator_loss_figure(toy1d.generator_loss_curves()), key="dist_sat_fig")
     with col_text:
-        st.markdown("Early in training G is poor, so D rejects its samples confidently: **D(G(z)) ≈ 0**. "
-                    "There **log(1 − D)** is flat: its gradient through D's logit s is −D ≈ 0, so "
-                    "G barely learns. **−log D** has the same fixed point but a gradient −(1 − D) ≈ −1 "
-                    "exactly when G needs it.")
-        st.latex(r"\frac{\partial}{\partial s}\log(1-\sigma(s))=-D,\qquad "
-                 r"\frac{\partial}{\partial s}\bigl(-\log\sigma(s)\bigr)=-(1-D)")
-    st.markdown("**Same seed, both losses.** Runs the 1-D GAN of section 2 (its data and settings) for "
-                "60 iterations with each loss:")
-    if st.button("Compare early progress", key="dist_compare"):
-        cfg = st.session_state.get("dist_trainer")
-        config = cfg.config if cfg is not None else Toy1DConfig()
-        data = cfg.data if cfg is not None else TRAIN_DATA["Gaussian N(3, 0.5²)"]
+        st.markdown(t("dist.saturation.text"))
+    # Full width, one gradient per line: beside the figure it was cut off on a projector.
+    st.latex(r"\begin{aligned}\tfrac{\partial}{\partial s}\log(1-\sigma(s))&=-D\\"
+             r"\tfrac{\partial}{\partial s}\bigl(-\log\sigma(s)\bigr)&=-(1-D)\end{aligned}")
+    st.markdown(t("dist.saturation.same_seed", n=COMPARE_ITERATIONS))
+    if st.button(t("dist.saturation.compare"), key="dist_compare"):
+        # The stalling preset's optimiser (plain SGD) with section 2's data, k, batch and seed:
+        # Adam rescales small gradients and would hide the minimax loss's slow start.
+        trainer = st.session_state.get("dist_trainer")
+        base = trainer.config if trainer is not None else Toy1DConfig()
+        config = replace(PRESETS["sgd-stall"], k=base.k, batch_size=base.batch_size, seed=base.seed)
+        data = trainer.data if trainer is not None else TRAIN_DATA["gaussian"]
         try:
-            st.session_state.dist_compare_result = _early_progress(data, config)
-        except (TrainingDiverged, Toy1DError) as exc:
-            st.error(str(exc))
+            st.session_state.dist_compare_result = _early_progress(data, config, COMPARE_ITERATIONS)
+        except Toy1DError as exc:
+            st.error(error_text(exc))
+        except TrainingDiverged:
+            st.error(t("dist.train.diverged"))
     result = st.session_state.get("dist_compare_result")
     if result:
-        st.plotly_chart(plots.loss_comparison_figure(result), key="dist_compare_fig")
-        st.caption("JSD(p_data ‖ p_g) over the first 60 iterations. With the minimax loss G starts slowly "
-                   "(plain SGD; Adam rescales gradients and hides much of the difference).")
+        st.plotly_chart(plots.loss_comparison_figure(result["curves"]), key="dist_compare_fig")
+        c = result["config"]
+        st.caption(t("dist.saturation.caption", n=result["iterations"], updates=result["updates"], k=c.k,
+                     lr_d=c.lr_d, lr_g=c.lr_g, seed=c.seed))
+    teaching_notes("dist.tab3")
 
 
 # --- 4. expectation and the law of large numbers ----------------------------------------------------
 
-def expectation_section(p_data: toy1d.Density, generator: AffineGenerator, discriminator) -> None:
-    p_g = generator.density()
-    col_fig, col_text = st.columns([2.4, 1])
+def expectation_section() -> None:
+    col_fig, col_text = st.columns([2.2, 1])
     with col_text:
-        st.markdown("V(D, G) is an **expectation**, an average weighted by probability:")
-        st.latex(r"\mathbb{E}[X]=\sum_x x\,P(x)\quad\text{or}\quad\int x\,p(x)\,dx")
-        st.latex(r"\begin{aligned}V(D,G)&=\mathbb{E}_{x\sim p_{data}}[\log D(x)]\\"
-                 r"&+\mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]\end{aligned}")
-        st.markdown("Training never sees the integral: it averages over **m samples** (the minibatch). "
-                    "By the law of large numbers the average approaches the exact value as m grows; "
-                    "the error shrinks like 1/√m.")
-        max_m = st.select_slider("largest m", [100, 1_000, 10_000, 100_000], key="dist_mc_m")
-        seed = st.number_input("sampling seed", 0, 10_000, key="dist_mc_seed")
+        st.markdown(t("dist.expectation.lln"))
+        max_m = st.select_slider(t("dist.expectation.max_m"), MC_SIZES, key="dist_mc_m")
+        seed = st.number_input(t("dist.expectation.seed"), 0, 10_000, key="dist_mc_seed")
     with col_fig:
+        try:
+            p_data, generator, discriminator = explorer_model()
+        except Toy1DError as exc:
+            st.error(error_text(exc))
+            return
+        p_g = generator.density()
         exact = toy1d.value_function(p_data, p_g, discriminator)
         if not math.isfinite(exact):
-            st.warning("V(D, G) is −∞ here: the D drawn in section 1 is 0 or 1 where samples fall. "
-                       "Pick another D or p_g.")
-            return
-        sizes = toy1d.log_spaced_sizes(int(max_m))
-        est = toy1d.monte_carlo_value(p_data, p_g, discriminator, sizes, np.random.default_rng(int(seed)))
-        st.plotly_chart(plots.monte_carlo_figure(sizes, est, exact), key="dist_mc_fig")
-        st.caption(f"D, p_data and p_g from section 1. Exact V(D, G) = {exact:.4f} (numerical integral); "
-                   f"estimate with m = {int(sizes[-1]):,}: {est[-1]:.4f}.")
+            st.warning(t("dist.expectation.infinite"))
+        else:
+            sizes = toy1d.log_spaced_sizes(int(max_m))
+            est = toy1d.monte_carlo_value(p_data, p_g, discriminator, sizes, np.random.default_rng(int(seed)))
+            st.plotly_chart(plots.monte_carlo_figure(sizes, est, exact), key="dist_mc_fig")
+            st.caption(t("dist.expectation.caption", exact=exact, m=f"{int(sizes[-1]):,}", estimate=est[-1]))
+    # Full width and broken into lines: beside the figure the integral and V(D, G) were cut off.
+    st.markdown(t("dist.expectation.text"))
+    st.latex(r"\begin{aligned}\mathbb{E}[X]&=\sum_x x\,P(x)\\&\text{or}\;\int x\,p(x)\,dx\end{aligned}")
+    st.latex(r"\begin{aligned}V(D,G)=\;&\mathbb{E}_{x\sim p_{data}}[\log D(x)]\\"
+             r"+\;&\mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]\end{aligned}")
+    teaching_notes("dist.tab4")
 
 
 # --- page --------------------------------------------------------------------------------------------
 
-st.title("How a GAN matches distributions")
-st.caption("Goodfellow et al. 2014, section 4, on the real line. Colours as in the paper's Figure 1: "
-           "p_data black dotted, p_g green, D blue dashed.")
+def _remember_tab() -> None:
+    """Tab callback: keep the open tab as a stable id (the labels change with the language)."""
+    labels = st.session_state.get("dist_tab_labels", [])
+    if st.session_state.get("dist_tab") in labels:
+        st.session_state.dist_tab_id = TAB_IDS[labels.index(st.session_state.dist_tab)]
+
+
+restore(URL_PARAMS, "distributions")
 keep_widget_values()
+st.title(t("dist.title"))
 # Lazy tabs: only the open tab runs. A closed tab then costs nothing on a rerun (Pause reruns the
 # page), and the browser does not re-check the hidden tabs' contents on every Play frame.
-tabs = st.tabs(TABS, key="dist_tab", on_change="rerun")
-with tabs[0]:
-    if tabs[0].open:
-        explorer_section()
-with tabs[1]:
-    if tabs[1].open:
-        training_section(explorer_model()[0])
-with tabs[2]:
-    if tabs[2].open:
-        saturation_section()
-with tabs[3]:
-    if tabs[3].open:
-        expectation_section(*explorer_model())
+tab_labels = [t(f"dist.tabs.{tab}") for tab in TAB_IDS]
+st.session_state.dist_tab_labels = tab_labels
+st.session_state.dist_tab = tab_labels[TAB_IDS.index(st.session_state.dist_tab_id)]
+tabs = st.tabs(tab_labels, key="dist_tab", on_change=_remember_tab)
+sections = [explorer_section, training_section, saturation_section, expectation_section]
+for tab, section in zip(tabs, sections):
+    with tab:
+        if tab.open:
+            section()
+mirror(URL_PARAMS)
+with st.sidebar:
+    link_box()
