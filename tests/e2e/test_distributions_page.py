@@ -15,7 +15,7 @@ from st_browser import (assert_no_errors, main_text, press_slider, screenshot, s
 
 pytestmark = pytest.mark.e2e
 
-PAGE = "How a GAN matches distributions"  # its English title (also used by test_sessions.py)
+PAGE = "Distributions in 1-D"  # its English navigation title (also used by test_sessions.py)
 STEP_TEXT = re.compile(r"After (\d+) D steps and (\d+) G steps")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TABS = ["explorer", "train", "saturation", "expectation"]
