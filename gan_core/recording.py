@@ -161,5 +161,6 @@ def load_recording(path: str | Path) -> Recording:
     config = _read_config(folder / "config.json")
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
     dataset = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
-    return Recording(path=folder, train_config=dict(train), dataset=str(dataset.get("name") or train.get("dataset") or ""),
-                     history=history, frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames])
+    name = str(dataset.get("name") or train.get("dataset") or "")
+    return Recording(path=folder, train_config=dict(train), dataset=name, history=history,
+                     frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames])

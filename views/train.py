@@ -658,7 +658,8 @@ def _replay_view(rec: Recording) -> None:
     history = rec.history_until(step)
     metric_cols = st.columns(2)
     metric_cols[0].metric(t("train.metric.step"), f"{step:,} / {rec.last_step:,}")
-    metric_cols[1].metric(t("train.metric.epoch"), f"{history['epoch'][-1]:.2f}" if len(history.get("epoch", [])) else "–")
+    epoch_now = history["epoch"][-1] if len(history.get("epoch", [])) else None
+    metric_cols[1].metric(t("train.metric.epoch"), f"{epoch_now:.2f}" if epoch_now is not None else "–")
     frame = rec.frame_index_at(step)
     left, right = st.columns([2, 3])
     with left:
