@@ -12,6 +12,7 @@ import bisect
 import inspect
 import logging
 import lzma
+import textwrap
 import time
 import zipfile
 import zlib
@@ -69,7 +70,7 @@ def _url_params(preset: str, dataset: str) -> list[Param]:
                                                           ("beta2", 0.0, 0.9999))]
     return [
         Param("mode", "train_mode", "choice", choices=MODES),
-        Param("dataset", "train_dataset", "choice", choices=dataset_names()),
+        Param("dataset", "train_dataset", "choice", choices=dataset_names() + [OWN_IMAGES]),  # never the file
         Param("preset", "train_preset", "choice", choices=list(PRESETS)),
         Param("size", f"train_size_{preset}", "choice", choices=list(p.image_sizes)),
         Param("channels", f"train_channels_{dataset}", "choice", choices=(1, 3)),
@@ -745,8 +746,8 @@ def _lecture_code(mc: ModelConfig) -> None:
         torch_col, keras_col = st.columns(2) if mc.preset == "tf-tutorial" else (st.container(), None)
         with torch_col:
             st.markdown(t("train.code.torch"))
-            st.code(inspect.getsource(Trainer.d_step), language="python")
-            st.code(inspect.getsource(Trainer.g_step), language="python")
+            for method in (Trainer.d_step, Trainer.g_step):
+                st.code(textwrap.dedent(inspect.getsource(method)), language="python")
         if keras_col is None:
             st.caption(t("train.code.tf_only"))
             return
