@@ -31,11 +31,13 @@ Server-wide cap: ``REGISTRY`` counts running and paused runs; starting one beyon
 ``get_limits().max_concurrent_runs`` raises ``RunLimitReached``. A run frees its slot when its
 thread ends (stop, finish, divergence, error). ``REGISTRY.owned_by(owner)`` finds the active run
 of an ``owner`` (an opaque id of the browser that started it): after a page reload the page offers
-to take that run over instead of refusing to start "because of another run".
+to take that run over instead of refusing to start "because of another run". The registry holds
+such a run until its thread ends, so a reload (which drops the old session) does not stop it;
+if its browser never comes back, the heartbeat watchdog below ends it.
 A run nobody is watching ends too:
 
-- ``weakref.finalize``: when the ``TrainingRun`` object is garbage-collected (Streamlit drops a
-  closed session's state), its thread is told to stop. The thread only references the inner
+- ``weakref.finalize``: when the ``TrainingRun`` object of a run without an owner is
+  garbage-collected (Streamlit drops a closed session's state), its thread is told to stop. The thread only references the inner
   ``_Worker``, never the ``TrainingRun``, so dropping the handle really frees it.
 - Heartbeat watchdog: the page calls ``run.heartbeat()`` on every refresh; without one for
   ``orphan_timeout`` seconds ($GAN_ORPHAN_TIMEOUT, default 120) the thread stops itself and frees
@@ -97,10 +99,11 @@ class RunRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active: dict[int, str] = {}  # run id -> label
-        self._handles: dict[int, weakref.ref] = {}  # run id -> its TrainingRun (weak: never keeps it alive)
+        # Runs whose browser can come back for them (see owned_by), kept until their thread ends.
+        self._owned: dict[int, "TrainingRun"] = {}
 
     def acquire(self, run_id: int, label: str, handle: "TrainingRun | None" = None) -> None:
-        """Take a slot for ``run_id`` or raise ``RunLimitReached``."""
+        """Take a slot for ``run_id`` or raise ``RunLimitReached``; keep ``handle`` if it has an owner."""
         cap = get_limits().max_concurrent_runs
         with self._lock:
             if run_id in self._active:
@@ -110,13 +113,13 @@ class RunRegistry:
                 key = "errors.worker.run_limit_one" if n == 1 else "errors.worker.run_limit_many"
                 raise RunLimitReached(key, n=n, cap=cap)
             self._active[run_id] = label
-            if handle is not None:
-                self._handles[run_id] = weakref.ref(handle)
+            if handle is not None and handle.owner is not None:
+                self._owned[run_id] = handle
 
     def release(self, run_id: int) -> None:
         with self._lock:
             self._active.pop(run_id, None)
-            self._handles.pop(run_id, None)
+            self._owned.pop(run_id, None)
 
     def active(self) -> list[str]:
         """Labels of the active runs (e.g. 'small on mnist5k')."""
@@ -130,12 +133,8 @@ class RunRegistry:
         orphan timeout; the page offers that browser to take the run over instead of refusing it.
         """
         with self._lock:
-            handles = list(self._handles.values())
-        for ref in handles:
-            run = ref()
-            if run is not None and run.owner == owner and run.is_alive():
-                return run
-        return None
+            owned = list(self._owned.values())
+        return next((run for run in owned if run.owner == owner and run.is_alive()), None)
 
 
 REGISTRY = RunRegistry()

@@ -242,6 +242,25 @@ def test_a_run_is_found_by_the_browser_that_started_it(runs, dataset):
     del theirs
 
 
+def test_a_reload_does_not_stop_an_owned_run_but_the_watchdog_does(dataset):
+    """A reload drops the old session (and its handle); the browser's run waits to be taken over."""
+    baseline = threading.active_count()
+    run = TrainingRun(TrainConfig(**TINY), dataset, steps=10**6, owner="browser-a",
+                      options=RunOptions(grid_every_steps=5, orphan_timeout=3.0))
+    run.start()
+    del run
+    gc.collect()
+    found = REGISTRY.owned_by("browser-a")
+    assert found is not None and found.is_alive()
+    found.heartbeat()  # taken over: the new page heartbeats it
+    step = found.snapshot().step
+    wait_until(lambda: found.snapshot().step > step)
+    del found
+    wait_until(lambda: REGISTRY.owned_by("browser-a") is None, timeout=30)  # nobody came: orphaned
+    assert REGISTRY.active() == []
+    wait_until(lambda: threading.active_count() == baseline)
+
+
 def test_orphaned_run_stops_itself(runs, dataset):
     run = runs(dataset, options=RunOptions(grid_every_steps=5, orphan_timeout=0.5))
     run.start()
