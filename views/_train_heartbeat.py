@@ -1,7 +1,9 @@
 """Keep this session's training run alive while the user is on another page.
 
 The worker stops a run that gets no ``heartbeat()`` for ``$GAN_ORPHAN_TIMEOUT`` seconds (default
-120), so a closed browser tab frees the server. The training page heartbeats about once a second,
+120), so a closed browser tab frees the server. A run this browser started before a page reload is
+kept alive the same way while any page of the app is open in the browser, until the training page
+takes it over. The training page heartbeats about once a second,
 but other pages do not refresh by themselves; ``app.py`` calls ``keep_training_run_alive()`` on
 every page so that a run keeps going while its user explores the latent space, and stops only
 when the browser is really gone (then nothing reruns any more).
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import sys
 
 import streamlit as st
 
@@ -28,16 +31,27 @@ _ID_KEY = secrets.token_bytes(32)  # per server process: ids mean nothing outsid
 HEARTBEAT_SECONDS = 10.0  # well under the default orphan timeout, rare enough to cost nothing
 
 
-def _heartbeat() -> None:
+def _watched_run():
+    """The session's active run, else this browser's run left by a page reload (waiting to be taken over)."""
     run = st.session_state.get("train_run")
+    if run is not None and run.is_alive():
+        return run
+    worker = sys.modules.get("gan_core.worker")  # not imported yet: this server has no run at all
+    owner = browser_id() if worker is not None else None
+    return worker.REGISTRY.owned_by(owner) if owner is not None else None
+
+
+def _heartbeat() -> None:
+    run = _watched_run()
     if run is not None:
         run.heartbeat()
 
 
 def keep_training_run_alive() -> None:
-    """Heartbeat the session's training run every few seconds while it is active (draws nothing)."""
-    run = st.session_state.get("train_run")
-    if run is not None and run.is_alive():
+    """Heartbeat the session's training run (or this browser's run from before a reload, until it is
+    taken over) every few seconds while it is active (draws nothing)."""
+    run = _watched_run()
+    if run is not None:
         # Imported only with a run (torch is loaded then): the home page must stay light.
         from gan_core.worker import default_orphan_timeout
 

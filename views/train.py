@@ -359,11 +359,11 @@ def _take_over_offer() -> None:
     mine = REGISTRY.owned_by(owner) if owner is not None else None
     if mine is None or st.session_state.get(RUN) is mine:
         return
+    mine.heartbeat()  # its browser is here, looking at the offer: the orphan watchdog must wait
     snap = mine.snapshot()
     with st.container(border=True):
         st.info(t("train.take_over.text", preset=snap.config["preset"], dataset=snap.dataset, step=f"{snap.step:,}"))
         if st.button(t("train.take_over.button"), icon=":material/sync_alt:", key="train_take_over"):
-            mine.heartbeat()
             st.session_state[RUN] = mine
             st.rerun()
 

@@ -166,12 +166,10 @@ def test_bad_image_zips_are_refused_with_a_sentence_and_the_page_keeps_working(p
 def test_after_a_reload_the_same_browser_takes_over_its_run_and_steps_it(page, server):
     open_from_nav(page, PAGE)
     start_training(page)
-    page.reload()  # a new Streamlit session; the old one's run still holds the server's only slot
+    page.reload()  # a new Streamlit session on the same page; the old one's run still holds the only slot
     wait_for_app(page)
-    open_from_nav(page, PAGE)
     wait_until(lambda: "started from this browser" in main_text(page), 60, message="the take-over offer")
     assert "Another training run is using this server" not in main_text(page)
-    screenshot(page, "train-take-over-offer")
     button(page, "Take over my run").click()
     wait_until(lambda: status_line(page) == "Training", 60, message="the run, taken over, training here")
 
