@@ -793,6 +793,8 @@ if _mode == "replay":
     _lecture_code(default_model_config("tf-tutorial"))
 else:
     _run: TrainingRun | None = st.session_state.get(RUN)
+    if _run is not None:
+        _run.heartbeat()  # first thing: a slow page run must not look like a closed tab
     _locked = _run is not None and _run.is_alive()
     _resume = _resume_checkpoint(_locked)
     _settings_now = _settings(_locked, _resume)
