@@ -801,13 +801,13 @@ else:
     _own = _own_images(_settings_now, _locked) if _settings_now.dataset == OWN_IMAGES else None
     _take_over_offer()
     _buttons(_settings_now, _own, _resume)
-    teaching_notes("train.live")
 
     _run = st.session_state.get(RUN)
     _active = _run is not None and _run.snapshot().is_active
     st.session_state[WAS_ACTIVE] = _active
     # Refresh about once a second only while a run is active; otherwise draw once (no timer).
     st.fragment(_live_view, run_every=REFRESH_SECONDS if _active else None)()
+    teaching_notes("train.live")  # below the live figures: the grid and charts come first on a projector
     _results()
     _model_tables(_settings_now.model)
     _lecture_code(_settings_now.model)
