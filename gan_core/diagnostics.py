@@ -8,6 +8,10 @@ Two classic failure signs, each a small pure function so it can be unit-tested:
   pixel distance of the samples, divided by the same number for real images; healthy small-preset
   MNIST runs sit around 0.7-0.9 after a few hundred steps, a collapsed G (near-identical samples)
   falls towards 0. Fresh generators also start near 0, so the check waits for a warm-up.
+
+A warning is a ``TrainingAdvice``: a ``LocalizedError`` that is returned, not raised, so that
+``str(advice)`` is the English sentence and the page shows it in the session's language
+(catalog keys under ``[errors.diagnostics]``).
 """
 
 from __future__ import annotations
@@ -18,11 +22,17 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from gan_core.i18n import LocalizedError
+
 D_WINNING_WINDOW = 200  # steps averaged
 D_WINNING_REAL = 0.97  # mean D(x) above this ...
 D_WINNING_FAKE = 0.03  # ... and mean D(G(z)) below this
 DIVERSITY_WARMUP_STEPS = 300  # a fresh G has no variety yet; do not call that collapse
 DIVERSITY_LOW = 0.35  # samples' spread below this share of the real images' spread
+
+
+class TrainingAdvice(LocalizedError):
+    """A plain-word warning about the run with what to try (returned by ``training_warnings``)."""
 
 
 def mean_pairwise_distance(images: torch.Tensor) -> float:
@@ -57,20 +67,13 @@ def low_diversity(ratio: float | None, step: int, warmup: int = DIVERSITY_WARMUP
 
 
 def training_warnings(d_real: Sequence[float], d_fake: Sequence[float], ratio: float | None,
-                      step: int) -> list[str]:
-    """The warnings that apply now, as sentences for students (empty list: nothing to report)."""
+                      step: int) -> list[TrainingAdvice]:
+    """The warnings that apply now, for students (empty list: nothing to report)."""
     out = []
     if discriminator_winning(d_real, d_fake):
-        out.append(
-            f"D is winning: for the last {D_WINNING_WINDOW} steps D(x) stayed near 1 and D(G(z)) near 0. "
-            "The discriminator tells real from fake perfectly, so the generator gets little useful "
-            "signal. Try a smaller discriminator learning rate, label smoothing, or the "
-            "non-saturating loss.")
+        out.append(TrainingAdvice("errors.diagnostics.d_winning", window=D_WINNING_WINDOW))
     if low_diversity(ratio, step):
-        out.append(
-            f"Possible mode collapse: the sample grid has lost variety (its spread is {ratio:.0%} of "
-            "the real images'). The generator may be producing the same few images for every z. "
-            "Try a smaller learning rate, a different seed, or restart from an earlier checkpoint.")
+        out.append(TrainingAdvice("errors.diagnostics.low_diversity", share=ratio))
     return out
 
 

@@ -21,12 +21,23 @@ for the scrub slider and GIF. When ``max_grids`` are kept (500, or fewer if they
 than ``max_grid_mb``), every other one is dropped and from then on only every 2nd (then 4th, ...)
 new grid is kept, so the timelapse always spans the whole run at an even spacing.
 
+Single steps while paused (Algorithm 1 on images, one line at a time): ``run.single_step("d")``,
+``"g"`` or ``"iteration"`` asks the paused thread to take exactly one discriminator step, one
+generator step, or one whole iteration (k D steps and a G step), and waits for it. The torch work
+runs in the training thread as always; the UI thread only waits. The step counter counts generator
+steps (as ``Trainer.step_count`` does): a lone D step leaves it, a G step or an iteration adds one.
+
 Server-wide cap: ``REGISTRY`` counts running and paused runs; starting one beyond
 ``get_limits().max_concurrent_runs`` raises ``RunLimitReached``. A run frees its slot when its
-thread ends (stop, finish, divergence, error). A run nobody is watching ends too:
+thread ends (stop, finish, divergence, error). ``REGISTRY.owned_by(owner)`` finds the active run
+of an ``owner`` (an opaque id of the browser that started it): after a page reload the page offers
+to take that run over instead of refusing to start "because of another run". The registry holds
+such a run until its thread ends, so a reload (which drops the old session) does not stop it;
+if its browser never comes back, the heartbeat watchdog below ends it.
+A run nobody is watching ends too:
 
-- ``weakref.finalize``: when the ``TrainingRun`` object is garbage-collected (Streamlit drops a
-  closed session's state), its thread is told to stop. The thread only references the inner
+- ``weakref.finalize``: when the ``TrainingRun`` object of a run without an owner is
+  garbage-collected (Streamlit drops a closed session's state), its thread is told to stop. The thread only references the inner
   ``_Worker``, never the ``TrainingRun``, so dropping the handle really frees it.
 - Heartbeat watchdog: the page calls ``run.heartbeat()`` on every refresh; without one for
   ``orphan_timeout`` seconds ($GAN_ORPHAN_TIMEOUT, default 120) the thread stops itself and frees
@@ -42,6 +53,7 @@ import io
 import logging
 import math
 import os
+import queue
 import re
 import threading
 import time
@@ -56,6 +68,7 @@ import torch
 
 from gan_core import diagnostics
 from gan_core.device import set_cpu_threads
+from gan_core.i18n import LocalizedError
 from gan_core.images import make_grid
 from gan_core.paths import runs_root
 from gan_core.limits import get_limits
@@ -67,9 +80,14 @@ STATUSES = ("idle", "running", "paused", "stopped", "finished", "diverged", "err
 ACTIVE_STATUSES = ("running", "paused")
 HISTORY_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed")
 DEFAULT_ORPHAN_TIMEOUT = 120.0
+SINGLE_STEPS = ("d", "g", "iteration")
 
 
-class RunLimitReached(RuntimeError):
+class WorkerError(LocalizedError):
+    """Something about a training run a user should read (a sentence in every language)."""
+
+
+class RunLimitReached(WorkerError):
     """Every training slot of this server is taken; the message says what to do."""
 
 
@@ -81,29 +99,42 @@ class RunRegistry:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active: dict[int, str] = {}  # run id -> label
+        # Runs whose browser can come back for them (see owned_by), kept until their thread ends.
+        self._owned: dict[int, "TrainingRun"] = {}
 
-    def acquire(self, run_id: int, label: str) -> None:
-        """Take a slot for ``run_id`` or raise ``RunLimitReached``."""
+    def acquire(self, run_id: int, label: str, handle: "TrainingRun | None" = None) -> None:
+        """Take a slot for ``run_id`` or raise ``RunLimitReached``; keep ``handle`` if it has an owner."""
         cap = get_limits().max_concurrent_runs
         with self._lock:
             if run_id in self._active:
                 return
             if len(self._active) >= cap:
                 n = len(self._active)
-                who = "Another training run is" if n == 1 else f"{n} other training runs are"
-                raise RunLimitReached(
-                    f"{who} using this server ({n} of {cap} allowed). Wait for it to finish or ask "
-                    f"the instructor to raise GAN_MAX_CONCURRENT_RUNS.")
+                key = "errors.worker.run_limit_one" if n == 1 else "errors.worker.run_limit_many"
+                raise RunLimitReached(key, n=n, cap=cap)
             self._active[run_id] = label
+            if handle is not None and handle.owner is not None:
+                self._owned[run_id] = handle
 
     def release(self, run_id: int) -> None:
         with self._lock:
             self._active.pop(run_id, None)
+            self._owned.pop(run_id, None)
 
     def active(self) -> list[str]:
         """Labels of the active runs (e.g. 'small on mnist5k')."""
         with self._lock:
             return list(self._active.values())
+
+    def owned_by(self, owner: str) -> "TrainingRun | None":
+        """An active run started by ``owner`` (an opaque browser id), or None.
+
+        After a page reload the browser's old session is gone but its run keeps its slot until the
+        orphan timeout; the page offers that browser to take the run over instead of refusing it.
+        """
+        with self._lock:
+            owned = list(self._owned.values())
+        return next((run for run in owned if run.owner == owner and run.is_alive()), None)
 
 
 REGISTRY = RunRegistry()
@@ -221,7 +252,8 @@ class RunSnapshot:
     """A plain-data copy of a run's state, safe to use in the UI thread."""
 
     status: str
-    message: str  # why it stopped (divergence, error, orphaned), else ""
+    message: str  # why it stopped (divergence, error, orphaned) in English, else ""
+    reason: BaseException | None  # the same as an exception: the page shows error_text(reason)
     step: int
     start_step: int  # the step it started (or resumed) from
     target_step: int  # the step it stops at
@@ -230,13 +262,13 @@ class RunSnapshot:
     eta: float | None  # seconds left at the current speed
     images_per_sec: float  # real images per second, measured on the wall clock
     phase: str  # "d" (a discriminator step), "g" (the generator step) or ""
-    phase_text: str  # e.g. "D step 1 of 1"
+    phase_index: int  # which of the k D steps (1-based) when phase is "d"
     history: dict[str, np.ndarray]  # HISTORY_FIELDS -> one value per step
     latest_grid: tuple[int, np.ndarray] | None  # (step, uint8 image) of the newest samples
     grids: list[tuple[int, np.ndarray]]  # the timelapse (thinned, evenly spaced)
     real_grid: np.ndarray  # real training images, for comparison
     diversity: float | None  # samples' variety relative to real images (diagnostics)
-    warnings: list[str]
+    warnings: list[diagnostics.TrainingAdvice]  # str() is English; the page shows error_text()
     metrics: dict | None  # latest gan_core.metrics.quick_metrics result
     metrics_history: list[dict]  # {"step", "confidence", "classes_covered", ...} per evaluation
     config: dict
@@ -288,7 +320,9 @@ class _Worker:
         self.parked = threading.Event()  # set while the thread waits in pause
         self.last_heartbeat = time.monotonic()
         self.status = "idle"
-        self.message = ""
+        self.reason: BaseException | None = None  # why it stopped (divergence, error, orphaned)
+        self.wake = threading.Event()  # set to wake a paused thread (resume, stop, a single step)
+        self.single_steps: queue.Queue = queue.Queue()  # (kind, threading.Event set when done)
         self.phase: tuple[str, int] = ("", 0)
         self.history = {name: array("d") for name in HISTORY_FIELDS}
         self.grids: list[tuple[int, np.ndarray]] = []
@@ -296,7 +330,7 @@ class _Worker:
         self.grids_rendered = 0
         self.latest_grid: tuple[int, np.ndarray] | None = None
         self.diversity: float | None = None
-        self.warnings: list[str] = []
+        self.warnings: list[diagnostics.TrainingAdvice] = []
         self.metrics: dict | None = None
         self.metrics_history: list[dict] = []
         self.active_seconds = 0.0
@@ -332,7 +366,7 @@ class _Worker:
     # --- the loop ---------------------------------------------------------------------------------
 
     def run(self, release_slot) -> None:
-        status, message = "stopped", ""
+        status, reason = "stopped", None
         try:
             self._render_grid(time.monotonic())  # the untrained G, visible at once
             last = time.monotonic()
@@ -344,8 +378,7 @@ class _Worker:
                 if self.stop_requested.is_set():
                     break
                 if self._orphaned():
-                    message = (f"Nobody looked at this run for {self.options.orphan_timeout:.0f} s (the browser "
-                               "tab was closed?), so it was stopped to free the server.")
+                    reason = WorkerError("errors.worker.orphaned", seconds=round(self.options.orphan_timeout))
                     break
                 if self.trainer.step_count >= self.target_step:
                     status = "finished"
@@ -359,17 +392,17 @@ class _Worker:
                 last = now
                 self._occasional_jobs(report.step, now)
         except TrainingDiverged as exc:
-            status, message = "diverged", str(exc)
+            status, reason = "diverged", exc
         except Exception as exc:  # noqa: BLE001 - report any failure on the page, keep the server up
             log.exception("training run failed")
-            status, message = "error", f"Training stopped because of an error: {type(exc).__name__}: {exc}"
+            status, reason = "error", WorkerError("errors.worker.failed", kind=type(exc).__name__, detail=str(exc))
         finally:
             self.phase = ("", 0)
             try:
                 self._render_grid(time.monotonic(), final=True)  # the final (or last good) weights
             except Exception:  # noqa: BLE001
                 log.exception("could not render the final grid")
-            self._end(status, message)  # after the final grid: an ended status means all is published
+            self._end(status, reason)  # after the final grid: an ended status means all is published
             release_slot()
 
     def _wait_while_paused(self) -> None:
@@ -378,23 +411,58 @@ class _Worker:
                 self.status = "paused"
         self.parked.set()
         try:
-            # Wake up now and then to notice an abandoned session (no busy loop: Event.wait).
-            while not self.running.wait(timeout=0.5):
+            while not self.running.is_set():
+                self.wake.clear()  # before looking: a request or resume after this sets it again
                 if self.stop_requested.is_set() or self._orphaned():
                     return
+                try:
+                    kind, done = self.single_steps.get_nowait()
+                except queue.Empty:
+                    # Wake up now and then to notice an abandoned session (no busy loop: Event.wait).
+                    self.wake.wait(timeout=0.5)
+                    continue
+                try:
+                    self._single_step(kind)
+                finally:
+                    done.set()
         finally:
             self.parked.clear()
         with self.state_lock:
             if self.status == "paused":
                 self.status = "running"
 
+    def _single_step(self, kind: str) -> None:
+        """One D step, one G step or one iteration, asked for while paused (see the module docstring)."""
+        t = self.trainer
+        with self.turnstile.step():
+            if kind == "iteration":
+                report = t.step()
+                t.history.clear()
+                self._record(report)
+            else:
+                with self.state_lock:  # the other network's numbers stay as they were
+                    last = {name: col[-1] if len(col) else math.nan for name, col in self.history.items()}
+                if kind == "d":
+                    last.update(t.d_step())
+                else:
+                    last.update(t.g_step())
+                    t.step_count += 1  # a generator step ends the iteration, as in Trainer.step
+                    t.update_ema()
+                last.update(step=t.step_count, epoch=t.images_seen / len(t.images), elapsed=t.elapsed,
+                            images_per_sec=0.0)
+                with self.state_lock:
+                    for name in HISTORY_FIELDS:
+                        self.history[name].append(last[name])
+        self._render_grid(time.monotonic())
+        self._update_warnings(t.step_count)
+
     def _orphaned(self) -> bool:
         timeout = self.options.orphan_timeout
         return timeout is not None and time.monotonic() - self.last_heartbeat > timeout
 
-    def _end(self, status: str, message: str = "") -> None:
+    def _end(self, status: str, reason: BaseException | None = None) -> None:
         with self.state_lock:
-            self.status, self.message = status, message
+            self.status, self.reason = status, reason
 
     def _record(self, r: StepReport) -> None:
         with self.state_lock:
@@ -480,7 +548,7 @@ class _Worker:
         trainer = self.trainer
         with self.state_lock:
             history = {name: np.frombuffer(col, dtype=np.float64).copy() for name, col in self.history.items()}
-            status, message = self.status, self.message
+            status, reason = self.status, self.reason
             grids, latest = list(self.grids), self.latest_grid
             diversity, warnings = self.diversity, list(self.warnings)
             metrics, metrics_history = self.metrics, list(self.metrics_history)
@@ -489,12 +557,12 @@ class _Worker:
         eta = None
         if status == "running" and self.steps_per_sec > 0:
             eta = (self.target_step - step) / self.steps_per_sec
-        kind, i = self.phase if status == "running" else ("", 0)
-        phase_text = {"d": f"D step {i} of {trainer.config.k}", "g": "G step"}.get(kind, "")
+        kind, i = self.phase if status in ACTIVE_STATUSES else ("", 0)
         return RunSnapshot(
-            status=status, message=message, step=step, start_step=self.start_step,
+            status=status, message=str(reason) if reason is not None else "", reason=reason, step=step,
+            start_step=self.start_step,
             target_step=self.target_step, epoch=epoch, elapsed=self.active_seconds, eta=eta,
-            images_per_sec=self.images_per_sec, phase=kind, phase_text=phase_text, history=history,
+            images_per_sec=self.images_per_sec, phase=kind, phase_index=i, history=history,
             latest_grid=latest, grids=grids, real_grid=self.real_grid, diversity=diversity,
             warnings=warnings, metrics=metrics, metrics_history=metrics_history,
             config=trainer.config.to_dict(), dataset=self.dataset.name, device=str(trainer.device))
@@ -503,6 +571,7 @@ class _Worker:
         """Ask the thread to end after its current step (safe from any thread, even a finalizer)."""
         self.stop_requested.set()
         self.running.set()  # wake a paused thread so it can end
+        self.wake.set()
 
 
 # --- the public handle ----------------------------------------------------------------------------
@@ -515,7 +584,8 @@ class TrainingRun:
     """
 
     def __init__(self, config: TrainConfig, dataset, steps: int, options: RunOptions | None = None,
-                 resume: dict | None = None, device: torch.device | str | None = None) -> None:
+                 resume: dict | None = None, device: torch.device | str | None = None,
+                 owner: str | None = None) -> None:
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"the number of steps must be a positive whole number, not {steps!r}")
         trainer = Trainer(config, dataset, device=device)
@@ -523,6 +593,7 @@ class TrainingRun:
             trainer.load_state(resume)
         self.config = trainer.config
         self.dataset = dataset
+        self.owner = owner  # an opaque id of the browser that started it (see RunRegistry.owned_by)
         self._worker = _Worker(trainer, dataset, steps, options or RunOptions())
         self._thread: threading.Thread | None = None
         self._slot_id = id(self._worker)
@@ -541,7 +612,7 @@ class TrainingRun:
         if self._thread is not None:
             raise RuntimeError("this run has already been started; make a new TrainingRun to train again")
         w = self._worker
-        REGISTRY.acquire(self._slot_id, f"{self.config.preset} on {self.dataset.name}")
+        REGISTRY.acquire(self._slot_id, f"{self.config.preset} on {self.dataset.name}", handle=self)
         set_cpu_threads()  # once per process: honours $GAN_CPU_THREADS, as the command line does
         slot_id = self._slot_id
         w.last_heartbeat = time.monotonic()
@@ -573,6 +644,24 @@ class TrainingRun:
         """Continue a paused run."""
         self.heartbeat()
         self._worker.running.set()
+        self._worker.wake.set()
+
+    def single_step(self, kind: str, timeout: float = 120.0) -> bool:
+        """While paused: one D step (``"d"``), one G step (``"g"``) or one ``"iteration"``; waits for it.
+
+        The training thread does the work (this thread only waits). Returns False if the run is not
+        paused or the step did not finish within ``timeout`` seconds.
+        """
+        if kind not in SINGLE_STEPS:
+            raise ValueError(f"unknown single step {kind!r}; choose one of {', '.join(SINGLE_STEPS)}")
+        w = self._worker
+        if not self.is_alive() or self.snapshot().status != "paused":
+            return False
+        self.heartbeat()
+        done = threading.Event()
+        w.single_steps.put((kind, done))
+        w.wake.set()
+        return done.wait(timeout)
 
     def stop(self, timeout: float = 10.0) -> bool:
         """End the run after its current step; returns True if the thread has ended."""
@@ -588,6 +677,7 @@ class TrainingRun:
     def heartbeat(self) -> None:
         """Tell the watchdog someone is still watching (the page calls this on every refresh)."""
         self._worker.last_heartbeat = time.monotonic()
+
 
     def is_alive(self) -> bool:
         """True while the training thread exists (running or paused)."""

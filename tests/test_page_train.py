@@ -1,28 +1,41 @@
 """AppTest of the training page: settings, layer tables, Start/Pause/Stop of a real background run,
-uploads that fail with a message, and the server-wide cap on concurrent runs.
+single D / G / iteration steps while paused, uploads that fail with a message naming the file, the
+server-wide cap and taking over this browser's own run, both languages, links that restore the
+settings, projector mode, the lecture's code, and the replay of a recording made by the real CLI.
 
 AppTest never fires ``st.fragment(run_every=...)``, so the tests poll the run's own state.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import inspect
 import io
+import json
+import re
+import struct
+import textwrap
 import threading
 import time
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
+from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from gan_core import i18n, lecture_tf_dcgan
 from gan_core.device import set_cpu_threads
-from gan_core.trainer import TrainConfig
+from gan_core.trainer import TrainConfig, Trainer
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
+from test_recording import record_cli_run
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -77,7 +90,7 @@ def test_renders_with_defaults_and_layer_tables(page):
     assert at.selectbox(key="train_dataset").value == "mnist5k"
     assert at.selectbox(key="train_preset").value == "small"
     g, d = layer_table(at, 0), layer_table(at, 1)
-    assert list(g.columns) == ["layer", "output shape", "params"]
+    assert list(g.columns) == ["layer", "output shape", "parameters"]
     assert g["layer"].iloc[0] == "Linear 64→256"  # z (64) -> the fully-connected hidden layer
     assert g["output shape"].iloc[-1] == "1×28×28"
     assert d["output shape"].iloc[-1] == "1"
@@ -89,7 +102,7 @@ def test_fc_width_control_rebuilds_the_small_preset_without_its_hidden_layers(pa
     assert at.number_input(key="train_fc_small").value == 256
     at.number_input(key="train_fc_small").set_value(0).run()
     g, d = layer_table(at, 0), layer_table(at, 1)
-    assert g["layer"].iloc[0] == "Linear 64→3136"  # z straight to 64 x 7 x 7: the all-convolutional layout
+    assert g.iloc[0, 0] == "Linear 64→3136"  # z straight to 64 x 7 x 7: the all-convolutional layout
     assert d["layer"].iloc[-1] == "Linear 3136→1"
     assert not at.error
 
@@ -100,10 +113,10 @@ def test_changing_preset_updates_the_layer_table(page):
     at.selectbox(key="train_preset").set_value("dcgan").run()
     dcgan_g = layer_table(at, 0)
     assert not dcgan_g.equals(small_g)
-    assert dcgan_g["layer"].iloc[1].startswith("ConvTranspose2d 100→")
+    assert dcgan_g.iloc[1, 0].startswith("ConvTranspose2d 100→")
     assert at.selectbox(key="train_size_dcgan").options == ["28", "32", "64"]
     at.selectbox(key="train_size_dcgan").set_value(64).run()
-    assert layer_table(at, 0)["output shape"].iloc[-1] == "1×64×64"
+    assert layer_table(at, 0).iloc[-1, 1] == "1×64×64"
     assert at.number_input(key="train_batch_dcgan").value == 128  # the preset's default
 
 
@@ -170,7 +183,35 @@ def test_bad_checkpoint_upload_shows_an_error(page):
     at = page()
     at.file_uploader(key="train_resume_file").set_value(("run.zip", b"junk", "application/zip")).run()
     assert not at.exception
-    assert any("This checkpoint cannot be used" in e.value for e in at.error)
+    assert any("The checkpoint “run.zip” cannot be used" in e.value for e in at.error), [e.value for e in at.error]
+
+
+def damaged_zip(kind: str) -> bytes:
+    """A checkpoint-like zip damaged in transit (a flipped byte: bad CRC) or with an unknown compression method."""
+    config = json.dumps({"format": "gan-classroom-checkpoint", "format_version": 1}).encode()
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("config.json", config)
+    data = bytearray(buf.getvalue())
+    if kind == "bad_crc":
+        start = data.index(config)
+        data[start + 5] ^= 0xFF
+    else:  # compression method 99 (AES) in the local header (offset 8) and the central directory (offset 10)
+        struct.pack_into("<H", data, 8, 99)
+        central = data.index(b"PK\x01\x02")
+        struct.pack_into("<H", data, central + 10, 99)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("kind, words", [("bad_crc", "damaged"), ("method", "compression method")])
+def test_a_damaged_checkpoint_zip_is_a_message_naming_the_upload(page, kind, words):
+    at = page()
+    at.file_uploader(key="train_resume_file").set_value(("my-run.zip", damaged_zip(kind), "application/zip")).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "“my-run.zip”" in errors[0] and words in errors[0], errors
+    assert "/" not in errors[0].replace("samples/", "")  # no server path
+    assert not at.button(key="train_start").disabled  # the page keeps working
 
 
 def test_the_run_cap_refuses_a_second_run(page):
@@ -185,6 +226,7 @@ def test_the_run_cap_refuses_a_second_run(page):
         assert not at.exception
         assert any("Another training run is using this server (1 of 1 allowed)" in w.value for w in at.warning)
         assert "train_run" not in at.session_state
+        assert not any(b.key == "train_take_over" for b in at.button)  # someone else's run is never offered
     finally:
         assert other.stop(timeout=30)
 
@@ -226,6 +268,341 @@ def test_divergence_shows_the_message_and_save_still_works(page):
     wait_until(lambda: not run.is_alive())
     at.run()
     assert not at.exception
-    assert any("Training diverged" in e.value and "last good weights" in e.value for e in at.error)
+    diverged = [e.value for e in at.error if "Training diverged" in e.value]
+    assert diverged and "last good weights" in diverged[0]
+    assert diverged[0].startswith("**Diverged**\n\nTraining diverged")  # the message starts on its own line
     at.button(key="train_save").click().run()
     assert (Path(at.session_state["train_saved"]) / "generator.safetensors").is_file()
+
+
+# --- single steps while paused (issue 13) ------------------------------------------------------------
+
+def params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
+    return any(not torch.equal(before[k], v) for k, v in module.named_parameters())
+
+
+def test_single_step_buttons_advance_a_paused_run_exactly_that_much(page):
+    at = page()
+    at.number_input(key="train_batch_small").set_value(16).run()
+    assert not any(b.key == "train_step_d" for b in at.button)  # no run: no single steps
+    at.button(key="train_start").click().run()
+    run = at.session_state["train_run"]
+    wait_until(lambda: run.snapshot().step >= 2)
+    assert not any(b.key == "train_step_d" for b in at.button)  # running: no single steps either
+    at.button(key="train_pause").click().run()
+    trainer, step = run.trainer, run.snapshot().step
+
+    g, d = params(trainer.G), params(trainer.D)
+    at.button(key="train_step_d").click().run()
+    assert not at.exception and changed(d, trainer.D) and not changed(g, trainer.G)
+    assert run.snapshot().step == step and int(at.metric[0].value.replace(",", "")) == step
+    assert "D step 1 of 1" in " ".join(c.value for c in at.caption)  # Algorithm 1's panel says where we are
+
+    g, d = params(trainer.G), params(trainer.D)
+    at.button(key="train_step_g").click().run()
+    assert changed(g, trainer.G) and not changed(d, trainer.D)
+    assert run.snapshot().step == step + 1 and int(at.metric[0].value.replace(",", "")) == step + 1
+
+    g, d = params(trainer.G), params(trainer.D)
+    at.button(key="train_step_iteration").click().run()
+    assert changed(g, trainer.G) and changed(d, trainer.D)
+    assert run.snapshot().step == step + 2 and run.snapshot().status == "paused"
+    assert any(f"step {step + 2:,}" in i.caption for i in at.get("image") for i in i.proto.imgs)  # the new grid
+
+
+# --- tf-tutorial's 4x4 grid (issue 13) -------------------------------------------------------------
+
+@pytest.fixture
+def shown_images(monkeypatch):
+    """Every image the page sends to the browser, decoded (width, height), in order."""
+    sizes: list[tuple[int, int]] = []
+    original = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, *args, **kwargs):
+        if isinstance(path_or_data, bytes) and mimetype.startswith("image/"):
+            sizes.append(Image.open(io.BytesIO(path_or_data)).size)
+        return original(self, path_or_data, mimetype, *args, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return sizes
+
+
+@pytest.mark.parametrize("preset, tiles", [("tf-tutorial", 4), ("small", 8)])
+def test_the_sample_grid_is_4x4_for_tf_tutorial_and_8x8_otherwise(page, shown_images, preset, tiles):
+    at = page()
+    at.selectbox(key="train_preset").set_value(preset).run()
+    at.number_input(key=f"train_batch_{preset}").set_value(8).run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["train_run"]
+    wait_until(lambda: run.snapshot().latest_grid is not None)
+    assert run.pause()
+    shown_images.clear()
+    at.run()
+    side = tiles * (28 + 2) + 2  # 28 px tiles, 2 px apart
+    assert run.snapshot().latest_grid[1].shape == (side, side)
+    generated = shown_images[0]  # the live grid comes first, the real images second
+    factor = generated[0] // side
+    assert generated == (side * factor, side * factor) and factor >= 2
+
+
+# --- both languages, links, projector (issue 12) ---------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_renders_in_both_languages_with_no_missing_key(page, lang):
+    i18n.MISSING_KEYS.clear()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not at.exception and i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
+    if lang == "ko":
+        assert HANGUL.search(at.title[0].value)
+        labels = [at.selectbox(key="train_dataset").label, at.selectbox(key="train_preset").label,
+                  at.number_input(key="train_batch_small").label, at.number_input(key="train_k").label,
+                  at.number_input(key="train_seed").label, at.button(key="train_start").label,
+                  at.radio(key="train_mode").label, at.slider(key="train_label_smoothing").label]
+        assert all(HANGUL.search(label) for label in labels), labels
+        assert all(HANGUL.search(c.value) for c in at.caption if len(c.value) > 30), [c.value for c in at.caption]
+        assert HANGUL.search(at.radio(key="train_mode").options[1])  # option labels too
+        assert list(layer_table(at, 0).columns) == ["층", "출력 모양", "파라미터 수"]
+    # the teaching box for students: "set k = 5 and watch D win", the minimax loss stalls G
+    notes = " ".join(m.value for m in at.markdown)
+    assert "k = 5" in notes and "minimax" in notes
+
+
+def test_korean_run_shows_korean_status_and_charts(page):
+    # Clicks happen in English: AppTest calls a select box's format_func outside the session, where
+    # the page's language is unknown; the Korean rendering is then checked without clicking.
+    at = page()
+    at.number_input(key="train_batch_small").set_value(16).run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["train_run"]
+    wait_until(lambda: run.snapshot().step >= 2)
+    at.button(key="train_pause").click().run()
+    i18n.MISSING_KEYS.clear()
+    at.session_state["lang"] = "ko"
+    at.run()
+    assert not at.exception and i18n.MISSING_KEYS == set()
+    assert any("일시정지" in i.value for i in at.info)
+    assert HANGUL.search(at.metric[0].label) and HANGUL.search(at.button(key="train_step_d").label)
+    loss_chart = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert HANGUL.search(loss_chart["layout"]["title"]["text"])
+    assert HANGUL.search(loss_chart["layout"]["xaxis"]["title"]["text"])
+    assert all(HANGUL.search(trace["name"]) for trace in loss_chart["data"])
+
+
+def test_a_link_restores_dataset_preset_hyper_parameters_and_seed(page):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in {"dataset": "digits", "preset": "tf-tutorial", "batch": "32", "k": "3", "loss": "minimax",
+                        "lr_d": "0.0002", "lr_g": "0.0003", "beta1_g": "0.5", "smoothing": "0.1", "seed": "42",
+                        "unit": "epochs", "epochs": "2.5", "prior": "uniform", "latent": "50"}.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="train_dataset").value == "digits"
+    assert at.selectbox(key="train_preset").value == "tf-tutorial"
+    assert at.number_input(key="train_batch_tf-tutorial").value == 32
+    assert at.number_input(key="train_k").value == 3
+    assert at.selectbox(key="train_loss").value == "minimax"
+    assert at.number_input(key="train_lr_d_tf-tutorial").value == pytest.approx(0.0002)
+    assert at.number_input(key="train_lr_g_tf-tutorial").value == pytest.approx(0.0003)
+    assert at.number_input(key="train_beta1_g_tf-tutorial").value == pytest.approx(0.5)
+    assert at.slider(key="train_label_smoothing").value == pytest.approx(0.1)
+    assert at.number_input(key="train_seed").value == 42
+    assert at.radio(key="train_unit").value == "epochs"
+    assert at.number_input(key="train_epochs").value == pytest.approx(2.5)
+    assert at.selectbox(key="train_prior").value == "uniform"
+    assert at.number_input(key="train_latent_tf-tutorial").value == 50
+    assert not at.toast  # nothing was ignored
+
+    # a change is mirrored back into the URL
+    at.number_input(key="train_seed").set_value(7).run()
+    assert at.query_params["seed"] == ["7"] or at.query_params["seed"] == "7"
+
+
+@pytest.mark.parametrize("hostile", [
+    {"batch": "99999", "k": "0", "seed": "-5"},  # out of range: clamped
+    {"batch": "abc", "k": "1.5", "lr_d": "nan", "lr_g": "1e999", "seed": "x" * 5000},  # wrong type: ignored
+    {"preset": "evil", "dataset": "../../etc", "loss": "<script>", "device": "tpu", "mode": "x" * 5000},
+])
+def test_hostile_links_are_clamped_or_ignored_without_an_exception(page, hostile):
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    for name, value in hostile.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception and not at.error
+    assert at.toast  # one short notice
+    batch, k, seed = (at.number_input(key=key).value for key in ("train_batch_small", "train_k", "train_seed"))
+    assert 2 <= batch <= 4096 and 1 <= k <= 100 and 0 <= seed < 2**31
+    if "batch" in hostile and hostile["batch"] == "99999":
+        assert (batch, k, seed) == (4096, 1, 0)
+    assert at.selectbox(key="train_preset").value == "small"
+    assert at.selectbox(key="train_dataset").value == "mnist5k"
+    assert at.number_input(key="train_lr_d_small").value == pytest.approx(1e-3)
+
+
+def test_uploaded_files_never_go_into_the_link(page):
+    at = page()
+    at.selectbox(key="train_dataset").set_value("own images").run()
+    at.file_uploader(key="train_zip").set_value(("secret-photos.zip", b"junk", "application/zip")).run()
+    assert all("secret" not in str(v) for v in at.query_params.values())
+    assert at.query_params["dataset"] in ("own images", ["own images"])  # the choice, never the file
+
+
+# --- the lecture's code (issue 12) ------------------------------------------------------------------
+
+def test_the_lecture_code_is_the_real_source_and_its_line_map_matches_it():
+    for keras_line, method, torch_line in lecture_tf_dcgan.TRAIN_STEP_LINES:
+        assert torch_line in inspect.getsource(getattr(Trainer, method)), (method, torch_line)
+        assert keras_line.split("(")[0].split(" ...")[0] in lecture_tf_dcgan.KERAS_SOURCE, keras_line
+    one_line_source = re.sub(r",\n\s+", ", ", lecture_tf_dcgan.KERAS_SOURCE)  # the tutorial wraps one call
+    for keras_line, _ in lecture_tf_dcgan.GENERATOR_LAYERS + lecture_tf_dcgan.DISCRIMINATOR_LAYERS:
+        assert keras_line in one_line_source, keras_line
+
+
+def test_the_page_shows_the_running_steps_source_and_for_tf_tutorial_the_keras_code(page):
+    at = page()
+    code = [c.value.strip() for c in at.code]
+    for method in (Trainer.d_step, Trainer.g_step):  # the real source, as it runs
+        assert textwrap.dedent(inspect.getsource(method)).strip() in code
+    assert lecture_tf_dcgan.KERAS_SOURCE.strip() not in code  # only beside the tf-tutorial preset
+    at.selectbox(key="train_preset").set_value("tf-tutorial").run()
+    assert lecture_tf_dcgan.KERAS_SOURCE.strip() in [c.value.strip() for c in at.code]
+    frames = [df.value for df in at.dataframe]
+    steps_map = next(f for f in frames if "Keras / TensorFlow" in f.columns and "in" in f.columns)
+    assert "loss_d.backward()" in steps_map["PyTorch"].tolist()
+    g_map = next(f for f in frames if f.shape[0] == len(lecture_tf_dcgan.GENERATOR_LAYERS))
+    # the PyTorch column is printed from the built model: the last Keras layer (activation='tanh') is two modules
+    assert g_map.iloc[-1, 1].endswith("Tanh()") and g_map.iloc[0, 1].startswith("Linear(in_features=100")
+
+
+# --- replay a recording (issue 13) ------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory) -> Path:
+    return record_cli_run(tmp_path_factory.mktemp("lecture") / "recording")
+
+
+def array_of(values) -> np.ndarray:
+    """A Plotly JSON array: a list, or numpy data sent as {"dtype", "bdata": base64}."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values)
+
+
+def replay_page(monkeypatch, folder: Path, lang: str = "en", projector: bool = False) -> AppTest:
+    monkeypatch.setenv("GAN_LECTURE_RECORDING", str(folder))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.session_state["projector"] = projector
+    at.query_params["mode"] = "replay"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_without_the_shipped_recording_the_replay_says_so(monkeypatch, tmp_path):
+    at = replay_page(monkeypatch, tmp_path / "recording-tf-tutorial-mnist5k")
+    assert any("is not installed on this server" in i.value for i in at.info)
+    assert not at.get("plotly_chart")
+
+
+@pytest.mark.slow
+def test_replay_plays_pauses_and_scrubs_a_recording_made_by_the_cli(monkeypatch, recording):
+    at = replay_page(monkeypatch, recording)
+    assert at.slider(key="train_replay_step").value == 20  # opens on the end of the run
+    assert at.metric[0].value == "20 / 20" and len(at.get("plotly_chart")) == 2
+
+    at.slider(key="train_replay_step").set_value(7).run()  # scrub
+    assert at.metric[0].value == "7 / 20"
+    assert any("step 5" in i.caption for im in at.get("image") for i in im.proto.imgs)  # the newest grid by then
+    loss = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert max(array_of(trace["x"]).max() for trace in loss["data"]) == 7  # the charts show the run up to there
+
+    at.selectbox(key="train_replay_seconds").set_value(10).run()  # 20 steps in 10 s: 2 steps a second
+    at.button(key="train_replay_play").click().run()
+    assert at.button(key="train_replay_play").label == "Pause"
+    time.sleep(1.6)
+    at.run()
+    playing_at = at.slider(key="train_replay_step").value
+    assert 8 <= playing_at < 20
+    at.button(key="train_replay_play").click().run()  # pause
+    paused_at = at.slider(key="train_replay_step").value
+    time.sleep(1.0)
+    at.run()
+    assert at.slider(key="train_replay_step").value == paused_at and at.button(key="train_replay_play").label == "Play"
+
+    at.button(key="train_replay_play").click().run()
+    time.sleep(7.0)  # past the end: playing stops at the last step
+    at.run()
+    at.run()
+    assert at.slider(key="train_replay_step").value == 20 and at.button(key="train_replay_play").label == "Play"
+
+
+@pytest.mark.slow
+def test_replay_in_korean_and_projector_mode_is_bigger(monkeypatch, recording, shown_images):
+    i18n.MISSING_KEYS.clear()
+    normal = replay_page(monkeypatch, recording, lang="ko")
+    normal_image = shown_images[-1]
+    shown_images.clear()
+    big = replay_page(monkeypatch, recording, lang="ko", projector=True)
+    big_image = shown_images[-1]
+    assert i18n.MISSING_KEYS == set()
+    assert HANGUL.search(normal.button(key="train_replay_play").label)
+    side = 8 * 30 + 2
+    assert normal_image[0] % side == 0 and big_image[0] % side == 0
+    assert big_image[0] > normal_image[0]  # nearest-neighbour upscaled by a larger whole factor
+    for chart in range(2):
+        small_fig = json.loads(normal.get("plotly_chart")[chart].proto.spec)["layout"]
+        big_fig = json.loads(big.get("plotly_chart")[chart].proto.spec)["layout"]
+        assert big_fig["font"]["size"] > small_fig["font"]["size"]
+        assert big_fig["title"]["font"]["size"] > small_fig["title"]["font"]["size"]
+        assert big_fig["xaxis"]["tickfont"]["size"] > small_fig["xaxis"]["tickfont"]["size"]
+        assert big_fig["legend"]["font"]["size"] > small_fig["legend"]["font"]["size"]
+    big_lines = json.loads(big.get("plotly_chart")[0].proto.spec)["data"]
+    small_lines = json.loads(normal.get("plotly_chart")[0].proto.spec)["data"]
+    assert big_lines[-1]["line"]["width"] > small_lines[-1]["line"]["width"]
+
+
+# --- a reload: take over this browser's own run (issue 14) -------------------------------------------
+
+def test_after_a_reload_the_same_browser_can_take_over_its_run(page, monkeypatch):
+    import views._train_heartbeat as heartbeat
+
+    monkeypatch.setattr(heartbeat, "browser_id", lambda: "browser-1")
+    before = page()
+    before.number_input(key="train_batch_small").set_value(16).run()
+    before.button(key="train_start").click().run()
+    run = before.session_state["train_run"]
+    assert run.owner == "browser-1"
+
+    after = page()  # the reloaded page: a new session, the run still holds the only slot
+    assert "train_run" not in after.session_state
+    offer = [i.value for i in after.info if "started from this browser" in i.value]
+    assert offer and "small on mnist5k" in offer[0]
+    after.button(key="train_take_over").click().run()
+    assert after.session_state["train_run"] is run and not after.exception
+    assert after.button(key="train_start").disabled and not after.button(key="train_pause").disabled
+    assert not any(b.key == "train_take_over" for b in after.button)
+
+    monkeypatch.setattr(heartbeat, "browser_id", lambda: "browser-2")  # another student's browser
+    other = page()
+    assert not any(b.key == "train_take_over" for b in other.button)
+    other.button(key="train_start").click().run()
+    assert any("Another training run is using this server" in w.value for w in other.warning)
+
+
+def test_the_browser_id_comes_from_the_xsrf_cookie_token():
+    import views._train_heartbeat as heartbeat
+
+    token, mask = bytes(range(16)), b"\x01\x02\x03\x04"
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(token))
+    assert heartbeat._xsrf_token(f"2|{mask.hex()}|{masked.hex()}|1700000000") == token
+    other_mask = b"\x09\x08\x07\x06"  # the same token under another mask (a later response)
+    remasked = bytes(b ^ other_mask[i % 4] for i, b in enumerate(token))
+    assert heartbeat._xsrf_token(f"2|{other_mask.hex()}|{remasked.hex()}|1700000000") == token
+    assert heartbeat._xsrf_token("garbage") is None and heartbeat._xsrf_token("2|zz|yy|1") is None
+    assert heartbeat.browser_id() is None  # no browser here: no id, no take-over

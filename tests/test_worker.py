@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import gc
+import re
 import threading
 import time
 
 import pytest
 import torch
 
-from gan_core import diagnostics, worker
+from gan_core import diagnostics, i18n, worker
 from gan_core.checkpoint import load_checkpoint
 from gan_core.device import set_cpu_threads
 from gan_core.trainer import TrainConfig, Trainer
 from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
 
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TINY = dict(preset="small", batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu")
 
 
@@ -49,9 +51,9 @@ def runs():
     made: list[TrainingRun] = []
     baseline = threading.active_count()
 
-    def make(dataset, steps=10**6, options=None, resume=None, **config):
+    def make(dataset, steps=10**6, options=None, resume=None, owner=None, **config):
         run = TrainingRun(TrainConfig(**{**TINY, **config}), dataset, steps=steps, resume=resume,
-                          options=options or RunOptions(grid_every_steps=5))
+                          options=options or RunOptions(grid_every_steps=5), owner=owner)
         made.append(run)
         return run
 
@@ -175,6 +177,88 @@ def test_cap_refuses_a_second_run_and_frees_the_slot(runs, dataset, monkeypatch)
     assert first.stop(timeout=30)
     second.start()  # the slot is free again
     assert second.is_alive()
+
+
+def weights(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The trainable weights (not BatchNorm's running statistics, which any forward pass in train mode updates)."""
+    return {k: v.detach().clone() for k, v in module.named_parameters()}
+
+
+def changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
+    after = weights(module)
+    return any(not torch.equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_single_steps_while_paused_change_exactly_one_network(runs, dataset, k):
+    run = runs(dataset, k=k)
+    trainer = run.trainer
+    assert not run.single_step("d")  # not started: nothing to step
+    run.start()
+    wait_until(lambda: run.snapshot().step >= 2)
+    assert run.pause()
+    step, rows = run.snapshot().step, len(run.snapshot().history["step"])
+    assert trainer.step_count == step
+
+    g_before, d_before = weights(trainer.G), weights(trainer.D)
+    assert run.single_step("d")
+    assert changed(d_before, trainer.D) and not changed(g_before, trainer.G)
+    snap = run.snapshot()
+    assert trainer.step_count == step and snap.step == step  # a D step alone is not a generator step
+    assert snap.status == "paused" and (snap.phase, snap.phase_index) == ("d", 1)
+
+    g_before, d_before = weights(trainer.G), weights(trainer.D)
+    assert run.single_step("g")
+    assert changed(g_before, trainer.G) and not changed(d_before, trainer.D)
+    assert trainer.step_count == step + 1 and run.snapshot().step == step + 1
+    assert run.snapshot().phase == "g"
+
+    g_before, d_before = weights(trainer.G), weights(trainer.D)
+    assert run.single_step("iteration")  # k D steps, then one G step
+    assert changed(g_before, trainer.G) and changed(d_before, trainer.D)
+    snap = run.snapshot()
+    assert trainer.step_count == step + 2 and snap.step == step + 2 and snap.status == "paused"
+    assert len(snap.history["step"]) == rows + 3  # one chart row per single step
+    assert snap.history["step"][-3:].tolist() == [step, step + 1, step + 2]
+    assert snap.latest_grid[0] == step + 2  # the grid shows the new G
+
+    time.sleep(0.3)
+    assert run.snapshot().step == step + 2  # still paused after the single steps
+    run.resume()
+    wait_until(lambda: run.snapshot().step > step + 2)
+    assert not run.single_step("g")  # running: single steps are for a paused run
+    with pytest.raises(ValueError, match="unknown single step"):
+        run.single_step("both")
+
+
+def test_a_run_is_found_by_the_browser_that_started_it(runs, dataset):
+    mine, theirs = runs(dataset, owner="browser-a"), runs(dataset, owner=None)
+    assert REGISTRY.owned_by("browser-a") is None  # not started
+    mine.start()
+    assert REGISTRY.owned_by("browser-a") is mine
+    assert REGISTRY.owned_by("browser-b") is None
+    assert mine.stop(timeout=30)
+    assert REGISTRY.owned_by("browser-a") is None
+    del theirs
+
+
+def test_a_reload_does_not_stop_an_owned_run_but_the_watchdog_does(dataset):
+    """A reload drops the old session (and its handle); the browser's run waits to be taken over."""
+    baseline = threading.active_count()
+    run = TrainingRun(TrainConfig(**TINY), dataset, steps=10**6, owner="browser-a",
+                      options=RunOptions(grid_every_steps=5, orphan_timeout=3.0))
+    run.start()
+    del run
+    gc.collect()
+    found = REGISTRY.owned_by("browser-a")
+    assert found is not None and found.is_alive()
+    found.heartbeat()  # taken over: the new page heartbeats it
+    step = found.snapshot().step
+    wait_until(lambda: found.snapshot().step > step)
+    del found
+    wait_until(lambda: REGISTRY.owned_by("browser-a") is None, timeout=30)  # nobody came: orphaned
+    assert REGISTRY.active() == []
+    wait_until(lambda: threading.active_count() == baseline)
 
 
 def test_orphaned_run_stops_itself(runs, dataset):
@@ -324,8 +408,24 @@ def test_discriminator_winning_needs_a_long_stretch():
     assert diagnostics.discriminator_winning([0.5] * 50 + [0.99] * win, [0.5] * 50 + [0.01] * win)
     assert not diagnostics.discriminator_winning([0.99] * win, [0.2] * win)
     warnings = diagnostics.training_warnings([0.99] * win, [0.01] * win, ratio=0.1, step=1000)
-    assert len(warnings) == 2 and warnings[0].startswith("D is winning") and "mode collapse" in warnings[1]
+    assert len(warnings) == 2 and str(warnings[0]).startswith("D is winning") and "mode collapse" in str(warnings[1])
+    assert "10%" in str(warnings[1])  # the measured share, formatted by the catalog
     assert diagnostics.training_warnings([0.7] * win, [0.3] * win, ratio=0.8, step=1000) == []
+
+
+def test_warnings_and_run_messages_exist_in_korean():
+    win = diagnostics.D_WINNING_WINDOW
+    messages = [*diagnostics.training_warnings([0.99] * win, [0.01] * win, ratio=0.1, step=1000),
+                worker.RunLimitReached("errors.worker.run_limit_one", n=1, cap=1),
+                worker.RunLimitReached("errors.worker.run_limit_many", n=2, cap=2),
+                worker.WorkerError("errors.worker.orphaned", seconds=120),
+                worker.WorkerError("errors.worker.failed", kind="RuntimeError", detail="x")]
+    before = set(i18n.MISSING_KEYS)
+    for m in messages:
+        korean = m.localized("ko")
+        assert HANGUL.search(korean) and korean != str(m), m.key
+    assert i18n.MISSING_KEYS == before
+    assert "모드 붕괴(mode collapse)" in messages[1].localized("ko")
 
 
 def test_ema_smooths_and_is_debiased():

@@ -1,29 +1,57 @@
 """Keep this session's training run alive while the user is on another page.
 
 The worker stops a run that gets no ``heartbeat()`` for ``$GAN_ORPHAN_TIMEOUT`` seconds (default
-120), so a closed browser tab frees the server. The training page heartbeats about once a second,
+120), so a closed browser tab frees the server. A run this browser started before a page reload is
+kept alive the same way while any page of the app is open in the browser, until the training page
+takes it over. The training page heartbeats about once a second,
 but other pages do not refresh by themselves; ``app.py`` calls ``keep_training_run_alive()`` on
 every page so that a run keeps going while its user explores the latent space, and stops only
 when the browser is really gone (then nothing reruns any more).
+
+``browser_id()`` recognises the browser across page reloads, so that a user whose reload left
+their run going is offered to take it over instead of being told "another training run" holds the
+server. It is derived from the token of Streamlit's XSRF cookie (random, per browser, sent with
+every request, never in the URL): an HMAC of it under a key made when the server starts, so the
+secret itself is never stored or shown. Without that cookie (XSRF protection off, AppTest) there is
+no id and no take-over.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import secrets
+import sys
+
 import streamlit as st
+
+XSRF_COOKIE = "_streamlit_xsrf"
+_ID_KEY = secrets.token_bytes(32)  # per server process: ids mean nothing outside it
 
 HEARTBEAT_SECONDS = 10.0  # well under the default orphan timeout, rare enough to cost nothing
 
 
-def _heartbeat() -> None:
+def _watched_run():
+    """The session's active run, else this browser's run left by a page reload (waiting to be taken over)."""
     run = st.session_state.get("train_run")
+    if run is not None and run.is_alive():
+        return run
+    worker = sys.modules.get("gan_core.worker")  # not imported yet: this server has no run at all
+    owner = browser_id() if worker is not None else None
+    return worker.REGISTRY.owned_by(owner) if owner is not None else None
+
+
+def _heartbeat() -> None:
+    run = _watched_run()
     if run is not None:
         run.heartbeat()
 
 
 def keep_training_run_alive() -> None:
-    """Heartbeat the session's training run every few seconds while it is active (draws nothing)."""
-    run = st.session_state.get("train_run")
-    if run is not None and run.is_alive():
+    """Heartbeat the session's training run (or this browser's run from before a reload, until it is
+    taken over) every few seconds while it is active (draws nothing)."""
+    run = _watched_run()
+    if run is not None:
         # Imported only with a run (torch is loaded then): the home page must stay light.
         from gan_core.worker import default_orphan_timeout
 
@@ -31,3 +59,26 @@ def keep_training_run_alive() -> None:
         every = min(HEARTBEAT_SECONDS, default_orphan_timeout() / 4)
         with st.sidebar:
             st.fragment(_heartbeat, run_every=every)()
+
+
+def _xsrf_token(cookie: str) -> bytes | None:
+    """The random token inside Streamlit's XSRF cookie ("2|mask|masked token|time", hex; the mask
+    changes per response, the token does not), or None if the cookie has another form."""
+    parts = cookie.strip("\"'").split("|")
+    try:
+        if len(parts) == 4 and parts[0] == "2":
+            mask, masked = bytes.fromhex(parts[1]), bytes.fromhex(parts[2])
+            return bytes(m ^ mask[i % len(mask)] for i, m in enumerate(masked)) if mask and masked else None
+    except ValueError:
+        return None
+    return None
+
+
+def browser_id() -> str | None:
+    """An opaque id of this browser that survives a page reload, or None when it cannot be told."""
+    try:
+        cookie = st.context.cookies.get(XSRF_COOKIE)
+    except Exception:  # no browser (AppTest, bare mode)
+        return None
+    token = _xsrf_token(cookie) if cookie else None
+    return hmac.new(_ID_KEY, token, hashlib.sha256).hexdigest() if token else None

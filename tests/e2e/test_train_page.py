@@ -1,6 +1,7 @@
 """The training page in a real browser: Start the small preset on mnist5k and watch the loss chart
 and the sample grid update; Pause, Resume, leave for another page and come back to the same run;
-Stop. Bad image zips are refused with a sentence, and the page keeps working."""
+Stop. Bad image zips are refused with a sentence, and the page keeps working. After a reload the
+same browser takes over its own run (recognised by its cookie) and steps it one D / G step at a time."""
 
 from __future__ import annotations
 
@@ -13,9 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from st_browser import (assert_no_errors, button, choose_option, error_messages, exception_count, image_src_with_caption,
-                        main_text, metric_value, open_from_nav, plotly_last_x, screenshot, selectbox_value, set_number,
-                        upload_expecting_error, uploader_input, wait_idle, wait_until)
+from st_browser import (assert_no_errors, button, button_labels, choose_option, choose_radio, error_messages,
+                        exception_count, image_src_with_caption, main_text, metric_value, open_from_nav, plotly_last_x,
+                        screenshot, selectbox_value, set_number, upload_expecting_error, uploader_input, wait_for_app,
+                        wait_idle, wait_until)
 
 pytestmark = pytest.mark.e2e
 
@@ -157,3 +159,41 @@ def test_bad_image_zips_are_refused_with_a_sentence_and_the_page_keeps_working(p
     assert not error_messages(page)
     assert image_src_with_caption(page, "The first images")
     screenshot(page, "train-good-zip")
+
+
+# --- a reload: the same browser takes over its own run; single steps while paused --------------------
+
+def test_after_a_reload_the_same_browser_takes_over_its_run_and_steps_it(page, server):
+    open_from_nav(page, PAGE)
+    start_training(page)
+    page.reload()  # a new Streamlit session on the same page; the old one's run still holds the only slot
+    wait_for_app(page)
+    wait_until(lambda: "started from this browser" in main_text(page), 60, message="the take-over offer")
+    assert "Another training run is using this server" not in main_text(page)
+    button(page, "Take over my run").click()
+    wait_until(lambda: status_line(page) == "Training", 60, message="the run, taken over, training here")
+
+    button(page, "Pause").click()
+    wait_until(lambda: status_line(page) == "Paused", 60, message="the run to pause")
+    wait_idle(page)
+    paused = step(page)
+    button(page, "G step").click()  # one generator step: the counter moves by exactly one
+    wait_until(lambda: step(page) == paused + 1, 60, message="one G step")
+    button(page, "D step").click()  # a D step alone is not a generator step
+    wait_idle(page)
+    time.sleep(1.5)
+    assert step(page) == paused + 1 and "D step 1 of 1" in main_text(page)
+    button(page, "One iteration").click()
+    wait_until(lambda: step(page) == paused + 2, 60, message="one iteration")
+    assert_no_errors(page)
+    screenshot(page, "train-single-steps")
+    stop_training(page)
+
+
+def test_replay_choice_without_the_shipped_recording_says_so(page):
+    open_from_nav(page, PAGE)
+    choose_radio(page, "Replay the lecture's model")
+    wait_until(lambda: "recording-tf-tutorial-mnist5k" in main_text(page) or "Play" in button_labels(page), 60,
+               message="the replay view")
+    assert exception_count(page) == 0
+    screenshot(page, "train-replay")

@@ -1,0 +1,166 @@
+"""A recorded training run, for replaying on the training page: the folder ``python -m gan_core train`` writes.
+
+The format is the CLI's run folder (plain files, nothing pickled)::
+
+    <run>/
+      config.json              the checkpoint config: {"format", "format_version", "model": {...},
+                               "train": TrainConfig fields (preset, batch_size, k, loss, lr_d, ...),
+                               "dataset": {"name", "class_names", "size"}, "step", ...}
+      metrics.csv              a header line, then one row per generator step:
+                               step,epoch,loss_d,loss_g,d_real,d_fake,images_per_sec,elapsed
+      samples/step_000250.png  the fixed-noise sample grid after step 250 (zero-padded step number)
+      samples/final.png        the last grid (not used: its step is in config.json)
+
+Only ``metrics.csv`` and ``samples/step_*.png`` are required; the weights (``*.safetensors``) may be
+left out of a shipped recording, and ``config.json`` only labels it. A recording is read as it may be
+while a run is still writing it: a CSV line cut mid-write (too few fields, or a field that is not a
+number) is skipped, and so is a row whose step does not increase (a resumed run that repeated steps).
+
+    rec = load_recording("assets/recording-tf-tutorial-mnist5k")
+    rec.last_step, rec.frame_steps      # e.g. 7020, [117, 234, ...]
+    rec.history_until(1000)             # {"step": array, "loss_d": array, ...} up to step 1000
+    rec.frame_image(rec.frame_index_at(1000))   # the newest grid at or before step 1000 (uint8)
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from gan_core.i18n import LocalizedError
+from gan_core.paths import ASSETS_DIR
+
+REQUIRED_COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
+OPTIONAL_COLUMNS = ("epoch", "images_per_sec", "elapsed")
+FRAME_NAME = re.compile(r"^step_(\d{1,9})\.png$")
+MAX_FRAMES = 2000  # a replay needs ~60; far more would only cost memory
+MAX_FRAME_PIXELS = 4_000_000  # one grid image (a 64-image grid of 64 px RGB is ~0.3 M pixels)
+LECTURE_RECORDING = "recording-tf-tutorial-mnist5k"
+
+
+class RecordingError(LocalizedError):
+    """A folder that is not a usable recording; the message says what is missing."""
+
+
+def lecture_recording_path() -> Path:
+    """The shipped recording of the lecture's model ($GAN_LECTURE_RECORDING overrides it, e.g. in tests)."""
+    return Path(os.environ.get("GAN_LECTURE_RECORDING") or ASSETS_DIR / LECTURE_RECORDING)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A run's metrics and sample grids, read from its folder (frames are decoded when asked for)."""
+
+    path: Path
+    train_config: dict  # config.json's "train" section ({} without a config.json)
+    dataset: str
+    history: dict[str, np.ndarray]  # REQUIRED_COLUMNS + OPTIONAL_COLUMNS present -> one value per step
+    frame_steps: list[int]  # steps that have a sample grid, ascending
+    frame_paths: list[Path] = field(repr=False)
+
+    @property
+    def last_step(self) -> int:
+        """The last step with metrics or a grid."""
+        steps = [int(self.history["step"][-1])] if len(self.history["step"]) else []
+        return max(steps + self.frame_steps[-1:] + [0])
+
+    def history_until(self, step: float) -> dict[str, np.ndarray]:
+        """The metric columns for steps <= ``step`` (what a live run would have shown by then)."""
+        n = int(np.searchsorted(self.history["step"], step, side="right"))
+        return {name: column[:n] for name, column in self.history.items()}
+
+    def frame_index_at(self, step: float) -> int | None:
+        """Index of the newest grid at or before ``step`` (None before the first grid)."""
+        i = bisect_right(self.frame_steps, step) - 1
+        return i if i >= 0 else None
+
+    def frame_image(self, index: int) -> np.ndarray:
+        """The grid image ``index`` as uint8 (H, W) or (H, W, 3); raises RecordingError if unreadable."""
+        return _read_frame(self.frame_paths[index])
+
+
+@lru_cache(maxsize=256)
+def _read_frame(path: Path) -> np.ndarray:
+    try:
+        with Image.open(path) as img:
+            if img.width * img.height > MAX_FRAME_PIXELS:
+                raise RecordingError("errors.recording.frame_too_big", name=path.name, pixels=img.width * img.height)
+            img = img.convert("L" if img.mode in ("1", "L", "I;16", "I") else "RGB")
+            return np.asarray(img, dtype=np.uint8).copy()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        if isinstance(exc, RecordingError):
+            raise
+        raise RecordingError("errors.recording.bad_frame", name=path.name) from None
+
+
+def _read_metrics(path: Path) -> dict[str, np.ndarray]:
+    """metrics.csv as float columns; cut or malformed rows and non-increasing steps are skipped."""
+    try:
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None or any(name not in header for name in REQUIRED_COLUMNS):
+                raise RecordingError("errors.recording.bad_header", columns=", ".join(REQUIRED_COLUMNS))
+            names = [n for n in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if n in header]
+            where = {n: header.index(n) for n in names}
+            columns: dict[str, list[float]] = {n: [] for n in names}
+            last_step = -math.inf
+            for row in reader:
+                if len(row) != len(header):
+                    continue  # a line cut mid-write (or a stray one)
+                try:
+                    values = {n: float(row[where[n]]) for n in names}
+                except ValueError:
+                    continue
+                if not all(math.isfinite(v) for v in values.values()) or values["step"] <= last_step:
+                    continue
+                last_step = values["step"]
+                for n in names:
+                    columns[n].append(values[n])
+    except OSError:
+        raise RecordingError("errors.recording.unreadable", name=path.name) from None
+    return {n: np.asarray(v, dtype=np.float64) for n, v in columns.items()}
+
+
+def _read_config(path: Path) -> dict:
+    if not path.is_file():
+        return {}
+    try:
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        raise RecordingError("errors.recording.bad_config", name=path.name) from None
+    return config if isinstance(config, dict) else {}
+
+
+def load_recording(path: str | Path) -> Recording:
+    """Read a run folder (see the module docstring); raises RecordingError if it has no metrics or grids."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise RecordingError("errors.recording.missing", name=folder.name)
+    metrics = folder / "metrics.csv"
+    if not metrics.is_file():
+        raise RecordingError("errors.recording.no_metrics", name=folder.name)
+    history = _read_metrics(metrics)
+    frames = sorted((int(m.group(1)), p) for p in (folder / "samples").glob("step_*.png")
+                    if (m := FRAME_NAME.match(p.name)) and p.is_file())
+    if not frames or not len(history["step"]):
+        raise RecordingError("errors.recording.empty", name=folder.name)
+    if len(frames) > MAX_FRAMES:  # keep an even spacing that still ends on the last grid
+        stride = math.ceil(len(frames) / MAX_FRAMES)
+        frames = frames[::-1][::stride][::-1]
+    config = _read_config(folder / "config.json")
+    train = config.get("train") if isinstance(config.get("train"), dict) else {}
+    dataset = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
+    name = str(dataset.get("name") or train.get("dataset") or "")
+    return Recording(path=folder, train_config=dict(train), dataset=name, history=history,
+                     frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames])
