@@ -393,6 +393,7 @@ class _Worker:
                 self._occasional_jobs(report.step, now)
         except TrainingDiverged as exc:
             status, reason = "diverged", exc
+            self._forget_after(exc.step)  # the trainer went back to its last good step: so do the charts
         except Exception as exc:  # noqa: BLE001 - report any failure on the page, keep the server up
             log.exception("training run failed")
             status, reason = "error", WorkerError("errors.worker.failed", kind=type(exc).__name__, detail=str(exc))
@@ -468,6 +469,16 @@ class _Worker:
         with self.state_lock:
             for name in HISTORY_FIELDS:
                 self.history[name].append(getattr(r, name))
+
+    def _forget_after(self, step: int) -> None:
+        """Drop the recorded metrics, grids and quality points of steps after ``step``."""
+        with self.state_lock:
+            steps = self.history["step"]
+            keep = next((i for i, s in enumerate(steps) if s > step), len(steps))
+            for name in HISTORY_FIELDS:
+                del self.history[name][keep:]
+            self.grids = [g for g in self.grids if g[0] <= step]
+            self.metrics_history = [m for m in self.metrics_history if m.get("step", 0) <= step]
 
     # --- occasional jobs between steps ------------------------------------------------------------
 
@@ -589,8 +600,8 @@ class TrainingRun:
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"the number of steps must be a positive whole number, not {steps!r}")
         trainer = Trainer(config, dataset, device=device)
-        if resume is not None:
-            trainer.load_state(resume)
+        # What resuming changed in the optimisers ({"lr_g": (saved, now), ...}): the page says so.
+        self.resume_changes = trainer.load_state(resume) if resume is not None else {}
         self.config = trainer.config
         self.dataset = dataset
         self.owner = owner  # an opaque id of the browser that started it (see RunRegistry.owned_by)

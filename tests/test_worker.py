@@ -154,6 +154,37 @@ def test_divergence_stops_with_a_message_and_keeps_good_weights(runs, dataset):
     assert REGISTRY.active() == []
 
 
+def test_divergence_rolls_the_charts_back_with_the_weights(runs, dataset):
+    """An absurd loss sends the trainer back to its last snapshot (every 50 steps); the charts follow it."""
+    run = runs(dataset, steps=100)
+    good = run.trainer.loss
+    calls = {"n": 0}
+
+    def g_loss_absurd_on_step_60(fake):
+        calls["n"] += 1
+        loss = good.g_loss(fake)
+        return loss + 1e7 if calls["n"] >= 60 else loss
+
+    run.trainer.loss = dataclasses.replace(good, g_loss=g_loss_absurd_on_step_60)
+    run.start()
+    wait_until(lambda: not run.is_alive())
+    snap = run.snapshot()
+    assert snap.status == "diverged"
+    rolled_back_to = run.trainer.step_count
+    assert rolled_back_to == run.trainer.snapshot_every == 50
+    assert snap.step == 50
+    assert max(snap.history["step"]) == 50 and len(snap.history["step"]) == 50
+    assert all(step <= 50 for step, _ in run._worker.grids)
+
+
+def test_resuming_with_new_learning_rates_reports_what_changed(runs, dataset):
+    first = Trainer(TrainConfig(**TINY, lr_g=1e-3), dataset)
+    first.step()
+    run = runs(dataset, steps=5, resume=first.state(), lr_g=2e-4)
+    assert run.resume_changes == {"lr_g": (1e-3, 2e-4)}
+    assert run.trainer.opt_g.param_groups[0]["lr"] == 2e-4
+
+
 def test_error_in_training_is_reported_not_raised(runs, dataset):
     run = runs(dataset)
 

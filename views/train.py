@@ -24,7 +24,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from gan_core import lecture_tf_dcgan as lecture
-from gan_core.checkpoint import Checkpoint, checkpoint_zip_bytes, load_checkpoint
+from gan_core.checkpoint import Checkpoint, CheckpointError, checkpoint_zip_bytes, load_checkpoint
 from gan_core.data import DATASETS, ImageDataset, dataset_names, load_dataset, load_image_zip
 from gan_core.device import DEVICE_CHOICES, available_devices
 from gan_core.i18n import has_key
@@ -37,6 +37,7 @@ from gan_core.recording import Recording, RecordingError, lecture_recording_path
 from gan_core.trainer import PRIORS, TrainConfig, Trainer
 from gan_core.worker import REGISTRY, RunLimitReached, RunSnapshot, TrainingRun, steps_for_epochs
 from views import _train_charts as charts
+from views._cancellable import run_cancellable
 from views._i18n import error_text, t
 from views._notes import teaching_notes
 from views._theme import current, upscale_factor
@@ -296,8 +297,10 @@ def _own_images(settings: Settings, locked: bool) -> ImageDataset | None:
         cached = st.session_state.get(UPLOADED)
         if cached is None or cached[0] != cache_key:
             try:
-                with st.spinner(t("train.own.reading", name=upload.name)):
-                    dataset = load_image_zip(upload.getvalue(), m.image_size, m.channels, name=Path(upload.name).stem)
+                data = upload.getvalue()
+                dataset = run_cancellable(
+                    lambda **kw: load_image_zip(data, m.image_size, m.channels, name=Path(upload.name).stem, **kw),
+                    t("train.own.reading", name=upload.name))
             except UPLOAD_ERRORS as exc:
                 st.session_state.pop(UPLOADED, None)
                 st.error(t("train.own.cannot_use", name=upload.name, reason=_upload_reason(exc)))
@@ -330,9 +333,10 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
                 return
             dataset = own
         else:
-            with st.spinner(t("train.loading", name=settings.dataset)):
-                dataset = load_dataset(settings.dataset, image_size=settings.model.image_size,
-                                       channels=settings.model.channels, download=settings.download)
+            dataset = run_cancellable(
+                lambda **kw: load_dataset(settings.dataset, image_size=settings.model.image_size,
+                                          channels=settings.model.channels, download=settings.download, **kw),
+                t("train.loading", name=settings.dataset))
         config = settings.train_config(dataset.name)
         batch_k = (config.batch_size, config.k)
         steps = (int(settings.amount) if settings.unit == "steps"
@@ -351,6 +355,17 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
         _notice("error", t("train.start_failed_unexpected"))
         return
     st.session_state[RUN] = run
+    if run.resume_changes:  # resuming applies the settings asked for now: say what that changed
+        changed = ", ".join(t("train.resume.change", name=t(f"train.resume.setting.{name}"), old=_fmt(old), new=_fmt(new))
+                            for name, (old, new) in sorted(run.resume_changes.items()))
+        _notice("info", t("train.resume.changed", changes=changed))
+
+
+def _fmt(value) -> str:
+    """A learning rate or a pair of betas, short."""
+    if isinstance(value, (tuple, list)):
+        return "(" + ", ".join(f"{v:g}" for v in value) + ")"
+    return f"{value:g}"
 
 
 def _take_over_offer() -> None:
@@ -572,7 +587,9 @@ def _results() -> None:
         if st.button(t("train.save"), icon=":material/save:", key="train_save", width="stretch"):
             try:
                 st.session_state[SAVED] = str(run.save_checkpoint())
-            except OSError as exc:  # disk full, read-only: the reason, never the server's path
+            except CheckpointError as exc:  # disk full, read-only: the engine's sentence, never a server path
+                st.error(error_text(exc))
+            except OSError as exc:  # metrics.csv beside it
                 st.error(t("train.save_failed", reason=exc.strerror or type(exc).__name__))
         saved = st.session_state.get(SAVED)
         if saved:
