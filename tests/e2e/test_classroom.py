@@ -1,8 +1,8 @@
-"""The lecture hall, in Chromium: every page in Korean with projector mode at 1280x720.
+"""The lecture hall, in Chromium: every page in Korean with projector mode, and in English without it, at 1280x720.
 
 For every page and every tab of it: no exception, Hangul drawn with a real font (no missing-glyph
-boxes), no formula that overflows its container and no button whose label is cut off, at 100% and
-at 150% browser zoom (150% zoom of a 1280x720 screen is an 853x480 CSS-pixel viewport at device
+boxes, Korean only), no formula that overflows its container and no button whose label is cut off,
+at 100% and at 150% browser zoom (150% zoom of a 1280x720 screen is an 853x480 CSS-pixel viewport at device
 scale 1.5); the browser makes no request to anywhere but the app's own server (an offline room).
 Screenshots go to test-output/classroom-*.png.
 """
@@ -76,23 +76,29 @@ def _check_view(page, name: str) -> list[str]:
     return problems
 
 
+VIEWS = {"ko-projector": ("ko", "1"), "en": ("en", "0")}
+
+
 @pytest.mark.parametrize("zoom", list(ZOOMS))
 @pytest.mark.parametrize("path", PAGES)
-def test_every_page_in_korean_on_a_projector(browser, server, path, zoom):
+@pytest.mark.parametrize("view", list(VIEWS))
+def test_every_page_fits_the_lecture_hall_screen(browser, server, view, path, zoom):
+    lang, projector = VIEWS[view]
     viewport, scale = ZOOMS[zoom]
-    ctx = browser.new_context(viewport=viewport, device_scale_factor=scale, locale="ko-KR")
+    ctx = browser.new_context(viewport=viewport, device_scale_factor=scale, locale="ko-KR" if lang == "ko" else "en-US")
     ctx.set_default_timeout(30_000)
     requests: list[str] = []
     ctx.on("request", lambda r: requests.append(r.url))
     try:
         page = ctx.new_page()
-        page.goto(f"{server.url}/{'' if path == 'home' else path}?lang=ko&projector=1")
+        page.goto(f"{server.url}/{'' if path == 'home' else path}?lang={lang}&projector={projector}")
         wait_for_app(page)
-        name = f"classroom-{path}-ko-projector-{zoom}"
+        name = f"classroom-{path}-{view}-{zoom}"
         problems = _check_view(page, name)
-        hangul = page.evaluate(_HANGUL_JS)
-        assert hangul["hangulOnPage"], "the page is not in Korean"
-        assert hangul["distinct"] and hangul["notBox"], f"Hangul is drawn as missing-glyph boxes ({hangul['font']})"
+        if lang == "ko":
+            hangul = page.evaluate(_HANGUL_JS)
+            assert hangul["hangulOnPage"], "the page is not in Korean"
+            assert hangul["distinct"] and hangul["notBox"], f"Hangul is drawn as missing-glyph boxes ({hangul['font']})"
         for i in range(_tabs(page).count()):
             _tabs(page).nth(i).click()
             wait_idle(page)
