@@ -275,11 +275,12 @@ def move_z(m: LatentModel) -> None:
     # Controls beside the picture, the ones a lecture uses most first, so both fit one 1280x720 screen.
     controls, picture = st.columns([3, 2], gap="large")
     with controls:
-        c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-        seed = int(c1.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", persist_state="session",
-                                   help=t("latent.move.seed_help")))
-        c2.button(t("latent.move.random"), icon=":material/casino:", on_click=_randomise_seed, width="stretch",
-                  key="lat_btn_random")
+        # a row that puts the button under the seed box when both do not fit (150% zoom, projector)
+        row = st.container(horizontal=True, wrap=True, vertical_alignment="bottom", key="lat_seed_row")
+        seed = int(row.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", persist_state="session",
+                                    help=t("latent.move.seed_help"), width=220))
+        row.button(t("latent.move.random"), icon=":material/casino:", on_click=_randomise_seed, width="content",
+                   key="lat_btn_random")
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
         method = c1.radio(t("latent.move.method"), DIRECTION_METHODS, key="lat_dir_method", persist_state="session",
                           format_func=lambda v: t(f"latent.method.{v}"))

@@ -387,10 +387,11 @@ def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | 
     run: TrainingRun | None = st.session_state.get(RUN)
     status = run.snapshot().status if run is not None else None
     active = run is not None and run.is_alive()
-    cols = st.columns(5)
+    # A row that wraps instead of cutting labels ("Res…") at 150% zoom or in projector mode.
+    row = st.container(horizontal=True, wrap=True, gap="small", key="train_buttons")
 
     def button(col: int, label: str, icon: str, key: str, disabled: bool, **kw) -> bool:
-        return cols[col].button(label, icon=f":material/{icon}:", key=key, disabled=disabled, width="stretch", **kw)
+        return row.button(label, icon=f":material/{icon}:", key=key, disabled=disabled, width="content", **kw)
 
     if button(0, t("train.start"), "play_arrow", "train_start", active, type="primary"):
         _start(settings, own, resume)
@@ -419,10 +420,10 @@ def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | 
 def _single_step_buttons(run: TrainingRun) -> None:
     """Algorithm 1 on images, one line at a time (the training thread does the work; we wait)."""
     st.caption(t("train.single.caption", k=run.config.k))
-    cols = st.columns(3)
-    for col, (kind, icon) in zip(cols, (("d", "looks_one"), ("g", "looks_two"), ("iteration", "replay"))):
-        if col.button(t(f"train.single.{kind}"), icon=f":material/{icon}:", key=f"train_step_{kind}",
-                      width="stretch", help=t(f"train.single.{kind}_help", k=run.config.k)):
+    row = st.container(horizontal=True, wrap=True, gap="small", key="train_single_steps")
+    for kind, icon in (("d", "looks_one"), ("g", "looks_two"), ("iteration", "replay")):
+        if row.button(t(f"train.single.{kind}"), icon=f":material/{icon}:", key=f"train_step_{kind}",
+                      width="content", help=t(f"train.single.{kind}_help", k=run.config.k)):
             with st.spinner(t("train.single.working")):
                 done = run.single_step(kind)
             if not done:

@@ -54,8 +54,15 @@ def wait_idle(page, timeout_s: float = 60, settle_s: float = 0.6) -> None:
 
 
 def wait_for_app(page, timeout_s: float = 60) -> None:
-    """Wait for the app frame, then for its first script run to finish."""
+    """Wait for the app frame, then for its first script run to finish and its placeholders to fill.
+
+    A page's first paint can be Streamlit's grey loading skeletons (the script state already says
+    "not running" while the elements stream in): wait until none is left.
+    """
     page.locator('[data-testid="stApp"]').wait_for(state="visible", timeout=timeout_s * 1000)
+    wait_idle(page, timeout_s)
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0",
+                           timeout=timeout_s * 1000)
     wait_idle(page, timeout_s)
 
 

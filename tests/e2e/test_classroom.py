@@ -55,10 +55,10 @@ _OVERFLOW_JS = """() => {
   }
   for (const b of document.querySelectorAll('button')) {
     if (!visible(b)) continue;
-    const label = b.querySelector('[data-testid="stMarkdownContainer"] p, p') || b;
     const text = b.innerText.trim();
     if (!text) continue;
-    if (label.scrollWidth > label.clientWidth + 1 || b.scrollWidth > b.clientWidth + 1)
+    // Streamlit cuts a long label with an ellipsis inside a nested box: check every box of the button
+    if ([b, ...b.querySelectorAll('*')].some((e) => e.scrollWidth > e.clientWidth + 1))
       bad.push('button: ' + text.slice(0, 60));
   }
   return bad;
