@@ -104,8 +104,28 @@ class LocalizedError(ValueError):
         return translate(self.key, lang, **self.params)
 
 
-def localized_message(error: BaseException, lang: str) -> str:
-    """The user-facing text of ``error`` in ``lang`` (its English text for a non-localised error)."""
-    if isinstance(error, LocalizedError):
+class LocalizedText(str):
+    """A message that *is* its English text (for the CLI, logs and comparisons) and knows its key.
+
+    For reasons kept in data rather than raised, e.g. why one file of an upload was skipped:
+    ``LocalizedText("errors.files.empty")`` equals "empty file (0 bytes)"; ``localized("ko")``
+    is the Korean sentence.
+    """
+
+    key: str
+    params: dict
+
+    def __new__(cls, key: str, /, **params: object) -> "LocalizedText":
+        text = super().__new__(cls, translate(key, DEFAULT_LANGUAGE, **params))
+        text.key, text.params = key, params
+        return text
+
+    def localized(self, lang: str) -> str:
+        return translate(self.key, lang, **self.params)
+
+
+def localized_message(error: BaseException | str, lang: str) -> str:
+    """The user-facing text of ``error`` in ``lang`` (its English text for a non-localised one)."""
+    if isinstance(error, (LocalizedError, LocalizedText)):
         return error.localized(lang)
     return str(error)

@@ -54,7 +54,7 @@ from typing import BinaryIO, Callable, Union
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gan_core.i18n import LocalizedError
+from gan_core.i18n import LocalizedError, LocalizedText
 from gan_core.limits import Limits
 
 MB = 1024 * 1024
@@ -143,33 +143,30 @@ def open_image(data: bytes, image_size: int, max_pixels: int,
     The returned image's ``size`` is what decoding it will cost (after JPEG draft downscaling).
     """
     if not data:
-        raise ImageSkipped("empty file (0 bytes)")
+        raise ImageSkipped(LocalizedText("errors.files.empty"))
     try:
         img = Image.open(io.BytesIO(data))
         width, height = img.size  # from the header: nothing is decoded yet
         if width * height > max_pixels:
-            raise ImageSkipped(
-                f"declares {width}x{height} = {width * height:,} pixels, more than the limit of "
-                f"{max_pixels:,} (GAN_MAX_IMAGE_PIXELS)"
-            )
+            raise ImageSkipped(LocalizedText(
+                "errors.files.too_many_pixels", width=width, height=height, pixels=f"{width * height:,}",
+                limit=f"{max_pixels:,}"))
         if width == 0 or height == 0:
-            raise ImageSkipped(f"has no pixels ({width}x{height})")
+            raise ImageSkipped(LocalizedText("errors.files.no_pixels", width=width, height=height))
         if max(width, height) > max_aspect_ratio * min(width, height):
-            raise ImageSkipped(
-                f"is {width}x{height}: more than {max_aspect_ratio} times longer than wide "
-                "(GAN_MAX_ASPECT_RATIO)"
-            )
+            raise ImageSkipped(LocalizedText(
+                "errors.files.aspect_ratio", width=width, height=height, ratio=max_aspect_ratio))
         if img.format == "JPEG":
             img.draft(img.mode, (image_size, image_size))  # let libjpeg downscale big photos
         return img
     except ImageSkipped:
         raise
     except Image.DecompressionBombError as exc:  # PIL's own cap, raised inside Image.open
-        raise ImageSkipped(f"too many pixels to decode safely ({exc})") from None
+        raise ImageSkipped(LocalizedText("errors.files.bomb", detail=str(exc))) from None
     except UnidentifiedImageError:
-        raise ImageSkipped("not an image format PIL can read") from None
+        raise ImageSkipped(LocalizedText("errors.files.not_an_image_format")) from None
     except Exception as exc:  # noqa: BLE001 -- PIL raises many types on corrupt data
-        raise ImageSkipped(f"corrupt or truncated image ({type(exc).__name__}: {exc})") from None
+        raise ImageSkipped(LocalizedText("errors.files.corrupt", detail=f"{type(exc).__name__}: {exc}")) from None
 
 
 def _decode(img: Image.Image, image_size: int, channels: int) -> np.ndarray:
@@ -180,7 +177,7 @@ def _decode(img: Image.Image, image_size: int, channels: int) -> np.ndarray:
         if img.size != (image_size, image_size):
             img = img.resize((image_size, image_size), Image.Resampling.LANCZOS, reducing_gap=3.0)
     except Exception as exc:  # noqa: BLE001 -- PIL raises many types on corrupt data
-        raise ImageSkipped(f"corrupt or truncated image ({type(exc).__name__}: {exc})") from None
+        raise ImageSkipped(LocalizedText("errors.files.corrupt", detail=f"{type(exc).__name__}: {exc}")) from None
     if channels == 1 and img.mode != "L":
         img = img.convert("L")  # ITU-R 601-2 luma
     elif channels == 3 and img.mode != "RGB":
@@ -293,10 +290,10 @@ def _file_reader(path: Path, cap: int) -> Callable[[], bytes]:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
             with os.fdopen(fd, "rb") as f:
                 if not stat.S_ISREG(os.fstat(f.fileno()).st_mode):
-                    raise ImageSkipped("not a regular file (a device, pipe or socket)")
+                    raise ImageSkipped(LocalizedText("errors.files.not_regular"))
                 return _read_capped(f, cap)
         except OSError as exc:
-            raise ImageSkipped(f"cannot be read ({exc.strerror or exc})") from None
+            raise ImageSkipped(LocalizedText("errors.files.unreadable", detail=str(exc.strerror or exc))) from None
 
     return read
 
@@ -305,7 +302,7 @@ def _read_capped(stream: BinaryIO, cap: int) -> bytes:
     """Read at most ``cap`` bytes; more than that is a skip (sizes on disk/in headers may lie)."""
     data = stream.read(cap + 1)
     if len(data) > cap:
-        raise ImageSkipped(f"larger than {cap / MB:g} MB (GAN_MAX_UPLOAD_MB)")
+        raise ImageSkipped(LocalizedText("errors.files.too_large", mb=f"{cap / MB:g}"))
     return data
 
 
@@ -432,18 +429,18 @@ def zip_members(archive: zipfile.ZipFile, name: str, limits: Limits) -> list[Mem
 def _zip_reader(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> Callable[[], bytes]:
     def read() -> bytes:
         if info.file_size > cap:
-            raise ImageSkipped(f"larger than {cap / MB:g} MB (GAN_MAX_UPLOAD_MB)")
+            raise ImageSkipped(LocalizedText("errors.files.too_large", mb=f"{cap / MB:g}"))
         try:
             with archive.open(info) as f:
                 data = f.read(info.file_size + 1)  # never trust the header: cap the read
         except RuntimeError as exc:  # zipfile's "File is encrypted, password required"
-            raise ImageSkipped(f"cannot be read from the zip ({exc})") from None
+            raise ImageSkipped(LocalizedText("errors.files.unreadable_in_zip", detail=str(exc))) from None
         except NotImplementedError:
-            raise ImageSkipped("uses a compression method Python cannot read") from None
+            raise ImageSkipped(LocalizedText("errors.files.compression")) from None
         except Exception as exc:  # noqa: BLE001 -- bad CRC, zlib/lzma errors, truncation
-            raise ImageSkipped(f"is corrupt inside the zip ({type(exc).__name__}: {exc})") from None
+            raise ImageSkipped(LocalizedText("errors.files.corrupt_in_zip", detail=f"{type(exc).__name__}: {exc}")) from None
         if len(data) > info.file_size:
-            raise ImageSkipped("holds more data than the zip header declares")
+            raise ImageSkipped(LocalizedText("errors.files.more_than_declared"))
         return data
 
     return read
@@ -486,11 +483,11 @@ def decode_members(
     for member in members:
         suffix = Path(member.path).suffix.lower()
         if suffix == ".zip":
-            skipped.append((member.path, "nested zip archives are not opened"))
+            skipped.append((member.path, LocalizedText("errors.files.nested_zip")))
         elif suffix not in IMAGE_EXTENSIONS:
-            skipped.append((member.path, f"not an image file ({suffix or 'no extension'})"))
+            skipped.append((member.path, LocalizedText("errors.files.not_an_image_file", suffix=suffix or "—")))
         elif member.size == 0:
-            skipped.append((member.path, "empty file (0 bytes)"))
+            skipped.append((member.path, LocalizedText("errors.files.empty")))
         else:
             candidates.append(member)
     if not candidates:
@@ -505,7 +502,7 @@ def decode_members(
     usable: list[Member] = []
     for member, rel in zip(candidates, relative):
         if labelled and "/" not in rel:
-            skipped.append((member.path, "lies outside the class sub-folders"))
+            skipped.append((member.path, LocalizedText("errors.files.outside_classes")))
             continue
         usable.append(member)
         classes.append(rel.split("/")[0] if labelled else None)

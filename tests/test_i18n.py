@@ -64,3 +64,15 @@ def test_localized_error_is_english_for_the_cli_and_korean_for_the_app():
     assert str(err) == "Ignored from the link: x"
     assert err.localized("ko") == "링크에서 무시한 값: x"
     assert isinstance(err, ValueError)
+
+
+def test_a_skipped_file_reason_is_english_text_that_knows_its_korean(tmp_path):
+    from gan_core.data import load_image_folder
+
+    (tmp_path / "notes.png").write_bytes(b"")
+    (tmp_path / "ok.png").write_bytes(__import__("base64").b64decode(
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAAAAAA6fptVAAAACklEQVR4nGNgAAAAAgABc3UBGAAAAABJRU5ErkJggg=="))
+    folder = load_image_folder(tmp_path)
+    (name, reason), = folder.skipped
+    assert name == "notes.png" and reason == "empty file (0 bytes)"  # the CLI and logs see English
+    assert i18n.localized_message(reason, "ko") == "빈 파일입니다 (0바이트)"

@@ -26,7 +26,7 @@ def t(key: str, /, **params: object) -> str:
     return translate(key, current_language(), **params)
 
 
-def error_text(error: BaseException) -> str:
+def error_text(error: BaseException | str) -> str:
     """A user-caused error as a sentence in this session's language (engine errors carry a key)."""
     return localized_message(error, current_language())
 

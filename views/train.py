@@ -314,7 +314,7 @@ def _own_images(settings: Settings, locked: bool) -> ImageDataset | None:
                  caption=t("train.own.preview"), output_format="PNG")
         if dataset.skipped:
             st.markdown(t("train.own.skipped", n=f"{len(dataset.skipped):,}"))
-            st.dataframe([{t("train.own.col_file"): f, t("train.own.col_reason"): r} for f, r in dataset.skipped],
+            st.dataframe([{t("train.own.col_file"): f, t("train.own.col_reason"): error_text(r)} for f, r in dataset.skipped],
                          hide_index=True, width="stretch", height=min(300, 40 + 35 * len(dataset.skipped)))
         return dataset
 
