@@ -105,6 +105,7 @@ def projector_toggle() -> bool:
     css = f"html {{ font-size: {th.root_font_px}px; }} img {{ image-rendering: pixelated; }}"
     if on:
         css += (" .stMainBlockContainer { padding-top: 2.2rem; padding-left: 1.5rem; padding-right: 1.5rem; }"
+                " .stMainBlockContainer h1 { font-size: 2.4rem; padding-bottom: 0.5rem; }"
                 " [data-testid='stMarkdownContainer'] { color: #000; }")
     st.html(f"<style>{css}</style>")
     return on

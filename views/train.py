@@ -445,20 +445,24 @@ def _status(snap: RunSnapshot) -> None:
         st.success(t("train.finished", steps=f"{snap.step - snap.start_step:,}", time=charts.duration(snap.elapsed)))
     elif snap.status == "paused":
         st.info(t("train.paused"))
+    st.progress(snap.progress, text=t("train.progress", status=t(f"train.status.{snap.status}"), device=snap.device,
+                                      step=f"{snap.step:,}", target=f"{snap.target_step:,}",
+                                      percent=f"{snap.progress:.0%}"))
+
+
+def _numbers(snap: RunSnapshot) -> None:
+    """Step, epoch, speed and time, under the grid (the grid comes first on a projector screen)."""
     cols = st.columns(5)
     cols[0].metric(t("train.metric.step"), f"{snap.step:,}")
     cols[1].metric(t("train.metric.epoch"), f"{snap.epoch:.2f}")
     cols[2].metric(t("train.metric.images_per_sec"), f"{snap.images_per_sec:,.0f}")
     cols[3].metric(t("train.metric.elapsed"), charts.duration(snap.elapsed))
     cols[4].metric(t("train.metric.eta"), charts.duration(snap.eta))
-    st.progress(snap.progress, text=t("train.progress", status=t(f"train.status.{snap.status}"), device=snap.device,
-                                      step=f"{snap.step:,}", target=f"{snap.target_step:,}",
-                                      percent=f"{snap.progress:.0%}"))
 
 
 def _grids(snap: RunSnapshot) -> None:
     size = snap.config["image_size"]
-    left, right = st.columns(2)
+    left, right = st.columns(2, gap="large")  # the wider gap keeps an 8x8 grid within a 720 px screen
     with left:
         if snap.latest_grid is not None:
             step, grid = snap.latest_grid
@@ -536,6 +540,7 @@ def _live_view() -> None:
         st.rerun()  # the run ended: redraw the whole page (buttons, results) and stop refreshing
     _status(snap)
     _grids(snap)
+    _numbers(snap)
     _curves(snap.history, "train")
     _algorithm(snap)
     _metrics(snap)
@@ -793,7 +798,8 @@ URL_PARAMS = _url_params(_preset_key, _dataset_key)
 restore(URL_PARAMS, "train")
 
 st.title(t("train.title"))
-st.caption(t("train.intro"))
+if st.session_state.get(RUN) is None:  # once a run exists its grid needs the room (projector: one screen)
+    st.caption(t("train.intro"))
 
 if st.session_state.pop(OPEN_LATENT, False):
     st.session_state["latent_source"] = "run"  # the latent page offers this run's generator first
@@ -803,8 +809,9 @@ if st.session_state.pop(OPEN_LATENT, False):
         _notice("info", t("train.no_latent_page"))
 
 _default("train_mode", "live")
-_mode = st.radio(t("train.mode.label"), MODES, horizontal=True, key="train_mode",
-                 format_func=lambda m: t(f"train.mode.{m}"))
+# In the sidebar: the live grid then starts high enough to fit one 1280x720 projector screen.
+_mode = st.sidebar.radio(t("train.mode.label"), MODES, key="train_mode",
+                         format_func=lambda m: t(f"train.mode.{m}"))
 
 if _mode == "replay":
     _replay()
