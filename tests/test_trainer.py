@@ -153,12 +153,12 @@ def test_reuse_fake_runs_g_once_per_step_on_the_d_steps_batch():
         counts[reuse] = len(calls)
     assert counts == {False: 2, True: 1}
     t.d_step()
-    fake = t._fake
+    fake = t.algorithm.kept_fake
     assert fake is not None and fake.requires_grad  # kept with its graph for the G step
     with torch.no_grad():
         expected = t.loss.g_loss(t.D(fake)).item()
     g_before = [p.clone() for p in t.G.parameters()]
-    assert t.g_step()["loss_g"] == pytest.approx(expected, rel=1e-5) and t._fake is None
+    assert t.g_step()["loss_g"] == pytest.approx(expected, rel=1e-5) and t.algorithm.kept_fake is None
     assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
     with pytest.raises(ValueError, match="k = 1"):
         TrainConfig(reuse_fake=True, k=2).resolved()
