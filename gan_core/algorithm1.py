@@ -41,8 +41,8 @@ MAX_ABS_LOSS = 1e4
 class TrainingDiverged(LocalizedError):
     """A loss became NaN, infinite or absurdly large; training stopped with a consistent state.
 
-    ``step`` is the step the trainer is at afterwards (weights, optimiser states, counters and
-    history all belong to it): a caller that recorded metrics for later steps drops them.
+    ``step`` is the step the trainer is at afterwards (weights, optimiser states and counters all
+    belong to it): a caller that recorded metrics for later steps drops them.
     """
 
     def __init__(self, key: str, /, **params: object) -> None:

@@ -1,7 +1,9 @@
 """Training on images: ``Trainer`` runs Algorithm 1 of Goodfellow et al. 2014 (``gan_core.algorithm1``).
 
 ``Trainer.d_step()`` and ``Trainer.g_step()`` are its two updates on minibatches of the dataset;
-``Trainer.step()`` is one outer iteration (k D steps, one G step) and returns a ``StepReport``. After it, and outside
+``Trainer.step()`` is one outer iteration (k D steps, one G step) and returns a ``StepReport``. The
+trainer keeps no record of past steps: callers (the CLI's metrics.csv, the app's worker, the bench)
+keep what they need from the reports. ``Trainer.on_phase`` tells a caller which update is about to run. After it, and outside
 Algorithm 1, the trainer updates ``G_ema``: an exponential moving average of G's weights (when
 ``TrainConfig.ema`` is on), which sample grids, ``generate()`` and saved checkpoints use. Averaging is
 known to smooth out the generator's oscillation (Yazıcı et al. 2019); on mnist5k with the ``small``
@@ -16,6 +18,7 @@ import copy
 import math
 import time
 from dataclasses import asdict, dataclass, fields, replace
+from typing import Callable
 import torch
 from torch import nn
 
@@ -234,7 +237,9 @@ class Trainer:
         self.step_count = 0
         self.images_seen = 0
         self.elapsed = 0.0
-        self.history: list[StepReport] = []
+        # Called before each update with ("d", i) for the i-th of the k D steps, or ("g", 0).
+        self.on_phase: Callable[[str, int], None] | None = None
+        self._d_steps_in_iteration = 0
         self._order = torch.randperm(len(images), generator=self.rng)
         self._cursor = 0
         self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
@@ -275,10 +280,16 @@ class Trainer:
 
     def d_step(self) -> dict[str, float]:
         """One discriminator update on the next minibatch: {"loss_d", "d_real", "d_fake"}."""
+        self._d_steps_in_iteration += 1
+        if self.on_phase is not None:
+            self.on_phase("d", self._d_steps_in_iteration)
         return self.algorithm.d_step(self.config.batch_size)
 
     def g_step(self) -> dict[str, float]:
         """One generator update, D fixed: {"loss_g"}. With ``reuse_fake`` on the D step's G(z)."""
+        self._d_steps_in_iteration = 0
+        if self.on_phase is not None:
+            self.on_phase("g", 0)
         return self.algorithm.g_step(self.config.batch_size)
 
     def step(self) -> StepReport:
@@ -286,6 +297,7 @@ class Trainer:
         start = time.perf_counter()
         seen_before = self.images_seen
         self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
+        self._d_steps_in_iteration = 0
         for _ in range(self.config.k):
             d = self.d_step()
         g = self.g_step()
@@ -303,8 +315,7 @@ class Trainer:
             images_per_sec=(self.images_seen - seen_before) / max(duration, 1e-9),
             elapsed=self.elapsed,
         )
-        self.history.append(report)
-        if self.step_count % self.snapshot_every == 0:  # after the report: the history belongs to it
+        if self.step_count % self.snapshot_every == 0:
             self._snapshot = self._take_snapshot()
         return report
 
@@ -354,7 +365,7 @@ class Trainer:
             "weights": {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in self._models()},
             "optimizers": {name: copy.deepcopy(opt.state_dict()) for name, opt in self._optimizers()},
             "step": self.step_count, "images_seen": self.images_seen, "elapsed": self.elapsed,
-            "history": len(self.history), "rng": self.rng.get_state(), "shift_rng": self.shift_rng.get_state(),
+            "rng": self.rng.get_state(), "shift_rng": self.shift_rng.get_state(),
             "order": self._order.clone(), "cursor": self._cursor,
         }
 
@@ -365,7 +376,6 @@ class Trainer:
         for name, opt in self._optimizers():
             opt.load_state_dict(copy.deepcopy(snap["optimizers"][name]))
         self.step_count, self.images_seen, self.elapsed = snap["step"], snap["images_seen"], snap["elapsed"]
-        del self.history[snap["history"]:]
         self.rng.set_state(snap["rng"])
         self.shift_rng.set_state(snap["shift_rng"])
         self._order, self._cursor = snap["order"].clone(), snap["cursor"]
@@ -382,7 +392,8 @@ class Trainer:
         finite, keeps the current weights (the last completed step). Otherwise (weights already
         broken by an exploding update, or a finite loss beyond ``MAX_ABS_LOSS``: the weights that
         produced it are useless) the whole last snapshot comes back: weights, optimiser states, step
-        count, counters, history and random streams together.
+        count, counters and random streams together (a caller drops what it recorded after the
+        exception's ``step``).
         """
         failed_step = self.step_count + 1
         if math.isfinite(value) or not self._state_is_finite():
@@ -438,12 +449,5 @@ class Trainer:
         self.step_count = int(state.get("step", 0))
         self.images_seen = int(state.get("images_seen", 0))
         self.algorithm.kept_fake = None  # a kept fake batch (reuse_fake) belongs to the weights just replaced
-        self.history.clear()
         self._snapshot = self._take_snapshot()
         return changes
-
-
-def history_rows(history: list[StepReport]) -> list[dict]:
-    """The history as plain dicts (for CSV and DataFrames)."""
-    return [r.to_dict() for r in history]
-

@@ -346,22 +346,11 @@ class _Worker:
         self.real_grid = _read_only(make_grid(self.real_images, nrow=options.grid_nrow))
         self.metrics_noise = trainer.sample_noise(options.metrics_samples,
                                                   torch.Generator().manual_seed(c.seed + 2))
-        self._watch_phases()
+        trainer.on_phase = self._on_phase
 
-    def _watch_phases(self) -> None:
-        """Record which line of Algorithm 1 runs (for the page's "what is happening" panel)."""
-        d_step, g_step = self.trainer.d_step, self.trainer.g_step
-
-        def tracked_d_step():
-            kind, i = self.phase
-            self.phase = ("d", i + 1 if kind == "d" else 1)
-            return d_step()
-
-        def tracked_g_step():
-            self.phase = ("g", 0)
-            return g_step()
-
-        self.trainer.d_step, self.trainer.g_step = tracked_d_step, tracked_g_step
+    def _on_phase(self, kind: str, index: int) -> None:
+        """Which line of Algorithm 1 runs (for the page's "what is happening" panel)."""
+        self.phase = (kind, index)
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -385,7 +374,6 @@ class _Worker:
                     break
                 with self.turnstile.step():
                     report = self.trainer.step()
-                self.trainer.history.clear()  # our own columns are the record; keep memory flat
                 self._record(report)
                 now = time.monotonic()
                 self.active_seconds += now - last
@@ -438,7 +426,6 @@ class _Worker:
         with self.turnstile.step():
             if kind == "iteration":
                 report = t.step()
-                t.history.clear()
                 self._record(report)
             else:
                 with self.state_lock:  # the other network's numbers stay as they were
