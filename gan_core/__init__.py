@@ -12,6 +12,8 @@ Nothing in this package imports streamlit. Modules (one concept each):
 - ``trainer``    -- ``Trainer``: Algorithm 1 on images (minibatches, G_ema, divergence recovery)
 - ``checkpoint`` -- safetensors + JSON checkpoints, validated on load, never unpickled
 - ``images``     -- sample grids, PNG / GIF export
+- ``worker``     -- the app's background training runs (a package: ``registry`` of server slots,
+  ``pacing`` between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
 - ``cli``        -- ``python -m gan_core ...``
 
 Import submodules directly (``from gan_core.trainer import Trainer``); this file stays light so
