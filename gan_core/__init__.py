@@ -7,9 +7,13 @@ Nothing in this package imports streamlit. Modules (one concept each):
 - ``data``       -- dataset registry (mnist5k, mnist, fashion-mnist, cifar10, digits, folders, zips)
 - ``models``     -- model presets (tf-tutorial, dcgan, small) and their layer tables
 - ``losses``     -- GAN loss registry (minimax, non-saturating, lsgan, hinge)
-- ``trainer``    -- ``Trainer``: Algorithm 1 of Goodfellow et al. 2014
+- ``algorithm1`` -- Algorithm 1 of Goodfellow et al. 2014 once: the D step and the G step, the noise
+  priors, eval-mode rendering (used by every trainer)
+- ``trainer``    -- ``Trainer``: Algorithm 1 on images (minibatches, G_ema, divergence recovery)
 - ``checkpoint`` -- safetensors + JSON checkpoints, validated on load, never unpickled
 - ``images``     -- sample grids, PNG / GIF export
+- ``worker``     -- the app's background training runs (a package: ``registry`` of server slots,
+  ``pacing`` between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
 - ``cli``        -- ``python -m gan_core ...``
 
 Import submodules directly (``from gan_core.trainer import Trainer``); this file stays light so

@@ -50,6 +50,7 @@ from safetensors.torch import load as st_load
 from safetensors.torch import save as st_save
 
 import gan_core
+from gan_core.algorithm1 import PRIORS
 from gan_core.i18n import LocalizedError
 from gan_core.image_files import check_zip_directory
 from gan_core.limits import get_limits
@@ -68,7 +69,6 @@ WEIGHT_FILES = CHECKPOINT_FILES[1:]
 EXTRA_FILES = ("metrics.csv",)  # shipped in the download zip when present
 MAX_CONFIG_BYTES = 1_000_000
 MAX_HEADER_BYTES = 10_000_000  # a safetensors header is JSON: a few KB for these models
-PRIORS = ("normal", "uniform")  # the noise priors a checkpoint may name (gan_core.trainer.PRIORS)
 ADAM_SLOTS = ("step", "exp_avg", "exp_avg_sq")
 SAFETENSORS_DTYPES = {torch.float32: "F32", torch.int64: "I64", torch.float16: "F16", torch.bfloat16: "BF16"}
 # A float32 weight may be stored in half precision (``export --dtype float16``: half the size of a

@@ -29,9 +29,9 @@ from typing import Callable
 import torch
 from torch import nn
 
+from gan_core.algorithm1 import PRIORS, eval_mode, sample_prior
+from gan_core.algorithm1 import render as render_eval
 from gan_core.i18n import LocalizedError
-
-PRIORS = ("normal", "uniform")
 
 
 class LatentError(LocalizedError):
@@ -47,11 +47,9 @@ def sample_latents(n: int, latent_dim: int, seed: int | None = 0, prior: str = "
         gen.seed()
     else:
         gen.manual_seed(int(seed))
-    if prior == "uniform":
-        return torch.rand((n, latent_dim), generator=gen) * 2.0 - 1.0
-    if prior != "normal":
+    if prior not in PRIORS:
         raise LatentError("errors.latent.unknown_prior", prior=str(prior)[:40], choices=", ".join(PRIORS))
-    return torch.randn((n, latent_dim), generator=gen)
+    return sample_prior(n, latent_dim, prior, gen)
 
 
 def _as_batch(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
@@ -62,19 +60,13 @@ def _as_batch(z: torch.Tensor, latent_dim: int) -> torch.Tensor:
     return z.reshape(-1, latent_dim)
 
 
-@torch.no_grad()
 def render(generator: nn.Module, z: torch.Tensor) -> torch.Tensor:
     """G(z) as a CPU tensor (N, C, H, W) in [-1, 1]; z is (latent_dim,) or (N, latent_dim).
 
-    G runs in eval mode so BatchNorm uses its running statistics: one image does not depend on
-    the others in the batch. A generator that was training is put back into training mode.
+    G runs in eval mode (``gan_core.algorithm1.render``): one image does not depend on the others
+    in the batch.
     """
-    was_training = generator.training
-    generator.eval()
-    try:
-        return generator(_as_batch(z, generator.latent_dim)).float().cpu()
-    finally:
-        generator.train(was_training)
+    return render_eval(generator, _as_batch(z, generator.latent_dim))
 
 
 # --- interpolation ----------------------------------------------------------------------------------
@@ -196,13 +188,9 @@ def ganspace_directions(generator: nn.Module, k: int = 5, n_samples: int = 2000,
         raise LatentError("errors.latent.directions_k", k=k, latent_dim=latent_dim)
     if n_samples < 2 * k:
         raise LatentError("errors.latent.ganspace_samples", minimum=2 * k, n=n_samples)
-    was_training = generator.training
-    generator.eval()
-    try:
-        z = sample_latents(n_samples, latent_dim, seed, prior)
+    z = sample_latents(n_samples, latent_dim, seed, prior)
+    with eval_mode(generator):
         y = early_features(generator, z).double()
-    finally:
-        generator.train(was_training)
     y = y - y.mean(dim=0, keepdim=True)
     # Top-k principal axes of y; the randomised SVD is exact enough and fast for k << features.
     _, s, v = torch.svd_lowrank(y, q=min(k + 10, *y.shape), niter=4)

@@ -10,9 +10,9 @@ The mappings hold no copy of PyTorch code that could drift from the real one:
 - ``GENERATOR_LAYERS`` / ``DISCRIMINATOR_LAYERS`` pair each Keras ``model.add(...)`` line with the
   indices of the modules in the preset's ``nn.Sequential`` (``G.net`` / ``D.net``); the page prints
   those modules from a freshly built model.
-- ``TRAIN_STEP_LINES`` pairs a ``train_step`` line with a line that ``Trainer.d_step`` or
-  ``Trainer.g_step`` contains; ``tests/test_page_train.py`` checks that each one still occurs in
-  ``inspect.getsource`` of that method.
+- ``TRAIN_STEP_LINES`` pairs a ``train_step`` line with a line that ``Algorithm1.d_step`` or
+  ``Algorithm1.g_step`` (``gan_core.algorithm1``, the updates every trainer runs) contains;
+  ``tests/test_page_train.py`` checks that each one still occurs in ``inspect.getsource`` of that method.
 """
 
 from __future__ import annotations
@@ -136,11 +136,11 @@ DISCRIMINATOR_LAYERS: list[tuple[str, tuple[int, ...]]] = [
     ("layers.Dense(1)", (7,)),
 ]
 
-# (train_step line, the Trainer method, a line that method contains). Keras' single train_step
+# (train_step line, the Algorithm1 method, a line that method contains). Keras' single train_step
 # updates D and G from the same forward pass; Algorithm 1 (and this app) updates D first, then G.
 TRAIN_STEP_LINES: list[tuple[str, str, str]] = [
-    ("noise = tf.random.normal([BATCH_SIZE, noise_dim])", "d_step", "z = self.sample_noise(len(x))"),
-    ("generated_images = generator(noise, training=True)", "d_step", "self._fake = self.G(z)"),
+    ("noise = tf.random.normal([BATCH_SIZE, noise_dim])", "d_step", "z = self.sample_z(len(x))"),
+    ("generated_images = generator(noise, training=True)", "d_step", "self.kept_fake = self.G(z)"),
     ("real_output = discriminator(images, training=True)", "d_step",
      "real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))"),
     ("disc_loss = discriminator_loss(real_output, fake_output)", "d_step",

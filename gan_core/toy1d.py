@@ -27,6 +27,7 @@ from typing import Callable, Protocol, Sequence
 import numpy as np
 from scipy.special import logsumexp
 
+from gan_core.algorithm1 import PRIORS
 from gan_core.i18n import LocalizedError
 
 LOG4 = math.log(4.0)
@@ -357,18 +358,10 @@ def plot_range(*densities: Density, pad: float = 0.1, tail: float = 3.5) -> tupl
 
 # --------------------------------------------------------------------------- generators
 
-PRIORS = ("uniform", "normal")
-
-
 def check_prior(prior: str) -> str:
     if prior not in PRIORS:
         raise Toy1DError("errors.toy1d.prior", prior=prior, choices=", ".join(PRIORS))
     return prior
-
-
-def prior_density(prior: str) -> Density:
-    """p_z: U(-1, 1) or N(0, 1)."""
-    return Uniform(-1.0, 1.0) if check_prior(prior) == "uniform" else Gaussian(0.0, 1.0)
 
 
 def prior_quantiles(prior: str, n: int) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""A real GAN on the real line: Algorithm 1 of Goodfellow et al. 2014 with two tiny MLPs.
+"""A real GAN on the real line: Algorithm 1 of Goodfellow et al. 2014 (``gan_core.algorithm1``) with two tiny MLPs.
 
 ``Toy1DTrainer`` keeps G, D, their optimisers and the history; the app holds one in its session
 and calls ``train_d`` / ``g_step`` / ``step`` from buttons, or ``run_for(seconds)`` from a
@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from gan_core.algorithm1 import Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.losses import LOSSES, get_loss
 from gan_core.toy1d import (Density, Gaussian, GridDensity, Quadrature, Toy1DError, check_prior,
                             js_divergence, optimal_discriminator, plot_range, prior_quantiles)
-from gan_core.trainer import TrainingDiverged, frozen
 
 GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
 KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
@@ -150,10 +150,9 @@ def binned_kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.nd
     return smooth / (max(len(samples), 1) * dx)
 
 
-def _check_finite(loss: torch.Tensor, who: str) -> None:
-    # Checked before the optimiser step, so the weights stay the last finite ones.
-    if not torch.isfinite(loss):
-        raise TrainingDiverged("errors.train.toy_diverged", who=who)
+def _diverged(value: float, who: str) -> TrainingDiverged:
+    # Raised before the update, so the weights stay the last finite ones and Reset is the way on.
+    return TrainingDiverged("errors.train.toy_diverged", who=who)
 
 
 @dataclass(frozen=True)
@@ -208,9 +207,10 @@ class Toy1DTrainer:
             self.D = build_mlp(c.d_hidden, lambda: nn.LeakyReLU(0.2))
         self.opt_d = OPTIMIZERS[c.optimizer](self.D.parameters(), c.lr_d)
         self.opt_g = OPTIMIZERS[c.optimizer](self.G.parameters(), c.lr_g)
-        self.loss = get_loss(c.loss)
         self.torch_rng = torch.Generator().manual_seed(c.seed)  # z for training
         self.numpy_rng = np.random.default_rng(c.seed)  # real samples x ~ p_data
+        self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
+                                    self.sample_x, self.sample_z, on_diverged=_diverged)
         self.kde_z = torch.as_tensor(prior_quantiles(c.prior, KDE_SAMPLES), dtype=torch.float32)[:, None]
         self.line_z = prior_quantiles(c.prior, MAPPING_LINES)
         self.d_steps = 0
@@ -219,6 +219,15 @@ class Toy1DTrainer:
         self.snapshots: list[Toy1DView] = []
         self._data_range = plot_range(data)
         self._record_jsd()
+
+    @property
+    def loss(self):
+        """The GAN loss (``gan_core.losses``) both updates descend."""
+        return self.algorithm.loss
+
+    @loss.setter
+    def loss(self, loss) -> None:
+        self.algorithm.loss = loss
 
     @property
     def updates(self) -> int:
@@ -246,27 +255,22 @@ class Toy1DTrainer:
 
     # --- Algorithm 1 --------------------------------------------------------------------------
 
+    def sample_x(self, m: int) -> torch.Tensor:
+        """m real examples x ~ p_data, shape (m, 1)."""
+        return torch.as_tensor(self.data.sample(m, self.numpy_rng), dtype=torch.float32)[:, None]
+
     def sample_z(self, n: int) -> torch.Tensor:
-        if self.config.prior == "uniform":
-            return torch.rand(n, 1, generator=self.torch_rng) * 2.0 - 1.0
-        return torch.randn(n, 1, generator=self.torch_rng)
+        """n latent values z ~ p_z, shape (n, 1)."""
+        return sample_prior(n, 1, self.config.prior, self.torch_rng)
 
     @_one_thread
     def d_step(self) -> float:
-        """One step of D: ascend log D(x) + log(1 - D(G(z))) (i.e. descend the loss's d_loss)."""
-        m = self.config.batch_size
-        real = torch.as_tensor(self.data.sample(m, self.numpy_rng), dtype=torch.float32)[:, None]
-        with torch.no_grad():
-            fake = self.G(self.sample_z(m))
-        loss = self.loss.d_loss(self.D(real), self.D(fake), 1.0)
-        _check_finite(loss, "D")
-        self.opt_d.zero_grad(set_to_none=True)
-        loss.backward()
-        self.opt_d.step()
+        """One update of D (``Algorithm1.d_step``); returns its loss."""
+        loss = self.algorithm.d_step(self.config.batch_size)["loss_d"]
         self.d_steps += 1
         self.history.d_updates.append(self.updates)
-        self.history.loss_d.append(float(loss.detach()))
-        return self.history.loss_d[-1]
+        self.history.loss_d.append(loss)
+        return loss
 
     @_one_thread
     def train_d(self, steps: int | None = None) -> float:
@@ -278,18 +282,13 @@ class Toy1DTrainer:
 
     @_one_thread
     def g_step(self) -> float:
-        """One step of G on a fresh batch of z: descend the loss's g_loss (D frozen)."""
-        with frozen(self.D):
-            loss = self.loss.g_loss(self.D(self.G(self.sample_z(self.config.batch_size))))
-            _check_finite(loss, "G")
-            self.opt_g.zero_grad(set_to_none=True)
-            loss.backward()
-            self.opt_g.step()
+        """One update of G on a fresh batch of z, D frozen (``Algorithm1.g_step``); returns its loss."""
+        loss = self.algorithm.g_step(self.config.batch_size)["loss_g"]
         self.g_steps += 1
         self.history.g_updates.append(self.updates)
-        self.history.loss_g.append(float(loss.detach()))
+        self.history.loss_g.append(loss)
         self._record_jsd()
-        return self.history.loss_g[-1]
+        return loss
 
     @_one_thread
     def step(self) -> tuple[float, float]:
@@ -311,8 +310,7 @@ class Toy1DTrainer:
     @_one_thread
     def generator_samples(self) -> np.ndarray:
         """G at fixed quantiles of p_z: a deterministic sample of p_g (no flicker between frames)."""
-        with torch.no_grad():
-            return self.G(self.kde_z).numpy()[:, 0].astype(float)
+        return render(self.G, self.kde_z).numpy()[:, 0].astype(float)
 
     def grid(self, g_samples: np.ndarray) -> np.ndarray:
         """The drawing grid: p_data's range joined with where G's samples are, rounded outward to
@@ -349,7 +347,7 @@ class Toy1DTrainer:
         x = p_g.x
         with torch.no_grad():
             d = self.loss.probability(self.D(torch.as_tensor(x, dtype=torch.float32)[:, None])).numpy()[:, 0]
-            g_of_z = self.G(torch.as_tensor(self.line_z, dtype=torch.float32)[:, None]).numpy()[:, 0]
+        g_of_z = render(self.G, torch.as_tensor(self.line_z, dtype=torch.float32)[:, None]).numpy()[:, 0]
         return Toy1DView(x=x, p_data=self.data.pdf(x), p_g=p_g.values, d=d.astype(float),
                          d_star=optimal_discriminator(self.data, p_g, x), z=self.line_z,
                          g_of_z=g_of_z.astype(float), jsd=self._jsd(p_g), d_steps=self.d_steps,

@@ -1,15 +1,9 @@
-"""Training: ``Trainer`` mirrors Algorithm 1 of Goodfellow et al. 2014.
+"""Training on images: ``Trainer`` runs Algorithm 1 of Goodfellow et al. 2014 (``gan_core.algorithm1``).
 
-    for number of training iterations:
-        for k steps:                                   -> Trainer.d_step()
-            sample m noise samples z and m examples x
-            update D by ascending its stochastic gradient of
-                1/m Σ [log D(x) + log(1 - D(G(z)))]
-        sample m noise samples z                      -> Trainer.g_step()
-        update G by descending its stochastic gradient of
-            1/m Σ log(1 - D(G(z)))     (or another loss from gan_core.losses)
-
-``Trainer.step()`` is one outer iteration and returns a ``StepReport``. After it, and outside
+``Trainer.d_step()`` and ``Trainer.g_step()`` are its two updates on minibatches of the dataset;
+``Trainer.step()`` is one outer iteration (k D steps, one G step) and returns a ``StepReport``. The
+trainer keeps no record of past steps: callers (the CLI's metrics.csv, the app's worker, the bench)
+keep what they need from the reports. ``Trainer.on_phase`` tells a caller which update is about to run. After it, and outside
 Algorithm 1, the trainer updates ``G_ema``: an exponential moving average of G's weights (when
 ``TrainConfig.ema`` is on), which sample grids, ``generate()`` and saved checkpoints use. Averaging is
 known to smooth out the generator's oscillation (Yazıcı et al. 2019); on mnist5k with the ``small``
@@ -20,41 +14,22 @@ The trainer is plain and single-threaded; ``gan_core.worker`` runs it in a backg
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import math
 import time
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Iterator
-
+from typing import Callable
 import torch
 from torch import nn
 
+from gan_core.algorithm1 import PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.device import select_device
-from gan_core.i18n import LocalizedError
 from gan_core.image_files import DatasetError
 from gan_core.losses import LOSSES, get_loss
 from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, validate_model_config
 
-PRIORS = ("normal", "uniform")
-# A loss this large is not a bad minibatch but a run that has blown up (a learning rate of 1e3 gives
-# ~1e6 within a few steps), even while it is still finite. Every registered loss stays far below it
-# in a working run: BCE-based losses grow like |logit|, least squares like logit².
-MAX_ABS_LOSS = 1e4
 # BatchNorm normalises over the minibatch, so it needs two images to compute a variance.
 MIN_IMAGES = 2
-
-
-class TrainingDiverged(LocalizedError):
-    """A loss became NaN, infinite or absurdly large; training stopped with a consistent state.
-
-    ``step`` is the step the trainer is at afterwards (weights, optimiser states, counters and
-    ``history`` all belong to it): a caller that recorded metrics for later steps drops them.
-    """
-
-    def __init__(self, key: str, /, **params: object) -> None:
-        super().__init__(key, **params)
-        self.step = int(params.get("step", 0))
 
 
 def _pair(value):
@@ -204,19 +179,6 @@ class StepReport:
         return asdict(self)
 
 
-@contextlib.contextmanager
-def frozen(module: nn.Module) -> Iterator[None]:
-    """Temporarily stop gradients into ``module``'s parameters (D during the G step)."""
-    params = [p for p in module.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
-
-
 def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) -> torch.Tensor:
     """Translate each image by its own random (dy, dx) in [-max_shift, max_shift], filling with -1 (black).
 
@@ -266,8 +228,6 @@ class Trainer:
         # the generator, as in Karras et al. 2018 and Yazıcı et al. 2019, "The Unusual Effectiveness
         # of Averaging in GAN Training").
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if c.ema > 0 else None
-        self.loss = get_loss(c.loss)
-        self.real_target = 1.0 - c.label_smoothing
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas_d)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas_g)
 
@@ -277,28 +237,35 @@ class Trainer:
         self.step_count = 0
         self.images_seen = 0
         self.elapsed = 0.0
-        self.history: list[StepReport] = []
+        # Called before each update with ("d", i) for the i-th of the k D steps, or ("g", 0).
+        self.on_phase: Callable[[str, int], None] | None = None
+        self._d_steps_in_iteration = 0
         self._order = torch.randperm(len(images), generator=self.rng)
         self._cursor = 0
-        self._fake: torch.Tensor | None = None  # the D step's G(z), kept for the G step (reuse_fake)
+        self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
+                                    self.next_real_batch, self.sample_noise, on_diverged=self._diverged,
+                                    augment=self.augment, real_target=1.0 - c.label_smoothing,
+                                    reuse_fake=c.reuse_fake)
         self._step_start: dict = {}  # counters at the start of the running step (see _diverged)
         self._snapshot = self._take_snapshot()
 
-    # --- Algorithm 1, line by line -------------------------------------------------------------
+    # --- Algorithm 1 on minibatches of images ---------------------------------------------------
+
+    @property
+    def loss(self):
+        """The GAN loss (``gan_core.losses``) both updates descend."""
+        return self.algorithm.loss
+
+    @loss.setter
+    def loss(self, loss) -> None:
+        self.algorithm.loss = loss
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw n latent vectors from the prior p_z (on the CPU for reproducibility, then moved)."""
-        shape = (n, self.config.latent_dim)
-        gen = generator or self.rng
-        if self.config.prior == "uniform":
-            z = torch.rand(shape, generator=gen) * 2.0 - 1.0
-        else:
-            z = torch.randn(shape, generator=gen)
-        return z.to(self.device)
+        return sample_prior(n, self.config.latent_dim, self.config.prior, generator or self.rng).to(self.device)
 
-    def next_real_batch(self) -> torch.Tensor:
-        """The next minibatch of real examples (a fresh shuffle every epoch)."""
-        b = self.config.batch_size
+    def next_real_batch(self, b: int) -> torch.Tensor:
+        """The next minibatch of b real examples (a fresh shuffle every epoch)."""
         if self._cursor + b > len(self._order):
             self._order = torch.randperm(len(self.images), generator=self.rng)
             self._cursor = 0
@@ -312,53 +279,25 @@ class Trainer:
         return random_shift(images, self.config.shift, self.shift_rng)
 
     def d_step(self) -> dict[str, float]:
-        """One discriminator update: ascend log D(x) + log(1 - D(G(z))) (the loss's version of it)."""
-        x = self.next_real_batch()
-        z = self.sample_noise(len(x))
-        if self.config.reuse_fake:
-            # Speed-up (pytorch/examples' DCGAN does this): keep G's graph so the G step can reuse
-            # this batch instead of drawing fresh z and running G again. D sees it detached, so G
-            # is still fixed while D learns.
-            self._fake = self.G(z)
-            fake = self._fake.detach()
-        else:
-            with torch.no_grad():
-                fake = self.G(z)  # G is fixed while D learns
-        real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))
-        loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
-        self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self._stop_if_not_finite(loss_d, "D")
-        self.opt_d.step()
-        with torch.no_grad():
-            return {
-                "loss_d": loss_d.item(),
-                "d_real": self.loss.probability(real_scores).mean().item(),
-                "d_fake": self.loss.probability(fake_scores).mean().item(),
-            }
+        """One discriminator update on the next minibatch: {"loss_d", "d_real", "d_fake"}."""
+        self._d_steps_in_iteration += 1
+        if self.on_phase is not None:
+            self.on_phase("d", self._d_steps_in_iteration)
+        return self.algorithm.d_step(self.config.batch_size)
 
     def g_step(self) -> dict[str, float]:
-        """One generator update: descend the generator loss on a fresh noise batch, D fixed.
-
-        With ``reuse_fake`` the batch is the D step's G(z) instead of a fresh one.
-        """
-        if self._fake is not None:  # reuse_fake: the D step's G(z), graph included
-            fake, self._fake = self._fake, None
-        else:
-            fake = self.G(self.sample_noise(self.config.batch_size))
-        with frozen(self.D):  # D is fixed while G learns (and its weight gradients are not needed)
-            loss_g = self.loss.g_loss(self.D(self.augment(fake)))
-        self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self._stop_if_not_finite(loss_g, "G")
-        self.opt_g.step()
-        return {"loss_g": loss_g.item()}
+        """One generator update, D fixed: {"loss_g"}. With ``reuse_fake`` on the D step's G(z)."""
+        self._d_steps_in_iteration = 0
+        if self.on_phase is not None:
+            self.on_phase("g", 0)
+        return self.algorithm.g_step(self.config.batch_size)
 
     def step(self) -> StepReport:
         """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
         start = time.perf_counter()
         seen_before = self.images_seen
         self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
+        self._d_steps_in_iteration = 0
         for _ in range(self.config.k):
             d = self.d_step()
         g = self.g_step()
@@ -376,8 +315,7 @@ class Trainer:
             images_per_sec=(self.images_seen - seen_before) / max(duration, 1e-9),
             elapsed=self.elapsed,
         )
-        self.history.append(report)
-        if self.step_count % self.snapshot_every == 0:  # after the report: the history belongs to it
+        if self.step_count % self.snapshot_every == 0:
             self._snapshot = self._take_snapshot()
         return report
 
@@ -411,14 +349,7 @@ class Trainer:
 
         They come from ``sampling_generator`` (G_ema when the moving average is on).
         """
-        z = self.fixed_noise if z is None else z.to(self.device)
-        g = self.sampling_generator
-        was_training = g.training
-        g.eval()
-        try:
-            return g(z).float().cpu()
-        finally:
-            g.train(was_training)
+        return render(self.sampling_generator, self.fixed_noise if z is None else z.to(self.device))
 
     # --- divergence handling --------------------------------------------------------------------
 
@@ -434,7 +365,7 @@ class Trainer:
             "weights": {name: {k: v.detach().clone() for k, v in m.state_dict().items()} for name, m in self._models()},
             "optimizers": {name: copy.deepcopy(opt.state_dict()) for name, opt in self._optimizers()},
             "step": self.step_count, "images_seen": self.images_seen, "elapsed": self.elapsed,
-            "history": len(self.history), "rng": self.rng.get_state(), "shift_rng": self.shift_rng.get_state(),
+            "rng": self.rng.get_state(), "shift_rng": self.shift_rng.get_state(),
             "order": self._order.clone(), "cursor": self._cursor,
         }
 
@@ -445,7 +376,6 @@ class Trainer:
         for name, opt in self._optimizers():
             opt.load_state_dict(copy.deepcopy(snap["optimizers"][name]))
         self.step_count, self.images_seen, self.elapsed = snap["step"], snap["images_seen"], snap["elapsed"]
-        del self.history[snap["history"]:]
         self.rng.set_state(snap["rng"])
         self.shift_rng.set_state(snap["shift_rng"])
         self._order, self._cursor = snap["order"].clone(), snap["cursor"]
@@ -455,19 +385,16 @@ class Trainer:
                    if torch.is_tensor(v) and v.is_floating_point())
         return all(_all_finite(m) for _, m in self._models()) and all(bool(torch.isfinite(v).all()) for v in moments)
 
-    def _stop_if_not_finite(self, loss: torch.Tensor, who: str) -> None:
-        """Before an optimiser step: a NaN, infinite or absurd loss stops training in a consistent state.
+    def _diverged(self, value: float, who: str) -> TrainingDiverged:
+        """A NaN, infinite or absurd loss (before its update): put the trainer in a consistent state.
 
         A NaN/inf loss whose update has not been applied, with every weight and Adam moment still
         finite, keeps the current weights (the last completed step). Otherwise (weights already
         broken by an exploding update, or a finite loss beyond ``MAX_ABS_LOSS``: the weights that
         produced it are useless) the whole last snapshot comes back: weights, optimiser states, step
-        count, counters, history and random streams together.
+        count, counters and random streams together (a caller drops what it recorded after the
+        exception's ``step``).
         """
-        value = loss.item()
-        if math.isfinite(value) and abs(value) <= MAX_ABS_LOSS:
-            return
-        self._fake = None
         failed_step = self.step_count + 1
         if math.isfinite(value) or not self._state_is_finite():
             self._restore_snapshot()
@@ -477,7 +404,7 @@ class Trainer:
             self._cursor = self._step_start.get("cursor", self._cursor)
             self._order = self._step_start.get("order", self._order)
             key = "errors.train.diverged"
-        raise TrainingDiverged(key, at=failed_step, who=who, loss=f"{value:.4g}", step=self.step_count)
+        return TrainingDiverged(key, at=failed_step, who=who, loss=f"{value:.4g}", step=self.step_count)
 
     # --- state for checkpoints ------------------------------------------------------------------
 
@@ -521,13 +448,6 @@ class Trainer:
                     group[name] = value
         self.step_count = int(state.get("step", 0))
         self.images_seen = int(state.get("images_seen", 0))
-        self._fake = None  # a kept fake batch (reuse_fake) belongs to the weights just replaced
-        self.history.clear()
+        self.algorithm.kept_fake = None  # a kept fake batch (reuse_fake) belongs to the weights just replaced
         self._snapshot = self._take_snapshot()
         return changes
-
-
-def history_rows(history: list[StepReport]) -> list[dict]:
-    """The history as plain dicts (for CSV and DataFrames)."""
-    return [r.to_dict() for r in history]
-

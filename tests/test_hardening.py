@@ -47,7 +47,7 @@ SHIPPED = REPO / "assets" / "generator-mnist5k"
 
 
 def python_files(folder: str) -> list[Path]:
-    return sorted((REPO / folder).glob("*.py"))
+    return sorted((REPO / folder).rglob("*.py"))
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -125,7 +125,8 @@ def test_importing_the_engine_and_page_helpers_loads_no_data_and_starts_no_threa
     (cached with st.cache_*), not at module level. Checked in a fresh interpreter with an audit
     hook that records every file opened.
     """
-    modules = [f"gan_core.{p.stem}" for p in python_files("gan_core") if p.stem != "__main__"]
+    dotted = lambda p: ".".join(p.relative_to(REPO).with_suffix("").parts).removesuffix(".__init__")  # noqa: E731
+    modules = [dotted(p) for p in python_files("gan_core") if p.stem != "__main__"]
     modules += [f"views.{p.stem}" for p in python_files("views") if p.stem.startswith("_")]
     out = subprocess.run([sys.executable, "-c", IMPORT_PROBE, *modules], capture_output=True, text=True, cwd=REPO,
                          timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})

@@ -30,7 +30,8 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n, lecture_tf_dcgan
 from gan_core.device import set_cpu_threads
-from gan_core.trainer import TrainConfig, Trainer
+from gan_core.algorithm1 import Algorithm1
+from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
 from test_recording import record_cli_run
 
@@ -456,7 +457,7 @@ def test_uploaded_files_never_go_into_the_link(page):
 
 def test_the_lecture_code_is_the_real_source_and_its_line_map_matches_it():
     for keras_line, method, torch_line in lecture_tf_dcgan.TRAIN_STEP_LINES:
-        assert torch_line in inspect.getsource(getattr(Trainer, method)), (method, torch_line)
+        assert torch_line in inspect.getsource(getattr(Algorithm1, method)), (method, torch_line)
         assert keras_line.split("(")[0].split(" ...")[0] in lecture_tf_dcgan.KERAS_SOURCE, keras_line
     one_line_source = re.sub(r",\n\s+", ", ", lecture_tf_dcgan.KERAS_SOURCE)  # the tutorial wraps one call
     for keras_line, _ in lecture_tf_dcgan.GENERATOR_LAYERS + lecture_tf_dcgan.DISCRIMINATOR_LAYERS:
@@ -466,7 +467,7 @@ def test_the_lecture_code_is_the_real_source_and_its_line_map_matches_it():
 def test_the_page_shows_the_running_steps_source_and_for_tf_tutorial_the_keras_code(page):
     at = page()
     code = [c.value.strip() for c in at.code]
-    for method in (Trainer.d_step, Trainer.g_step):  # the real source, as it runs
+    for method in (Algorithm1.d_step, Algorithm1.g_step):  # the real source, as it runs
         assert textwrap.dedent(inspect.getsource(method)).strip() in code
     assert lecture_tf_dcgan.KERAS_SOURCE.strip() not in code  # only beside the tf-tutorial preset
     at.selectbox(key="train_preset").set_value("tf-tutorial").run()

@@ -32,14 +32,12 @@ def test_d_step_raises_d_of_real_minus_d_of_fake_on_a_fixed_batch():
     assert after > before
 
 
-def test_step_runs_k_discriminator_steps_then_one_generator_step(monkeypatch):
+def test_step_runs_k_discriminator_steps_then_one_generator_step():
     t = Trainer(TrainConfig(preset="small", batch_size=16, k=3), fake_dataset())
     calls = []
-    d_step, g_step = t.d_step, t.g_step
-    monkeypatch.setattr(t, "d_step", lambda: calls.append("D") or d_step())
-    monkeypatch.setattr(t, "g_step", lambda: calls.append("G") or g_step())
+    t.on_phase = lambda kind, i: calls.append((kind, i))  # the hook the app's worker uses
     report = t.step()
-    assert calls == ["D", "D", "D", "G"]
+    assert calls == [("d", 1), ("d", 2), ("d", 3), ("g", 0)]
     assert t.images_seen == 3 * 16
     assert report.step == 1 and report.epoch == pytest.approx(48 / 256)
     assert 0 <= report.d_real <= 1 and 0 <= report.d_fake <= 1 and report.images_per_sec > 0
@@ -153,12 +151,12 @@ def test_reuse_fake_runs_g_once_per_step_on_the_d_steps_batch():
         counts[reuse] = len(calls)
     assert counts == {False: 2, True: 1}
     t.d_step()
-    fake = t._fake
+    fake = t.algorithm.kept_fake
     assert fake is not None and fake.requires_grad  # kept with its graph for the G step
     with torch.no_grad():
         expected = t.loss.g_loss(t.D(fake)).item()
     g_before = [p.clone() for p in t.G.parameters()]
-    assert t.g_step()["loss_g"] == pytest.approx(expected, rel=1e-5) and t._fake is None
+    assert t.g_step()["loss_g"] == pytest.approx(expected, rel=1e-5) and t.algorithm.kept_fake is None
     assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
     with pytest.raises(ValueError, match="k = 1"):
         TrainConfig(reuse_fake=True, k=2).resolved()
@@ -242,12 +240,12 @@ def optimizer_moments(opt):
     return [v.clone() for slots in opt.state_dict()["state"].values() for v in slots.values()]
 
 
-def test_a_restore_brings_back_weights_optimizer_step_and_history_together():
+def test_a_restore_brings_back_weights_optimizer_and_step_together():
     t = Trainer(TrainConfig(preset="small", batch_size=16, seed=2), fake_dataset())
     t.snapshot_every = 3
     for _ in range(4):
         t.step()  # snapshot taken at step 3
-    assert t.step_count == 4 and len(t.history) == 4
+    assert t.step_count == 4
     at_3 = Trainer(TrainConfig(preset="small", batch_size=16, seed=2), fake_dataset())
     for _ in range(3):
         at_3.step()
@@ -255,15 +253,14 @@ def test_a_restore_brings_back_weights_optimizer_step_and_history_together():
         next(t.D.parameters()).fill_(float("nan"))  # weights broken after the snapshot
     with pytest.raises(TrainingDiverged, match="went back to step 3") as info:
         t.step()
-    assert info.value.step == 3 and t.step_count == 3 and len(t.history) == 3
+    assert info.value.step == 3 and t.step_count == 3
     for a, b in zip(t.G.state_dict().values(), at_3.G.state_dict().values()):
         assert torch.equal(a, b)
     for a, b in zip(optimizer_moments(t.opt_d), optimizer_moments(at_3.opt_d)):
         assert torch.equal(a, b)
     assert t.images_seen == at_3.images_seen
-    t.step()  # training can go on from the restored state, exactly as the run that never broke
-    at_3.step()
-    assert t.history[-1].loss_d == at_3.history[-1].loss_d
+    # training can go on from the restored state, exactly as the run that never broke
+    assert t.step().loss_d == at_3.step().loss_d
 
 
 def test_a_finite_but_absurd_loss_counts_as_diverged():
@@ -272,7 +269,7 @@ def test_a_finite_but_absurd_loss_counts_as_diverged():
         for _ in range(100):
             t.step()
     assert "nan" not in str(info.value) and "inf" not in str(info.value)  # caught while still finite
-    assert t.step_count == info.value.step == len(t.history)
+    assert t.step_count == info.value.step and info.value.step % t.snapshot_every == 0  # back to a snapshot
     assert "학습률" in info.value.localized("ko")
 
 

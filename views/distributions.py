@@ -19,11 +19,11 @@ import numpy as np
 import streamlit as st
 
 from gan_core import toy1d
+from gan_core.algorithm1 import TrainingDiverged
 from gan_core.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
 from gan_core.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
                                   STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
                                   reached_panel_d)
-from gan_core.trainer import TrainingDiverged
 from views import _plots1d as plots
 from views._i18n import error_text, t
 from views._notes import teaching_notes

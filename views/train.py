@@ -24,6 +24,7 @@ import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
 from gan_core import lecture_tf_dcgan as lecture
+from gan_core.algorithm1 import PRIORS, Algorithm1
 from gan_core.checkpoint import Checkpoint, CheckpointError, checkpoint_zip_bytes, load_checkpoint
 from gan_core.data import DATASETS, ImageDataset, dataset_names, load_dataset, load_image_zip
 from gan_core.device import DEVICE_CHOICES, available_devices
@@ -34,7 +35,7 @@ from gan_core.losses import LOSSES
 from gan_core.models import (PRESETS, ModelConfig, build_models, count_parameters, default_model_config, describe,
                              get_preset)
 from gan_core.recording import Recording, RecordingError, lecture_recording_path, load_recording
-from gan_core.trainer import PRIORS, TrainConfig, Trainer
+from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunLimitReached, RunSnapshot, TrainingRun, steps_for_epochs
 from views import _train_charts as charts
 from views._cancellable import run_cancellable
@@ -769,7 +770,7 @@ def _lecture_code(mc: ModelConfig) -> None:
         torch_col, keras_col = st.columns(2) if mc.preset == "tf-tutorial" else (st.container(), None)
         with torch_col:
             st.markdown(t("train.code.torch"))
-            for method in (Trainer.d_step, Trainer.g_step):
+            for method in (Algorithm1.d_step, Algorithm1.g_step):
                 st.code(textwrap.dedent(inspect.getsource(method)), language="python")
         if keras_col is None:
             st.caption(t("train.code.tf_only"))
@@ -779,7 +780,7 @@ def _lecture_code(mc: ModelConfig) -> None:
             st.code(lecture.KERAS_SOURCE, language="python")
         st.markdown(t("train.code.map_steps"))
         st.caption(t("train.code.map_steps_caption"))
-        st.dataframe([{t("train.code.col_keras"): keras, t("train.code.col_method"): f"Trainer.{method}",
+        st.dataframe([{t("train.code.col_keras"): keras, t("train.code.col_method"): f"Algorithm1.{method}",
                        t("train.code.col_torch"): torch_line}
                       for keras, method, torch_line in lecture.TRAIN_STEP_LINES], hide_index=True, width="stretch")
         g_rows, d_rows = _lecture_layer_rows(mc)

@@ -1,20 +1,4 @@
-"""Background training for the app: a ``TrainingRun`` runs a ``Trainer`` in a daemon thread.
-
-The thread never touches Streamlit. It loops ``trainer.step()`` and, between steps, publishes
-plain data under a short lock; the page reads ``run.snapshot()`` about once a second::
-
-    run = TrainingRun(TrainConfig(preset="small"), dataset, steps=2000)
-    run.start()            # raises RunLimitReached if the server's run slots are taken
-    run.snapshot()         # RunSnapshot: status, step, history columns, grids, metrics, warnings
-    run.pause(); run.resume(); run.stop()
-    run.save_checkpoint()  # safe while training: it waits for the current step to end
-
-Keeping the page from slowing training (goal: >= 90% of headless throughput):
-
-- Sample grids are rendered at most about once a second, and less often if rendering would take
-  more than 3% of the time (``Cadence``). History is appended to compact float arrays.
-- The one lock the thread takes per step is a ``Turnstile``: the page can cut in between two
-  steps (to save or copy the generator) without the training thread starving it.
+"""The background run: ``TrainingRun`` (the handle the page holds) and ``_Worker`` (its thread).
 
 Grids kept for the timelapse: every rendered grid is shown live, and a thinned-out series is kept
 for the scrub slider and GIF. When ``max_grids`` are kept (500, or fewer if they would take more
@@ -27,14 +11,8 @@ generator step, or one whole iteration (k D steps and a G step), and waits for i
 runs in the training thread as always; the UI thread only waits. The step counter counts generator
 steps (as ``Trainer.step_count`` does): a lone D step leaves it, a G step or an iteration adds one.
 
-Server-wide cap: ``REGISTRY`` counts running and paused runs; starting one beyond
-``get_limits().max_concurrent_runs`` raises ``RunLimitReached``. A run frees its slot when its
-thread ends (stop, finish, divergence, error). ``REGISTRY.owned_by(owner)`` finds the active run
-of an ``owner`` (an opaque id of the browser that started it): after a page reload the page offers
-to take that run over instead of refusing to start "because of another run". The registry holds
-such a run until its thread ends, so a reload (which drops the old session) does not stop it;
-if its browser never comes back, the heartbeat watchdog below ends it.
-A run nobody is watching ends too:
+A run nobody is watching ends (a run whose browser can come back for it is held by the registry,
+see ``gan_core.worker.registry``):
 
 - ``weakref.finalize``: when the ``TrainingRun`` object of a run without an owner is
   garbage-collected (Streamlit drops a closed session's state), its thread is told to stop. The thread only references the inner
@@ -46,13 +24,11 @@ A run nobody is watching ends too:
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import csv
 import io
 import logging
 import math
-import os
 import queue
 import re
 import threading
@@ -61,163 +37,27 @@ import weakref
 from array import array
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import torch
 
 from gan_core import diagnostics
 from gan_core.device import set_cpu_threads
-from gan_core.i18n import LocalizedError
 from gan_core.images import make_grid
 from gan_core.paths import runs_root
-from gan_core.limits import get_limits
 from gan_core.trainer import StepReport, TrainConfig, Trainer, TrainingDiverged
+from gan_core.worker.pacing import Cadence, Turnstile
+from gan_core.worker.registry import REGISTRY, WorkerError, default_orphan_timeout
+from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
 
 log = logging.getLogger(__name__)
 
-STATUSES = ("idle", "running", "paused", "stopped", "finished", "diverged", "error")
-ACTIVE_STATUSES = ("running", "paused")
-HISTORY_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed")
-DEFAULT_ORPHAN_TIMEOUT = 120.0
 SINGLE_STEPS = ("d", "g", "iteration")
-
-
-class WorkerError(LocalizedError):
-    """Something about a training run a user should read (a sentence in every language)."""
-
-
-class RunLimitReached(WorkerError):
-    """Every training slot of this server is taken; the message says what to do."""
-
-
-# --- the server-wide cap --------------------------------------------------------------------------
-
-class RunRegistry:
-    """The training runs active on this server (running or paused), capped by the limits."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._active: dict[int, str] = {}  # run id -> label
-        # Runs whose browser can come back for them (see owned_by), kept until their thread ends.
-        self._owned: dict[int, "TrainingRun"] = {}
-
-    def acquire(self, run_id: int, label: str, handle: "TrainingRun | None" = None) -> None:
-        """Take a slot for ``run_id`` or raise ``RunLimitReached``; keep ``handle`` if it has an owner."""
-        cap = get_limits().max_concurrent_runs
-        with self._lock:
-            if run_id in self._active:
-                return
-            if len(self._active) >= cap:
-                n = len(self._active)
-                key = "errors.worker.run_limit_one" if n == 1 else "errors.worker.run_limit_many"
-                raise RunLimitReached(key, n=n, cap=cap)
-            self._active[run_id] = label
-            if handle is not None and handle.owner is not None:
-                self._owned[run_id] = handle
-
-    def release(self, run_id: int) -> None:
-        with self._lock:
-            self._active.pop(run_id, None)
-            self._owned.pop(run_id, None)
-
-    def active(self) -> list[str]:
-        """Labels of the active runs (e.g. 'small on mnist5k')."""
-        with self._lock:
-            return list(self._active.values())
-
-    def owned_by(self, owner: str) -> "TrainingRun | None":
-        """An active run started by ``owner`` (an opaque browser id), or None.
-
-        After a page reload the browser's old session is gone but its run keeps its slot until the
-        orphan timeout; the page offers that browser to take the run over instead of refusing it.
-        """
-        with self._lock:
-            owned = list(self._owned.values())
-        return next((run for run in owned if run.owner == owner and run.is_alive()), None)
-
-
-REGISTRY = RunRegistry()
-
-
-# --- small helpers --------------------------------------------------------------------------------
-
-class Turnstile:
-    """A lock the training thread takes around every step, which others can take between steps.
-
-    A plain ``Lock`` would let the training thread release and re-take it immediately, starving a
-    page that wants to save a checkpoint. Here the training thread waits while anyone queues.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._queue = threading.Condition()
-        self._waiting = 0
-
-    @contextlib.contextmanager
-    def step(self) -> Iterator[None]:
-        """Used by the training thread around one step; yields to anyone waiting first."""
-        with self._queue:
-            self._queue.wait_for(lambda: self._waiting == 0)
-        with self._lock:
-            yield
-
-    @contextlib.contextmanager
-    def between_steps(self) -> Iterator[None]:
-        """Hold the trainer still: the current step ends, the next waits until we are done."""
-        with self._queue:
-            self._waiting += 1
-        try:
-            self._lock.acquire()
-        finally:
-            with self._queue:
-                self._waiting -= 1
-                self._queue.notify_all()
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-
-@dataclass
-class Cadence:
-    """When to do an occasional extra job (render a grid, compute metrics) between steps.
-
-    Every ``every_steps`` steps if set (deterministic, for tests and metrics); otherwise every
-    ``every_seconds``, stretched so the job never takes more than ``max_share`` of the time.
-    """
-
-    every_steps: int | None = None
-    every_seconds: float = 1.0
-    max_share: float = 0.03
-    last_step: int = -(10**9)
-    last_time: float = -math.inf
-    cost: float = 0.0
-
-    def due(self, step: int, now: float) -> bool:
-        if self.every_steps:
-            return step - self.last_step >= self.every_steps
-        return now - self.last_time >= max(self.every_seconds, self.cost / self.max_share)
-
-    def done(self, step: int, started: float, finished: float) -> None:
-        self.last_step, self.last_time, self.cost = step, finished, finished - started
 
 
 def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) -> int:
     """Generator steps that make ``epochs`` passes over the data (each step uses k real batches)."""
     return max(1, math.ceil(epochs * n_images / (batch_size * k)))
-
-
-def default_orphan_timeout() -> float:
-    """$GAN_ORPHAN_TIMEOUT seconds, or 120: how long a run nobody watches keeps its server slot."""
-    raw = os.environ.get("GAN_ORPHAN_TIMEOUT", "").strip()
-    try:
-        value = float(raw) if raw else DEFAULT_ORPHAN_TIMEOUT
-    except ValueError:
-        raise ValueError(f"environment variable GAN_ORPHAN_TIMEOUT={raw!r} is not a number of seconds") from None
-    if not value > 0:
-        raise ValueError(f"environment variable GAN_ORPHAN_TIMEOUT={raw!r} must be positive")
-    return value
 
 
 def default_run_dir(preset: str, dataset: str, root: str | Path | None = None) -> Path:
@@ -245,44 +85,6 @@ class RunOptions:
     # Seconds without heartbeat() before the run stops itself ($GAN_ORPHAN_TIMEOUT, default 120).
     orphan_timeout: float | None = field(default_factory=default_orphan_timeout)
     grid_nrow: int | None = None  # images per row; None: a square grid (8x8, or 4x4 for tf-tutorial)
-
-
-@dataclass(frozen=True)
-class RunSnapshot:
-    """A plain-data copy of a run's state, safe to use in the UI thread."""
-
-    status: str
-    message: str  # why it stopped (divergence, error, orphaned) in English, else ""
-    reason: BaseException | None  # the same as an exception: the page shows error_text(reason)
-    step: int
-    start_step: int  # the step it started (or resumed) from
-    target_step: int  # the step it stops at
-    epoch: float
-    elapsed: float  # wall-clock seconds of training, pauses excluded
-    eta: float | None  # seconds left at the current speed
-    images_per_sec: float  # real images per second, measured on the wall clock
-    phase: str  # "d" (a discriminator step), "g" (the generator step) or ""
-    phase_index: int  # which of the k D steps (1-based) when phase is "d"
-    history: dict[str, np.ndarray]  # HISTORY_FIELDS -> one value per step
-    latest_grid: tuple[int, np.ndarray] | None  # (step, uint8 image) of the newest samples
-    grids: list[tuple[int, np.ndarray]]  # the timelapse (thinned, evenly spaced)
-    real_grid: np.ndarray  # real training images, for comparison
-    diversity: float | None  # samples' variety relative to real images (diagnostics)
-    warnings: list[diagnostics.TrainingAdvice]  # str() is English; the page shows error_text()
-    metrics: dict | None  # latest gan_core.metrics.quick_metrics result
-    metrics_history: list[dict]  # {"step", "confidence", "classes_covered", ...} per evaluation
-    config: dict
-    dataset: str
-    device: str
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE_STATUSES
-
-    @property
-    def progress(self) -> float:
-        todo = self.target_step - self.start_step
-        return 1.0 if todo <= 0 else min(1.0, max(0.0, (self.step - self.start_step) / todo))
 
 
 def _load_metrics_module():
@@ -346,22 +148,11 @@ class _Worker:
         self.real_grid = _read_only(make_grid(self.real_images, nrow=options.grid_nrow))
         self.metrics_noise = trainer.sample_noise(options.metrics_samples,
                                                   torch.Generator().manual_seed(c.seed + 2))
-        self._watch_phases()
+        trainer.on_phase = self._on_phase
 
-    def _watch_phases(self) -> None:
-        """Record which line of Algorithm 1 runs (for the page's "what is happening" panel)."""
-        d_step, g_step = self.trainer.d_step, self.trainer.g_step
-
-        def tracked_d_step():
-            kind, i = self.phase
-            self.phase = ("d", i + 1 if kind == "d" else 1)
-            return d_step()
-
-        def tracked_g_step():
-            self.phase = ("g", 0)
-            return g_step()
-
-        self.trainer.d_step, self.trainer.g_step = tracked_d_step, tracked_g_step
+    def _on_phase(self, kind: str, index: int) -> None:
+        """Which line of Algorithm 1 runs (for the page's "what is happening" panel)."""
+        self.phase = (kind, index)
 
     # --- the loop ---------------------------------------------------------------------------------
 
@@ -385,7 +176,6 @@ class _Worker:
                     break
                 with self.turnstile.step():
                     report = self.trainer.step()
-                self.trainer.history.clear()  # our own columns are the record; keep memory flat
                 self._record(report)
                 now = time.monotonic()
                 self.active_seconds += now - last
@@ -438,7 +228,6 @@ class _Worker:
         with self.turnstile.step():
             if kind == "iteration":
                 report = t.step()
-                t.history.clear()
                 self._record(report)
             else:
                 with self.state_lock:  # the other network's numbers stay as they were

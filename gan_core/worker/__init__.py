@@ -1,0 +1,30 @@
+"""Background training for the app: a ``TrainingRun`` runs a ``Trainer`` in a daemon thread.
+
+The thread never touches Streamlit. It loops ``trainer.step()`` and, between steps, publishes
+plain data under a short lock; the page reads ``run.snapshot()`` about once a second::
+
+    run = TrainingRun(TrainConfig(preset="small"), dataset, steps=2000)
+    run.start()            # raises RunLimitReached if the server's run slots are taken
+    run.snapshot()         # RunSnapshot: status, step, history columns, grids, metrics, warnings
+    run.pause(); run.resume(); run.stop()
+    run.save_checkpoint()  # safe while training: it waits for the current step to end
+
+One module per concept:
+
+- ``registry``  -- the server-wide run slots (``REGISTRY``, ``RunLimitReached``), runs a browser can
+  take over after a reload, the orphan timeout
+- ``pacing``    -- synchronisation and pacing between the training thread and the page
+  (``Turnstile``, ``Cadence``)
+- ``run``       -- the background run itself (``TrainingRun`` and the thread's ``_Worker``)
+- ``snapshot``  -- ``RunSnapshot``, the plain-data state the page reads
+
+The names below are this package's public interface (``from gan_core.worker import TrainingRun``).
+"""
+
+from gan_core.worker.registry import REGISTRY, RunLimitReached, RunRegistry, WorkerError, default_orphan_timeout
+from gan_core.worker.run import RunOptions, TrainingRun, default_run_dir, steps_for_epochs
+from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
+
+__all__ = ["ACTIVE_STATUSES", "HISTORY_FIELDS", "REGISTRY", "RunLimitReached", "RunOptions", "RunRegistry",
+           "RunSnapshot", "TrainingRun", "WorkerError", "default_orphan_timeout", "default_run_dir",
+           "steps_for_epochs"]
