@@ -100,7 +100,7 @@ def open_from_nav(page, title: str) -> None:
     page.wait_for_function(
         """(title) => { const a = document.querySelector('[data-testid="stSidebarNavLink"][aria-current="page"]');
                        return a && a.innerText.includes(title); }""", arg=title)
-    wait_idle(page)
+    wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
 
 
 def button(page, label: str):
@@ -148,7 +148,7 @@ def press_slider(page, label: str, key: str, times: int = 1) -> None:
     thumb.focus()
     for _ in range(times):
         thumb.press(key)
-    wait_idle(page)
+    wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
 
 
 def uploader_input(page, label: str):
@@ -188,14 +188,14 @@ def choose_option(page, label: str, option: str) -> None:
     """Pick ``option`` (visible text, substring) in the selectbox labelled ``label``."""
     page.get_by_role("combobox", name=label).first.click()
     page.get_by_role("option").filter(has_text=option).first.click()
-    wait_idle(page)
+    wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
 
 
 def choose_radio(page, option: str) -> None:
     """Click the radio option with exactly this text (in any st.radio on the page)."""
     page.locator('[data-testid="stRadio"] label').filter(
         has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first.click()
-    wait_idle(page)
+    wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
 
 
 def image_src_with_caption(page, caption: str) -> str:
@@ -216,7 +216,7 @@ def set_number(page, label: str, value: float) -> None:
     box = page.get_by_label(label, exact=True).first
     box.fill(str(value))
     box.press("Enter")
-    wait_idle(page)
+    wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
 
 
 def plotly_trace_lengths(page, css: str) -> list[int]:
@@ -253,7 +253,7 @@ def upload_expecting_error(page, uploader_label: str, path, reason: str, timeout
     uploader_input(page, uploader_label).set_input_files(str(path))
     wait_until(lambda: any(reason in m for m in error_messages(page)), timeout_s,
                message=f"an error message about {reason!r} for {Path(path).name}")
-    wait_idle(page)
+    wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
     messages = error_messages(page)
     assert exception_count(page) == 0, "a traceback is on screen"
     assert not any("Traceback" in m for m in messages), messages
