@@ -129,9 +129,6 @@ class Classifier:
         """Class probabilities p(y|x), (N, num_classes)."""
         return self.logits(images).softmax(dim=1)
 
-    def predict(self, images: torch.Tensor) -> torch.Tensor:
-        return self.logits(images).argmax(dim=1)
-
 
 # --- training ------------------------------------------------------------------------------------
 
@@ -150,8 +147,12 @@ def stratified_split(labels: torch.Tensor, holdout: float, seed: int) -> tuple[t
     return torch.cat(train).sort().values, torch.cat(held).sort().values
 
 
-def random_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
-    """Shift a batch by up to ``max_shift`` pixels (one offset per batch; background = -1)."""
+def random_batch_shift(x: torch.Tensor, max_shift: int, gen: torch.Generator) -> torch.Tensor:
+    """Shift a whole batch by one random offset of up to ``max_shift`` pixels (background = -1).
+
+    Training augmentation for the classifier; ``gan_core.trainer.random_shift`` (what D sees) draws
+    one offset per image instead.
+    """
     if max_shift <= 0:
         return x
     dy, dx = torch.randint(-max_shift, max_shift + 1, (2,), generator=gen).tolist()
@@ -200,7 +201,7 @@ def train_classifier(dataset, epochs: int = 8, width: int = 16, batch_size: int 
         net.train()
         order = train_idx[torch.randperm(len(train_idx), generator=gen)]
         for idx in order.split(batch_size):
-            loss = F.cross_entropy(net(random_shift(images[idx], max_shift, gen)), labels[idx])
+            loss = F.cross_entropy(net(random_batch_shift(images[idx], max_shift, gen)), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

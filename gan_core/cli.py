@@ -186,7 +186,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         writer = csv.DictWriter(f, fieldnames=fields)
         if not append:
             writer.writeheader()
-        bar = tqdm(range(n_steps), desc=f"train {c.preset}", unit="step", file=sys.stderr)
+        # disable=None: no bar when stderr is not a terminal (a log file would get one line per update)
+        bar = tqdm(range(n_steps), desc=f"train {c.preset}", unit="step", file=sys.stderr, disable=None)
         for _ in bar:
             try:
                 r = trainer.step()

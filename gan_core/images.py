@@ -1,4 +1,4 @@
-"""Image helpers: sample grids, PNG bytes, animated GIFs (numpy + Pillow, no torchvision)."""
+"""Image helpers: sample grids (torchvision's ``make_grid``), upscaling, PNG bytes, animated GIFs."""
 
 from __future__ import annotations
 
@@ -19,17 +19,19 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def make_grid(images: torch.Tensor, nrow: int | None = None, padding: int = 2, pad_value: int = 255) -> np.ndarray:
-    """Tile (N, C, H, W) images in [-1, 1] into one uint8 image (H', W') or (H', W', 3)."""
-    arr = to_uint8(images)
-    n, h, w, c = arr.shape
-    nrow = nrow or max(1, int(math.ceil(math.sqrt(n))))
-    ncol = int(math.ceil(n / nrow))
-    grid = np.full((ncol * (h + padding) + padding, nrow * (w + padding) + padding, c), pad_value, np.uint8)
-    for i in range(n):
-        r, col = divmod(i, nrow)
-        y, x = padding + r * (h + padding), padding + col * (w + padding)
-        grid[y:y + h, x:x + w] = arr[i]
-    return grid[:, :, 0] if c == 1 else grid
+    """Tile (N, C, H, W) images in [-1, 1] into one uint8 image (H', W') or (H', W', 3).
+
+    ``nrow`` images per row (torchvision's name; fewer images make one shorter row); default: a square grid.
+    """
+    import torchvision.utils  # here, not at the top: pages that import this module start faster
+
+    tiles = torch.from_numpy(to_uint8(images)).permute(0, 3, 1, 2)  # (N, C, H, W) uint8
+    nrow = nrow or max(1, int(math.ceil(math.sqrt(len(tiles)))))
+    grid = torchvision.utils.make_grid(tiles, nrow=nrow, padding=padding, pad_value=pad_value)
+    if len(tiles) == 1:  # torchvision hands a single image back without its frame; every grid has one
+        grid = torch.nn.functional.pad(grid, (padding,) * 4, value=pad_value)
+    # torchvision repeats one channel three times; a grey grid stays one 2-D array here.
+    return grid[0].numpy() if images.shape[1] == 1 else grid.permute(1, 2, 0).contiguous().numpy()
 
 
 def upscale(grid: np.ndarray, factor: int) -> np.ndarray:

@@ -226,6 +226,7 @@ def test_ctrl_c_or_sigterm_saves_a_loadable_checkpoint_and_flushes_metrics(tmp_p
             proc.kill()
     assert proc.returncode == code, err
     assert f"stopped by {name}" in err and "--resume" in err and "Traceback" not in err
+    assert "\r" not in err  # stderr is a pipe, not a terminal: no progress-bar updates in a log
     ckpt = load_checkpoint(out)
     assert ckpt.step >= 5 and steps_in(out / "metrics.csv") == list(range(1, ckpt.step + 1))
     assert main(["train", "--resume", str(out), "--steps", "2", "--batch-size", "8", "--sample-every", "0",
