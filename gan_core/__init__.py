@@ -1,20 +1,39 @@
 """gan_core: the plain-PyTorch engine behind GAN Classroom.
 
-Nothing in this package imports streamlit. Modules (one concept each):
+Nothing in this package imports streamlit. One concept per module:
 
-- ``limits``     -- every safety/resource limit, configurable in one place
-- ``device``     -- cuda > mps > cpu selection and CPU thread count
-- ``data``       -- dataset registry (mnist5k, mnist, fashion-mnist, cifar10, digits, folders, zips)
-- ``models``     -- model presets (tf-tutorial, dcgan, small) and their layer tables
-- ``losses``     -- GAN loss registry (minimax, non-saturating, lsgan, hinge)
-- ``algorithm1`` -- Algorithm 1 of Goodfellow et al. 2014 once: the D step and the G step, the noise
-  priors, eval-mode rendering (used by every trainer)
-- ``trainer``    -- ``Trainer``: Algorithm 1 on images (minibatches, G_ema, divergence recovery)
-- ``checkpoint`` -- safetensors + JSON checkpoints, validated on load, never unpickled
-- ``images``     -- sample grids, PNG / GIF export
-- ``worker``     -- the app's background training runs (a package: ``registry`` of server slots,
-  ``pacing`` between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
-- ``cli``        -- ``python -m gan_core ...``
+Training a GAN
+- ``algorithm1``   Algorithm 1 of Goodfellow et al. 2014, once: the D step and the G step, the noise
+  priors, eval-mode rendering (every trainer runs it)
+- ``trainer``      ``Trainer``: Algorithm 1 on image minibatches (G_ema, divergence recovery);
+  ``TrainConfig`` and ``steps_for_epochs``
+- ``models``       model presets (tf-tutorial, dcgan, small) and their layer tables  <- add a preset here
+- ``losses``       GAN losses (minimax, non-saturating, lsgan, hinge)               <- add a loss here
+- ``data/``        ``datasets``: the dataset registry and loaders                  <- add a dataset here;
+  ``image_files``: safe decoding of untrusted image folders and zips
+- ``checkpoint``   safetensors + JSON checkpoints, validated on load, never unpickled
+- ``recording``    a recorded run (metrics.csv + sample grids) for replaying
+
+Looking at a GAN
+- ``toy/``         ``toy1d``: the paper's theory on the real line (D*, V(D*, G), JSD, KL);
+  ``toy1d_train``: a real 1-D GAN for the Figure 1 page
+- ``latent``       latent-space tools: z, interpolation, SeFa/GANSpace directions, arithmetic
+- ``images``       sample grids, upscaling, PNG / GIF
+- ``evaluation/``  ``classifier`` (the judge), ``metrics`` (Fréchet distance, confidence, modes, IS),
+  ``diagnostics`` (plain-word warnings while training)
+- ``lecture_tf_dcgan``  the lecture's TensorFlow code as text, mapped onto this package
+
+Running it
+- ``worker/``      the app's background training runs (``registry`` of server slots, ``pacing``
+  between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
+- ``background``   slow work (decoding an upload) in a thread that can be told to stop
+- ``cli/``         ``python -m gan_core ...``: ``train``, ``checkpoints`` (sample, export),
+  ``evaluate`` (evaluate, train-classifier)
+- ``bench``        ``python -m gan_core bench``: every speed measurement
+- ``registry``     ``Registry``: the name -> item table of datasets, presets and losses (refuses
+  a duplicate name)
+- ``i18n`` + ``locales/``  messages in English and Korean; ``limits`` every resource limit;
+  ``device`` cuda > mps > cpu; ``paths`` the repository's folders
 
 Import submodules directly (``from gan_core.trainer import Trainer``); this file stays light so
 that importing the package is cheap.

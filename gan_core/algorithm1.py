@@ -12,7 +12,7 @@
 
 ``Algorithm1`` holds the two updates, parameterised by the models and their optimisers, the data
 sampler, the noise sampler and the loss; the image ``Trainer`` (gan_core.trainer) and the 1-D
-``Toy1DTrainer`` (gan_core.toy1d_train) decide how many of each to run and what to record. The
+``Toy1DTrainer`` (gan_core.toy.toy1d_train) decide how many of each to run and what to record. The
 paper on k: "The number of steps to apply to the discriminator, k, is a hyperparameter. We used
 k = 1, the least expensive option, in our experiments."
 

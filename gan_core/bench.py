@@ -15,6 +15,8 @@ Parts (each a function returning plain data; ``run_bench`` runs them all):
 - ``app_overhead``       images/s of ``worker.TrainingRun`` driven like the training page
                          (poll ``snapshot()`` once a second, heartbeat) vs ``Trainer.step()`` in a loop
 - ``latent_latency``     latent-page operations: one slider image, a 16-frame interpolation, SeFa
+- ``toy1d_play``         the 1-D page's Play loop without the UI: figure updates and Algorithm 1
+                         iterations per second (the browser's frame rate is ``scripts/bench_play_browser.py``)
 - ``startup``            fresh-process import time of ``gan_core.trainer`` and first render of the app
 
 ``--quick`` shrinks every part (tiny batches and step counts) so a test can check the JSON in
@@ -68,13 +70,14 @@ class BenchSettings:
     app_steps: int = 400
     app_rounds: int = 2
     latency_repeats: int = 20
+    play_seconds: float = 3.0
     startup_repeats: int = 3
 
     @classmethod
     def quick_settings(cls) -> "BenchSettings":
         return cls(quick=True, matmul_size=256, matmul_repeats=2, batch_size=8, rounds=2, round_seconds=0.05,
                    quality_cap_seconds=1.0, quality_eval_every=5, quality_samples=50, app_steps=5,
-                   app_rounds=1, latency_repeats=2, startup_repeats=1)
+                   app_rounds=1, latency_repeats=2, play_seconds=0.2, startup_repeats=1)
 
 
 # --- machine ----------------------------------------------------------------------------------------
@@ -318,7 +321,7 @@ def time_to_quality(settings: BenchSettings, dataset, device: torch.device, conf
 
     ``config`` defaults to the small preset with its default hyper-parameters.
     """
-    from gan_core.metrics import quick_metrics
+    from gan_core.evaluation.metrics import quick_metrics
     from gan_core.trainer import TrainConfig, Trainer
 
     config = config or TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0)
@@ -363,7 +366,7 @@ def app_throughput_probe(mode: str, steps: int, batch_size: int | None, threads:
     """
     import threading
 
-    from gan_core.data import load_dataset
+    from gan_core.data.datasets import load_dataset
     from gan_core.device import set_cpu_threads
     from gan_core.trainer import TrainConfig, Trainer
     from gan_core.worker import TrainingRun
@@ -483,6 +486,24 @@ def _fresh_process_seconds(argv: list[str]) -> tuple[float, str]:
     return seconds, done.stdout
 
 
+def toy1d_play(settings: BenchSettings) -> dict:
+    """The 1-D page's Play loop without the UI: each tick trains for the page's tick budget, then
+    computes the frame (``Toy1DTrainer.view``). Figure updates per second and Algorithm-1 iterations
+    per second, on the page's default settings (p_data N(2, 0.5))."""
+    from gan_core.toy.toy1d import Gaussian
+    from gan_core.toy.toy1d_train import PLAY_TICK_BUDGET, Toy1DTrainer
+
+    trainer = Toy1DTrainer(Gaussian(2.0, 0.5))
+    start, ticks, steps = time.perf_counter(), 0, 0
+    while time.perf_counter() - start < settings.play_seconds:
+        steps += trainer.run_for(PLAY_TICK_BUDGET)
+        trainer.view()
+        ticks += 1
+    elapsed = time.perf_counter() - start
+    return {"ticks_per_second": ticks / elapsed, "iterations_per_second": steps / elapsed, "ticks": ticks,
+            "iterations": steps, "tick_budget_s": PLAY_TICK_BUDGET, "seconds": elapsed}
+
+
 def startup(settings: BenchSettings) -> dict:
     """Fresh-process wall times: bare interpreter, ``import gan_core.trainer``, and the app."""
     repeat = lambda code: statistics.median(_fresh_process_seconds(["-c", code])[0] for _ in range(settings.startup_repeats))  # noqa: E731
@@ -509,7 +530,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
 
     ``goals`` says which goals were met; it and the end-of-run peak are only there when every part ran.
     """
-    from gan_core.data import load_dataset
+    from gan_core.data.datasets import load_dataset
     from gan_core.device import select_device, set_cpu_threads
 
     say = progress or (lambda _msg: None)
@@ -526,6 +547,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
         ("time_to_quality", lambda: time_to_quality(settings, dataset, dev)),
         ("app_overhead", lambda: app_overhead(settings, threads, device)),
         ("latent_latency", lambda: latent_latency(settings)),
+        ("toy1d_play", lambda: toy1d_play(settings)),
         ("startup", lambda: startup(settings)),
     ]
     if only is not None:

@@ -52,7 +52,7 @@ from safetensors.torch import save as st_save
 import gan_core
 from gan_core.algorithm1 import PRIORS
 from gan_core.i18n import LocalizedError
-from gan_core.image_files import check_zip_directory
+from gan_core.data.image_files import check_zip_directory
 from gan_core.limits import get_limits
 from gan_core.models import (Discriminator, Generator, ModelConfig, ModelFootprint, build_models, model_footprint,
                              validate_model_config)

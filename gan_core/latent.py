@@ -7,7 +7,7 @@ Everything here is plain torch on the CPU and works with any ``gan_core.models.G
 - ``random_walk``                a smooth path through several random points (Radford et al. 2016, §6.1)
 - ``sefa_directions``            closed-form semantic directions from G's first layer (Shen & Zhou 2021)
 - ``ganspace_directions``        PCA of early activations, regressed back to z (Härkönen et al. 2020)
-- ``direction_strip`` / ``plane_grid``  images along one direction / over a plane of two
+- ``direction_latents`` / ``plane_grid``  z along one direction / images over a plane of two
 - ``vector_arithmetic``          mean(A) - mean(B) + mean(C) on averaged exemplars (Radford et al. 2016, §6.3)
 - ``stroke_width`` / ``slant`` / ``brightness``  measured statistics of generated images
 - ``concept_groups``             exemplar groups A, B, C that show one of those statistics as a concept
@@ -201,9 +201,6 @@ def ganspace_directions(generator: nn.Module, k: int = 5, n_samples: int = 2000,
     return directions.float().contiguous(), (s ** 2 / (n_samples - 1)).float()
 
 
-DIRECTION_METHODS = {"sefa": sefa_directions, "ganspace": ganspace_directions}
-
-
 def _unit(direction: torch.Tensor) -> torch.Tensor:
     d = torch.as_tensor(direction, dtype=torch.float32).reshape(-1)
     norm = d.norm()
@@ -216,12 +213,6 @@ def direction_latents(z: torch.Tensor, direction: torch.Tensor, steps: int = 7, 
     """z + t·d for ``steps`` values of t from -span to +span (d scaled to unit length)."""
     t = torch.linspace(-span, span, steps).unsqueeze(1)
     return z.reshape(1, -1).float() + t * _unit(direction)
-
-
-def direction_strip(generator: nn.Module, z: torch.Tensor, direction: torch.Tensor,
-                    steps: int = 7, span: float = 3.0) -> torch.Tensor:
-    """What one direction does: G(z + t·d) for t from -span to +span, (steps, C, H, W)."""
-    return render(generator, direction_latents(z, direction, steps, span))
 
 
 def plane_latents(z: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor, n: int = 7, span: float = 3.0) -> torch.Tensor:

@@ -23,6 +23,8 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+from gan_core.registry import Registry
+
 Tensor = torch.Tensor
 
 
@@ -53,12 +55,12 @@ class GANLoss:
     probability: Callable[[Tensor], Tensor] = torch.sigmoid
 
 
-LOSSES: dict[str, GANLoss] = {}
+LOSSES: Registry[GANLoss] = Registry("loss")
 
 
 def register_loss(loss: GANLoss) -> GANLoss:
-    LOSSES[loss.name] = loss
-    return loss
+    """Add a loss under its name (a name that is taken is refused with a ``ValueError``)."""
+    return LOSSES.register(loss)
 
 
 register_loss(GANLoss(

@@ -20,6 +20,7 @@ from torch import nn
 
 from gan_core.i18n import LocalizedError
 from gan_core.limits import get_limits
+from gan_core.registry import Registry
 
 
 class ConfigError(LocalizedError):
@@ -78,12 +79,12 @@ class Preset:
     notes: list[str] = field(default_factory=list)
 
 
-PRESETS: dict[str, Preset] = {}
+PRESETS: Registry[Preset] = Registry("model preset")
 
 
 def register_preset(preset: Preset) -> Preset:
-    PRESETS[preset.name] = preset
-    return preset
+    """Add a model preset under its name (a name that is taken is refused with a ``ValueError``)."""
+    return PRESETS.register(preset)
 
 
 class Reshape(nn.Module):

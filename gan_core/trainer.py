@@ -24,7 +24,7 @@ from torch import nn
 
 from gan_core.algorithm1 import PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.device import select_device
-from gan_core.image_files import DatasetError
+from gan_core.data.image_files import DatasetError
 from gan_core.losses import LOSSES, get_loss
 from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, validate_model_config
 
@@ -35,6 +35,14 @@ MIN_IMAGES = 2
 def _pair(value):
     """Betas as a tuple; anything that is not a list or tuple is left for ``validate`` to refuse."""
     return tuple(value) if isinstance(value, (list, tuple)) else value
+
+
+def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) -> int:
+    """Generator steps that make ``epochs`` passes over the data (each step uses k real batches).
+
+    The one conversion the command line (``--epochs``) and the training page share; a part pass
+    rounds up, so the run covers at least ``epochs`` of the data."""
+    return max(1, math.ceil(epochs * n_images / (batch_size * k)))
 
 
 @dataclass
@@ -250,15 +258,6 @@ class Trainer:
         self._snapshot = self._take_snapshot()
 
     # --- Algorithm 1 on minibatches of images ---------------------------------------------------
-
-    @property
-    def loss(self):
-        """The GAN loss (``gan_core.losses``) both updates descend."""
-        return self.algorithm.loss
-
-    @loss.setter
-    def loss(self, loss) -> None:
-        self.algorithm.loss = loss
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw n latent vectors from the prior p_z (on the CPU for reproducibility, then moved)."""

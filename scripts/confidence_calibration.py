@@ -4,7 +4,7 @@ that were blurred or smoothly wobbled by a known amount.
     python scripts/confidence_calibration.py
 
 Confidence = share of images the shipped classifier labels with probability >= 0.9 (the metric of
-``gan_core.metrics``). 1,000 random mnist5k digits; the wobble is a smooth random displacement
+``gan_core.evaluation.metrics``). 1,000 random mnist5k digits; the wobble is a smooth random displacement
 field (a 7x7 grid of N(0, amp²) pixel offsets, bicubically upsampled), like the uneven strokes of
 an early GAN. Prints one line per distortion.
 """
@@ -19,8 +19,8 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from gan_core.data import load_dataset  # noqa: E402
-from gan_core.metrics import quick_metrics  # noqa: E402
+from gan_core.data.datasets import load_dataset  # noqa: E402
+from gan_core.evaluation.metrics import quick_metrics  # noqa: E402
 
 
 def blur(x: torch.Tensor, sigma: float) -> torch.Tensor:

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from gan_core.bench import GOALS, MARK_END, MARK_START, ReferenceLoop, goals, write_markdown
-from gan_core.data import load_dataset
+from gan_core.data.datasets import load_dataset
 from gan_core.trainer import TrainConfig, Trainer
 
 PARTS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
-         "latent_latency", "startup", "goals", "part_seconds")
+         "latent_latency", "toy1d_play", "startup", "goals", "part_seconds")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,11 @@ def test_quick_bench_prints_valid_json_with_every_part(quick):
     for part in ("app_overhead", "latent_latency"):
         assert "available" in printed[part]
     assert printed["startup"]["import_gan_core_trainer_seconds"] > 0
+    play = printed["toy1d_play"]
+    # every tick runs at least one iteration and takes at least the tick budget
+    assert play["ticks"] >= 1 and play["iterations"] >= play["ticks"]
+    assert play["ticks_per_second"] == pytest.approx(play["ticks"] / play["seconds"])
+    assert play["ticks_per_second"] <= 1 / play["tick_budget_s"]
 
 
 def test_quick_bench_replaces_only_the_marked_block(quick):

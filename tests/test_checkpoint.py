@@ -1,11 +1,9 @@
 """Checkpoints: bit-exact round trip, atomic writes, and refusal of anything wrong or malicious."""
 
 import hashlib
-import io
 import json
 import os
 import pickle
-import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -16,6 +14,7 @@ from safetensors.torch import save_file
 from gan_core.checkpoint import (CONFIG_FILE, FORMAT_VERSION, GENERATOR_EMA_FILE, GENERATOR_FILE, CheckpointError,
                                  checkpoint_zip_bytes, list_checkpoints, load_checkpoint, save_checkpoint)
 from gan_core.trainer import TrainConfig, Trainer
+from helpers import zip_bytes
 
 
 @pytest.fixture(scope="module")
@@ -222,16 +221,10 @@ def test_invalid_json_missing_files_and_zip_slip(trained, tmp_path):
         load_checkpoint(tmp_path / "absent")
     with pytest.raises(CheckpointError, match="no config.json"):
         load_checkpoint(tmp_path / "json" / "..")
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("../config.json", "{}")
     with pytest.raises(CheckpointError, match="outside"):
-        load_checkpoint(buf.getvalue())
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        zf.writestr("notes.txt", "hello")
+        load_checkpoint(zip_bytes({"../config.json": "{}"}))
     with pytest.raises(CheckpointError, match="no config.json"):
-        load_checkpoint(buf.getvalue())
+        load_checkpoint(zip_bytes({"notes.txt": "hello"}))
 
 
 def test_oversized_upload_is_refused(trained, monkeypatch):

@@ -23,14 +23,6 @@ from gan_core.trainer import TrainConfig, Trainer
 REPO = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 def make_trainer(seed: int = 0) -> Trainer:
     data = SimpleNamespace(images=torch.rand(32, 1, 28, 28) * 2 - 1)
     return Trainer(TrainConfig(preset="small", batch_size=8, seed=seed, ema=0.9, fc_width=16), data)

@@ -51,6 +51,19 @@ def test_fresh_noise_flag_keeps_algorithm_1s_separate_noise_batch(tmp_path):
     assert load_checkpoint(out).config["train"]["reuse_fake"] is False
 
 
+def test_epochs_become_steps_as_on_the_training_page(tmp_path):
+    # digits: 1,797 images. 0.05 epochs of batch 16 is 5.6 steps: the command line and the page both run 6
+    # (the command line once truncated to 5 while the page rounded up).
+    from gan_core.trainer import steps_for_epochs
+
+    assert steps_for_epochs(0.05, 1797, 16) == 6 and steps_for_epochs(1, 5000, 64) == 79
+    assert steps_for_epochs(2, 5000, 50, k=2) == 100 and steps_for_epochs(1e-9, 10, 10) == 1
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--epochs", "0.05", "--batch-size", "16", "--sample-every", "0",
+                 "--out", str(out)]) == 0
+    assert load_checkpoint(out).step == 6
+
+
 def test_export_writes_the_averaged_generator_alone(tmp_path):
     run, shared = tmp_path / "run", tmp_path / "shared"
     assert main(["train", "--steps", "4", "--batch-size", "8", "--ema", "0.5", "--sample-every", "0",
@@ -169,7 +182,7 @@ def test_a_one_image_dataset_and_a_fifo_are_messages(tmp_path, capsys):
     (zipfile.BadZipFile("Bad CRC-32 for file 'config.json'"), 2, "CRC"),
 ])
 def test_every_input_failure_is_one_plain_line(monkeypatch, capsys, error, code, expected):
-    import gan_core.cli as cli
+    import gan_core.cli.checkpoints as cli
 
     def fail(args):
         raise error
@@ -182,7 +195,7 @@ def test_every_input_failure_is_one_plain_line(monkeypatch, capsys, error, code,
 
 
 def test_a_real_bug_keeps_its_traceback_and_asks_for_a_report(monkeypatch, capsys):
-    import gan_core.cli as cli
+    import gan_core.cli.checkpoints as cli
 
     def bug(args):
         return {}["missing"]

@@ -1,4 +1,4 @@
-"""Tests for gan_core.data and gan_core.image_files: registry, torchvision roots, folders, zips,
+"""Tests for gan_core.data.datasets and gan_core.data.image_files: registry, torchvision roots, folders, zips,
 and every kind of bad input. All offline; fixtures are built in tmp_path."""
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import pytest
 import torch
 from PIL import Image
 
-from gan_core import data
-from gan_core.data import (
+from gan_core.data import datasets as data
+from gan_core.data.datasets import (
     DATASETS,
     DatasetError,
     ImageDataset,
@@ -32,9 +32,9 @@ from gan_core.data import (
     from_unit_range,
     to_unit_range,
 )
-from gan_core.image_files import ImageSkipped, decode_image
+from gan_core.data.image_files import ImageSkipped, decode_image
+from helpers import zip_bytes
 
-DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 SIZE = 28  # fixture images are 28x28 so pixel values survive without resampling
 
 
@@ -58,14 +58,6 @@ def noise_png(seed: int = 0, mode: str = "L") -> bytes:
     rng = np.random.default_rng(seed)
     shape = (SIZE, SIZE) if mode == "L" else (SIZE, SIZE, 3)
     return encode(Image.fromarray(rng.integers(0, 256, shape, dtype=np.uint8), mode))
-
-
-def make_zip(entries: dict[str, bytes], compression: int = zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression) as archive:
-        for name, payload in entries.items():
-            archive.writestr(name, payload)
-    return buffer.getvalue()
 
 
 def write_files(folder: Path, entries: dict[str, bytes]) -> Path:
@@ -226,9 +218,7 @@ def test_fashion_mnist_missing_everywhere(tmp_path, monkeypatch):
         load_dataset("fashion-mnist", root=tmp_path)
 
 
-@pytest.mark.skipif(not (DEBIAN_FASHION / "train-images-idx3-ubyte.gz").is_file(),
-                    reason="Debian's dataset-fashion-mnist is not installed")
-def test_fashion_mnist_debian_files(tmp_path):
+def test_fashion_mnist_debian_files(tmp_path, debian_fashion_mnist):
     fashion = load_dataset("fashion-mnist", root=tmp_path)  # empty root: no torchvision files
     assert fashion.images.shape == (60000, 1, 28, 28)
     assert torch.bincount(fashion.labels).tolist() == [6000] * 10
@@ -412,7 +402,7 @@ def test_missing_and_empty_folders(tmp_path):
 def test_bad_files_are_skipped_with_reasons(tmp_path):
     good = noise_png(1)
     write_files(tmp_path, {
-        "good.png": good, "empty.png": b"", "readme.txt": b"hi", "inner.zip": make_zip({}),
+        "good.png": good, "empty.png": b"", "readme.txt": b"hi", "inner.zip": zip_bytes({}),
         "truncated.png": noise_png(2)[:200], "fake.jpg": b"not really a jpeg at all",
     })
     folder = load_image_folder(tmp_path)
@@ -540,7 +530,7 @@ def test_exif_orientation_is_applied():
 
 
 def test_zip_bytes_with_wrapping_folder_and_classes():
-    payload = make_zip({"photos/cat/a.png": noise_png(1), "photos/dog/b.png": noise_png(2),
+    payload = zip_bytes({"photos/cat/a.png": noise_png(1), "photos/dog/b.png": noise_png(2),
                         "photos/dog/c.png": noise_png(3), "__MACOSX/photos/._a.png": b"x"})
     archive = load_image_zip(payload, 32, 3)
     assert archive.class_names == ["cat", "dog"] and archive.labels.tolist() == [0, 1, 1]
@@ -548,7 +538,7 @@ def test_zip_bytes_with_wrapping_folder_and_classes():
 
 
 def test_zip_from_file_like_and_path(tmp_path):
-    payload = make_zip({"a.png": noise_png(1), "b.png": noise_png(2)})
+    payload = zip_bytes({"a.png": noise_png(1), "b.png": noise_png(2)})
     upload = io.BytesIO(payload)
     upload.name = "my_faces.zip"
     upload.read()  # an upload that was already read once must still work
@@ -563,33 +553,33 @@ def test_zip_from_file_like_and_path(tmp_path):
 @pytest.mark.parametrize("entry", ["../evil.png", "/etc/evil.png", "ok/../../evil.png",
                                    "C:\\evil.png", "..\\evil.png"])
 def test_zip_slip_refuses_whole_zip(entry):
-    payload = make_zip({"good.png": noise_png(1), entry: noise_png(2)})
+    payload = zip_bytes({"good.png": noise_png(1), entry: noise_png(2)})
     with pytest.raises(DatasetError, match="points outside"):
         load_image_zip(payload)
 
 
 def test_zip_total_size_over_limit_is_refused(monkeypatch):
     monkeypatch.setenv("GAN_MAX_ZIP_UNCOMPRESSED_MB", "1")
-    payload = make_zip({"a.png": noise_png(1), "zeros.bmp": bytes(2 * 1024 * 1024)})
+    payload = zip_bytes({"a.png": noise_png(1), "zeros.bmp": bytes(2 * 1024 * 1024)})
     with pytest.raises(DatasetError, match="GAN_MAX_ZIP_UNCOMPRESSED_MB"):
         load_image_zip(payload)
 
 
 def test_zip_member_with_absurd_ratio_is_refused():
-    payload = make_zip({"a.png": noise_png(1), "zeros.bmp": bytes(11 * 1024 * 1024)})
+    payload = zip_bytes({"a.png": noise_png(1), "zeros.bmp": bytes(11 * 1024 * 1024)})
     with pytest.raises(DatasetError, match="zip bomb"):
         load_image_zip(payload)
 
 
 def test_zip_with_too_many_members(monkeypatch):
     monkeypatch.setenv("GAN_MAX_ZIP_MEMBERS", "3")
-    payload = make_zip({f"{i}.png": noise_png(i) for i in range(4)})
+    payload = zip_bytes({f"{i}.png": noise_png(i) for i in range(4)})
     with pytest.raises(DatasetError, match="GAN_MAX_ZIP_MEMBERS"):
         load_image_zip(payload)
 
 
 def test_zip_member_lying_about_its_size_is_skipped():
-    payload = bytearray(make_zip({"a.png": noise_png(1), "b.png": noise_png(2)},
+    payload = bytearray(zip_bytes({"a.png": noise_png(1), "b.png": noise_png(2)},
                                  zipfile.ZIP_STORED))
     # shrink b.png's declared size in the central directory: the reader must not trust it
     with zipfile.ZipFile(io.BytesIO(bytes(payload))) as archive:
@@ -605,7 +595,7 @@ def test_zip_member_lying_about_its_size_is_skipped():
 def test_upload_over_size_limit(monkeypatch):
     monkeypatch.setenv("GAN_MAX_UPLOAD_MB", "1")
     noise = np.random.default_rng(0).integers(0, 256, 1_500_000, dtype=np.uint8).tobytes()
-    payload = make_zip({"a.png": noise_png(1), "noise.bin": noise}, zipfile.ZIP_STORED)
+    payload = zip_bytes({"a.png": noise_png(1), "noise.bin": noise}, zipfile.ZIP_STORED)
     with pytest.raises(DatasetError, match="GAN_MAX_UPLOAD_MB"):
         load_image_zip(payload)
 
@@ -613,14 +603,14 @@ def test_upload_over_size_limit(monkeypatch):
 @pytest.mark.parametrize("payload", [b"", b"hello, not a zip", "truncated"])
 def test_not_a_zip_or_corrupt_zip(payload):
     if payload == "truncated":
-        full = make_zip({"a.png": noise_png(1), "b.png": noise_png(2)})
+        full = zip_bytes({"a.png": noise_png(1), "b.png": noise_png(2)})
         payload = full[: len(full) - 30]  # cuts the end-of-central-directory record
     with pytest.raises(DatasetError, match="not a zip archive or is corrupt"):
         load_image_zip(payload)
 
 
 def test_zip_bad_members_are_skipped():
-    payload = make_zip({"a.png": noise_png(1), "nested.zip": make_zip({"x.png": noise_png(2)}),
+    payload = zip_bytes({"a.png": noise_png(1), "nested.zip": zip_bytes({"x.png": noise_png(2)}),
                         "notes.txt": b"hello", "empty.png": b"", "cut.png": noise_png(3)[:150]})
     archive = load_image_zip(payload)
     assert len(archive) == 1
@@ -629,9 +619,9 @@ def test_zip_bad_members_are_skipped():
 
 def test_zip_without_images():
     with pytest.raises(DatasetError, match="contains no image files"):
-        load_image_zip(make_zip({"notes.txt": b"hello"}))
+        load_image_zip(zip_bytes({"notes.txt": b"hello"}))
     with pytest.raises(DatasetError, match="is empty"):
-        load_image_zip(make_zip({}))
+        load_image_zip(zip_bytes({}))
 
 
 def test_non_zip_file_path_is_refused(tmp_path):

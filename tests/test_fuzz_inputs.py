@@ -26,7 +26,7 @@ from PIL import Image
 
 from gan_core.checkpoint import CheckpointError, checkpoint_zip_bytes, load_checkpoint
 from gan_core.cli import main
-from gan_core.data import DatasetError, load_image_zip
+from gan_core.data.datasets import DatasetError, load_image_zip
 from gan_core.i18n import LocalizedError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -41,14 +41,6 @@ HEADER_FIELDS = {  # offsets of fields in the local (PK\3\4) and central (PK\1\2
     b"PK\x05\x06": {"entries": (10, "H"), "total": (8, "H"), "cd_size": (12, "L"), "cd_offset": (16, "L")},
 }
 FIELD_VALUES = {"H": [0, 1, 8, 12, 14, 99, 0x41, 0xFFFF], "L": [0, 1, 2**31, 0xFFFFFFFF]}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 # --- the generator --------------------------------------------------------------------------------
@@ -261,8 +253,8 @@ def test_the_command_line_never_prints_a_traceback_for_hostile_files(capsys):
 
 
 def test_every_engine_error_class_is_localized():
-    from gan_core.classifier import ClassifierError
-    from gan_core.metrics import MetricsError
+    from gan_core.evaluation.classifier import ClassifierError
+    from gan_core.evaluation.metrics import MetricsError
     from gan_core.models import ConfigError
     from gan_core.trainer import TrainingDiverged
 

@@ -37,10 +37,11 @@ from PIL import Image
 
 from gan_core.checkpoint import (CONFIG_FILE, DISCRIMINATOR_FILE, GENERATOR_FILE, MAX_CONFIG_BYTES, CheckpointError,
                                  checkpoint_zip_bytes, load_checkpoint)
-from gan_core.data import DatasetError, load_image_zip
+from gan_core.data.datasets import DatasetError, load_image_zip
 from gan_core.limits import Limits, get_limits
 from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
+from helpers import png_bytes, zip_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "assets" / "generator-mnist5k"
@@ -206,28 +207,15 @@ def test_a_checkpoint_zip_that_inflates_past_the_zip_limit_is_refused(monkeypatc
 
 # --- image zips: a decompression bomb inside a zip -----------------------------------------------------
 
-def png(image: Image.Image) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def test_a_decompression_bomb_image_in_a_zip_is_skipped_and_the_rest_loads(monkeypatch):
     monkeypatch.setenv("GAN_MAX_IMAGE_PIXELS", "1000000")
-    bomb = png(Image.new("L", (2000, 2000)))  # 4 M pixels in a few KB
-    good = png(Image.new("L", (28, 28), 200))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("bomb.png", bomb)
-        zf.writestr("good.png", good)
-    dataset = load_image_zip(buf.getvalue(), 28, 1)
+    bomb = png_bytes(Image.new("L", (2000, 2000)))  # 4 M pixels in a few KB
+    good = png_bytes(Image.new("L", (28, 28), 200))
+    dataset = load_image_zip(zip_bytes({"bomb.png": bomb, "good.png": good}), 28, 1)
     assert len(dataset) == 1
     assert "pixels" in dict(dataset.skipped)["bomb.png"]
-    only_bomb = io.BytesIO()
-    with zipfile.ZipFile(only_bomb, "w") as zf:
-        zf.writestr("bomb.png", bomb)
     with pytest.raises(DatasetError, match="could be read"):
-        load_image_zip(only_bomb.getvalue(), 28, 1)
+        load_image_zip(zip_bytes({"bomb.png": bomb}), 28, 1)
 
 
 # --- training faults (tests/test_worker.py covers NaN losses, orphans, dropped handles, the cap) ------

@@ -67,7 +67,7 @@ def test_localized_error_is_english_for_the_cli_and_korean_for_the_app():
 
 
 def test_a_skipped_file_reason_is_english_text_that_knows_its_korean(tmp_path):
-    from gan_core.data import load_image_folder
+    from gan_core.data.datasets import load_image_folder
 
     (tmp_path / "notes.png").write_bytes(b"")
     (tmp_path / "ok.png").write_bytes(__import__("base64").b64decode(

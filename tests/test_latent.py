@@ -1,10 +1,8 @@
 """gan_core.latent: interpolation, semantic directions, arithmetic, nearest neighbours, model cache."""
 
-import io
 import os
 import pickle
 import shutil
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -16,17 +14,9 @@ from gan_core import latent
 from gan_core.checkpoint import CheckpointError, load_checkpoint
 from gan_core.i18n import LocalizedError
 from gan_core.models import Generator, ModelConfig, build_generator, default_model_config
+from helpers import zip_bytes
 
 SHIPPED = Path(__file__).resolve().parents[1] / "assets" / "generator-mnist5k"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_cpu_thread():
-    # The machine's cores are shared; one torch thread avoids OpenMP spinning against other jobs.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +112,7 @@ def test_direction_strip_and_plane_are_centred_on_z(small_g):
     z = latent.sample_latents(1, small_g.latent_dim, seed=4)[0]
     d1, d2 = torch.eye(small_g.latent_dim)[:2] * 5.0  # any length: scaled to unit
     centre = latent.render(small_g, z)[0]
-    strip = latent.direction_strip(small_g, z, d1, steps=7, span=3.0)
+    strip = latent.render(small_g, latent.direction_latents(z, d1, steps=7, span=3.0))  # as the page draws it
     assert strip.shape == (7, 1, 28, 28)
     assert torch.allclose(strip[3], centre, atol=1e-5)
     zs = latent.direction_latents(z, d1, 7, 3.0)
@@ -133,7 +123,7 @@ def test_direction_strip_and_plane_are_centred_on_z(small_g):
     grid_z = latent.plane_latents(z, d1, d2, 5, 2.0)
     assert torch.allclose(grid_z[4] - z, torch.eye(small_g.latent_dim)[0] * 2 - torch.eye(small_g.latent_dim)[1] * 2)
     with pytest.raises(ValueError, match="zero vector"):
-        latent.direction_strip(small_g, z, torch.zeros(small_g.latent_dim))
+        latent.direction_latents(z, torch.zeros(small_g.latent_dim))
 
 
 # --- semantic directions ----------------------------------------------------------------------------
@@ -265,7 +255,7 @@ def test_concept_groups_take_the_extremes_and_c_from_one_class():
 
 @pytest.fixture(scope="module")
 def shipped_and_classifier():
-    from gan_core.metrics import load_classifier
+    from gan_core.evaluation.metrics import load_classifier
 
     return load_checkpoint(SHIPPED).generator, load_classifier("mnist5k")
 
@@ -406,11 +396,7 @@ def test_cached_checkpoint_reloads_only_when_the_files_change(tmp_path):
 def test_invalid_checkpoints_are_refused():
     with pytest.raises(CheckpointError):
         load_checkpoint(pickle.dumps({"generator": [1, 2, 3]}))
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for name in ("config.json", "generator.safetensors"):
-            zf.write(SHIPPED / name, arcname=name)
-    data = buf.getvalue()
+    data = zip_bytes({name: SHIPPED / name for name in ("config.json", "generator.safetensors")})
     with pytest.raises(CheckpointError):
         load_checkpoint(data[: len(data) // 2])
     assert load_checkpoint(data).model_config.latent_dim > 0  # the untruncated zip is fine

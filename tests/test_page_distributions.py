@@ -16,23 +16,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n
-from gan_core.toy1d_train import PRESETS
+from gan_core.toy.toy1d_train import PRESETS
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "views" / "distributions.py")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TABS = ["explorer", "train", "saturation", "expectation"]
 STEPS = re.compile(r"After (\d+) D steps and (\d+) G steps")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _metrics(at: AppTest) -> dict[str, str]:

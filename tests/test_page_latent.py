@@ -7,7 +7,6 @@ import io
 import json
 import pickle
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n
+from helpers import zip_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = str(ROOT / "views" / "latent.py")
@@ -24,15 +24,6 @@ SHIPPED = ROOT / "assets" / "generator-mnist5k"
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 SECTIONS = ["move", "interpolation", "arithmetic", "memorisation"]
 NOTES = {"move": "move", "interpolation": "interp", "arithmetic": "arith", "memorisation": "mem"}  # catalog prefixes
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_cpu_thread():
-    # The machine's cores are shared; one torch thread avoids OpenMP spinning against other jobs.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -87,14 +78,8 @@ def _assert_clean(at: AppTest) -> None:
 
 
 def _zip(config: dict | None = None) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        if config is None:
-            zf.write(SHIPPED / "config.json", arcname="config.json")
-        else:
-            zf.writestr("config.json", json.dumps(config))
-        zf.write(SHIPPED / "generator.safetensors", arcname="generator.safetensors")
-    return buf.getvalue()
+    return zip_bytes({"config.json": SHIPPED / "config.json" if config is None else json.dumps(config),
+                      "generator.safetensors": SHIPPED / "generator.safetensors"})
 
 
 def test_opens_on_the_shipped_generator_without_training():

@@ -29,24 +29,14 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n, lecture_tf_dcgan
-from gan_core.device import set_cpu_threads
 from gan_core.algorithm1 import Algorithm1
 from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
+from helpers import png_bytes, zip_bytes
 from test_recording import record_cli_run
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_cpu_thread():
-    # The machine's 2 cores are shared; one torch thread avoids OpenMP spinning against other jobs.
-    before = torch.get_num_threads()
-    set_cpu_threads(1)  # later calls (TrainingRun.start) are then no-ops
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -162,17 +152,11 @@ def test_bad_zip_upload_shows_an_error(page):
 
 
 def test_good_zip_upload_shows_what_was_found_and_skipped(page):
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for cls in ("cats", "dogs"):
-            for i in range(2):
-                img = io.BytesIO()
-                Image.new("L", (40, 30), color=60 * i + 50).save(img, format="PNG")
-                zf.writestr(f"{cls}/{i}.png", img.getvalue())
-        zf.writestr("dogs/broken.png", b"not an image")
+    images = {f"{cls}/{i}.png": png_bytes((40, 30), color=60 * i + 50) for cls in ("cats", "dogs") for i in range(2)}
+    upload = zip_bytes({**images, "dogs/broken.png": b"not an image"})
     at = page()
     at.selectbox(key="train_dataset").set_value("own images").run()
-    at.file_uploader(key="train_zip").set_value(("pets.zip", buf.getvalue(), "application/zip")).run()
+    at.file_uploader(key="train_zip").set_value(("pets.zip", upload, "application/zip")).run()
     assert not at.exception and not at.error
     found = " ".join(m.value for m in at.markdown)
     assert "4 images" in found and "cats, dogs" in found
@@ -264,8 +248,8 @@ def test_divergence_shows_the_message_and_save_still_works(page):
     at.number_input(key="train_batch_small").set_value(16).run()
     at.button(key="train_start").click().run()
     run = at.session_state["train_run"]
-    good = run.trainer.loss
-    run.trainer.loss = dataclasses.replace(good, g_loss=lambda fake: good.g_loss(fake) * float("nan"))
+    good = run.trainer.algorithm.loss
+    run.trainer.algorithm.loss = dataclasses.replace(good, g_loss=lambda fake: good.g_loss(fake) * float("nan"))
     wait_until(lambda: not run.is_alive())
     at.run()
     assert not at.exception

@@ -20,41 +20,20 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import torch
 from PIL import Image
 
 from gan_core.checkpoint import CheckpointError, load_checkpoint
-from gan_core.data import DatasetError, DecodingCancelled, load_dataset, load_image_folder, load_image_zip
-from gan_core.image_files import ImageSkipped, check_zip_directory, decode_image
+from gan_core.data.datasets import (DatasetError, DecodingCancelled, clear_cache, load_dataset, load_image_folder,
+                                    load_image_zip)
+from gan_core.data.image_files import ImageSkipped, check_zip_directory, decode_image
 from gan_core.limits import get_limits
 from gan_core.models import ConfigError, ModelConfig, model_footprint, validate_model_config
 from gan_core.trainer import TrainConfig
+from helpers import png_bytes, zip_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 SHIPPED = REPO / "assets" / "generator-mnist5k"
 MB = 1024 * 1024
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-def png(size: tuple[int, int], mode: str = "L", color=128) -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, color).save(buf, "PNG")
-    return buf.getvalue()
-
-
-def zip_of(members: dict[str, bytes]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return buf.getvalue()
 
 
 def peak_memory_delta(setup: str, operation: str, env: dict[str, str] | None = None) -> tuple[float, str]:
@@ -92,7 +71,7 @@ def test_a_one_pixel_high_strip_is_fitted_without_blowing_up_memory():
         with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
             zf.writestr("strip.png", buf.getvalue()); zf.writestr("strip2.png", buf.getvalue())
         payload = out.getvalue()
-        from gan_core.data import load_image_zip
+        from gan_core.data.datasets import load_image_zip
     """
     operation = """
         ds = load_image_zip(payload, image_size=64, channels=3)
@@ -114,16 +93,16 @@ def test_intermediate_images_are_never_larger_than_the_original_or_the_output(mo
 
     monkeypatch.setattr(Image.Image, "resize", recording_resize)
     for shape in [(3000, 2), (2, 3000), (40, 1), (1, 1), (90, 60)]:
-        decode_image(png(shape), 28, 1, max_pixels=10**7, max_aspect_ratio=10**6)
+        decode_image(png_bytes(shape), 28, 1, max_pixels=10**7, max_aspect_ratio=10**6)
     for source, target in sizes:
         assert target == (28, 28) and source[0] == source[1], "only squares are resized, to the output size"
 
 
 def test_absurd_aspect_ratios_are_skipped_with_the_limit_named(tmp_path):
     with pytest.raises(ImageSkipped, match="GAN_MAX_ASPECT_RATIO"):
-        decode_image(png((5000, 2)), 28, 1, max_pixels=10**7)
-    (tmp_path / "ok.png").write_bytes(png((60, 40)))
-    (tmp_path / "thin.png").write_bytes(png((4000, 3)))
+        decode_image(png_bytes((5000, 2)), 28, 1, max_pixels=10**7)
+    (tmp_path / "ok.png").write_bytes(png_bytes((60, 40)))
+    (tmp_path / "thin.png").write_bytes(png_bytes((4000, 3)))
     ds = load_image_folder(tmp_path)
     assert len(ds) == 1 and ds.skipped == [("thin.png", ds.skipped[0][1])]
     assert "50 times" in ds.skipped[0][1]
@@ -135,7 +114,7 @@ def hostile_checkpoint_zip(**model) -> bytes:
     """The shipped checkpoint with its config's model section changed (the weights left as they are)."""
     config = json.loads((SHIPPED / "config.json").read_text())
     config["model"].update(model)
-    return zip_of({"config.json": json.dumps(config).encode(),
+    return zip_bytes({"config.json": json.dumps(config).encode(),
                    "generator.safetensors": (SHIPPED / "generator.safetensors").read_bytes()})
 
 
@@ -186,9 +165,9 @@ def test_a_434_byte_style_checkpoint_costs_no_memory():
 # --- the decoded dataset is bounded before decoding ----------------------------------------------------
 
 def test_the_decoded_dataset_size_is_checked_before_decoding(monkeypatch):
-    import gan_core.image_files as image_files
+    import gan_core.data.image_files as image_files
 
-    payload = zip_of({f"{i}.png": png((1, 1)) for i in range(300)})
+    payload = zip_bytes({f"{i}.png": png_bytes((1, 1)) for i in range(300)})
     monkeypatch.setenv("GAN_MAX_DATASET_MB", "10")  # 300 x 3 x 64 x 64 x 4 bytes = 14 MB
     monkeypatch.setattr(image_files, "_decode", lambda *a: pytest.fail("an image was decoded"))
     with pytest.raises(DatasetError, match="GAN_MAX_DATASET_MB") as info:
@@ -209,7 +188,7 @@ def test_thousands_of_tiny_images_cannot_ask_for_gigabytes():
             for i in range(5000):
                 zf.writestr(f"{i}.png", buf.getvalue())
         payload = out.getvalue()
-        from gan_core.data import load_image_zip
+        from gan_core.data.datasets import load_image_zip
     """
     delta, printed = peak_memory_delta(setup, "load_image_zip(payload, image_size=64, channels=3)",
                                        {"GAN_MAX_DATASET_MB": "100"})  # 5,000 x 3 x 64 x 64 x 4 = 234 MB
@@ -219,7 +198,7 @@ def test_thousands_of_tiny_images_cannot_ask_for_gigabytes():
 
 def test_total_decoded_pixels_are_bounded(monkeypatch, tmp_path):
     for i in range(5):
-        (tmp_path / f"{i}.png").write_bytes(png((1000, 1000)))
+        (tmp_path / f"{i}.png").write_bytes(png_bytes((1000, 1000)))
     monkeypatch.setenv("GAN_MAX_DECODE_MEGAPIXELS", "3")
     with pytest.raises(DatasetError, match="GAN_MAX_DECODE_MEGAPIXELS"):
         load_image_folder(tmp_path)
@@ -231,7 +210,7 @@ def test_total_decoded_pixels_are_bounded(monkeypatch, tmp_path):
 
 def test_decoding_can_be_cancelled_between_images(tmp_path):
     for i in range(6):
-        (tmp_path / f"{i}.png").write_bytes(png((30, 30), color=i))
+        (tmp_path / f"{i}.png").write_bytes(png_bytes((30, 30), color=i))
     seen = []
 
     def stop_after_three() -> bool:
@@ -242,9 +221,10 @@ def test_decoding_can_be_cancelled_between_images(tmp_path):
                      should_stop=stop_after_three)
     assert seen == [(0, 6), (1, 6), (2, 6)] and isinstance(info.value, DatasetError)
     assert "3 of 6" in str(info.value)
-    payload = zip_of({f"{i}.png": png((30, 30)) for i in range(4)})
+    payload = zip_bytes({f"{i}.png": png_bytes((30, 30)) for i in range(4)})
     with pytest.raises(DecodingCancelled):
         load_dataset(payload, should_stop=lambda: True)
+    clear_cache()  # a registry dataset that another test loaded comes from the cache, with nothing to cancel
     with pytest.raises(DecodingCancelled):
         load_dataset("digits", should_stop=lambda: True)
 
@@ -278,7 +258,7 @@ def test_the_end_of_central_directory_record_is_checked_before_parsing(monkeypat
 
 
 def test_a_real_zip_with_too_many_entries_is_refused_from_its_end_record(monkeypatch):
-    payload = zip_of({f"{i}.txt": b"" for i in range(300)})
+    payload = zip_bytes({f"{i}.txt": b"" for i in range(300)})
     assert check_zip_directory(io.BytesIO(payload), get_limits()) is None
     monkeypatch.setenv("GAN_MAX_ZIP_MEMBERS", "100")
     monkeypatch.setattr(zipfile, "ZipFile", lambda *a, **k: pytest.fail("zipfile parsed the directory"))

@@ -18,7 +18,7 @@ def fake_dataset(n=256, seed=0):
 def margin(trainer, x, z):
     """D(x) - D(G(z)) on a fixed batch."""
     with torch.no_grad():
-        p = trainer.loss.probability
+        p = trainer.algorithm.loss.probability
         return (p(trainer.D(x)).mean() - p(trainer.D(trainer.G(z))).mean()).item()
 
 
@@ -76,7 +76,7 @@ def test_nan_loss_stops_training_and_keeps_the_last_good_weights():
     t.step()
     good = {k: v.clone() for k, v in t.G.named_parameters()}
     base = get_loss("non-saturating")
-    t.loss = GANLoss("broken", "returns NaN", base.d_loss, lambda fake: fake.mean() * float("nan"))
+    t.algorithm.loss = GANLoss("broken", "returns NaN", base.d_loss, lambda fake: fake.mean() * float("nan"))
     with pytest.raises(TrainingDiverged, match="loss of G became nan"):
         t.step()
     # The NaN update was never applied (BatchNorm running statistics may still move in forward passes).
@@ -154,7 +154,7 @@ def test_reuse_fake_runs_g_once_per_step_on_the_d_steps_batch():
     fake = t.algorithm.kept_fake
     assert fake is not None and fake.requires_grad  # kept with its graph for the G step
     with torch.no_grad():
-        expected = t.loss.g_loss(t.D(fake)).item()
+        expected = t.algorithm.loss.g_loss(t.D(fake)).item()
     g_before = [p.clone() for p in t.G.parameters()]
     assert t.g_step()["loss_g"] == pytest.approx(expected, rel=1e-5) and t.algorithm.kept_fake is None
     assert any(not torch.equal(a, b) for a, b in zip(g_before, t.G.parameters()))
@@ -216,7 +216,7 @@ def test_dataset_shape_must_match_the_model():
 
 @pytest.mark.slow
 def test_200_steps_on_mnist5k_move_samples_toward_the_data():
-    from gan_core.data import load_dataset
+    from gan_core.data.datasets import load_dataset
 
     data = load_dataset("mnist5k")
     t = Trainer(TrainConfig(preset="small", seed=0, device="cpu"), data)
@@ -286,7 +286,7 @@ def test_resume_applies_the_configured_lr_and_betas_and_reports_changes():
 
 
 def test_a_one_image_dataset_says_how_many_are_needed():
-    from gan_core.data import DatasetError
+    from gan_core.data.datasets import DatasetError
 
     with pytest.raises(DatasetError, match="has 1 image.*at least 2"):
         Trainer(TrainConfig(preset="small", batch_size=16), SimpleNamespace(images=torch.zeros(1, 1, 28, 28)))

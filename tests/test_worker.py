@@ -1,4 +1,4 @@
-"""gan_core.worker (background training) and gan_core.diagnostics (the page's warnings)."""
+"""gan_core.worker (background training) and gan_core.evaluation.diagnostics (the page's warnings)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import time
 import pytest
 import torch
 
-from gan_core import diagnostics, i18n, worker
+from gan_core import i18n, worker
+from gan_core.evaluation import diagnostics
 from gan_core.checkpoint import load_checkpoint
-from gan_core.device import set_cpu_threads
 from gan_core.trainer import TrainConfig, Trainer
 from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
 from gan_core.worker.pacing import Cadence, Turnstile
@@ -29,16 +29,6 @@ class FakeDataset:
     images: torch.Tensor
     labels: torch.Tensor | None = None
     class_names: list = dataclasses.field(default_factory=list)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_cpu_thread():
-    # Several people share this machine's 2 cores; OpenMP spinning on a busy CPU is 20x slower.
-    before = torch.get_num_threads()
-    set_cpu_threads(1)  # later calls (TrainingRun.start) are then no-ops
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
@@ -127,7 +117,7 @@ def test_timelapse_is_thinned_evenly(runs, dataset):
 
 def test_divergence_stops_with_a_message_and_keeps_good_weights(runs, dataset):
     run = runs(dataset, steps=100)
-    good = run.trainer.loss
+    good = run.trainer.algorithm.loss
     calls = {"n": 0}
 
     def g_loss_nan_on_step_4(fake):
@@ -135,7 +125,7 @@ def test_divergence_stops_with_a_message_and_keeps_good_weights(runs, dataset):
         loss = good.g_loss(fake)
         return loss * float("nan") if calls["n"] >= 4 else loss
 
-    run.trainer.loss = dataclasses.replace(good, g_loss=g_loss_nan_on_step_4)
+    run.trainer.algorithm.loss = dataclasses.replace(good, g_loss=g_loss_nan_on_step_4)
     run.start()
     wait_until(lambda: not run.is_alive())
     snap = run.snapshot()
@@ -159,7 +149,7 @@ def test_divergence_stops_with_a_message_and_keeps_good_weights(runs, dataset):
 def test_divergence_rolls_the_charts_back_with_the_weights(runs, dataset):
     """An absurd loss sends the trainer back to its last snapshot (every 50 steps); the charts follow it."""
     run = runs(dataset, steps=100)
-    good = run.trainer.loss
+    good = run.trainer.algorithm.loss
     calls = {"n": 0}
 
     def g_loss_absurd_on_step_60(fake):
@@ -167,7 +157,7 @@ def test_divergence_rolls_the_charts_back_with_the_weights(runs, dataset):
         loss = good.g_loss(fake)
         return loss + 1e7 if calls["n"] >= 60 else loss
 
-    run.trainer.loss = dataclasses.replace(good, g_loss=g_loss_absurd_on_step_60)
+    run.trainer.algorithm.loss = dataclasses.replace(good, g_loss=g_loss_absurd_on_step_60)
     run.start()
     wait_until(lambda: not run.is_alive())
     snap = run.snapshot()
@@ -356,7 +346,7 @@ def test_snapshot_generator_and_checkpoint_while_running(runs, dataset, tmp_path
 
 
 def test_live_metrics_are_computed_when_a_classifier_exists(runs, dataset, monkeypatch):
-    from gan_core import metrics
+    from gan_core.evaluation import metrics
 
     seen = []
     monkeypatch.setattr(metrics, "has_classifier", lambda name: name == "fake")
@@ -409,9 +399,7 @@ def test_cadence_by_steps_and_by_time():
     assert not by_time.due(1, 12.0) and by_time.due(1, 15.6)
 
 
-def test_steps_for_epochs_and_run_dirs(tmp_path):
-    assert worker.steps_for_epochs(1, 5000, 64) == 79
-    assert worker.steps_for_epochs(2, 5000, 50, k=2) == 100
+def test_run_dirs_never_collide(tmp_path):
     a = worker.default_run_dir("small", "my images.zip", root=tmp_path)
     a.mkdir()
     b = worker.default_run_dir("small", "my images.zip", root=tmp_path)

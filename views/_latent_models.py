@@ -21,6 +21,7 @@ from gan_core.limits import get_limits
 from gan_core.models import ModelConfig
 from gan_core.paths import ASSETS_DIR as ASSETS, runs_root
 from views._i18n import error_text, t
+from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
 
 SOURCE_KEY = "lat_source"
 SHIPPED_PREFIX = "generator-"
@@ -118,7 +119,7 @@ def _from_upload(upload) -> LatentModel:
 
 
 def _from_run() -> LatentModel:
-    run = st.session_state["train_run"]
+    run = st.session_state[TRAIN_RUN]
     refresh = st.button(t("latent.run.refresh"), help=t("latent.run.refresh_help"), key="lat_btn_refresh")
     if refresh or "lat_run_snapshot" not in st.session_state:
         st.session_state["lat_run_snapshot"] = run.snapshot_generator()
@@ -144,7 +145,7 @@ def choose_model(container=None) -> LatentModel | None:
     for p in shipped_generators():
         labels[p.name] = shipped_label(p)
         paths[p.name] = p
-    if st.session_state.get("train_run") is not None:
+    if st.session_state.get(TRAIN_RUN) is not None:
         labels["run"] = t("latent.source.run")
     for p in list_checkpoints(runs_root()):
         labels[f"runs:{p.name}"] = t("latent.source.saved", name=p.name)
@@ -152,7 +153,7 @@ def choose_model(container=None) -> LatentModel | None:
     labels["upload"] = t("latent.source.upload")
 
     # The training page's "Open in latent explorer" asks for the run once.
-    if st.session_state.pop("latent_source", None) == "run" and "run" in labels:
+    if st.session_state.pop(OPEN_IN_LATENT, None) == "run" and "run" in labels:
         st.session_state[SOURCE_KEY] = "run"
     if st.session_state.get(SOURCE_KEY) not in labels:
         st.session_state[SOURCE_KEY] = next(iter(labels))

@@ -14,7 +14,7 @@ from views._i18n import t
 def machine_section() -> None:
     st.subheader(t("home.machine_title"))
     with st.spinner(t("home.checking")):
-        from gan_core.data import dataset_available, dataset_names
+        from gan_core.data.datasets import dataset_available, dataset_names
         from gan_core.device import select_device
 
         device = select_device("auto").type

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from gan_core.diagnostics import ema, thin_indices
+from gan_core.evaluation.diagnostics import ema, thin_indices
 from views._i18n import t
 from views._theme import D_COLOR, DATA_COLOR, GEN_COLOR, current, style
 

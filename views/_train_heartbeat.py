@@ -25,6 +25,8 @@ import sys
 
 import streamlit as st
 
+from views._session_keys import TRAIN_RUN
+
 XSRF_COOKIE = "_streamlit_xsrf"
 _ID_KEY = secrets.token_bytes(32)  # per server process: ids mean nothing outside it
 
@@ -33,7 +35,7 @@ HEARTBEAT_SECONDS = 10.0  # well under the default orphan timeout, rare enough t
 
 def _watched_run():
     """The session's active run, else this browser's run left by a page reload (waiting to be taken over)."""
-    run = st.session_state.get("train_run")
+    run = st.session_state.get(TRAIN_RUN)
     if run is not None and run.is_alive():
         return run
     worker = sys.modules.get("gan_core.worker")  # not imported yet: this server has no run at all

@@ -5,7 +5,7 @@
 3. Why the non-saturating generator loss.
 4. Expectations and the law of large numbers (Monte Carlo estimate of V).
 
-A thin view over ``gan_core.toy1d`` (maths) and ``gan_core.toy1d_train`` (the 1-D GAN). Every
+A thin view over ``gan_core.toy.toy1d`` (maths) and ``gan_core.toy.toy1d_train`` (the 1-D GAN). Every
 text comes from the catalogs (``[dist]``), every setting is mirrored in the URL, and every tab
 ends with a teaching box.
 """
@@ -18,12 +18,12 @@ from dataclasses import replace
 import numpy as np
 import streamlit as st
 
-from gan_core import toy1d
+from gan_core.toy import toy1d
 from gan_core.algorithm1 import TrainingDiverged
-from gan_core.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
-from gan_core.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
-                                  STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
-                                  reached_panel_d)
+from gan_core.toy.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
+from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
+                                      STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
+                                      reached_panel_d)
 from views import _plots1d as plots
 from views._i18n import error_text, t
 from views._notes import teaching_notes

@@ -24,7 +24,7 @@ from views._theme import current, style, upscale_factor
 from views._urlstate import Param, link_box, mirror, restore
 
 SECTIONS = ["move", "interpolation", "arithmetic", "memorisation"]
-DIRECTION_METHODS = list(latent.DIRECTION_METHODS)
+DIRECTION_METHODS = ["sefa", "ganspace"]  # latent.sefa_directions, latent.ganspace_directions (see _directions)
 CONCEPTS = [*latent.IMAGE_STATISTICS, "custom"]  # measured concepts for vector arithmetic, or your own picks
 MAX_DIRECTIONS = 10
 MAX_DIMS = 12  # z sliders shown at once
@@ -182,19 +182,19 @@ def _directions(model_key: str, method: str, _generator: torch.nn.Module, prior:
 
 @st.cache_resource(max_entries=2, show_spinner=False)
 def _training_images(dataset: str, image_size: int, channels: int) -> torch.Tensor:
-    from gan_core.data import load_dataset
+    from gan_core.data.datasets import load_dataset
 
     return load_dataset(dataset, image_size=image_size, channels=channels).images
 
 
 def _classifier(dataset: str | None, images: torch.Tensor):
     """The shipped metrics classifier for this dataset if it takes these images, else None."""
-    from gan_core.data import dataset_names
+    from gan_core.data.datasets import dataset_names
 
     if dataset not in dataset_names():  # a name from an uploaded checkpoint never picks a folder
         return None
     try:
-        from gan_core.metrics import load_classifier
+        from gan_core.evaluation.metrics import load_classifier
 
         classifier = load_classifier(dataset)
     except (ImportError, ValueError):  # no metrics module, or a broken classifier folder
@@ -532,7 +532,7 @@ def _memorisation_images(m: LatentModel) -> torch.Tensor | None:
     if not m.dataset:
         st.info(t("latent.mem.no_dataset"))
         return None
-    from gan_core.data import dataset_names
+    from gan_core.data.datasets import dataset_names
 
     if m.dataset not in dataset_names():  # never read a path named by a (possibly uploaded) checkpoint
         st.info(t("latent.mem.not_builtin", dataset=escape_markdown(m.dataset)))

@@ -26,7 +26,7 @@ from streamlit.errors import StreamlitAPIException
 from gan_core import lecture_tf_dcgan as lecture
 from gan_core.algorithm1 import PRIORS, Algorithm1
 from gan_core.checkpoint import Checkpoint, CheckpointError, checkpoint_zip_bytes, load_checkpoint
-from gan_core.data import DATASETS, ImageDataset, dataset_names, load_dataset, load_image_zip
+from gan_core.data.datasets import DATASETS, ImageDataset, dataset_names, load_dataset, load_image_zip
 from gan_core.device import DEVICE_CHOICES, available_devices
 from gan_core.i18n import has_key
 from gan_core.images import gif_bytes, make_grid, png_bytes, upscale
@@ -35,19 +35,20 @@ from gan_core.losses import LOSSES
 from gan_core.models import (PRESETS, ModelConfig, build_models, count_parameters, default_model_config, describe,
                              get_preset)
 from gan_core.recording import Recording, RecordingError, lecture_recording_path, load_recording
-from gan_core.trainer import TrainConfig
-from gan_core.worker import REGISTRY, RunLimitReached, RunSnapshot, TrainingRun, steps_for_epochs
+from gan_core.trainer import TrainConfig, steps_for_epochs
+from gan_core.worker import REGISTRY, RunLimitReached, RunSnapshot, TrainingRun
 from views import _train_charts as charts
 from views._cancellable import run_cancellable
 from views._i18n import error_text, t
 from views._notes import teaching_notes
-from views._theme import current, upscale_factor
+from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
+from views._theme import upscale_factor
 from views._train_heartbeat import browser_id
 from views._urlstate import Param, link_box, mirror, restore
 
 log = logging.getLogger(__name__)
 
-RUN, NOTICE, SAVED, WAS_ACTIVE = "train_run", "train_notice", "train_saved", "train_was_active"
+NOTICE, SAVED, WAS_ACTIVE = "train_notice", "train_saved", "train_was_active"
 UPLOADED, RESUME = "train_uploaded_dataset", "train_resume_checkpoint"
 OPEN_LATENT = "train_open_latent"
 REPLAY_ANCHOR = "train_replay_anchor"  # (wall-clock time, step) when Play was pressed; None = paused
@@ -289,7 +290,7 @@ def _settings(locked: bool, resume: Checkpoint | None) -> Settings:
 def _own_images(settings: Settings, locked: bool) -> ImageDataset | None:
     """The uploader for a .zip of the student's images, with a preview of what was found and skipped."""
     upload = st.sidebar.file_uploader(t("train.own.upload"), type=["zip"], key="train_zip", disabled=locked)
-    with st.expander(t("train.own.title"), expanded=st.session_state.get(RUN) is None):
+    with st.expander(t("train.own.title"), expanded=st.session_state.get(TRAIN_RUN) is None):
         if upload is None:
             st.info(t("train.own.how"))
             return None
@@ -323,7 +324,7 @@ def _own_images(settings: Settings, locked: bool) -> ImageDataset | None:
 # --- buttons --------------------------------------------------------------------------------------
 
 def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | None) -> None:
-    old = st.session_state.pop(RUN, None)
+    old = st.session_state.pop(TRAIN_RUN, None)
     if old is not None:
         old.stop()
     st.session_state.pop(SAVED, None)
@@ -355,7 +356,7 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
         log.exception("could not start training")
         _notice("error", t("train.start_failed_unexpected"))
         return
-    st.session_state[RUN] = run
+    st.session_state[TRAIN_RUN] = run
     if run.resume_changes:  # resuming applies the settings asked for now: say what that changed
         changed = ", ".join(t("train.resume.change", name=t(f"train.resume.setting.{name}"), old=_fmt(old), new=_fmt(new))
                             for name, (old, new) in sorted(run.resume_changes.items()))
@@ -373,19 +374,19 @@ def _take_over_offer() -> None:
     """After a page reload this browser's run is still going: offer to take it over (not "another run")."""
     owner = browser_id()
     mine = REGISTRY.owned_by(owner) if owner is not None else None
-    if mine is None or st.session_state.get(RUN) is mine:
+    if mine is None or st.session_state.get(TRAIN_RUN) is mine:
         return
     mine.heartbeat()  # its browser is here, looking at the offer: the orphan watchdog must wait
     snap = mine.snapshot()
     with st.container(border=True):
         st.info(t("train.take_over.text", preset=snap.config["preset"], dataset=snap.dataset, step=f"{snap.step:,}"))
         if st.button(t("train.take_over.button"), icon=":material/sync_alt:", key="train_take_over"):
-            st.session_state[RUN] = mine
+            st.session_state[TRAIN_RUN] = mine
             st.rerun()
 
 
 def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | None) -> None:
-    run: TrainingRun | None = st.session_state.get(RUN)
+    run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     status = run.snapshot().status if run is not None else None
     active = run is not None and run.is_alive()
     # A row that wraps instead of cutting labels ("Res…") at 150% zoom or in projector mode.
@@ -408,7 +409,7 @@ def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | 
         st.rerun()
     if button(4, t("train.reset"), "restart_alt", "train_reset", run is None, help=t("train.reset_help")):
         run.stop()
-        for key in (RUN, SAVED, WAS_ACTIVE):
+        for key in (TRAIN_RUN, SAVED, WAS_ACTIVE):
             st.session_state.pop(key, None)
         st.rerun()
     if status == "paused":
@@ -528,7 +529,7 @@ def _metrics(snap: RunSnapshot) -> None:
 
 
 def _live_view() -> None:
-    run: TrainingRun | None = st.session_state.get(RUN)
+    run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     if run is None:
         limits = get_limits()
         st.info(t("train.how_to_start"))
@@ -584,7 +585,7 @@ def _timelapse(run: TrainingRun, snap: RunSnapshot) -> None:
 
 @st.fragment
 def _results() -> None:
-    run: TrainingRun | None = st.session_state.get(RUN)
+    run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     if run is None:
         return
     snap = run.snapshot()
@@ -744,7 +745,7 @@ def _model_tables(mc: ModelConfig) -> None:
         return
     p = get_preset(mc.preset)
     with st.expander(t("train.model.title", preset=mc.preset, g=f"{g_total:,}", d=f"{d_total:,}"),
-                     expanded=st.session_state.get(RUN) is None):
+                     expanded=st.session_state.get(TRAIN_RUN) is None):
         st.caption(t("train.model.source", description=_maybe(f"train.preset_desc.{mc.preset}", p.description),
                      source=p.source))
         left, right = st.columns(2)
@@ -799,11 +800,11 @@ URL_PARAMS = _url_params(_preset_key, _dataset_key)
 restore(URL_PARAMS, "train")
 
 st.title(t("train.title"))
-if st.session_state.get(RUN) is None:  # once a run exists its grid needs the room (projector: one screen)
+if st.session_state.get(TRAIN_RUN) is None:  # once a run exists its grid needs the room (projector: one screen)
     st.caption(t("train.intro"))
 
 if st.session_state.pop(OPEN_LATENT, False):
-    st.session_state["latent_source"] = "run"  # the latent page offers this run's generator first
+    st.session_state[OPEN_IN_LATENT] = "run"  # the latent page offers this run's generator first
     try:
         st.switch_page("views/latent.py")
     except StreamlitAPIException:
@@ -818,7 +819,7 @@ if _mode == "replay":
     _replay()
     _lecture_code(default_model_config("tf-tutorial"))
 else:
-    _run: TrainingRun | None = st.session_state.get(RUN)
+    _run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     if _run is not None:
         _run.heartbeat()  # first thing: a slow page run must not look like a closed tab
     _locked = _run is not None and _run.is_alive()
@@ -828,7 +829,7 @@ else:
     _take_over_offer()
     _buttons(_settings_now, _own, _resume)
 
-    _run = st.session_state.get(RUN)
+    _run = st.session_state.get(TRAIN_RUN)
     _active = _run is not None and _run.snapshot().is_active
     st.session_state[WAS_ACTIVE] = _active
     # Refresh about once a second only while a run is active; otherwise draw once (no timer).

@@ -22,9 +22,8 @@ The names below are this package's public interface (``from gan_core.worker impo
 """
 
 from gan_core.worker.registry import REGISTRY, RunLimitReached, RunRegistry, WorkerError, default_orphan_timeout
-from gan_core.worker.run import RunOptions, TrainingRun, default_run_dir, steps_for_epochs
+from gan_core.worker.run import RunOptions, TrainingRun, default_run_dir
 from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
 
 __all__ = ["ACTIVE_STATUSES", "HISTORY_FIELDS", "REGISTRY", "RunLimitReached", "RunOptions", "RunRegistry",
-           "RunSnapshot", "TrainingRun", "WorkerError", "default_orphan_timeout", "default_run_dir",
-           "steps_for_epochs"]
+           "RunSnapshot", "TrainingRun", "WorkerError", "default_orphan_timeout", "default_run_dir"]

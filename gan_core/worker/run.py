@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_core import diagnostics
+from gan_core.evaluation import diagnostics
 from gan_core.device import set_cpu_threads
 from gan_core.images import make_grid
 from gan_core.paths import runs_root
@@ -53,11 +53,6 @@ from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapsho
 log = logging.getLogger(__name__)
 
 SINGLE_STEPS = ("d", "g", "iteration")
-
-
-def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) -> int:
-    """Generator steps that make ``epochs`` passes over the data (each step uses k real batches)."""
-    return max(1, math.ceil(epochs * n_images / (batch_size * k)))
 
 
 def default_run_dir(preset: str, dataset: str, root: str | Path | None = None) -> Path:
@@ -85,17 +80,6 @@ class RunOptions:
     # Seconds without heartbeat() before the run stops itself ($GAN_ORPHAN_TIMEOUT, default 120).
     orphan_timeout: float | None = field(default_factory=default_orphan_timeout)
     grid_nrow: int | None = None  # images per row; None: a square grid (8x8, or 4x4 for tf-tutorial)
-
-
-def _load_metrics_module():
-    """gan_core.metrics if it is installed here (it is optional for training)."""
-    try:
-        from gan_core import metrics
-    except ModuleNotFoundError as exc:
-        if exc.name != "gan_core.metrics":
-            raise
-        return None
-    return metrics
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -325,12 +309,13 @@ class _Worker:
             self.warnings = warnings
 
     def _compute_metrics(self, step: int) -> None:
-        metrics_module = _load_metrics_module()
-        if metrics_module is None or not metrics_module.has_classifier(self.dataset.name):
+        from gan_core.evaluation import metrics  # here: torchmetrics is slow to import, and only runs need it
+
+        if not metrics.has_classifier(self.dataset.name):
             self.metrics_cadence.every_steps = 10**12  # nothing to compute for this dataset
             return
         try:
-            result = metrics_module.quick_metrics(self.trainer.generate(self.metrics_noise), self.dataset.name)
+            result = metrics.quick_metrics(self.trainer.generate(self.metrics_noise), self.dataset.name)
         except Exception:  # noqa: BLE001 - metrics are a bonus; never stop training for them
             log.exception("live metrics failed; turning them off for this run")
             self.metrics_cadence.every_steps = 10**12

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_core import diagnostics
+from gan_core.evaluation import diagnostics
 
 ACTIVE_STATUSES = ("running", "paused")
 HISTORY_FIELDS = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed")
@@ -34,7 +34,7 @@ class RunSnapshot:
     real_grid: np.ndarray  # real training images, for comparison
     diversity: float | None  # samples' variety relative to real images (diagnostics)
     warnings: list[diagnostics.TrainingAdvice]  # str() is English; the page shows error_text()
-    metrics: dict | None  # latest gan_core.metrics.quick_metrics result
+    metrics: dict | None  # latest gan_core.evaluation.metrics.quick_metrics result
     metrics_history: list[dict]  # {"step", "confidence", "classes_covered", ...} per evaluation
     config: dict
     dataset: str

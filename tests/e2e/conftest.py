@@ -22,15 +22,12 @@ from pathlib import Path
 
 import pytest
 
-from st_browser import OUTPUT_DIR, REPO, safe_name
+from st_browser import ORPHAN_TIMEOUT_S, OUTPUT_DIR, REPO, safe_name
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 HEALTH_TIMEOUT_S = 60
-# Short enough that the orphan checks finish quickly, long enough that a busy 2-core machine does
-# not orphan a live tab (the page's fragment refreshes the heartbeat every second or so).
-ORPHAN_TIMEOUT_S = 8
 
 
 def chromium_path() -> str | None:

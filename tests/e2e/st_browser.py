@@ -14,6 +14,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 OUTPUT_DIR = REPO / "test-output"
+# The server's GAN_ORPHAN_TIMEOUT: short enough that the orphan checks finish quickly, long enough that
+# a busy 2-core machine does not orphan a live tab (the page's fragment heartbeats every second or so).
+ORPHAN_TIMEOUT_S = 8
 
 ERROR_SELECTOR = '[data-testid="stException"], [data-testid="stAlertContentError"]'
 

@@ -14,10 +14,9 @@ import time
 
 import pytest
 
-from conftest import ORPHAN_TIMEOUT_S
 from gan_core import latent
-from st_browser import (OUTPUT_DIR, REPO, assert_no_errors, button, exception_count, image_pixels, image_src_with_caption,
-                        main_text, open_from_nav, screenshot, set_number, wait_for_app, wait_idle, wait_until)
+from st_browser import (ORPHAN_TIMEOUT_S, OUTPUT_DIR, REPO, assert_no_errors, button, exception_count, image_pixels,
+                        image_src_with_caption, main_text, open_from_nav, screenshot, set_number, wait_for_app, wait_idle, wait_until)
 from test_distributions_page import PAGE as DISTRIBUTIONS, steps_shown
 from test_train_page import PAGE as TRAIN, start_training, status_line, step, stop_training
 

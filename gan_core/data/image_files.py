@@ -1,6 +1,6 @@
 """Decode image folders and zip archives into one uint8 array, safely.
 
-This is the untrusted-input half of ``gan_core.data``: students upload zips and point the app at
+This is the untrusted-input half of ``gan_core.data.datasets``: students upload zips and point the app at
 folders, so every file is treated as hostile until decoded.
 
 - Zips are read member by member *in memory*; nothing is ever extracted to disk.
@@ -36,7 +36,7 @@ would turn a 1,000,000 x 1 strip into a 28,000,000 x 28 image). Images more than
 ``max_aspect_ratio`` times wider than tall (or taller than wide) are skipped.
 
 ``DatasetError`` is defined here (the lowest module that raises it) and re-exported by
-``gan_core.data``; import it from there.
+``gan_core.data.datasets``; import it from there.
 """
 
 from __future__ import annotations

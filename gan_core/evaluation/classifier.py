@@ -1,6 +1,6 @@
 """A small CNN classifier per labelled dataset: the "judge" behind the quality metrics.
 
-``gan_core.metrics`` uses its penultimate layer as the feature space for the Fréchet distance
+``gan_core.evaluation.metrics`` uses its penultimate layer as the feature space for the Fréchet distance
 (what Inception-v3 is for FID on photos) and its softmax for confidence, mode coverage and the
 Inception Score. It is trained once per dataset and shipped in ``assets/classifier-<dataset>/``::
 

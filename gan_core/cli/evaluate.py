@@ -1,7 +1,7 @@
 """Command line for the quality metrics.
 
     python -m gan_core evaluate --checkpoint DIR [--n 2000] [--seed 0]
-        prints the metrics of a checkpoint's generator as JSON (see gan_core.metrics)
+        prints the metrics of a checkpoint's generator as JSON (see gan_core.evaluation.metrics)
     python -m gan_core train-classifier --dataset mnist5k --out assets/classifier-mnist5k --seed 0
         trains the small CNN those metrics are measured with
 """
@@ -46,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from gan_core.metrics import evaluate_checkpoint
+    from gan_core.evaluation.metrics import evaluate_checkpoint
 
     result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, data_root=args.data_root)
     text = json.dumps(result, indent=2)
@@ -58,8 +58,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_train_classifier(args: argparse.Namespace) -> int:
-    from gan_core.classifier import save_classifier, train_classifier
-    from gan_core.data import load_dataset
+    from gan_core.evaluation.classifier import save_classifier, train_classifier
+    from gan_core.data.datasets import load_dataset
     from gan_core.device import set_cpu_threads
 
     set_cpu_threads(args.threads)

@@ -1,6 +1,6 @@
 """Objective quality metrics for generated images, and mode metrics for the 1-D/2-D toys.
 
-Image metrics use a small CNN classifier trained on the same dataset (``gan_core.classifier``,
+Image metrics use a small CNN classifier trained on the same dataset (``gan_core.evaluation.classifier``,
 shipped in ``assets/classifier-<dataset>/``) as the "judge":
 
 - **Fréchet distance** between real and generated images in the classifier's penultimate features
@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gan_core.classifier import Classifier, load_classifier_dir
+from gan_core.evaluation.classifier import Classifier, load_classifier_dir
 from gan_core.i18n import LocalizedError
 from gan_core.paths import ASSETS_DIR
 
@@ -217,7 +217,7 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
         raise MetricsError("errors.metrics.shape", got=str((mc.channels, mc.image_size, mc.image_size)),
                            dataset=str(dataset), expected=str(classifier.image_shape))
     if real is None:
-        from gan_core.data import load_dataset
+        from gan_core.data.datasets import load_dataset
 
         real = load_dataset(dataset, image_size=mc.image_size, channels=mc.channels, root=data_root).images
     if len(real) < 4:

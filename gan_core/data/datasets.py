@@ -9,7 +9,7 @@ Registered datasets (``DATASETS``, keyed by name)::
     cifar10        torchvision CIFAR-10 (needs the files in ``root`` or download=True)
 
 Anything else given to ``load_dataset`` is a path: a folder of images (sub-folders = classes)
-or a ``.zip`` of images; the safe decoding lives in ``gan_core.image_files``.
+or a ``.zip`` of images; the safe decoding lives in ``gan_core.data.image_files``.
 
 Every result has the same shape conventions, whatever the source:
 
@@ -45,7 +45,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gan_core.image_files import (
+from gan_core.data.image_files import (
     DatasetError,
     DecodedImages,
     DecodingCancelled,
@@ -59,6 +59,7 @@ from gan_core.image_files import (
     zip_members,
 )
 from gan_core.limits import get_limits
+from gan_core.registry import Registry
 
 __all__ = [
     "DATASETS", "DatasetError", "DatasetSpec", "DecodingCancelled", "ImageDataset", "RawImages",
@@ -317,12 +318,12 @@ def _load_fashion_mnist(root: Path, download: bool, split: str) -> RawImages:
                              missing_key="errors.data.missing_files_debian")
 
 
-DATASETS: dict[str, DatasetSpec] = {}
+DATASETS: Registry[DatasetSpec] = Registry("dataset")
 
 
 def register_dataset(spec: DatasetSpec) -> DatasetSpec:
-    DATASETS[spec.name] = spec
-    return spec
+    """Add a dataset under its name (a name that is taken is refused with a ``ValueError``)."""
+    return DATASETS.register(spec)
 
 
 register_dataset(DatasetSpec(

@@ -22,8 +22,8 @@ from torch import nn
 
 from gan_core.algorithm1 import Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.losses import LOSSES, get_loss
-from gan_core.toy1d import (Density, Gaussian, GridDensity, Quadrature, Toy1DError, check_prior,
-                            js_divergence, optimal_discriminator, plot_range, prior_quantiles)
+from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError, check_prior,
+                                js_divergence, optimal_discriminator, plot_range, prior_quantiles)
 
 GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
 KDE_SAMPLES = 2000  # G(z) at this many fixed z quantiles estimate p_g
@@ -221,15 +221,6 @@ class Toy1DTrainer:
         self._record_jsd()
 
     @property
-    def loss(self):
-        """The GAN loss (``gan_core.losses``) both updates descend."""
-        return self.algorithm.loss
-
-    @loss.setter
-    def loss(self, loss) -> None:
-        self.algorithm.loss = loss
-
-    @property
     def updates(self) -> int:
         return self.d_steps + self.g_steps
 
@@ -346,7 +337,7 @@ class Toy1DTrainer:
         p_g = self.estimated_pg(samples)
         x = p_g.x
         with torch.no_grad():
-            d = self.loss.probability(self.D(torch.as_tensor(x, dtype=torch.float32)[:, None])).numpy()[:, 0]
+            d = self.algorithm.loss.probability(self.D(torch.as_tensor(x, dtype=torch.float32)[:, None])).numpy()[:, 0]
         g_of_z = render(self.G, torch.as_tensor(self.line_z, dtype=torch.float32)[:, None]).numpy()[:, 0]
         return Toy1DView(x=x, p_data=self.data.pdf(x), p_g=p_g.values, d=d.astype(float),
                          d_star=optimal_discriminator(self.data, p_g, x), z=self.line_z,
@@ -399,19 +390,3 @@ def d_gap_over_bulk(view: Toy1DView, mass: float = PANEL_D_MASS) -> float:
 def reached_panel_d(view: Toy1DView) -> bool:
     """Whether a frame looks like Figure 1 (d): p_g on p_data and the learned D flat at 1/2."""
     return view.jsd <= PANEL_D_JSD and d_gap_over_bulk(view) <= PANEL_D_GAP
-
-
-def benchmark_updates_per_second(seconds: float = 3.0, tick_budget: float = PLAY_TICK_BUDGET,
-                                 data: Density | None = None, config: Toy1DConfig | None = None) -> dict[str, float]:
-    """Measure the Play loop's work without the UI: each tick trains for ``tick_budget`` seconds
-    and then computes the frame (``view``). Returns ticks/s (figure updates per second) and
-    Algorithm-1 iterations per second."""
-    trainer = Toy1DTrainer(data or Gaussian(2.0, 0.5), config)
-    start, ticks, steps = time.perf_counter(), 0, 0
-    while time.perf_counter() - start < seconds:
-        steps += trainer.run_for(tick_budget)
-        trainer.view()
-        ticks += 1
-    elapsed = time.perf_counter() - start
-    return {"ticks_per_second": ticks / elapsed, "iterations_per_second": steps / elapsed,
-            "tick_budget_s": tick_budget, "seconds": elapsed}

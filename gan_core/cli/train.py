@@ -1,22 +1,16 @@
-"""Command line: ``python -m gan_core <command> --help``.
+"""``python -m gan_core train``: Algorithm 1 on a dataset, written to a run folder.
 
-Commands:
-  train     train a GAN preset on a dataset; writes a checkpoint folder, metrics.csv, sample grids
-  sample    write a PNG grid (or a .npy array in [-1, 1]) of samples from a checkpoint
-  evaluate  print quality metrics of a checkpoint as JSON
-  bench     measure speed goals; print JSON and write BENCHMARKS.md
+The folder holds the checkpoint (``config.json``, ``*.safetensors``), ``metrics.csv`` (one row per step)
+and ``samples/step_*.png``; ``--resume`` continues it, Ctrl-C or SIGTERM stops it with everything saved.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import errno
 import math
 import signal
 import sys
-import traceback
-import zipfile
 from pathlib import Path
 
 from tqdm import tqdm
@@ -24,7 +18,8 @@ from tqdm import tqdm
 from gan_core.i18n import translate
 
 
-def _add_train(sub: argparse._SubParsersAction) -> None:
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``train`` sub-command."""
     from gan_core.losses import LOSSES
     from gan_core.models import PRESETS
 
@@ -128,11 +123,11 @@ def _resumed_config(config, checkpoint):
 
 def cmd_train(args: argparse.Namespace) -> int:
     from gan_core.checkpoint import check_output_folder, load_checkpoint, save_checkpoint, trim_metrics_csv
-    from gan_core.data import load_dataset
+    from gan_core.data.datasets import load_dataset
     from gan_core.device import set_cpu_threads
     from gan_core.images import make_grid, save_png
     from gan_core.models import get_preset
-    from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged
+    from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged, steps_for_epochs
 
     if args.steps is not None and not 1 <= args.steps <= 10**9:
         raise ValueError(translate("errors.cli.steps", value=args.steps))
@@ -166,7 +161,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     c = trainer.config
     n_steps = args.steps
     if n_steps is None:
-        n_steps = max(1, int(args.epochs * len(dataset) / (c.batch_size * c.k))) if args.epochs else 2000
+        n_steps = steps_for_epochs(args.epochs, len(dataset), c.batch_size, c.k) if args.epochs else 2000
     (out / "samples").mkdir(parents=True, exist_ok=True)
     ds_info = {"name": str(args.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
 
@@ -216,123 +211,3 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 128 + stop.signal
     print(f"checkpoint written to {out} (step {trainer.step_count})", file=sys.stderr)
     return status
-
-
-def _add_sample(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("sample", help="write samples of a checkpoint as a PNG grid or a .npy array")
-    p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
-    p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="FILE.png for a grid, FILE.npy for an (N, C, H, W) array in [-1, 1]")
-    p.set_defaults(func=cmd_sample)
-
-
-def cmd_sample(args: argparse.Namespace) -> int:
-    import numpy as np
-    import torch
-
-    from gan_core.checkpoint import load_checkpoint
-    from gan_core.images import make_grid, save_png
-    from gan_core.latent import sample_latents
-
-    if not 1 <= args.n <= 100_000:
-        raise ValueError(translate("errors.cli.n_samples", value=args.n))
-    ckpt = load_checkpoint(args.checkpoint)
-    prior = ckpt.train_config.get("prior", "normal")
-    z = sample_latents(args.n, ckpt.model_config.latent_dim, seed=args.seed, prior=prior)
-    with torch.no_grad():
-        images = torch.cat([ckpt.generator(chunk) for chunk in z.split(1024)])
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    if out.suffix.lower() == ".npy":
-        np.save(out, images.numpy().astype(np.float32))
-    else:
-        save_png(make_grid(images), out)
-    print(f"wrote {args.n} samples to {out}", file=sys.stderr)
-    return 0
-
-
-def _add_export(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write a generator-only checkpoint for sharing (the averaged G, no D)",
-                       description="Copies the generator that samples come from (G_ema when the run kept a "
-                       "moving average, else G) with the config into a new folder; D, the optimiser states and "
-                       "the raw G are left out. The result opens in the latent explorer like any checkpoint.")
-    p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
-    p.add_argument("--out", required=True, help="folder to write")
-    p.add_argument("--overwrite", action="store_true", help="replace what is already in --out")
-    p.add_argument("--dtype", default="float32", choices=("float32", "float16"),
-                   help="storage type of the weights (float16: half the size; loaded back as float32)")
-    p.set_defaults(func=cmd_export)
-
-
-def cmd_export(args: argparse.Namespace) -> int:
-    from gan_core.checkpoint import check_output_folder, export_generator
-
-    check_output_folder(args.out, overwrite=args.overwrite)
-    out = export_generator(args.checkpoint, args.out, dtype=args.dtype)
-    size = sum(f.stat().st_size for f in out.iterdir() if f.is_file())
-    print(f"generator-only checkpoint written to {out} ({size / 1e6:.1f} MB)", file=sys.stderr)
-    return 0
-
-
-COMMANDS = [_add_train, _add_sample, _add_export]
-
-
-def _optional_commands() -> list:
-    """evaluate/bench live in their own modules; each exposes ``add_parser(sub)``."""
-    found = []
-    for module in ("gan_core.evaluate", "gan_core.bench"):
-        try:
-            mod = __import__(module, fromlist=["add_parser"])
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        found.append(mod.add_parser)
-    return found
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
-    sub = parser.add_subparsers(dest="command", required=True)
-    for add in COMMANDS + _optional_commands():
-        add(sub)
-    return parser
-
-
-def describe_os_error(exc: OSError) -> str:
-    """One plain sentence for a failed file operation (read-only, disk full, a folder in the way ...)."""
-    path = exc.filename if exc.filename is not None else ""
-    keys = {errno.EROFS: "read_only", errno.ENOSPC: "disk_full", errno.EDQUOT: "disk_full",
-            errno.EISDIR: "is_a_directory", errno.ENOTDIR: "not_a_directory", errno.EEXIST: "exists",
-            errno.EACCES: "permission", errno.EPERM: "permission", errno.ENOENT: "missing"}
-    key = keys.get(exc.errno, "os_error")
-    return translate(f"errors.cli.{key}", path=str(path), reason=exc.strerror or str(exc))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run one command. Any failure caused by the input or the machine (a bad file, a setting out of
-    range, a read-only folder, a full disk) is one plain ``error:`` line and exit code 2; anything
-    else is a bug in GAN Classroom and keeps its traceback, with a request to report it (exit 1)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print(translate("errors.cli.interrupted"), file=sys.stderr)
-        return 130
-    except OSError as exc:  # before ValueError-likes: includes FileNotFoundError, PermissionError
-        print(f"error: {describe_os_error(exc)}", file=sys.stderr)
-        return 2
-    except MemoryError:
-        print(f"error: {translate('errors.cli.out_of_memory')}", file=sys.stderr)
-        return 2
-    # DatasetError, CheckpointError, ConfigError ... are ValueErrors (LocalizedError); the others
-    # come from hostile files that slipped past a check (a damaged zip, absurd numbers, deep nesting).
-    except (ValueError, zipfile.BadZipFile, OverflowError, RecursionError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except Exception:  # noqa: BLE001 - a bug: show it, and say so
-        traceback.print_exc()
-        print(translate("errors.cli.bug"), file=sys.stderr)
-        return 1

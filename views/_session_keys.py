@@ -1,0 +1,6 @@
+"""Session-state keys that more than one page reads or writes, defined once.
+
+A key used by one page alone stays in that page (e.g. ``train_notice``)."""
+
+TRAIN_RUN = "train_run"  # this browser session's TrainingRun (training page; heartbeaten by app.py; latent page)
+OPEN_IN_LATENT = "latent_source"  # "run": the training page asked the latent page to open the run's generator
