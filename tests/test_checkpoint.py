@@ -13,6 +13,7 @@ from safetensors.torch import save_file
 
 from gan_core.checkpoint import (CONFIG_FILE, FORMAT_VERSION, GENERATOR_EMA_FILE, GENERATOR_FILE, CheckpointError,
                                  checkpoint_zip_bytes, list_checkpoints, load_checkpoint, save_checkpoint)
+from gan_core.models import get_preset
 from gan_core.trainer import TrainConfig, Trainer
 from helpers import zip_bytes
 
@@ -111,7 +112,7 @@ def test_checkpoint_without_ema_still_loads_and_resumes(trained, tmp_path):
     state = ckpt.trainer_state()
     assert state["G_ema"] is None
     resumed = Trainer(TrainConfig.from_dict(ckpt.train_config), SimpleNamespace(images=t.images))
-    assert resumed.config.ema > 0  # the small preset's default
+    assert resumed.config.ema == get_preset("small").defaults.ema == 0.999  # the preset's G_ema, restarted
     resumed.load_state(state)  # the average starts from the loaded G
     assert all(torch.equal(a, b) for a, b in zip(t.G.state_dict().values(), resumed.G_ema.state_dict().values()))
     resumed.step()

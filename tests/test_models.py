@@ -73,7 +73,7 @@ def test_latent_projection_is_the_first_linear_map_of_z():
 
 def test_small_has_infogan_style_fully_connected_layers_around_its_convolutions():
     cfg = default_model_config("small")
-    assert cfg.fc_width > 0
+    assert cfg.fc_width == 256  # G's hidden layer; D's has 128 (README, "Shipped models")
     g, d = build_models(cfg)
     g_labels = [r["layer"] for r in describe(g, (cfg.latent_dim,))]
     # z -> hidden layer -> 7x7 feature maps -> two transposed convolutions
