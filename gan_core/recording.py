@@ -9,7 +9,8 @@ The format is the CLI's run folder (plain files, nothing pickled)::
       metrics.csv              a header line, then one row per generator step:
                                step,epoch,loss_d,loss_g,d_real,d_fake,images_per_sec,elapsed
       samples/step_000250.png  the fixed-noise sample grid after step 250 (zero-padded step number)
-      samples/final.png        the last grid (not used: its step is in config.json)
+      samples/final.png        the grid at the end of the run; its step is config.json's "step"
+                               (used when no step_*.png has that step)
 
 Only ``metrics.csv`` and ``samples/step_*.png`` are required; the weights (``*.safetensors``) may be
 left out of a shipped recording, and ``config.json`` only labels it. A recording is read as it may be
@@ -142,6 +143,17 @@ def _read_config(path: Path) -> dict:
     return config if isinstance(config, dict) else {}
 
 
+def _final_grid_is_current(folder: Path, step, last_frame_step: int) -> bool:
+    """Whether samples/final.png is the grid of config.json's step, later than every step_*.png.
+
+    The CLI writes final.png right after the run's last save; a resumed run that is still going
+    saves config.json again later, so an older final.png is not its current grid."""
+    final, config = folder / "samples" / "final.png", folder / "config.json"
+    if not isinstance(step, int) or isinstance(step, bool) or step <= last_frame_step or not final.is_file():
+        return False
+    return final.stat().st_mtime_ns >= config.stat().st_mtime_ns
+
+
 def load_recording(path: str | Path) -> Recording:
     """Read a run folder (see the module docstring); raises RecordingError if it has no metrics or grids."""
     folder = Path(path)
@@ -159,6 +171,8 @@ def load_recording(path: str | Path) -> Recording:
         stride = math.ceil(len(frames) / MAX_FRAMES)
         frames = frames[::-1][::stride][::-1]
     config = _read_config(folder / "config.json")
+    if _final_grid_is_current(folder, config.get("step"), frames[-1][0]):  # the run's last grid
+        frames.append((config["step"], folder / "samples" / "final.png"))
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
     dataset = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
     name = str(dataset.get("name") or train.get("dataset") or "")

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import torch
 import pytest
 
 from gan_core.recording import RecordingError, lecture_recording_path, load_recording
@@ -97,6 +98,20 @@ def test_a_folder_that_is_not_a_recording_says_what_is_missing(copy_of, tmp_path
 
 
 @pytest.mark.slow
+def test_the_final_grid_ends_the_replay_when_the_run_ended_between_grids(copy_of):
+    import os
+
+    folder = copy_of()
+    assert load_recording(folder).frame_steps[-1] == STEPS  # step_000020.png is there: final.png adds nothing
+    (folder / "samples" / f"step_{STEPS:06d}.png").unlink()  # as when the run ends between two grids
+    rec = load_recording(folder)
+    assert rec.frame_steps == [5, 10, 15, STEPS] and rec.frame_paths[-1].name == "final.png"
+    config = folder / "config.json"  # a resumed run saved again after its old final.png: not its grid
+    os.utime(config, ns=(config.stat().st_atime_ns, (folder / "samples" / "final.png").stat().st_mtime_ns + 10**9))
+    assert load_recording(folder).frame_steps == [5, 10, 15]
+
+
+@pytest.mark.slow
 def test_a_broken_grid_image_is_a_message_when_shown(copy_of):
     folder = copy_of()
     (folder / "samples" / "step_000010.png").write_bytes(b"not a png")
@@ -111,3 +126,43 @@ def test_the_lecture_recording_path_can_be_pointed_elsewhere(monkeypatch, tmp_pa
     assert lecture_recording_path().name == "recording-tf-tutorial-mnist5k"
     monkeypatch.setenv("GAN_LECTURE_RECORDING", str(tmp_path))
     assert lecture_recording_path() == tmp_path
+
+
+# --- the shipped recording of the lecture's model ----------------------------------------------------------
+
+def test_the_shipped_lecture_recording_is_the_lecture_run_with_a_4x4_grid_at_about_60_points(monkeypatch):
+    monkeypatch.delenv("GAN_LECTURE_RECORDING", raising=False)
+    folder = lecture_recording_path()
+    rec = load_recording(folder)
+    c = rec.train_config
+    # the TensorFlow tutorial's settings: Adam(1e-4) for both networks (Keras' betas), batch 256, BCE-from-logits
+    # with ones as G's target (the non-saturating loss), one D step per G step, no averaging of G
+    assert (c["preset"], c["batch_size"], c["lr_d"], c["lr_g"], c["loss"], c["k"]) == \
+        ("tf-tutorial", 256, 1e-4, 1e-4, "non-saturating", 1)
+    assert tuple(c["betas_d"]) == tuple(c["betas_g"]) == (0.9, 0.999) and c["ema"] == 0.0
+    assert rec.dataset == "mnist5k"
+    # as many steps as the lecture's 30 epochs of 60,000 images (30 * 60,000 / 256 = 7,031)
+    assert rec.last_step >= 7000 and rec.history["step"].tolist() == list(range(1, rec.last_step + 1))
+    assert 55 <= len(rec.frame_steps) <= 65 and rec.frame_steps[-1] > rec.last_step - 200
+    for i in (0, len(rec.frame_steps) // 2, len(rec.frame_steps) - 1):
+        assert rec.frame_image(i).shape == (4 * (28 + 2) + 2,) * 2  # 16 digits, as num_examples_to_generate
+    assert np.all((rec.history["d_real"] > 0) & (rec.history["d_real"] < 1))
+    shipped = [p for p in folder.rglob("*") if p.is_file()]
+    assert not [p for p in shipped if p.suffix == ".safetensors"]  # metrics and grids only: no weights
+    assert sum(p.stat().st_size for p in shipped) < 5_000_000
+
+
+def test_the_shipped_lecture_generator_is_the_recorded_run_exported_as_float16(monkeypatch):
+    import json
+
+    from gan_core.checkpoint import load_checkpoint
+    from gan_core.paths import ASSETS_DIR
+
+    monkeypatch.delenv("GAN_LECTURE_RECORDING", raising=False)
+    folder = ASSETS_DIR / "generator-tf-tutorial-mnist5k"
+    ckpt = load_checkpoint(folder)
+    rec = load_recording(lecture_recording_path())
+    assert ckpt.discriminator is None and ckpt.model_config.preset == "tf-tutorial"
+    assert ckpt.step == rec.last_step and ckpt.train_config == rec.train_config
+    assert json.loads((folder / "config.json").read_text())["exported"]["dtype"] == "float16"
+    assert next(ckpt.generator.parameters()).dtype == torch.float32  # widened on load
