@@ -64,6 +64,22 @@ def test_epochs_become_steps_as_on_the_training_page(tmp_path):
     assert load_checkpoint(out).step == 6
 
 
+def test_time_limit_stops_after_that_much_training_and_writes_the_run_as_at_its_end(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--dataset", "digits", "--steps", "1000000", "--time-limit", "1.5", "--batch-size", "8",
+                 "--sample-every", "0", "--out", str(out)]) == 0
+    ckpt = load_checkpoint(out)
+    rows = list(csv.DictReader(open(out / "metrics.csv")))
+    assert [int(r["step"]) for r in rows] == list(range(1, ckpt.step + 1)) and 1 < ckpt.step < 1000000
+    elapsed = [float(r["elapsed"]) for r in rows]
+    assert elapsed[-1] >= 1.5 > elapsed[-2]  # the first step past the limit is the last
+    assert (out / "samples" / "final.png").is_file() and ckpt.discriminator is not None
+    assert f"time limit reached: {elapsed[-1]:.1f} s of training, stopped after step {ckpt.step}" in capsys.readouterr().err
+    for bad in ("0", "-3", "nan", "inf"):
+        assert main(["train", "--time-limit", bad, "--out", str(tmp_path / bad)]) == 2
+        assert "--time-limit must be a positive number" in capsys.readouterr().err
+
+
 def test_export_writes_the_averaged_generator_alone(tmp_path):
     run, shared = tmp_path / "run", tmp_path / "shared"
     assert main(["train", "--steps", "4", "--batch-size", "8", "--ema", "0.5", "--sample-every", "0",

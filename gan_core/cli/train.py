@@ -31,7 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    "image folder or .zip (default: mnist5k)")
     p.add_argument("--preset", default="small", choices=sorted(PRESETS), help="model preset (default: small)")
     p.add_argument("--steps", type=int, default=None, help="generator steps (default: 2000, or from --epochs)")
-    p.add_argument("--epochs", type=float, default=None, help="train for this many passes over the data instead")
+    p.add_argument("--epochs", type=float, default=None,
+                   help="train for this many passes over the data instead (a part step rounds up)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop after this many seconds of training (saving and sample grids not counted), "
+                   "whatever --steps says, and write everything as at the end of a run")
     p.add_argument("--batch-size", type=int, default=None, help="minibatch size m (default: the preset's)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="checkpoint folder to write")
@@ -133,6 +137,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(translate("errors.cli.steps", value=args.steps))
     if args.epochs is not None and not (math.isfinite(args.epochs) and 0 < args.epochs <= 10**6):
         raise ValueError(translate("errors.cli.epochs", value=args.epochs))
+    if args.time_limit is not None and not (math.isfinite(args.time_limit) and 0 < args.time_limit <= 10**6):
+        raise ValueError(translate("errors.cli.time_limit", value=args.time_limit))
     out = Path(args.out).expanduser()
     check_output_folder(out, overwrite=args.overwrite, resuming_from=args.resume)  # before any slow work
     set_cpu_threads(args.threads)
@@ -176,7 +182,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif args.overwrite:
         for old in (out / "samples").glob("*.png"):
             old.unlink()
-    status = 0
+    status, out_of_time = 0, False
+    started = trainer.elapsed  # the checkpoint's training time, when resuming
     with open(metrics_path, "a" if append else "w", newline="") as f, GracefulStop() as stop:
         writer = csv.DictWriter(f, fieldnames=fields)
         if not append:
@@ -200,6 +207,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                 save()
             if stop.requested:
                 break
+            if args.time_limit is not None and trainer.elapsed - started >= args.time_limit:
+                out_of_time = True
+                break
         bar.close()
     if status:  # a divergence went back to an earlier step: its later rows are not part of the run
         trim_metrics_csv(metrics_path, trainer.step_count)
@@ -209,5 +219,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         name = signal.Signals(stop.signal).name
         print(translate("errors.cli.stopped", signal=name, step=trainer.step_count, out=str(out)), file=sys.stderr)
         return 128 + stop.signal
+    if out_of_time:
+        print(translate("errors.cli.time_limit_reached", seconds=f"{trainer.elapsed - started:.1f}",
+                        step=trainer.step_count), file=sys.stderr)
     print(f"checkpoint written to {out} (step {trainer.step_count})", file=sys.stderr)
     return status
