@@ -59,7 +59,9 @@ def page(monkeypatch, tmp_path):
         run = at.session_state["train_run"] if "train_run" in at.session_state else None
         if run is not None:
             assert run.stop(timeout=30)
-    assert REGISTRY.active() == []
+        if "train_queued" in at.session_state:  # a Start still waiting in the server's queue
+            REGISTRY.leave(at.session_state["train_queued"][0])
+    assert REGISTRY.active() == [] and REGISTRY.waiting() == 0
     assert threading.active_count() == baseline
 
 
@@ -199,19 +201,46 @@ def test_a_damaged_checkpoint_zip_is_a_message_naming_the_upload(page, kind, wor
     assert not at.button(key="train_start").disabled  # the page keeps working
 
 
-def test_the_run_cap_refuses_a_second_run(page):
+def someone_elses_run() -> TrainingRun:
     images = torch.rand((64, 1, 28, 28)) * 2 - 1
     dataset = type("Fake", (), {"name": "fake", "images": images, "labels": None, "class_names": []})()
-    other = TrainingRun(TrainConfig(batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu"),
-                        dataset, steps=10**6, options=RunOptions(grid_every_steps=5))
+    return TrainingRun(TrainConfig(batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu"),
+                       dataset, steps=10**6, options=RunOptions(grid_every_steps=5))
+
+
+def test_a_full_server_queues_the_start_and_runs_it_by_itself_when_the_slot_frees(page):
+    other = someone_elses_run()
     other.start()  # someone else's run holds the only slot
     try:
         at = page()
         at.button(key="train_start").click().run()
         assert not at.exception
-        assert any("Another training run is using this server (1 of 1 allowed)" in w.value for w in at.warning)
-        assert "train_run" not in at.session_state
-        assert not any(b.key == "train_take_over" for b in at.button)  # someone else's run is never offered
+        info = " ".join(i.value for i in at.info)
+        assert "You are in the queue" in info and "**number 1** in the queue (0 ahead of you)" in info
+        assert "Going now: small on fake" in " ".join(c.value for c in at.caption)
+        assert "train_run" not in at.session_state and REGISTRY.waiting() == 1
+        keys = {b.key for b in at.button}
+        assert "train_leave_queue" in keys and "train_start" not in keys and "train_take_over" not in keys
+        assert at.selectbox(key="train_preset").disabled  # the settings of the queued run are fixed
+    finally:
+        assert other.stop(timeout=30)
+    at.run()  # the page's next refresh (in the browser its fragment runs every second)
+    assert not at.exception
+    run = at.session_state["train_run"]
+    assert run.is_alive() and "train_queued" not in at.session_state and REGISTRY.waiting() == 0
+    assert any("your run has started" in m.value for m in at.success)
+    assert at.button(key="train_start").disabled and not at.button(key="train_pause").disabled
+
+
+def test_leaving_the_queue_gives_back_the_start_button(page):
+    other = someone_elses_run()
+    other.start()
+    try:
+        at = page()
+        at.button(key="train_start").click().run()
+        at.button(key="train_leave_queue").click().run()
+        assert not at.exception and REGISTRY.waiting() == 0 and "train_queued" not in at.session_state
+        assert not at.button(key="train_start").disabled
     finally:
         assert other.stop(timeout=30)
 
@@ -577,7 +606,7 @@ def test_after_a_reload_the_same_browser_can_take_over_its_run(page, monkeypatch
     other = page()
     assert not any(b.key == "train_take_over" for b in other.button)
     other.button(key="train_start").click().run()
-    assert any("Another training run is using this server" in w.value for w in other.warning)
+    assert any("You are in the queue" in i.value for i in other.info)  # queued, not offered the run
 
 
 def test_the_browser_id_comes_from_the_xsrf_cookie_token():

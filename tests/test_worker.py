@@ -474,3 +474,59 @@ def test_orphan_timeout_comes_from_the_environment(monkeypatch):
     with pytest.raises(ValueError, match="GAN_ORPHAN_TIMEOUT"):
         RunOptions()
 
+
+
+# --- the queue for a training slot -----------------------------------------------------------------
+
+def test_the_wait_estimate_lets_every_run_ahead_take_the_first_free_slot():
+    # two slots, freeing in 30 s and 100 s; runs ahead of 600 and 300 steps at 10 steps/s
+    assert worker.estimated_wait([30.0, 100.0], [], 10.0) == 30.0
+    # the run ahead takes the slot free at 30 s and holds it 60 s: free again at 90 s, before the other
+    assert worker.estimated_wait([30.0, 100.0], [600], 10.0) == 90.0
+    # a second run ahead takes that slot at 90 s until 120 s: the one free at 100 s comes first
+    assert worker.estimated_wait([30.0, 100.0], [600, 300], 10.0) == 100.0
+    assert worker.estimated_wait([0.0], [], 0.0) == 0.0  # a free slot, nobody ahead
+    assert worker.estimated_wait([None, 5.0], [], 10.0) is None  # a paused run: nobody knows
+    assert worker.estimated_wait([5.0], [100], 0.0) is None  # no measured speed for the runs ahead
+
+
+def test_a_full_server_queues_starts_in_order_and_nobody_jumps_the_line(runs, dataset, monkeypatch):
+    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    first = runs(dataset, owner="a")
+    first.start()
+    second, third, pusher = runs(dataset, steps=50, owner="b"), runs(dataset, steps=70, owner="c"), runs(dataset)
+    with pytest.raises(RunLimitReached):
+        second.start()
+    b = REGISTRY.enqueue(second.label, second.steps_to_train, owner="b")
+    c = REGISTRY.enqueue(third.label, third.steps_to_train, owner="c")
+    assert (REGISTRY.position(b), REGISTRY.position(c), REGISTRY.waiting()) == (1, 2, 2)
+    assert not REGISTRY.slot_is_free_for(b)
+    wait_until(lambda: first.remaining() is not None)  # the speed is measured after a second or so
+    seconds_left, rate = first.remaining()
+    assert REGISTRY.estimated_wait(b) == pytest.approx(seconds_left, rel=0.5)
+    assert REGISTRY.estimated_wait(c) > REGISTRY.estimated_wait(b)  # b's 50 steps come first
+
+    assert first.stop(timeout=30)
+    assert REGISTRY.slot_is_free_for(b) and not REGISTRY.slot_is_free_for(c)
+    with pytest.raises(RunLimitReached, match="waiting for a training slot"):
+        pusher.start()  # a free slot, but b is first in line
+    with pytest.raises(RunLimitReached):
+        third.start(ticket=c)  # not c's turn either
+    second.start(ticket=b)
+    assert REGISTRY.position(b) is None and REGISTRY.position(c) == 1
+    assert REGISTRY.estimated_wait(c) is None or REGISTRY.estimated_wait(c) >= 0
+    REGISTRY.leave(c)
+    assert REGISTRY.waiting() == 0 and REGISTRY.position(c) is None
+    assert second.stop(timeout=30)
+
+
+def test_a_ticket_nobody_asks_about_leaves_the_queue(monkeypatch):
+    monkeypatch.setenv("GAN_ORPHAN_TIMEOUT", "0.3")
+    gone = REGISTRY.enqueue("small on mnist5k", 100)
+    kept = REGISTRY.enqueue("small on mnist5k", 100)
+    for _ in range(5):  # the page asks about its place every 0.1 s; the closed tab never does
+        time.sleep(0.1)
+        REGISTRY.position(kept)
+    assert REGISTRY.position(gone) is None and REGISTRY.position(kept) == 1
+    REGISTRY.leave(kept)
+    assert REGISTRY.waiting() == 0

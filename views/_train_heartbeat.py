@@ -25,7 +25,8 @@ import sys
 
 import streamlit as st
 
-from views._session_keys import TRAIN_RUN
+from views._i18n import t
+from views._session_keys import QUEUED, TRAIN_NOTICE, TRAIN_RUN
 
 XSRF_COOKIE = "_streamlit_xsrf"
 _ID_KEY = secrets.token_bytes(32)  # per server process: ids mean nothing outside it
@@ -49,9 +50,40 @@ def _heartbeat() -> None:
         run.heartbeat()
 
 
+def advance_queue() -> bool:
+    """If this session's Start waits in the server's queue: heartbeat its ticket, and start its run
+    when its turn has come and a slot is free. True if the run started now (it is then the session's run)."""
+    queued = st.session_state.get(QUEUED)
+    if queued is None:
+        return False
+    from gan_core.worker import REGISTRY, RunLimitReached
+
+    ticket, run = queued
+    if REGISTRY.position(ticket) is None or not REGISTRY.slot_is_free_for(ticket):
+        return False
+    try:
+        run.start(ticket=ticket)
+    except RunLimitReached:  # taken in the same instant by a run that does not queue (a take-over)
+        return False
+    st.session_state.pop(QUEUED, None)
+    st.session_state[TRAIN_RUN] = run
+    st.session_state[TRAIN_NOTICE] = ("success", t("train.queue.started"))  # shown by the training page
+    return True
+
+
+def _queue_beat() -> None:
+    if advance_queue():
+        st.rerun()  # the whole page: the training page's buttons belong to a running run now
+
+
 def keep_training_run_alive() -> None:
     """Heartbeat the session's training run (or this browser's run from before a reload, until it is
-    taken over) every few seconds while it is active (draws nothing)."""
+    taken over) every few seconds while it is active, or its place in the queue every second, so a
+    Start waiting on any page begins when its turn comes (draws nothing)."""
+    if st.session_state.get(QUEUED) is not None:
+        with st.sidebar:
+            st.fragment(_queue_beat, run_every=1.0)()
+        return
     run = _watched_run()
     if run is not None:
         # Imported only with a run (torch is loaded then): the home page must stay light.

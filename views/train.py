@@ -36,19 +36,19 @@ from gan_core.models import (PRESETS, ModelConfig, build_models, count_parameter
                              get_preset)
 from gan_core.recording import Recording, RecordingError, lecture_recording_path, load_recording
 from gan_core.trainer import TrainConfig, steps_for_epochs
-from gan_core.worker import REGISTRY, RunLimitReached, RunSnapshot, TrainingRun
+from gan_core.worker import REGISTRY, QueueTicket, RunLimitReached, RunSnapshot, TrainingRun
 from views import _train_charts as charts
 from views._cancellable import run_cancellable
 from views._i18n import error_text, t
 from views._notes import teaching_notes
-from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
+from views._session_keys import OPEN_IN_LATENT, QUEUED, TRAIN_NOTICE, TRAIN_RUN
 from views._theme import upscale_factor
-from views._train_heartbeat import browser_id
+from views._train_heartbeat import advance_queue, browser_id
 from views._urlstate import Param, link_box, mirror, restore
 
 log = logging.getLogger(__name__)
 
-NOTICE, SAVED, WAS_ACTIVE = "train_notice", "train_saved", "train_was_active"
+SAVED, WAS_ACTIVE = "train_saved", "train_was_active"
 UPLOADED, RESUME = "train_uploaded_dataset", "train_resume_checkpoint"
 OPEN_LATENT = "train_open_latent"
 REPLAY_ANCHOR = "train_replay_anchor"  # (wall-clock time, step) when Play was pressed; None = paused
@@ -143,7 +143,7 @@ def _grid_image(grid: np.ndarray, image_size: int) -> np.ndarray:
 
 def _notice(kind: str, text: str) -> None:
     """A message shown once, after the rerun that follows a button."""
-    st.session_state[NOTICE] = (kind, text)
+    st.session_state[TRAIN_NOTICE] = (kind, text)
 
 
 def _maybe(key: str, fallback: str) -> str:
@@ -346,8 +346,9 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
         run = TrainingRun(config, dataset, steps, resume=resume.trainer_state() if resume else None,
                           owner=browser_id())
         run.start()
-    except RunLimitReached as exc:
-        _notice("warning", error_text(exc))
+    except RunLimitReached:  # every slot is taken (or others wait): wait in line, start by itself
+        st.session_state[QUEUED] = (REGISTRY.enqueue(run.label, run.steps_to_train, owner=browser_id()), run)
+        _notice("info", t("train.queue.joined"))
         return
     except ValueError as exc:  # DatasetError, CheckpointError, settings that cannot work
         _notice("error", t("train.start_failed", reason=error_text(exc)))
@@ -395,7 +396,13 @@ def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | 
     def button(col: int, label: str, icon: str, key: str, disabled: bool, **kw) -> bool:
         return row.button(label, icon=f":material/{icon}:", key=key, disabled=disabled, width="content", **kw)
 
-    if button(0, t("train.start"), "play_arrow", "train_start", active, type="primary"):
+    queued = st.session_state.get(QUEUED)
+    if queued is not None:
+        if button(0, t("train.queue.leave"), "logout", "train_leave_queue", False):
+            REGISTRY.leave(queued[0])
+            st.session_state.pop(QUEUED, None)
+            st.rerun()
+    elif button(0, t("train.start"), "play_arrow", "train_start", active, type="primary"):
         _start(settings, own, resume)
         st.rerun()
     if button(1, t("train.pause"), "pause", "train_pause", status != "running"):
@@ -414,7 +421,7 @@ def _buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | 
         st.rerun()
     if status == "paused":
         _single_step_buttons(run)
-    notice = st.session_state.pop(NOTICE, None)
+    notice = st.session_state.pop(TRAIN_NOTICE, None)
     if notice is not None:
         getattr(st, notice[0])(notice[1])
 
@@ -528,8 +535,35 @@ def _metrics(snap: RunSnapshot) -> None:
     right.caption(t("train.hist_caption"))
 
 
+def _wait_text(seconds: float) -> str:
+    m, sec = divmod(int(round(seconds)), 60)
+    if m >= 60:
+        return t("train.queue.hours", h=m // 60, m=m % 60)
+    return t("train.queue.minutes", m=m, s=sec) if m else t("train.queue.seconds", s=sec)
+
+
+def _queue_view(ticket: QueueTicket, run: TrainingRun) -> None:
+    """Waiting for a slot: the place in the queue and the estimated wait, live; the run starts by itself."""
+    if advance_queue():
+        st.rerun()  # the whole page: its buttons and settings now belong to a running run
+    position = REGISTRY.position(ticket)
+    if position is None:  # dropped: the page was away longer than the orphan timeout
+        st.session_state.pop(QUEUED, None)
+        st.warning(t("train.queue.expired"))
+        return
+    st.info(t("train.queue.waiting", position=position, ahead=position - 1))
+    wait = REGISTRY.estimated_wait(ticket)
+    st.caption(t("train.queue.eta", time=_wait_text(wait)) if wait is not None else t("train.queue.eta_unknown"))
+    if REGISTRY.active():
+        st.caption(t("train.queue.running_now", runs=", ".join(REGISTRY.active())))
+
+
 def _live_view() -> None:
     run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
+    queued = st.session_state.get(QUEUED)
+    if run is None and queued is not None:
+        _queue_view(*queued)
+        return
     if run is None:
         limits = get_limits()
         st.info(t("train.how_to_start"))
@@ -822,7 +856,7 @@ else:
     _run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     if _run is not None:
         _run.heartbeat()  # first thing: a slow page run must not look like a closed tab
-    _locked = _run is not None and _run.is_alive()
+    _locked = (_run is not None and _run.is_alive()) or st.session_state.get(QUEUED) is not None
     _resume = _resume_checkpoint(_locked)
     _settings_now = _settings(_locked, _resume)
     _own = _own_images(_settings_now, _locked) if _settings_now.dataset == OWN_IMAGES else None
@@ -832,8 +866,9 @@ else:
     _run = st.session_state.get(TRAIN_RUN)
     _active = _run is not None and _run.snapshot().is_active
     st.session_state[WAS_ACTIVE] = _active
-    # Refresh about once a second only while a run is active; otherwise draw once (no timer).
-    st.fragment(_live_view, run_every=REFRESH_SECONDS if _active else None)()
+    # Refresh about once a second only while a run is active or waits in the queue; else draw once (no timer).
+    _live = _active or st.session_state.get(QUEUED) is not None
+    st.fragment(_live_view, run_every=REFRESH_SECONDS if _live else None)()
     teaching_notes("train.live")  # below the live figures: the grid and charts come first on a projector
     _results()
     _model_tables(_settings_now.model)

@@ -11,8 +11,8 @@ plain data under a short lock; the page reads ``run.snapshot()`` about once a se
 
 One module per concept:
 
-- ``registry``  -- the server-wide run slots (``REGISTRY``, ``RunLimitReached``), runs a browser can
-  take over after a reload, the orphan timeout
+- ``registry``  -- the server-wide run slots (``REGISTRY``, ``RunLimitReached``), the queue for them
+  (``QueueTicket``, ``estimated_wait``), runs a browser can take over after a reload, the orphan timeout
 - ``pacing``    -- synchronisation and pacing between the training thread and the page
   (``Turnstile``, ``Cadence``)
 - ``run``       -- the background run itself (``TrainingRun`` and the thread's ``_Worker``)
@@ -21,9 +21,10 @@ One module per concept:
 The names below are this package's public interface (``from gan_core.worker import TrainingRun``).
 """
 
-from gan_core.worker.registry import REGISTRY, RunLimitReached, RunRegistry, WorkerError, default_orphan_timeout
+from gan_core.worker.registry import (REGISTRY, QueueTicket, RunLimitReached, RunRegistry, WorkerError,
+                                     default_orphan_timeout, estimated_wait)
 from gan_core.worker.run import RunOptions, TrainingRun, default_run_dir
 from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
 
-__all__ = ["ACTIVE_STATUSES", "HISTORY_FIELDS", "REGISTRY", "RunLimitReached", "RunOptions", "RunRegistry",
-           "RunSnapshot", "TrainingRun", "WorkerError", "default_orphan_timeout", "default_run_dir"]
+__all__ = ["ACTIVE_STATUSES", "HISTORY_FIELDS", "REGISTRY", "QueueTicket", "RunLimitReached", "RunOptions", "RunRegistry",
+           "RunSnapshot", "TrainingRun", "WorkerError", "default_orphan_timeout", "default_run_dir", "estimated_wait"]

@@ -8,12 +8,24 @@ to take that run over instead of refusing to start "because of another run". The
 such a run until its thread ends, so a reload (which drops the old session) does not stop it;
 if its browser never comes back, the heartbeat watchdog (``gan_core.worker.run``) ends it.
 The wait is ``default_orphan_timeout()``.
+
+When every slot is taken, a Start waits in the server's queue instead of failing: ``enqueue`` gives a
+``QueueTicket``; ``position`` (1 = next) and ``estimated_wait`` say where it stands, and the page
+calls them about once a second (each call is a heartbeat: a ticket nobody asks about for
+``default_orphan_timeout()`` seconds leaves the queue, so a closed tab cannot hold the line).
+``acquire`` gives a free slot only to the first ticket (or to anyone while nobody waits), so
+nobody jumps the queue.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import os
 import threading
+import time
+import weakref
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from gan_core.i18n import LocalizedError
@@ -33,33 +45,131 @@ class RunLimitReached(WorkerError):
     """Every training slot of this server is taken; the message says what to do."""
 
 
+@dataclass(eq=False)
+class QueueTicket:
+    """A place in the queue for a training slot: what will run (``label``, ``steps``) and for whom."""
+
+    label: str
+    steps: int
+    owner: str | None = None
+    id: int = field(default_factory=itertools.count(1).__next__)
+    last_seen: float = field(default_factory=time.monotonic)
+
+
+def estimated_wait(slots_free_in: list[float | None], steps_ahead: list[int], steps_per_sec: float) -> float | None:
+    """Seconds until the next slot is free for the ticket behind ``steps_ahead``.
+
+    ``slots_free_in``: seconds until each slot frees (0 for a free slot, None when unknown, e.g.
+    a paused run). Each run ahead in the queue takes the first slot to free up and holds it for its
+    steps at ``steps_per_sec`` (the speed of the runs going now). None when that cannot be known.
+    """
+    if not slots_free_in or any(t is None for t in slots_free_in) or (steps_ahead and not steps_per_sec > 0):
+        return None
+    free_at = sorted(float(t) for t in slots_free_in)
+    for steps in steps_ahead:
+        heapq.heappush(free_at, heapq.heappop(free_at) + steps / steps_per_sec)
+    return free_at[0]
+
+
 class RunRegistry:
-    """The training runs active on this server (running or paused), capped by the limits."""
+    """The training runs active on this server (running or paused), capped by the limits, and the
+    queue of those waiting for a slot."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._active: dict[int, str] = {}  # run id -> label
         # Runs whose browser can come back for them (see owned_by), kept until their thread ends.
         self._owned: dict[int, "TrainingRun"] = {}
+        self._handles: dict[int, weakref.ref] = {}  # every active run, for the queue's wait estimate
+        self._queue: list[QueueTicket] = []
 
-    def acquire(self, run_id: int, label: str, handle: "TrainingRun | None" = None) -> None:
-        """Take a slot for ``run_id`` or raise ``RunLimitReached``; keep ``handle`` if it has an owner."""
+    def acquire(self, run_id: int, label: str, handle: "TrainingRun | None" = None,
+                ticket: QueueTicket | None = None) -> None:
+        """Take a slot for ``run_id`` or raise ``RunLimitReached``; keep ``handle`` if it has an owner.
+
+        While others wait in the queue, only the first ``ticket`` gets a free slot (and leaves the queue).
+        """
         cap = get_limits().max_concurrent_runs
         with self._lock:
             if run_id in self._active:
                 return
-            if len(self._active) >= cap:
-                n = len(self._active)
+            self._drop_stale(time.monotonic())
+            first = self._queue[0] if self._queue else None
+            if len(self._active) >= cap or (first is not None and first is not ticket):
+                n, waiting = len(self._active), len(self._queue)
+                if len(self._active) < cap:  # a slot is free, but it is someone else's turn
+                    raise RunLimitReached("errors.worker.queue_ahead", n=waiting)
                 key = "errors.worker.run_limit_one" if n == 1 else "errors.worker.run_limit_many"
                 raise RunLimitReached(key, n=n, cap=cap)
+            if first is not None:
+                self._queue.pop(0)
             self._active[run_id] = label
-            if handle is not None and handle.owner is not None:
-                self._owned[run_id] = handle
+            if handle is not None:
+                self._handles[run_id] = weakref.ref(handle)
+                if handle.owner is not None:
+                    self._owned[run_id] = handle
 
     def release(self, run_id: int) -> None:
         with self._lock:
             self._active.pop(run_id, None)
             self._owned.pop(run_id, None)
+            self._handles.pop(run_id, None)
+
+    # --- the queue -------------------------------------------------------------------------------
+
+    def enqueue(self, label: str, steps: int, owner: str | None = None) -> QueueTicket:
+        """Join the end of the queue for a slot (``label``: what will run; ``steps``: for how long)."""
+        ticket = QueueTicket(label=label, steps=int(steps), owner=owner)
+        with self._lock:
+            self._drop_stale(time.monotonic())
+            self._queue.append(ticket)
+        return ticket
+
+    def leave(self, ticket: QueueTicket) -> None:
+        """Leave the queue (nothing happens if the ticket is not in it)."""
+        with self._lock:
+            if ticket in self._queue:
+                self._queue.remove(ticket)
+
+    def position(self, ticket: QueueTicket) -> int | None:
+        """1 for the next in line, 2 behind it, ...; None if the ticket is no longer queued. A heartbeat."""
+        now = time.monotonic()
+        with self._lock:
+            self._drop_stale(now)
+            if ticket not in self._queue:
+                return None
+            ticket.last_seen = now
+            return self._queue.index(ticket) + 1
+
+    def slot_is_free_for(self, ticket: QueueTicket) -> bool:
+        """Whether ``acquire`` with this ticket would get a slot now."""
+        with self._lock:
+            return (len(self._active) < get_limits().max_concurrent_runs
+                    and bool(self._queue) and self._queue[0] is ticket)
+
+    def estimated_wait(self, ticket: QueueTicket) -> float | None:
+        """Seconds until a slot is likely free for ``ticket`` at the current runs' speed (None: unknown)."""
+        cap = get_limits().max_concurrent_runs
+        with self._lock:
+            refs = [self._handles.get(run_id) for run_id in self._active]
+            ahead = self._queue[:self._queue.index(ticket)] if ticket in self._queue else None
+        if ahead is None:
+            return None
+        runs = [ref() if ref is not None else None for ref in refs]
+        remaining = [run.remaining() if run is not None else None for run in runs]  # outside the lock
+        known = [r for r in remaining if r is not None]
+        speed = sum(rate for _, rate in known) / len(known) if known else 0.0
+        slots = [r[0] if r is not None else None for r in remaining] + [0.0] * max(0, cap - len(remaining))
+        return estimated_wait(slots, [t.steps for t in ahead], speed)
+
+    def waiting(self) -> int:
+        """How many Starts are queued."""
+        with self._lock:
+            return len(self._queue)
+
+    def _drop_stale(self, now: float) -> None:
+        timeout = default_orphan_timeout()
+        self._queue = [t for t in self._queue if now - t.last_seen <= timeout]
 
     def active(self) -> list[str]:
         """Labels of the active runs (e.g. 'small on mnist5k')."""

@@ -47,7 +47,7 @@ from gan_core.images import make_grid
 from gan_core.paths import runs_root
 from gan_core.trainer import StepReport, TrainConfig, Trainer, TrainingDiverged
 from gan_core.worker.pacing import Cadence, Turnstile
-from gan_core.worker.registry import REGISTRY, WorkerError, default_orphan_timeout
+from gan_core.worker.registry import REGISTRY, QueueTicket, WorkerError, default_orphan_timeout
 from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
 
 log = logging.getLogger(__name__)
@@ -392,12 +392,24 @@ class TrainingRun:
 
     # --- control --------------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Take a server slot (or raise ``RunLimitReached``) and start training in the background."""
+    @property
+    def label(self) -> str:
+        """What runs, in a few words (e.g. 'small on mnist5k')."""
+        return f"{self.config.preset} on {self.dataset.name}"
+
+    @property
+    def steps_to_train(self) -> int:
+        """The steps this run trains for (from its start or resumed step to its target)."""
+        return self._worker.target_step - self._worker.start_step
+
+    def start(self, ticket: QueueTicket | None = None) -> None:
+        """Take a server slot (or raise ``RunLimitReached``) and start training in the background.
+
+        ``ticket``: this run's place in the server's queue (``REGISTRY.enqueue``), when others wait too."""
         if self._thread is not None:
             raise RuntimeError("this run has already been started; make a new TrainingRun to train again")
         w = self._worker
-        REGISTRY.acquire(self._slot_id, f"{self.config.preset} on {self.dataset.name}", handle=self)
+        REGISTRY.acquire(self._slot_id, self.label, handle=self, ticket=ticket)
         set_cpu_threads()  # once per process: honours $GAN_CPU_THREADS, as the command line does
         slot_id = self._slot_id
         w.last_heartbeat = time.monotonic()
@@ -469,6 +481,15 @@ class TrainingRun:
         return self._thread is not None and self._thread.is_alive()
 
     # --- reading ----------------------------------------------------------------------------------
+
+    def remaining(self) -> tuple[float, float] | None:
+        """(seconds left, steps per second) while running at a measured speed; None otherwise (paused,
+        ended, not measured yet). Cheap: for the queue's wait estimate, asked every second."""
+        w = self._worker
+        rate = w.steps_per_sec
+        if w.status != "running" or not rate > 0:
+            return None
+        return max(0.0, (w.target_step - self.trainer.step_count) / rate), rate
 
     def snapshot(self) -> RunSnapshot:
         """A plain-data copy of the state (takes a short lock; never waits for a training step)."""

@@ -74,6 +74,32 @@ def test_a_closed_session_frees_its_training_slot_and_thread(new_context, server
           f"server threads idle {threads_idle}, training {threads_training}, after {server.pruned_threads()}")
 
 
+# --- the queue: a full server makes the next student wait, then starts their run -------------------------
+
+def test_a_second_student_waits_in_the_queue_and_starts_by_itself_when_the_slot_frees(new_context, server):
+    first = open_session(new_context, server, TRAIN)
+    start_training(first)  # the server allows one run at a time: the slot is taken
+    second = open_session(new_context, server, TRAIN)
+    set_number(second, "Generator steps", 100_000)
+    button(second, "Start").click()
+    wait_until(lambda: "number 1** in the queue" in main_text(second) or "number 1 in the queue" in main_text(second),
+               60, message="the second student's place in the queue")
+    text = main_text(second)
+    assert "You are in the queue" in text and ("Estimated wait" in text or "cannot be estimated" in text)
+    assert button(second, "Leave the queue").is_visible() and not button(second, "Start").count()
+    assert_no_errors(second)
+    screenshot(second, "sessions-queue-waiting")
+    stop_training(first)
+    # nobody touches the second page: its own refresh notices the free slot and starts the run
+    wait_until(lambda: status_line(second) == "Training" and step(second) > 0, 90,
+               message="the queued run to start by itself")
+    assert "your run has started" in main_text(second)
+    assert_no_errors(second)
+    stop_training(second)
+    first.context.close()
+    second.context.close()
+
+
 # --- load: five sessions at once ------------------------------------------------------------------------
 
 def shipped_caption(seed: int) -> str:
