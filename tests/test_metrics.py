@@ -78,6 +78,7 @@ def test_single_class_generator_covers_one_class_with_kl_log_k():
     assert cover["classes_covered"] == 1
     assert cover["histogram"][3] == 1.0 and sum(cover["histogram"]) == 1.0
     assert cover["kl_to_uniform"] == pytest.approx(math.log(10))
+    assert cover["largest_class_share"] == 1.0 and cover["classes_for_80_percent"] == 1
 
 
 def test_balanced_labels_cover_every_class_with_zero_kl():
@@ -86,6 +87,16 @@ def test_balanced_labels_cover_every_class_with_zero_kl():
     # 3% of samples in class 9 is below the 5% bar
     labels = torch.tensor([9] * 3 + [i % 9 for i in range(97)])
     assert mode_coverage(labels, 10)["classes_covered"] == 9
+    balanced = mode_coverage(torch.arange(100) % 10, 10)
+    assert balanced["largest_class_share"] == pytest.approx(0.1) and balanced["classes_for_80_percent"] == 8
+
+
+def test_a_few_classes_holding_most_samples_is_what_mode_collapse_looks_like():
+    # the lecture's Fashion-MNIST example: 50% trousers, 30% bags, the rest spread thin over 8 classes
+    labels = torch.tensor([1] * 50 + [8] * 30 + [c for c in (0, 2, 3, 4, 5, 6, 7, 9) for _ in range(2)] + [0] * 4)
+    cover = mode_coverage(labels, 10)
+    assert cover["largest_class_share"] == pytest.approx(0.5) and cover["classes_for_80_percent"] == 2
+    assert cover["classes_covered"] == 3  # trousers, bags, and class 0 with 6%
 
 
 def test_inception_score_is_k_for_confident_balanced_and_1_for_collapsed_or_unsure():

@@ -92,6 +92,9 @@ def mode_coverage(probs_or_labels: torch.Tensor, num_classes: int, min_share: fl
     """Class histogram of samples (shares), classes with >= ``min_share``, and KL(histogram || uniform).
 
     KL is 0 for perfectly balanced classes and log(num_classes) when every sample is one class.
+    Mode collapse in two numbers: ``largest_class_share`` (1/num_classes when balanced) and
+    ``classes_for_80_percent``, the fewest classes that hold 80% of the samples (8 of 10 when balanced;
+    "only a few kinds of clothing" is 2-4).
     """
     labels = _labels(probs_or_labels)
     if len(labels) == 0:
@@ -99,10 +102,13 @@ def mode_coverage(probs_or_labels: torch.Tensor, num_classes: int, min_share: fl
     hist = torch.bincount(labels, minlength=num_classes)[:num_classes].double() / len(labels)
     nonzero = hist[hist > 0]
     kl = float((nonzero * (nonzero * num_classes).log()).sum())
+    shares = hist.sort(descending=True).values
     return {
         "histogram": [round(float(h), 6) for h in hist],
         "classes_covered": int((hist >= min_share).sum()),
         "kl_to_uniform": max(0.0, kl),
+        "largest_class_share": float(shares[0]),
+        "classes_for_80_percent": int((shares.cumsum(0) < 0.8 - 1e-9).sum()) + 1,
     }
 
 
@@ -175,6 +181,8 @@ def summarise_probs(probs: torch.Tensor, class_names: list[str]) -> dict:
         "class_names": list(class_names),
         "classes_covered": cover["classes_covered"],
         "kl_to_uniform": cover["kl_to_uniform"],
+        "largest_class_share": cover["largest_class_share"],
+        "classes_for_80_percent": cover["classes_for_80_percent"],
         "inception_score": inception_score(probs),
         "n": len(probs),
     }
@@ -240,6 +248,8 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
         "classes_covered": summary["classes_covered"],
         "histogram": summary["class_histogram"],
         "kl_to_uniform": summary["kl_to_uniform"],
+        "largest_class_share": summary["largest_class_share"],
+        "classes_for_80_percent": summary["classes_for_80_percent"],
         "inception_score": summary["inception_score"],
         "real_confidence": classifier_confidence(real_probs),
         "real_inception_score": inception_score(real_probs),
