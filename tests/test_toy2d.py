@@ -1,0 +1,91 @@
+"""gan_core.toy.toy2d: the mode-collapse targets, a user's CSV of points, and divergence estimators checked
+against cases with known answers (identical samples, disjoint samples, two Gaussians in closed form)."""
+
+import math
+
+import pytest
+import torch
+from scipy import integrate, stats
+
+from gan_core.evaluation.metrics import toy_mode_metrics
+from gan_core.toy.toy2d import (TARGETS, Target, Toy2DError, divergences, get_target, knn_kl, points_from_csv,
+                                register_target)
+
+
+def test_every_target_draws_reproducible_2d_points_and_the_mixtures_fill_every_mode():
+    for target in TARGETS.values():
+        a, b = target.sample(500, seed=3), target.sample(500, seed=3)
+        assert a.shape == (500, 2) and a.dtype == torch.float32 and torch.equal(a, b)
+        assert not torch.equal(a, target.sample(500, seed=4))
+    for name, modes in (("ring8", 8), ("grid25", 25), ("gaussian", 1)):
+        t = get_target(name)
+        m = toy_mode_metrics(t.sample(5000), t.means, t.std)
+        assert m["n_modes"] == modes and m["modes_covered"] == modes and m["high_quality_share"] > 0.98
+    assert toy_mode_metrics(torch.zeros(100, 2) + get_target("ring8").means[2], get_target("ring8").means,
+                            0.05)["modes_covered"] == 1  # a collapsed generator: one mode
+
+
+def test_targets_refuse_a_taken_name_and_an_unknown_one_is_a_sentence():
+    with pytest.raises(ValueError, match="a 2-D target named 'ring8' is already registered"):
+        register_target(Target("ring8", "another ring", TARGETS["ring8"].sampler))
+    with pytest.raises(Toy2DError, match="no 2-D target called 'spiral'.*ring8"):
+        get_target("spiral")
+
+
+def test_divergences_of_two_samples_of_one_distribution_are_about_zero():
+    ring = get_target("ring8")
+    d = divergences(ring.sample(2000, 0), ring.sample(2000, 1))
+    for name in ("kl_pq", "kl_qp", "js"):
+        assert abs(d[name].value) <= 3 * d[name].error + 0.02, (name, d[name])
+
+
+def test_js_of_samples_far_apart_is_log_2():
+    ring = get_target("ring8")
+    d = divergences(ring.sample(2000, 0), ring.sample(2000, 1) + 20.0)
+    assert d["js"].value == pytest.approx(math.log(2), abs=0.01)
+
+
+def test_two_gaussians_match_the_closed_form_kl_and_the_integrated_js():
+    # N(0, I) and N((1, 0), I): KL = |mu|^2 / 2 = 0.5 both ways; JS is that of the 1-D pair (y is shared)
+    p = torch.randn(4000, 2, generator=torch.Generator().manual_seed(0))
+    q = torch.randn(4000, 2, generator=torch.Generator().manual_seed(1)) + torch.tensor([1.0, 0.0])
+    d = divergences(p, q)
+    assert d["kl_pq"].value == pytest.approx(0.5, abs=0.1) and d["kl_qp"].value == pytest.approx(0.5, abs=0.1)
+
+    def half_kl_to_mixture(x, mean):
+        f, g = stats.norm.pdf(x, mean), stats.norm.pdf(x, 1 - mean)
+        return 0.5 * f * math.log(f / (0.5 * (f + g)))
+    js = sum(integrate.quad(half_kl_to_mixture, -12, 13, args=(mean,))[0] for mean in (0.0, 1.0))
+    assert d["js"].value == pytest.approx(js, abs=0.04)
+
+
+def test_the_error_bar_shrinks_with_more_samples_and_the_kl_estimator_needs_enough_of_them():
+    ring = get_target("ring8")
+    few = divergences(ring.sample(200, 0), ring.sample(200, 1), splits=8)
+    many = divergences(ring.sample(4000, 0), ring.sample(4000, 1), splits=8)
+    assert many["js"].error < few["js"].error and many["kl_pq"].error < few["kl_pq"].error
+    with pytest.raises(Toy2DError, match="too few"):
+        knn_kl(torch.zeros(3, 2), torch.zeros(3, 2), k=5)
+
+
+def test_a_csv_of_points_is_read_with_or_without_a_header():
+    rows = "\n".join(f"{i * 0.5},{-i}" for i in range(10))
+    for text in (rows, "x,y\n" + rows, ("x,y\r\n" + rows.replace("\n", "\r\n") + "\n\n").encode("utf-8-sig")):
+        points = points_from_csv(text)
+        assert points.shape == (10, 2) and points[3].tolist() == [1.5, -3.0]
+
+
+@pytest.mark.parametrize("payload, words", [
+    ("1,2,3\n" * 10, "line 1 of the CSV has 3 columns"),
+    ("1,2\n" * 5 + "a,b\n" + "1,2\n" * 5, "line 6 of the CSV is not two numbers"),
+    ("1,2\n" * 9 + "nan,1\n", "line 10 of the CSV has a value that is not a finite number"),
+    ("1,2\n" * 9 + "1e300,1\n", "line 10"),
+    ("1,2\n" * 3, "has 3 points; at least 8"),
+    ("1,2\n" * 20_001, "more than 20,000 points"),
+    (b"\xff\xfe\x00\x01" * 10, "not a text CSV file"),
+    ("1,2\n" * 600_000, "at most 2000000 bytes"),
+])
+def test_a_bad_csv_is_refused_with_a_sentence(payload, words):
+    with pytest.raises(Toy2DError) as info:
+        points_from_csv(payload)
+    assert words.lower() in str(info.value).lower()
