@@ -136,6 +136,8 @@ class Algorithm1:
                 fake = self.G(z)  # G is fixed while D learns
         real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))
         loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
+        if self.loss.penalty is not None:  # a term from D itself (WGAN-GP's gradient penalty)
+            loss_d = loss_d + self.loss.penalty(self.D, x, fake)
         self.stop_if_diverged(loss_d, "D")
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()

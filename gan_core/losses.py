@@ -10,6 +10,8 @@ Sign conventions (both networks *minimise* what is returned here):
 - ``non-saturating`` -- same D, but G minimises -log D(G(z)) (the paper's practical fix).
 - ``lsgan``          -- least squares (Mao et al. 2017): D regresses real->1, fake->0; G pushes fakes to 1.
 - ``hinge``          -- hinge loss (Lim & Ye 2017; Miyato et al. 2018).
+- ``wgan-gp``        -- Wasserstein loss with a gradient penalty (Gulrajani et al. 2017): D is a critic,
+  its score unbounded; ``GANLoss.penalty`` adds the penalty to D's loss inside Algorithm 1's D step.
 
 Using logits with ``softplus`` keeps log(sigmoid(.)) finite: log D = -softplus(-s),
 log(1 - D) = -softplus(s).
@@ -53,6 +55,17 @@ class GANLoss:
     d_loss: Callable[[Tensor, Tensor, float], Tensor]  # (real_scores, fake_scores, real_target)
     g_loss: Callable[[Tensor], Tensor]  # (fake_scores)
     probability: Callable[[Tensor], Tensor] = torch.sigmoid
+    # Added to D's loss, from D itself: (D, real batch, fake batch) -> a scalar (e.g. WGAN-GP's penalty).
+    penalty: Callable[[torch.nn.Module, Tensor, Tensor], Tensor] | None = None
+
+
+def gradient_penalty(D: torch.nn.Module, real: Tensor, fake: Tensor, weight: float = 10.0) -> Tensor:
+    """WGAN-GP (Gulrajani et al. 2017): weight · E[(‖∇ D(x̂)‖ - 1)²] on random interpolates x̂ between
+    real and fake examples, which keeps D (a critic) close to 1-Lipschitz."""
+    eps = torch.rand((len(real),) + (1,) * (real.dim() - 1), device=real.device)
+    mixed = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
+    grad, = torch.autograd.grad(D(mixed).sum(), mixed, create_graph=True)
+    return weight * ((grad.flatten(1).norm(dim=1) - 1) ** 2).mean()
 
 
 LOSSES: Registry[GANLoss] = Registry("loss")
@@ -87,6 +100,16 @@ register_loss(GANLoss(
     description="Hinge: D wants real scores >= t and fake scores <= -1; G raises D's score on fakes.",
     d_loss=lambda real, fake, t: F.relu(t - real).mean() + F.relu(1.0 + fake).mean(),
     g_loss=lambda fake: -fake.mean(),
+))
+
+
+register_loss(GANLoss(
+    name="wgan-gp",
+    description="Wasserstein with gradient penalty: D (a critic) scores real high and fake low, kept "
+                "1-Lipschitz by a penalty on its gradient; G raises the critic's score on fakes.",
+    d_loss=lambda real, fake, t: fake.mean() - real.mean(),
+    g_loss=lambda fake: -fake.mean(),
+    penalty=gradient_penalty,
 ))
 
 

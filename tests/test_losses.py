@@ -1,5 +1,6 @@
 """Loss sign conventions: each loss is low for the player who is winning."""
 
+import dataclasses
 import math
 
 import pytest
@@ -63,3 +64,34 @@ def test_stable_logs_do_not_overflow():
 def test_unknown_loss_lists_the_choices():
     with pytest.raises(ValueError, match="non-saturating"):
         get_loss("wasserstein")
+
+
+def test_the_gradient_penalty_of_a_linear_critic_is_weight_times_norm_minus_one_squared():
+    from gan_core.losses import gradient_penalty
+
+    critic = torch.nn.Linear(2, 1)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[3.0, 4.0]]))  # its gradient is (3, 4) everywhere: norm 5
+    real, fake = torch.randn(16, 2), torch.randn(16, 2)
+    assert float(gradient_penalty(critic, real, fake).detach()) == pytest.approx(10 * (5 - 1) ** 2)
+    assert float(gradient_penalty(critic, real, fake, weight=1.0).detach()) == pytest.approx(16.0)
+    with torch.no_grad():
+        critic.weight.copy_(torch.tensor([[0.6, 0.8]]))  # 1-Lipschitz exactly: no penalty
+    assert float(gradient_penalty(critic, real, fake).detach()) == pytest.approx(0.0, abs=1e-10)
+
+
+def test_wgan_gp_penalises_through_algorithm_1s_d_step_and_trains_a_small_gan():
+    from gan_core.trainer import TrainConfig, Trainer
+
+    loss = get_loss("wgan-gp")
+    real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.0, -2.0])
+    assert float(loss.d_loss(real, fake, 1.0)) == pytest.approx(-1.0 - 2.0)
+    assert float(loss.g_loss(fake)) == pytest.approx(1.0)
+    images = torch.rand(64, 1, 28, 28) * 2 - 1
+    data = type("Fake", (), {"name": "fake", "images": images, "labels": None, "class_names": []})()
+    t = Trainer(TrainConfig(preset="small", batch_size=16, loss="wgan-gp", ngf=8, ndf=8, latent_dim=8), data)
+    seen = []
+    t.algorithm.loss = dataclasses.replace(loss, penalty=lambda D, x, f: seen.append((x.shape, f.shape)) or
+                                           loss.penalty(D, x, f))
+    report = t.step()
+    assert seen == [((16, 1, 28, 28), (16, 1, 28, 28))] and math.isfinite(report.loss_d)
