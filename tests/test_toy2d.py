@@ -89,3 +89,33 @@ def test_a_bad_csv_is_refused_with_a_sentence(payload, words):
     with pytest.raises(Toy2DError) as info:
         points_from_csv(payload)
     assert words.lower() in str(info.value).lower()
+
+
+# --- the 2-D GAN ----------------------------------------------------------------------------------------
+
+def test_a_2d_gan_trained_by_algorithm_1_moves_its_points_onto_the_ring():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(target="ring8", seed=0))
+    before = trainer.measure()
+    for _ in range(1500):
+        trainer.step()
+    after = trainer.measure()
+    assert trainer.d_steps == trainer.g_steps == 1500
+    assert after["js"][0] < before["js"][0] - 0.2  # p_g moved towards p_data
+    assert after["high_quality_share"] > before["high_quality_share"]
+    assert torch.equal(trainer.fake_points(), trainer.fake_points())  # the same fixed noise every frame
+
+
+def test_the_2d_gan_takes_any_registered_loss_a_users_points_and_refuses_bad_settings():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    points = points_from_csv("\n".join(f"{i % 7},{i % 5}" for i in range(200)))
+    trainer = Toy2DTrainer(Toy2DConfig(loss="wgan-gp", k=5, hidden=32, depth=2), points=points)
+    report = trainer.step()
+    assert set(report) >= {"loss_d", "loss_g", "d_real", "d_fake"} and trainer.d_steps == 5
+    assert "modes_covered" not in trainer.measure()  # a user's points have no known modes
+    for bad, words in ((dict(loss="magic"), "Unknown loss 'magic'"), (dict(k=0), "k must be between 1"),
+                       (dict(prior="cauchy"), "Unknown noise prior"), (dict(lr_g=5.0), "lr_g must be")):
+        with pytest.raises(Toy2DError, match=words):
+            Toy2DConfig(**bad).validate()
