@@ -17,6 +17,11 @@ left out of a shipped recording, and ``config.json`` only labels it. A recording
 while a run is still writing it: a CSV line cut mid-write (too few fields, or a field that is not a
 number) is skipped, and so is a row whose step does not increase (a resumed run that repeated steps).
 
+A run the command line is still writing is read the same way (``growing=True`` allows a run that has
+no grid yet); ``run_folders(root)`` lists the run folders under the server's runs root and
+``run_folder(root, name)`` refuses any name that would lead outside it. ``config.json``'s
+``target_step`` (written by the CLI from its first step on) gives ``Recording.eta()``.
+
     rec = load_recording("assets/recording-tf-tutorial-mnist5k")
     rec.last_step, rec.frame_steps      # e.g. 7020, [117, 234, ...]
     rec.history_until(1000)             # {"step": array, "loss_d": array, ...} up to step 1000
@@ -44,6 +49,7 @@ from gan_core.paths import ASSETS_DIR
 REQUIRED_COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
 OPTIONAL_COLUMNS = ("epoch", "images_per_sec", "elapsed")
 FRAME_NAME = re.compile(r"^step_(\d{1,9})\.png$")
+MAX_RUN_FOLDERS = 200  # the newest run folders listed on the training page
 MAX_FRAMES = 2000  # a replay needs ~60; far more would only cost memory
 MAX_FRAME_PIXELS = 4_000_000  # one grid image (a 64-image grid of 64 px RGB is ~0.3 M pixels)
 LECTURE_RECORDING = "recording-tf-tutorial-mnist5k"
@@ -68,12 +74,23 @@ class Recording:
     history: dict[str, np.ndarray]  # REQUIRED_COLUMNS + OPTIONAL_COLUMNS present -> one value per step
     frame_steps: list[int]  # steps that have a sample grid, ascending
     frame_paths: list[Path] = field(repr=False)
+    target_step: int | None = None  # where the run stops (config.json's "target_step"), if it says
+    updated: float = 0.0  # time.time() of metrics.csv's last change
 
     @property
     def last_step(self) -> int:
         """The last step with metrics or a grid."""
         steps = [int(self.history["step"][-1])] if len(self.history["step"]) else []
         return max(steps + self.frame_steps[-1:] + [0])
+
+    def eta(self, window: int = 50) -> float | None:
+        """Seconds until ``target_step`` at the speed of the last ``window`` steps (None if unknown)."""
+        steps, elapsed = self.history["step"], self.history.get("elapsed")
+        if self.target_step is None or elapsed is None or len(steps) < 2:
+            return None
+        a = max(0, len(steps) - window)
+        rate = (steps[-1] - steps[a]) / max(elapsed[-1] - elapsed[a], 1e-9)
+        return max(0.0, (self.target_step - steps[-1]) / rate) if rate > 0 else None
 
     def history_until(self, step: float) -> dict[str, np.ndarray]:
         """The metric columns for steps <= ``step`` (what a live run would have shown by then)."""
@@ -154,8 +171,33 @@ def _final_grid_is_current(folder: Path, step, last_frame_step: int) -> bool:
     return final.stat().st_mtime_ns >= config.stat().st_mtime_ns
 
 
-def load_recording(path: str | Path) -> Recording:
-    """Read a run folder (see the module docstring); raises RecordingError if it has no metrics or grids."""
+def run_folders(root: str | Path) -> list[Path]:
+    """Run folders directly under ``root`` (folders with a metrics.csv), most recently updated first."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    found = []
+    for p in root.iterdir():
+        try:
+            if p.is_dir() and not p.is_symlink() and (p / "metrics.csv").is_file():
+                found.append(((p / "metrics.csv").stat().st_mtime, p))
+        except OSError:  # removed while listing
+            continue
+    return [p for _, p in sorted(found, key=lambda item: item[0], reverse=True)[:MAX_RUN_FOLDERS]]
+
+
+def run_folder(root: str | Path, name: str) -> Path:
+    """The run folder ``name`` directly under ``root``; a name that leads anywhere else is refused."""
+    root = Path(root).resolve()
+    candidate = (root / name).resolve()
+    if not name or name in (".", "..") or "/" in name or "\\" in name or candidate.parent != root:
+        raise RecordingError("errors.recording.outside", name=name)
+    return candidate
+
+
+def load_recording(path: str | Path, growing: bool = False) -> Recording:
+    """Read a run folder (see the module docstring); raises RecordingError if it has no metrics or grids
+    (``growing``: a run still being written may have no grid yet)."""
     folder = Path(path)
     if not folder.is_dir():
         raise RecordingError("errors.recording.missing", name=folder.name)
@@ -165,16 +207,19 @@ def load_recording(path: str | Path) -> Recording:
     history = _read_metrics(metrics)
     frames = sorted((int(m.group(1)), p) for p in (folder / "samples").glob("step_*.png")
                     if (m := FRAME_NAME.match(p.name)) and p.is_file())
-    if not frames or not len(history["step"]):
+    if (not frames and not growing) or not len(history["step"]):
         raise RecordingError("errors.recording.empty", name=folder.name)
     if len(frames) > MAX_FRAMES:  # keep an even spacing that still ends on the last grid
         stride = math.ceil(len(frames) / MAX_FRAMES)
         frames = frames[::-1][::stride][::-1]
     config = _read_config(folder / "config.json")
-    if _final_grid_is_current(folder, config.get("step"), frames[-1][0]):  # the run's last grid
+    if _final_grid_is_current(folder, config.get("step"), frames[-1][0] if frames else -1):  # the run's last grid
         frames.append((config["step"], folder / "samples" / "final.png"))
     train = config.get("train") if isinstance(config.get("train"), dict) else {}
     dataset = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
     name = str(dataset.get("name") or train.get("dataset") or "")
+    target = config.get("target_step")
     return Recording(path=folder, train_config=dict(train), dataset=name, history=history,
-                     frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames])
+                     frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames],
+                     target_step=target if isinstance(target, int) and not isinstance(target, bool) else None,
+                     updated=metrics.stat().st_mtime)

@@ -3,6 +3,7 @@ cut and malformed CSV lines are skipped, a folder that is not a recording gets a
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -13,7 +14,7 @@ import numpy as np
 import torch
 import pytest
 
-from gan_core.recording import RecordingError, lecture_recording_path, load_recording
+from gan_core.recording import RecordingError, lecture_recording_path, load_recording, run_folder, run_folders
 
 REPO = Path(__file__).resolve().parents[1]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -166,3 +167,42 @@ def test_the_shipped_lecture_generator_is_the_recorded_run_exported_as_float16(m
     assert ckpt.step == rec.last_step and ckpt.train_config == rec.train_config
     assert json.loads((folder / "config.json").read_text())["exported"]["dtype"] == "float16"
     assert next(ckpt.generator.parameters()).dtype == torch.float32  # widened on load
+
+
+# --- watching a run the command line is writing -----------------------------------------------------------
+
+@pytest.mark.slow
+def test_a_cli_run_says_where_it_stops_and_its_eta_follows_from_its_speed(cli_run):
+    rec = load_recording(cli_run)
+    assert rec.target_step == STEPS  # config.json's target_step, written from the first save on
+    assert rec.eta() == 0.0  # finished
+    rows = rec.history
+    half = {name: col[: STEPS // 2] for name, col in rows.items()}
+    partial = dataclasses.replace(rec, history=half)
+    rate = (half["step"][-1] - half["step"][0]) / (half["elapsed"][-1] - half["elapsed"][0])
+    assert partial.eta() == pytest.approx((STEPS - half["step"][-1]) / rate)
+    assert dataclasses.replace(rec, target_step=None).eta() is None
+
+
+@pytest.mark.slow
+def test_a_growing_run_without_a_grid_yet_is_readable_and_run_folders_are_listed_newest_first(copy_of, tmp_path):
+    import os
+
+    folder = copy_of()
+    for grid in (folder / "samples").glob("*.png"):
+        grid.unlink()
+    with pytest.raises(RecordingError, match="no samples"):
+        load_recording(folder)
+    rec = load_recording(folder, growing=True)
+    assert rec.frame_steps == [] and rec.frame_index_at(STEPS) is None and rec.last_step == STEPS
+
+    root = folder.parent
+    (root / "not-a-run").mkdir()
+    older = Path(shutil.copytree(folder, root / "older"))
+    os.utime(older / "metrics.csv", (1_000_000, 1_000_000))
+    assert run_folders(root) == [folder, older] and run_folders(tmp_path / "nowhere") == []
+    assert run_folder(root, "older") == older.resolve()
+    (root / "link").symlink_to(tmp_path.parent)
+    for name in ("..", "../etc", "/etc", "a/b", "", "link"):
+        with pytest.raises(RecordingError, match="is not a run folder of this server"):
+            run_folder(root, name)

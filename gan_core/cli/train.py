@@ -1,7 +1,10 @@
 """``python -m gan_core train``: Algorithm 1 on a dataset, written to a run folder.
 
-The folder holds the checkpoint (``config.json``, ``*.safetensors``), ``metrics.csv`` (one row per step)
-and ``samples/step_*.png``; ``--resume`` continues it, Ctrl-C or SIGTERM stops it with everything saved.
+The folder holds the checkpoint (``config.json``, ``*.safetensors``; saved at the start, every
+``--save-every`` steps and at the end, each save atomic as a whole; ``config.json``'s ``target_step``
+says where the run stops), ``metrics.csv`` (one row per step, each line flushed whole) and
+``samples/step_*.png``; ``--resume`` continues it, Ctrl-C or SIGTERM stops it with everything saved.
+The training page can watch the folder while it grows (``gan_core.recording``).
 """
 
 from __future__ import annotations
@@ -171,8 +174,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     (out / "samples").mkdir(parents=True, exist_ok=True)
     ds_info = {"name": str(args.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
 
+    target_step = trainer.step_count + n_steps  # for whoever watches the folder (the training page's ETA)
+
     def save() -> None:
-        save_checkpoint(out, trainer, dataset=ds_info)
+        save_checkpoint(out, trainer, dataset=ds_info, extra={"target_step": target_step})
 
     fields = ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed"]
     metrics_path = out / "metrics.csv"
@@ -182,6 +187,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     elif args.overwrite:
         for old in (out / "samples").glob("*.png"):
             old.unlink()
+    save()  # the run's config is in the folder from the start: a watching page knows what trains
     status, out_of_time = 0, False
     started = trainer.elapsed  # the checkpoint's training time, when resuming
     with open(metrics_path, "a" if append else "w", newline="") as f, GracefulStop() as stop:
