@@ -620,3 +620,62 @@ def test_the_browser_id_comes_from_the_xsrf_cookie_token():
     assert heartbeat._xsrf_token(f"2|{other_mask.hex()}|{remasked.hex()}|1700000000") == token
     assert heartbeat._xsrf_token("garbage") is None and heartbeat._xsrf_token("2|zz|yy|1") is None
     assert heartbeat.browser_id() is None  # no browser here: no id, no take-over
+
+
+# --- watching a run the command line writes ---------------------------------------------------------------
+
+def watch_page(monkeypatch, runs: Path, lang: str = "en") -> AppTest:
+    monkeypatch.setenv("GAN_RUNS_DIR", str(runs))
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.query_params["mode"] = "watch"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_watch_lists_the_run_folders_and_shows_a_finished_run_with_its_grids(monkeypatch, recording, tmp_path):
+    import os
+    import shutil
+
+    empty = watch_page(monkeypatch, tmp_path / "no-runs")
+    assert any("No run folders in" in i.value for i in empty.info)
+    runs = tmp_path / "runs"
+    shutil.copytree(recording, runs / "digits-a")
+    shutil.copytree(recording, runs / "digits-b")
+    old = 1_000_000
+    for f in (runs / "digits-a").rglob("*"):
+        os.utime(f, (old, old))  # finished long ago: shown as not training
+    os.utime(runs / "digits-b" / "metrics.csv", (old + 10, old + 10))
+    at = watch_page(monkeypatch, runs)
+    box = at.selectbox(key="train_watch_run")
+    assert box.options == ["digits-b", "digits-a"] and box.value == "digits-b"  # the most recently updated first
+    assert any("Not training now: the last step is 20 of 20" in c.value for c in at.caption)
+    assert at.metric[0].value == "20" and len(at.get("plotly_chart")) == 2
+    assert at.select_slider(key="train_watch_frame").value == 3  # the newest of the grids at 5, 10, 15, 20
+    at.select_slider(key="train_watch_frame").set_value(0).run()
+    assert any("step 5" in i.caption for im in at.get("image") for i in im.proto.imgs)
+    at.button(key="train_watch_latent").click().run()
+    assert not at.exception
+    assert at.session_state["latent_source"] == "runs:digits-b"  # what the latent page opens first
+
+
+def test_watch_follows_a_growing_run_and_a_run_with_no_step_yet_waits(monkeypatch, recording, tmp_path):
+    import shutil
+
+    runs = tmp_path / "runs"
+    folder = Path(shutil.copytree(recording, runs / "live"))
+    lines = (folder / "metrics.csv").read_text().splitlines()
+    (folder / "metrics.csv").write_text("\n".join(lines[:11]) + "\n")  # 10 steps written, just now
+    for later in ("step_000015.png", "step_000020.png", "final.png"):  # grids come after their steps
+        (folder / "samples" / later).unlink()
+    at = watch_page(monkeypatch, runs)
+    assert at.metric[0].value == "10"
+    progress = [p for p in at.get("progress")]
+    assert progress and "Training: step 10 of 20" in progress[0].proto.text
+    (folder / "metrics.csv").write_text(lines[0] + "\n")  # restarted: the header only
+    at.run()
+    assert not at.exception and any("has not written its first step yet" in i.value for i in at.info)
+    i18n.MISSING_KEYS.clear()
+    korean = watch_page(monkeypatch, runs, lang="ko")
+    assert i18n.MISSING_KEYS == set() and HANGUL.search(korean.selectbox(key="train_watch_run").label)

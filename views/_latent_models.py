@@ -153,8 +153,9 @@ def choose_model(container=None) -> LatentModel | None:
     labels["upload"] = t("latent.source.upload")
 
     # The training page's "Open in latent explorer" asks for the run once.
-    if st.session_state.pop(OPEN_IN_LATENT, None) == "run" and "run" in labels:
-        st.session_state[SOURCE_KEY] = "run"
+    asked = st.session_state.pop(OPEN_IN_LATENT, None)  # "run" or "runs:NAME"
+    if asked in labels:
+        st.session_state[SOURCE_KEY] = asked
     if st.session_state.get(SOURCE_KEY) not in labels:
         st.session_state[SOURCE_KEY] = next(iter(labels))
     with area:

@@ -3,6 +3,6 @@
 A key used by one page alone stays in that page (e.g. ``train_notice``)."""
 
 TRAIN_RUN = "train_run"  # this browser session's TrainingRun (training page; heartbeaten by app.py; latent page)
-OPEN_IN_LATENT = "latent_source"  # "run": the training page asked the latent page to open the run's generator
+OPEN_IN_LATENT = "latent_source"  # the training page asks the latent page to open "run" or "runs:NAME" first
 QUEUED = "train_queued"  # (QueueTicket, TrainingRun): a Start waiting for a server slot (any page advances it)
 TRAIN_NOTICE = "train_notice"  # (kind, text): a message the training page shows once, on its next run

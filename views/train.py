@@ -34,7 +34,9 @@ from gan_core.limits import get_limits
 from gan_core.losses import LOSSES
 from gan_core.models import (PRESETS, ModelConfig, build_models, count_parameters, default_model_config, describe,
                              get_preset)
-from gan_core.recording import Recording, RecordingError, lecture_recording_path, load_recording
+from gan_core.paths import runs_root
+from gan_core.recording import (Recording, RecordingError, lecture_recording_path, load_recording, run_folder,
+                                run_folders)
 from gan_core.trainer import TrainConfig, steps_for_epochs
 from gan_core.worker import REGISTRY, QueueTicket, RunLimitReached, RunSnapshot, TrainingRun
 from views import _train_charts as charts
@@ -53,10 +55,12 @@ UPLOADED, RESUME = "train_uploaded_dataset", "train_resume_checkpoint"
 OPEN_LATENT = "train_open_latent"
 REPLAY_ANCHOR = "train_replay_anchor"  # (wall-clock time, step) when Play was pressed; None = paused
 OWN_IMAGES = "own images"
-MODES = ("live", "replay")
+MODES = ("live", "replay", "watch")
 DEFAULT_PRESET = "small"  # learns recognisable digits in about a minute on a laptop CPU
 REFRESH_SECONDS = 1.0
 REPLAY_REFRESH_SECONDS = 0.25
+WATCH_LIVE_SECONDS = 30.0  # a run folder whose metrics.csv changed this recently is still training
+WATCH_GROWING = "train_watch_growing"
 REPLAY_SECONDS = (10, 30, 60, 120)  # how long a replay of the whole recording takes
 DOWNLOAD = ":material/download:"
 # What a user can get wrong in an upload: a damaged zip (bad CRC, truncated), an odd compression
@@ -535,13 +539,6 @@ def _metrics(snap: RunSnapshot) -> None:
     right.caption(t("train.hist_caption"))
 
 
-def _wait_text(seconds: float) -> str:
-    m, sec = divmod(int(round(seconds)), 60)
-    if m >= 60:
-        return t("train.queue.hours", h=m // 60, m=m % 60)
-    return t("train.queue.minutes", m=m, s=sec) if m else t("train.queue.seconds", s=sec)
-
-
 def _queue_view(ticket: QueueTicket, run: TrainingRun) -> None:
     """Waiting for a slot: the place in the queue and the estimated wait, live; the run starts by itself."""
     if advance_queue():
@@ -553,7 +550,7 @@ def _queue_view(ticket: QueueTicket, run: TrainingRun) -> None:
         return
     st.info(t("train.queue.waiting", position=position, ahead=position - 1))
     wait = REGISTRY.estimated_wait(ticket)
-    st.caption(t("train.queue.eta", time=_wait_text(wait)) if wait is not None else t("train.queue.eta_unknown"))
+    st.caption(t("train.queue.eta", time=charts.duration(wait)) if wait is not None else t("train.queue.eta_unknown"))
     if REGISTRY.active():
         st.caption(t("train.queue.running_now", runs=", ".join(REGISTRY.active())))
 
@@ -642,7 +639,7 @@ def _results() -> None:
     with cols[1]:
         if st.button(t("train.open_latent"), icon=":material/explore:", key="train_to_latent", width="stretch"):
             # Switch pages from a full run: st.switch_page inside a fragment leaves the new page blank.
-            st.session_state[OPEN_LATENT] = True
+            st.session_state[OPEN_LATENT] = "run"
             st.rerun(scope="app")
     name = f"{snap.config['preset']}-{Path(snap.dataset).stem}"
     cols[2].download_button(t("train.download_metrics"), icon=DOWNLOAD, data=run.metrics_csv,
@@ -656,9 +653,9 @@ def _results() -> None:
 # --- replay of a recorded run ---------------------------------------------------------------------
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _recording(path: str, modified: float) -> Recording:
+def _recording(path: str, modified: float, growing: bool = False) -> Recording:
     """The recording at ``path`` (read again when its metrics file changes)."""
-    return load_recording(path)
+    return load_recording(path, growing=growing)
 
 
 def _load_lecture_recording() -> Recording | None:
@@ -688,6 +685,21 @@ def _replay_scrubbed() -> None:
     """The slider moved: keep playing from there (or stay paused there)."""
     if st.session_state.get(REPLAY_ANCHOR) is not None:
         st.session_state[REPLAY_ANCHOR] = (time.monotonic(), float(st.session_state["train_replay_step"]))
+
+
+def _recorded_grid(rec: Recording, frame: int | None) -> None:
+    """A recording's sample grid number ``frame`` (or a note that none was recorded yet)."""
+    if frame is None:
+        st.caption(t("train.replay.no_grid_yet"))
+        return
+    try:
+        image = rec.frame_image(frame)
+    except RecordingError as exc:
+        st.warning(error_text(exc))
+        return
+    size = int(rec.train_config.get("image_size") or 28)
+    st.image(_grid_image(image, size), caption=t("train.generated", step=f"{rec.frame_steps[frame]:,}"),
+             output_format="PNG")
 
 
 def _replay_view(rec: Recording) -> None:
@@ -723,17 +735,7 @@ def _replay_view(rec: Recording) -> None:
     frame = rec.frame_index_at(step)
     left, right = st.columns([2, 3])
     with left:
-        if frame is None:
-            st.caption(t("train.replay.no_grid_yet"))
-        else:
-            try:
-                image = rec.frame_image(frame)
-            except RecordingError as exc:
-                st.warning(error_text(exc))
-            else:
-                size = int(rec.train_config.get("image_size") or 28)
-                st.image(_grid_image(image, size), caption=t("train.generated", step=f"{rec.frame_steps[frame]:,}"),
-                         output_format="PNG")
+        _recorded_grid(rec, frame)
     with right:
         c = rec.train_config
         st.caption(t("train.replay.about", preset=c.get("preset", "?"), dataset=rec.dataset or "?",
@@ -755,6 +757,96 @@ def _replay() -> None:
         st.session_state["train_replay_step"] = rec.last_step
     playing = st.session_state[REPLAY_ANCHOR] is not None
     st.fragment(_replay_view, run_every=REPLAY_REFRESH_SECONDS if playing else None)(rec)
+
+
+# --- watching a run the command line is writing ------------------------------------------------------
+
+def _read_watched(name: str) -> Recording:
+    """The run folder ``name`` under the runs root, read as it is now (RecordingError, OSError if it cannot be)."""
+    folder = run_folder(runs_root(), name)
+    return _recording(str(folder), (folder / "metrics.csv").stat().st_mtime, growing=True)
+
+
+def _watched(name: str) -> Recording | None:
+    """``_read_watched``, or None after saying why."""
+    try:
+        return _read_watched(name)
+    except RecordingError as exc:
+        if exc.key == "errors.recording.empty":  # started, no step written yet
+            st.info(t("train.watch.waiting"))
+        else:
+            st.warning(t("train.watch.unusable", name=name, reason=error_text(exc)))
+    except OSError:  # removed, or a file being replaced this instant: the next refresh reads it
+        st.info(t("train.watch.waiting"))
+    return None
+
+
+def _is_growing(rec: Recording) -> bool:
+    return time.time() - rec.updated < WATCH_LIVE_SECONDS
+
+
+def _watch_view(name: str) -> None:
+    rec = _watched(name)
+    if rec is None:
+        return  # said why; the refresh looks again
+    growing = _is_growing(rec)
+    if growing != st.session_state.get(WATCH_GROWING):  # started or stopped growing: the refresh timer changes
+        st.session_state[WATCH_GROWING] = growing
+        st.rerun()
+    ago = max(0, int(time.time() - rec.updated))
+    target = f"{rec.target_step:,}" if rec.target_step else "?"
+    if growing:
+        st.progress(min(1.0, rec.last_step / rec.target_step) if rec.target_step else 0.0,
+                    text=t("train.watch.growing", step=f"{rec.last_step:,}", target=target, s=ago))
+    else:
+        st.caption(t("train.watch.still", step=f"{rec.last_step:,}", target=target, s=ago))
+    metric_cols = st.columns(3)
+    metric_cols[0].metric(t("train.metric.step"), f"{rec.last_step:,}")
+    epochs = rec.history.get("epoch")
+    metric_cols[1].metric(t("train.metric.epoch"), f"{epochs[-1]:.2f}" if epochs is not None and len(epochs) else "–")
+    metric_cols[2].metric(t("train.metric.eta"), charts.duration(rec.eta() if growing else None))
+    left, right = st.columns([2, 3])
+    with left:
+        frame = rec.frame_index_at(rec.last_step)
+        if frame is not None and not growing and len(rec.frame_steps) > 1:  # finished: look back through its grids
+            frame = st.select_slider(t("train.watch.grids"), range(len(rec.frame_steps)), value=frame,
+                                     format_func=lambda i: f"{rec.frame_steps[i]:,}", key="train_watch_frame")
+        _recorded_grid(rec, frame)
+    with right:
+        c = rec.train_config
+        st.caption(t("train.watch.about", preset=c.get("preset", "?"), dataset=rec.dataset or "?",
+                     batch=c.get("batch_size", "?"), lr=c.get("lr_g", "?"), k=c.get("k", "?")))
+        if (rec.path / "config.json").is_file() and st.button(t("train.watch.open_latent"), key="train_watch_latent",
+                                                            icon=":material/explore:"):
+            st.session_state[OPEN_LATENT] = f"runs:{name}"
+            st.rerun()
+    _curves(rec.history, "train_watch")
+
+
+def _await_run_folders() -> None:
+    """While no run folder exists: look again every second, and redraw the view when one appears."""
+    if run_folders(runs_root()):
+        st.rerun()
+
+
+def _watch() -> None:
+    root = runs_root()
+    st.caption(t("train.watch.intro", root=root.name))
+    folders = run_folders(root)
+    if not folders:
+        st.info(t("train.watch.none", root=root.name))
+        st.fragment(_await_run_folders, run_every=REFRESH_SECONDS)()
+        return
+    names = [p.name for p in folders]
+    if st.session_state.get("train_watch_run") not in names:
+        st.session_state["train_watch_run"] = names[0]  # the most recently updated run
+    name = st.selectbox(t("train.watch.choose"), names, key="train_watch_run")
+    try:
+        growing = _is_growing(_read_watched(name))
+    except (RecordingError, OSError):
+        growing = True  # no step written yet (or being replaced): look again every second
+    st.session_state[WATCH_GROWING] = growing
+    st.fragment(_watch_view, run_every=REFRESH_SECONDS if growing else None)(name)
 
 
 # --- the model and the lecture's code ---------------------------------------------------------------
@@ -837,8 +929,9 @@ st.title(t("train.title"))
 if st.session_state.get(TRAIN_RUN) is None:  # once a run exists its grid needs the room (projector: one screen)
     st.caption(t("train.intro"))
 
-if st.session_state.pop(OPEN_LATENT, False):
-    st.session_state[OPEN_IN_LATENT] = "run"  # the latent page offers this run's generator first
+_open_latent = st.session_state.pop(OPEN_LATENT, None)  # "run", or "runs:NAME" for a watched folder
+if _open_latent:
+    st.session_state[OPEN_IN_LATENT] = _open_latent  # the latent page offers that generator first
     try:
         st.switch_page("views/latent.py")
     except StreamlitAPIException:
@@ -852,6 +945,8 @@ _mode = st.sidebar.radio(t("train.mode.label"), MODES, key="train_mode",
 if _mode == "replay":
     _replay()
     _lecture_code(default_model_config("tf-tutorial"))
+elif _mode == "watch":
+    _watch()
 else:
     _run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     if _run is not None:

@@ -197,3 +197,36 @@ def test_replay_choice_without_the_shipped_recording_says_so(page):
                message="the replay view")
     assert exception_count(page) == 0
     screenshot(page, "train-replay")
+
+
+def test_watch_a_command_line_run_as_it_grows_then_open_it_in_the_latent_explorer(page, server):
+    import signal
+    import subprocess
+    import sys
+
+    from st_browser import REPO
+
+    out = server.runs_dir / "cli-run"
+    proc = subprocess.Popen([sys.executable, "-m", "gan_core", "train", "--steps", "100000", "--batch-size", "16",
+                             "--sample-every", "10", "--save-every", "25", "--threads", "1", "--out", str(out)],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        page.goto(f"{server.url}/train?mode=watch")
+        wait_for_app(page)
+        wait_until(lambda: "Training: step" in main_text(page) and SAMPLES in main_text(page), 120,
+                   message="the CLI run's first steps and grid on the page")
+        assert selectbox_value(page, "Run folder") == "cli-run"
+        first_step, first_grid = step(page), image_src_with_caption(page, SAMPLES)
+        # nobody touches the page: it reads the folder again every second
+        wait_until(lambda: step(page) >= first_step + 20 and image_src_with_caption(page, SAMPLES) != first_grid, 90,
+                   message="the step counter and the grid to advance")
+        assert_no_errors(page)
+        screenshot(page, "train-watch-cli-run")
+        button(page, "Open its newest checkpoint in the latent explorer").click()
+        wait_until(lambda: selectbox_value(page, "Generator") == "Saved run: cli-run", 60,
+                   message="the latent explorer on the run's checkpoint")
+        wait_until(lambda: "G(z)" in main_text(page), 60, message="an image of the run's generator")
+        assert_no_errors(page)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=60)
