@@ -17,7 +17,8 @@ from st_browser import assert_no_errors, screenshot, wait_for_app, wait_idle
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["home", "distributions", "train", "latent"]  # url paths; home is "/"
+# url paths (home is "/"), and the training page's two other views: the lecture's replay, a CLI run watched
+PAGES = ["home", "distributions", "train", "train?mode=replay", "train?mode=watch", "latent"]
 ZOOMS = {"100": ({"width": 1280, "height": 720}, 1), "150": ({"width": 853, "height": 480}, 1.5)}
 
 # Draw two Hangul syllables and a private-use code point (which no font has: the missing-glyph box)
@@ -91,9 +92,11 @@ def test_every_page_fits_the_lecture_hall_screen(browser, server, view, path, zo
     ctx.on("request", lambda r: requests.append(r.url))
     try:
         page = ctx.new_page()
-        page.goto(f"{server.url}/{'' if path == 'home' else path}?lang={lang}&projector={projector}")
+        base, _, query = path.partition("?")
+        page.goto(f"{server.url}/{'' if base == 'home' else base}?{query + '&' if query else ''}"
+                  f"lang={lang}&projector={projector}")
         wait_for_app(page)
-        name = f"classroom-{path}-{view}-{zoom}"
+        name = f"classroom-{path.replace('?mode=', '-')}-{view}-{zoom}"
         problems = _check_view(page, name)
         if lang == "ko":
             hangul = page.evaluate(_HANGUL_JS)
