@@ -11,12 +11,20 @@ mnist5k classifier). Reports the wall-clock seconds from the click until the cha
 >= 80% confident samples with all ten classes, and takes a screenshot of the page 60 s after the
 click. Prints JSON. Not part of ``python -m gan_core bench``: it needs the app, a browser and
 Playwright (requirements-dev.txt).
+
+Beside the time it reports what the run cost and what the page did: the Step metric's images/s,
+the CPU seconds of the server process and of the Chromium processes during the run (read from
+/proc, Linux), and how often the page redrew (changes of the sample grid's image, DOM mutations in
+the main area). ``--runs N`` repeats the whole measurement on a fresh server each time and adds the
+median and the spread (min, max) of the seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -31,6 +39,46 @@ QUALITY_CHART = ".st-key-train_metrics_chart .js-plotly-plot"
 # (name, x, y) of every trace of the quality chart, as Plotly drew it.
 TRACES_JS = "els => els.flatMap(el => (el._fullData || []).map(t => [t.name, Array.from(t.x || []), Array.from(t.y || [])]))"
 TARGET = {"confidence": 0.8, "classes_covered": 10}
+# Counts of redraws, kept by the page itself from the moment Start is clicked.
+WATCH_REDRAWS_JS = """() => {
+  window.__redraws = {grid: 0, mutations: 0};
+  const main = document.querySelector('[data-testid="stMain"]');
+  new MutationObserver((records) => {
+    for (const r of records) {
+      window.__redraws.mutations += 1;
+      if (r.type === 'attributes' && r.target.tagName === 'IMG' && r.attributeName === 'src') window.__redraws.grid += 1;
+      for (const n of r.addedNodes) {  // a new image element (Streamlit may replace the element, not its src)
+        if (n.nodeType === 1 && (n.tagName === 'IMG' || n.querySelector('img'))) window.__redraws.grid += 1;
+      }
+    }
+  }).observe(main, {subtree: true, childList: true, attributes: true, attributeFilter: ['src']});
+}"""
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of one process (all its threads), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime (fields 14, 15 of stat)
+
+
+def chromium_pids() -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if "chrom" in (entry / "comm").read_text():
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
+
+
+def browser_cpu_seconds() -> float:
+    return sum(cpu_seconds(pid) for pid in chromium_pids())
 
 
 def quality_points(page) -> list[dict]:
@@ -46,6 +94,9 @@ def measure(cap_s: float, shot_at_s: float, screenshot: Path) -> dict:
     with app_page(height=1800) as page:
         open_from_nav(page, "Train a DCGAN live")
         set_number(page, "Generator steps", 100_000)  # never ends by itself during the measurement
+        server_pid = page.app_server.pid
+        page.evaluate(WATCH_REDRAWS_JS)
+        server_cpu, browser_cpu = cpu_seconds(server_pid), browser_cpu_seconds()
         button(page, "Start").click()
         clicked = time.monotonic()
         seen: dict[int, dict] = {}
@@ -69,8 +120,17 @@ def measure(cap_s: float, shot_at_s: float, screenshot: Path) -> dict:
             time.sleep(0.5)
         final_step = int(metric_value(page, "Step").replace(",", ""))
         images_per_sec = metric_value(page, "Images / s")
+        elapsed = time.monotonic() - clicked
+        server_cpu, browser_cpu = cpu_seconds(server_pid) - server_cpu, browser_cpu_seconds() - browser_cpu
+        redraws = page.evaluate("() => window.__redraws")
         button(page, "Stop").click()
     return {
+        "measured_for_s": round(elapsed, 1),
+        "server_cpu_s": round(server_cpu, 1),
+        "browser_cpu_s": round(browser_cpu, 1),
+        "grid_redraws": redraws["grid"],
+        "grid_redraws_per_s": round(redraws["grid"] / elapsed, 2),
+        "dom_mutations_per_s": round(redraws["mutations"] / elapsed, 1),
         "target": TARGET,
         "reached": reached is not None,
         "seconds_after_start_click": reached["seen_after_s"] if reached else None,
@@ -89,8 +149,18 @@ def main() -> int:
     parser.add_argument("--cap", type=float, default=120.0, help="give up after this many seconds")
     parser.add_argument("--screenshot-after", type=float, default=60.0, help="seconds after Start")
     parser.add_argument("--screenshot", type=Path, default=REPO / "test-output" / "train-page-60s.png")
+    parser.add_argument("--runs", type=int, default=1, help="repeat on a fresh server; report median and spread")
     args = parser.parse_args()
-    print(json.dumps(measure(args.cap, args.screenshot_after, args.screenshot), indent=2))
+    runs = [measure(args.cap, args.screenshot_after, args.screenshot) for _ in range(max(1, args.runs))]
+    if len(runs) == 1:
+        print(json.dumps(runs[0], indent=2))
+        return 0
+    times = [r["seconds_after_start_click"] for r in runs if r["reached"]]
+    summary = {"runs": len(runs), "reached": len(times),
+               "median_s": statistics.median(times) if times else None,
+               "min_s": min(times) if times else None, "max_s": max(times) if times else None}
+    print(json.dumps({"summary": summary, "runs": [{k: v for k, v in r.items() if k != "quality_curve"}
+                                                    for r in runs]}, indent=2))
     return 0
 
 

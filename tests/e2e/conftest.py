@@ -135,7 +135,8 @@ _SERVERS: list[StreamlitServer] = []
 
 @contextlib.contextmanager
 def app_page(height: int = 1000):
-    """A fresh ``streamlit run app.py`` and a headless Chromium page showing it (width 1400).
+    """A fresh ``streamlit run app.py`` and a headless Chromium page showing it (width 1400); yields the
+    page, with the server as ``page.app_server`` (its ``pid`` for CPU figures).
 
     For the measurement scripts (scripts/bench_*_browser.py); the tests use the fixtures below.
     """
@@ -153,6 +154,7 @@ def app_page(height: int = 1000):
                     page = browser.new_page(viewport={"width": 1400, "height": height})
                     page.goto(server.url)
                     wait_for_app(page)
+                    page.app_server = server
                     yield page
                 finally:
                     browser.close()
