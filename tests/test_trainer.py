@@ -301,3 +301,23 @@ def test_wrong_types_are_sentences_not_type_errors(kwargs, match):
     with pytest.raises(ValueError, match=match) as info:
         TrainConfig(**kwargs).resolved()
     assert re.search("[\uac00-\ud7a3]", info.value.localized("ko"))
+
+
+def test_channels_last_gives_the_same_training_to_float_rounding_and_is_a_checked_flag():
+    runs = []
+    for flag in (None, True):
+        t = Trainer(TrainConfig(preset="dcgan", batch_size=8, ngf=8, ndf=8, latent_dim=16, channels_last=flag, seed=3),
+                    fake_dataset(32))
+        assert t.config.channels_last is bool(flag)
+        assert t.next_real_batch(4).is_contiguous(memory_format=t.memory_format)
+        conv = next(p for p in t.D.parameters() if p.dim() == 4 and p.shape[1] > 1)  # a weight with channels
+        assert conv.is_contiguous(memory_format=torch.channels_last) == bool(flag) != conv.is_contiguous()
+        for _ in range(3):
+            t.step()
+        runs.append(t)
+    plain, nhwc = runs
+    for (name, a), (_, b) in zip(plain.G.state_dict().items(), nhwc.G.state_dict().items()):
+        assert torch.allclose(a, b, atol=1e-4, rtol=1e-3), name
+    assert plain.images is plain._batch_source  # on the CPU the batches come from the dataset itself
+    with pytest.raises(ValueError, match="channels_last must be true or false"):
+        TrainConfig(channels_last="yes").resolved()
