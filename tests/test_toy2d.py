@@ -119,3 +119,25 @@ def test_the_2d_gan_takes_any_registered_loss_a_users_points_and_refuses_bad_set
                        (dict(prior="cauchy"), "Unknown noise prior"), (dict(lr_g=5.0), "lr_g must be")):
         with pytest.raises(Toy2DError, match=words):
             Toy2DConfig(**bad).validate()
+
+
+def test_a_frame_has_d_on_a_grid_the_push_on_fake_points_and_the_manifold_for_2d_noise():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(hidden=32, depth=2))
+    for _ in range(50):
+        trainer.step()
+    view = trainer.view(grid_n=40, arrows=30)
+    assert view.d.shape == (40, 40) and float(view.d.min()) >= 0 and float(view.d.max()) <= 1
+    assert view.grid_x[0] < view.fake[:, 0].min() and view.grid_x[-1] > view.fake[:, 0].max()  # the grid holds them
+    assert view.arrow_from.shape == view.arrow_push.shape == (30, 2)
+    assert float(view.arrow_push.norm(dim=1).max()) == pytest.approx(1.0)
+    # the push is down the G loss: a small step along it lowers the loss of those points
+    loss = trainer.algorithm.loss
+    with torch.no_grad():
+        before = loss.g_loss(trainer.D(view.arrow_from))
+        after = loss.g_loss(trainer.D(view.arrow_from + 1e-3 * view.arrow_push))
+    assert float(after) < float(before)
+    assert len(view.manifold) == 18 and view.manifold[0].shape == (100, 2)  # 9 lines each way of a z grid
+    one_d = Toy2DTrainer(Toy2DConfig(noise_dim=1, hidden=16, depth=1)).view()
+    assert len(one_d.manifold) == 1 and Toy2DTrainer(Toy2DConfig(noise_dim=8, hidden=16, depth=1)).view().manifold is None

@@ -3,7 +3,9 @@
 ``Toy2DTrainer`` learns a ``gan_core.toy.toy2d`` target (or a user's points) with the losses of
 ``gan_core.losses`` (WGAN-GP included): ``d_step`` / ``g_step`` / ``step`` / ``run_for(seconds)``,
 ``fake_points()`` (G at a fixed noise batch, so the points move smoothly between frames) and
-``measure()`` (modes covered, share of high-quality samples, KL both ways and JS with error bars).
+``measure()`` (modes covered, share of high-quality samples, KL both ways and JS with error bars) and
+``view()`` (what a figure draws: D(x) on a grid, the direction the G loss pushes each fake point,
+the generator's manifold for 1-D or 2-D noise).
 
     trainer = Toy2DTrainer(Toy2DConfig(target="ring8"))
     trainer.run_for(1.0)
@@ -13,7 +15,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -68,6 +70,34 @@ def build_mlp(n_in: int, hidden: int, depth: int, n_out: int, activation: type[n
     for i in range(depth):
         layers += [nn.Linear(n_in if i == 0 else hidden, hidden), activation()]
     return nn.Sequential(*layers, nn.Linear(hidden, n_out))
+
+
+@dataclass(frozen=True)
+class Toy2DView:
+    """A frame: real and fake points, D's probability on a grid (rows along y), the push of the G loss on
+    some fake points (unit length at the strongest), and G's image of noise grid lines (None for noise > 2-D)."""
+
+    real: torch.Tensor
+    fake: torch.Tensor
+    grid_x: torch.Tensor
+    grid_y: torch.Tensor
+    d: torch.Tensor
+    arrow_from: torch.Tensor
+    arrow_push: torch.Tensor
+    manifold: list[torch.Tensor] | None = field(default=None)
+
+
+def _noise_lines(noise_dim: int, prior: str, n_lines: int = 9, points: int = 100) -> list[torch.Tensor]:
+    """Lines of a grid over the noise space (its bulk: ±2 for N(0, I), ±1 for U(-1, 1)); one line in 1-D."""
+    span = 2.0 if prior == "normal" else 1.0
+    t = torch.linspace(-span, span, points)
+    if noise_dim == 1:
+        return [t[:, None]]
+    lines = []
+    for c in torch.linspace(-span, span, n_lines):
+        lines.append(torch.stack([t, torch.full_like(t, float(c))], 1))
+        lines.append(torch.stack([torch.full_like(t, float(c)), t], 1))
+    return lines
 
 
 def _diverged(value: float, who: str) -> TrainingDiverged:
@@ -129,6 +159,27 @@ class Toy2DTrainer:
     def fake_points(self) -> torch.Tensor:
         """G at the fixed noise batch, (FIXED_FAKES, 2): the same z every frame, so points move smoothly."""
         return render(self.G, self.fixed_z)
+
+    def view(self, grid_n: int = 60, arrows: int = 150, margin: float = 0.5) -> "Toy2DView":
+        """Everything a figure of the current state draws (tensors on the CPU)."""
+        fake = self.fake_points()
+        both = torch.cat([self.real[:2000], fake])
+        lo, hi = both.min(0).values - margin, both.max(0).values + margin
+        xs, ys = torch.linspace(float(lo[0]), float(hi[0]), grid_n), torch.linspace(float(lo[1]), float(hi[1]), grid_n)
+        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+        loss = self.algorithm.loss
+        with torch.no_grad(), single_thread():
+            d = loss.probability(self.D(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1))).reshape(grid_n, grid_n)
+        at = fake[:arrows].clone().requires_grad_(True)
+        with single_thread():
+            (grad,) = torch.autograd.grad(loss.g_loss(self.D(at)), at)
+        # G descends its loss: each fake point is pushed along -grad (scaled for drawing, not for length)
+        push = -grad / grad.norm(dim=1).max().clamp_min(1e-12)
+        manifold = None
+        if self.config.noise_dim <= 2:
+            manifold = [render(self.G, line) for line in _noise_lines(self.config.noise_dim, self.config.prior)]
+        return Toy2DView(real=self.real[:2000], fake=fake, grid_x=xs, grid_y=ys, d=d,
+                         arrow_from=at.detach(), arrow_push=push, manifold=manifold)
 
     def measure(self, seed: int = 0) -> dict:
         """Modes covered and high-quality share (mixture targets), and KL / JS between real and fake points."""
