@@ -724,7 +724,7 @@ def _replay_view(rec: Recording) -> None:
         st.rerun()  # the whole page: the refresh timer starts or stops
     epochs = float(rec.history["epoch"][-1]) if "epoch" in rec.history else 0.0
     cols[1].selectbox(t("train.replay.speed"), REPLAY_SECONDS, key="train_replay_seconds",
-                      format_func=lambda s: t("train.replay.speed_option", s=s, epochs=f"{epochs:.0f}"),
+                      format_func=lambda s: t("train.replay.speed_option", s=s, steps=f"{rec.last_step:,}"),
                       on_change=_replay_scrubbed)
     step = st.slider(t("train.metric.step"), 0, rec.last_step, key="train_replay_step", on_change=_replay_scrubbed)
     history = rec.history_until(step)

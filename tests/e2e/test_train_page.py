@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from st_browser import (assert_no_errors, button, button_labels, choose_option, choose_radio, error_messages,
+from st_browser import (assert_no_errors, button, choose_option, choose_radio, error_messages,
                         exception_count, image_src_with_caption, main_text, metric_value, open_from_nav, plotly_last_x,
                         screenshot, selectbox_value, set_number, upload_expecting_error, uploader_input, wait_for_app,
                         wait_idle, wait_until)
@@ -190,11 +190,12 @@ def test_after_a_reload_the_same_browser_takes_over_its_run_and_steps_it(page, s
     stop_training(page)
 
 
-def test_replay_choice_without_the_shipped_recording_says_so(page):
+def test_replay_of_the_lecture_model_opens_on_the_end_of_its_run(page):
     open_from_nav(page, PAGE)
     choose_radio(page, "Replay the lecture's model")
-    wait_until(lambda: "recording-tf-tutorial-mnist5k" in main_text(page) or "Play" in button_labels(page), 60,
-               message="the replay view")
+    wait_until(lambda: button(page, "Play").count() == 1 and "7,000 / 7,000" in main_text(page), 60,
+               message="the replay view of the shipped recording")
+    assert SAMPLES in main_text(page) and "step 7,000" in main_text(page)  # the run's last 4x4 grid
     assert exception_count(page) == 0
     screenshot(page, "train-replay")
 
