@@ -1,7 +1,9 @@
-"""Device selection (cuda > mps > cpu, overridable) and the CPU thread count."""
+"""Device selection (cuda > mps > cpu, overridable), the CPU thread count, and one thread for tiny networks."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 
 import torch
@@ -57,3 +59,27 @@ def set_cpu_threads(n: int | None = None) -> int:
         torch.set_num_threads(max(1, n))
         _threads_set = True
     return torch.get_num_threads()
+
+
+@functools.cache
+def _thread_count_is_per_thread() -> bool:
+    # With torch's OpenMP backend, set_num_threads changes only the calling thread's count.
+    return "parallel backend: OpenMP" in torch.__config__.parallel_info()
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one thread inside this block, for the calling thread only.
+
+    The 1-D networks are tiny: on a busy 2-core CPU, handing each matmul to a second OpenMP
+    thread made a training step ~20x slower. The count is restored afterwards; with a torch
+    build whose thread count is process-wide this does nothing (other threads may be training)."""
+    if not _thread_count_is_per_thread():
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)

@@ -9,8 +9,6 @@ learned D(x), D*(x) for the estimated p_g, and where a fixed set of z lands (x =
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import math
 import time
 from dataclasses import dataclass, field, replace
@@ -21,6 +19,7 @@ import torch
 from torch import nn
 
 from gan_core.algorithm1 import Algorithm1, TrainingDiverged, render, sample_prior
+from gan_core.device import single_thread
 from gan_core.losses import LOSSES, get_loss
 from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError, check_prior,
                                 js_divergence, optimal_discriminator, plot_range, prior_quantiles)
@@ -43,38 +42,6 @@ OPTIMIZERS = {
     "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr),
     "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999)),
 }
-
-
-@functools.cache
-def _thread_count_is_per_thread() -> bool:
-    # With torch's OpenMP backend, set_num_threads changes only the calling thread's count.
-    return "parallel backend: OpenMP" in torch.__config__.parallel_info()
-
-
-@contextlib.contextmanager
-def single_thread():
-    """Run torch on one thread inside this block, for the calling thread only.
-
-    The 1-D networks are tiny: on a busy 2-core CPU, handing each matmul to a second OpenMP
-    thread made a training step ~20x slower. The count is restored afterwards; with a torch
-    build whose thread count is process-wide this does nothing (other threads may be training)."""
-    if not _thread_count_is_per_thread():
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def _one_thread(method):
-    @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        with single_thread():
-            return method(*args, **kwargs)
-    return wrapper
 
 
 @dataclass
@@ -254,7 +221,7 @@ class Toy1DTrainer:
         """n latent values z ~ p_z, shape (n, 1)."""
         return sample_prior(n, 1, self.config.prior, self.torch_rng)
 
-    @_one_thread
+    @single_thread()
     def d_step(self) -> float:
         """One update of D (``Algorithm1.d_step``); returns its loss."""
         loss = self.algorithm.d_step(self.config.batch_size)["loss_d"]
@@ -263,7 +230,7 @@ class Toy1DTrainer:
         self.history.loss_d.append(loss)
         return loss
 
-    @_one_thread
+    @single_thread()
     def train_d(self, steps: int | None = None) -> float:
         """``steps`` (default k) D steps; returns the last D loss."""
         loss = math.nan
@@ -271,7 +238,7 @@ class Toy1DTrainer:
             loss = self.d_step()
         return loss
 
-    @_one_thread
+    @single_thread()
     def g_step(self) -> float:
         """One update of G on a fresh batch of z, D frozen (``Algorithm1.g_step``); returns its loss."""
         loss = self.algorithm.g_step(self.config.batch_size)["loss_g"]
@@ -281,12 +248,12 @@ class Toy1DTrainer:
         self._record_jsd()
         return loss
 
-    @_one_thread
+    @single_thread()
     def step(self) -> tuple[float, float]:
         """One outer iteration of Algorithm 1: k D steps, then one G step. Returns (loss_D, loss_G)."""
         return self.train_d(), self.g_step()
 
-    @_one_thread
+    @single_thread()
     def run_for(self, seconds: float, max_steps: int = 1000) -> int:
         """Outer iterations until ``seconds`` have passed (at least one); returns how many ran.
         A bounded budget keeps each animation tick short, so Pause is answered quickly."""
@@ -298,7 +265,7 @@ class Toy1DTrainer:
 
     # --- what the figure shows ---------------------------------------------------------------
 
-    @_one_thread
+    @single_thread()
     def generator_samples(self) -> np.ndarray:
         """G at fixed quantiles of p_z: a deterministic sample of p_g (no flicker between frames)."""
         return render(self.G, self.kde_z).numpy()[:, 0].astype(float)
@@ -330,7 +297,7 @@ class Toy1DTrainer:
         self.history.jsd_updates.append(self.updates)
         self.history.jsd.append(self._jsd(self.estimated_pg()))
 
-    @_one_thread
+    @single_thread()
     def view(self, label: str = "") -> Toy1DView:
         """Everything one frame of the figure draws."""
         samples = self.generator_samples()

@@ -14,21 +14,33 @@ the generator's manifold for 1-D or 2-D noise).
 
 from __future__ import annotations
 
+import math
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
 from gan_core.algorithm1 import PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
+from gan_core.device import single_thread
 from gan_core.evaluation.metrics import toy_mode_metrics
 from gan_core.losses import LOSSES, get_loss
-from gan_core.toy.toy1d_train import single_thread
 from gan_core.toy.toy2d import Toy2DError, divergences, get_target
 
 REAL_POOL = 20_000  # real points drawn once; minibatches are drawn from them
 FIXED_FAKES = 1_000  # the fixed noise batch whose images are drawn and measured
 MEASURE_REAL = 1_000
+DRAWN_REAL = 2_000  # real points a frame draws
+MODE_MIN_SHARE = 0.01  # a mode is covered when it holds >= 1% of the fixed fakes (10 of 1,000), not one stray point
+TRAIL_POINTS, TRAIL_FRAMES = 12, 40  # fake points whose last positions (one per frame that trained) are drawn
+HISTORY_MAX = 20_000  # per series: a long Play thins the history (every other point) instead of growing it
+
+OPTIMIZERS = {
+    "adam": lambda params, c, lr: torch.optim.Adam(params, lr=lr, betas=c.betas),
+    "sgd": lambda params, c, lr: torch.optim.SGD(params, lr=lr),
+    "rmsprop": lambda params, c, lr: torch.optim.RMSprop(params, lr=lr),  # the original WGAN's choice
+}
 
 
 @dataclass(frozen=True)
@@ -44,7 +56,9 @@ class Toy2DConfig:
     batch_size: int = 256
     lr_d: float = 1e-3
     lr_g: float = 1e-3
-    betas: tuple[float, float] = (0.5, 0.999)
+    optimizer_d: str = "adam"
+    optimizer_g: str = "adam"
+    betas: tuple[float, float] = (0.5, 0.999)  # Adam's (DCGAN's beta1 = 0.5)
     loss: str = "non-saturating"
     seed: int = 0
 
@@ -53,6 +67,9 @@ class Toy2DConfig:
             raise Toy2DError("errors.toy2d.prior", prior=self.prior, choices=", ".join(PRIORS))
         if self.loss not in LOSSES:
             raise Toy2DError("errors.toy2d.loss", name=self.loss, choices=", ".join(LOSSES))
+        for name in (self.optimizer_d, self.optimizer_g):
+            if name not in OPTIMIZERS:
+                raise Toy2DError("errors.toy2d.optimizer", name=name, choices=", ".join(OPTIMIZERS))
         for name, value, low, high in (("noise_dim", self.noise_dim, 1, 64), ("hidden", self.hidden, 1, 1024),
                                        ("depth", self.depth, 1, 8), ("k", self.k, 1, 100),
                                        ("batch_size", self.batch_size, 2, 10_000)):
@@ -85,6 +102,39 @@ class Toy2DView:
     arrow_from: torch.Tensor
     arrow_push: torch.Tensor
     manifold: list[torch.Tensor] | None = field(default=None)
+    trails: torch.Tensor | None = None  # (frames, TRAIL_POINTS, 2): where some fake points were, oldest first
+    bounds: tuple[float, float, float, float] = (-1.0, 1.0, -1.0, 1.0)  # x0, x1, y0, y1 of the drawing
+
+
+class Toy2DHistory:
+    """Numbers over the run, keyed by G steps so far: each update's losses and D outputs, and the
+    measurements (``Toy2DTrainer.measure``) taken when the caller asks. Bounded: past ``HISTORY_MAX``
+    entries a series keeps every other one (the chart of a long Play stays cheap)."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, list[int]] = {}
+        self.values: dict[str, list[float]] = {}
+
+    def add(self, step: int, numbers: dict) -> None:
+        for name, value in numbers.items():
+            if isinstance(value, tuple):  # (estimate, error): the error is its own series
+                self.add(step, {name: value[0], f"{name}_error": value[1]})
+                continue
+            if not isinstance(value, (int, float)):
+                continue
+            xs, ys = self.steps.setdefault(name, []), self.values.setdefault(name, [])
+            xs.append(step)
+            ys.append(float(value))
+            if len(xs) > HISTORY_MAX:
+                del xs[1:-1:2], ys[1:-1:2]
+
+    def series(self, name: str) -> tuple[list[int], list[float]]:
+        """(G steps, values) of one number; empty lists if it was never recorded."""
+        return self.steps.get(name, []), self.values.get(name, [])
+
+    def last(self, name: str) -> float | None:
+        values = self.values.get(name)
+        return values[-1] if values else None
 
 
 def _noise_lines(noise_dim: int, prior: str, n_lines: int = 9, points: int = 100) -> list[torch.Tensor]:
@@ -116,13 +166,20 @@ class Toy2DTrainer:
             torch.manual_seed(c.seed)
             self.G = build_mlp(c.noise_dim, c.hidden, c.depth, 2, nn.ReLU)
             self.D = build_mlp(2, c.hidden, c.depth, 1, lambda: nn.LeakyReLU(0.2))
-        self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas)
-        self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas)
+        self.opt_d = OPTIMIZERS[c.optimizer_d](self.D.parameters(), c, c.lr_d)
+        self.opt_g = OPTIMIZERS[c.optimizer_g](self.G.parameters(), c, c.lr_g)
         self.rng = gen
         self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
                                     self.sample_x, self.sample_z, on_diverged=_diverged)
         self.fixed_z = sample_prior(FIXED_FAKES, c.noise_dim, c.prior, torch.Generator().manual_seed(c.seed + 1))
         self.d_steps = self.g_steps = 0
+        self.d_in_a_row = 0  # D steps since the last G step (slow motion walks Algorithm 1 one update at a time)
+        self.history = Toy2DHistory()
+        self._trail: deque[torch.Tensor] = deque(maxlen=TRAIL_FRAMES)
+        self._trail_at = -1
+        self._real_box = _box(self.real)
+
+    # --- Algorithm 1 ------------------------------------------------------------------------------
 
     def sample_x(self, m: int) -> torch.Tensor:
         """m real points, drawn from the pool with replacement."""
@@ -133,19 +190,38 @@ class Toy2DTrainer:
 
     @single_thread()
     def d_step(self) -> dict[str, float]:
+        """One update of D; its loss and mean D(x), D(G(z)) go into the history."""
+        report = self.algorithm.d_step(self.config.batch_size)
         self.d_steps += 1
-        return self.algorithm.d_step(self.config.batch_size)
+        self.d_in_a_row += 1
+        self.history.add(self.g_steps, report)
+        return report
 
     @single_thread()
     def g_step(self) -> dict[str, float]:
+        """One update of G, D fixed."""
+        report = self.algorithm.g_step(self.config.batch_size)
         self.g_steps += 1
-        return self.algorithm.g_step(self.config.batch_size)
+        self.d_in_a_row = 0
+        self.history.add(self.g_steps, report)
+        return report
 
     def step(self) -> dict[str, float]:
-        """One iteration of Algorithm 1: k D steps, then one G step."""
+        """One iteration of Algorithm 1: k D steps, then one G step (k = 1 is "the least expensive
+        option" of the paper's experiments)."""
+        report: dict[str, float] = {}
         for _ in range(self.config.k):
             report = self.d_step()
         return {**report, **self.g_step()}
+
+    def next_update(self) -> str:
+        """Slow motion: the next single update in Algorithm 1's order ("D" while fewer than k D steps
+        ran since the last G step, then "G"); returns which network moved."""
+        if self.d_in_a_row < self.config.k:
+            self.d_step()
+            return "D"
+        self.g_step()
+        return "G"
 
     def run_for(self, seconds: float, max_steps: int = 10_000) -> int:
         """Iterations until ``seconds`` have passed (at least one); returns how many ran."""
@@ -155,17 +231,34 @@ class Toy2DTrainer:
             n += 1
         return n
 
+    # --- what a figure draws ---------------------------------------------------------------------
+
     @single_thread()
     def fake_points(self) -> torch.Tensor:
         """G at the fixed noise batch, (FIXED_FAKES, 2): the same z every frame, so points move smoothly."""
         return render(self.G, self.fixed_z)
 
-    def view(self, grid_n: int = 60, arrows: int = 150, margin: float = 0.5) -> "Toy2DView":
-        """Everything a figure of the current state draws (tensors on the CPU)."""
+    def bounds(self, fake: torch.Tensor) -> tuple[float, float, float, float]:
+        """The drawing's (x0, x1, y0, y1): the real points' box, widened to hold the bulk of the fakes
+        (at most 3 box-widths away, so a diverging G cannot shrink the picture), rounded out to 0.5
+        so the axes stay put from frame to frame."""
+        x0, x1, y0, y1 = self._real_box
+        if torch.isfinite(fake).all():
+            lo, hi = torch.quantile(fake, 0.005, dim=0), torch.quantile(fake, 0.995, dim=0)
+            w, h = x1 - x0, y1 - y0
+            x0, x1 = max(min(x0, float(lo[0])), x0 - 3 * w), min(max(x1, float(hi[0])), x1 + 3 * w)
+            y0, y1 = max(min(y0, float(lo[1])), y0 - 3 * h), min(max(y1, float(hi[1])), y1 + 3 * h)
+        return (math.floor(x0 * 2) / 2, math.ceil(x1 * 2) / 2, math.floor(y0 * 2) / 2, math.ceil(y1 * 2) / 2)
+
+    def view(self, grid_n: int = 60, arrows: int = 150) -> Toy2DView:
+        """Everything a figure of the current state draws (tensors on the CPU). A frame after training
+        moved adds the first ``TRAIL_POINTS`` fakes' positions to their trails."""
         fake = self.fake_points()
-        both = torch.cat([self.real[:2000], fake])
-        lo, hi = both.min(0).values - margin, both.max(0).values + margin
-        xs, ys = torch.linspace(float(lo[0]), float(hi[0]), grid_n), torch.linspace(float(lo[1]), float(hi[1]), grid_n)
+        if self.g_steps + self.d_steps != self._trail_at:
+            self._trail.append(fake[:TRAIL_POINTS].clone())
+            self._trail_at = self.g_steps + self.d_steps
+        bounds = x0, x1, y0, y1 = self.bounds(fake)
+        xs, ys = torch.linspace(x0, x1, grid_n), torch.linspace(y0, y1, grid_n)
         gy, gx = torch.meshgrid(ys, xs, indexing="ij")
         loss = self.algorithm.loss
         with torch.no_grad(), single_thread():
@@ -178,14 +271,29 @@ class Toy2DTrainer:
         manifold = None
         if self.config.noise_dim <= 2:
             manifold = [render(self.G, line) for line in _noise_lines(self.config.noise_dim, self.config.prior)]
-        return Toy2DView(real=self.real[:2000], fake=fake, grid_x=xs, grid_y=ys, d=d,
-                         arrow_from=at.detach(), arrow_push=push, manifold=manifold)
+        return Toy2DView(real=self.real[:DRAWN_REAL], fake=fake, grid_x=xs, grid_y=ys, d=d,
+                         arrow_from=at.detach(), arrow_push=push, manifold=manifold,
+                         trails=torch.stack(list(self._trail)), bounds=bounds)
+
+    # --- measurements ----------------------------------------------------------------------------
 
     def measure(self, seed: int = 0) -> dict:
-        """Modes covered and high-quality share (mixture targets), and KL / JS between real and fake points."""
+        """Modes covered and high-quality share (mixture targets), and KL / JS between real and fake
+        points as (estimate, error); recorded in the history at the current G step."""
         fake = self.fake_points()
         real = self.real[torch.randperm(len(self.real), generator=torch.Generator().manual_seed(seed))[:MEASURE_REAL]]
-        result: dict = {name: (e.value, e.error) for name, e in divergences(real, fake, seed=seed).items()}
+        result: dict = {}
+        if torch.isfinite(fake).all():
+            result.update({name: (e.value, e.error) for name, e in divergences(real, fake, seed=seed).items()})
         if self.target is not None and self.target.means is not None:
-            result.update(toy_mode_metrics(fake, self.target.means, self.target.std))
+            result.update(toy_mode_metrics(fake, self.target.means, self.target.std,
+                                           min_count=math.ceil(MODE_MIN_SHARE * len(fake))))
+        self.history.add(self.g_steps, result)
         return result
+
+
+def _box(points: torch.Tensor, pad: float = 0.25) -> tuple[float, float, float, float]:
+    """(x0, x1, y0, y1) around ``points``, padded by ``pad`` of its larger side."""
+    lo, hi = points.min(0).values, points.max(0).values
+    margin = pad * float((hi - lo).max().clamp_min(1e-3))
+    return float(lo[0]) - margin, float(hi[0]) + margin, float(lo[1]) - margin, float(hi[1]) + margin
