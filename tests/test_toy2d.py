@@ -141,3 +141,60 @@ def test_a_frame_has_d_on_a_grid_the_push_on_fake_points_and_the_manifold_for_2d
     assert len(view.manifold) == 18 and view.manifold[0].shape == (100, 2)  # 9 lines each way of a z grid
     one_d = Toy2DTrainer(Toy2DConfig(noise_dim=1, hidden=16, depth=1)).view()
     assert len(one_d.manifold) == 1 and Toy2DTrainer(Toy2DConfig(noise_dim=8, hidden=16, depth=1)).view().manifold is None
+
+
+def test_slow_motion_walks_algorithm_1_one_update_at_a_time_and_the_history_follows_it():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(k=3, hidden=16, depth=1))
+    moved = [trainer.next_update() for _ in range(9)]
+    assert moved == ["D", "D", "D", "G"] * 2 + ["D"]
+    assert (trainer.d_steps, trainer.g_steps) == (7, 2)
+    steps, losses = trainer.history.series("loss_d")
+    assert steps == [0, 0, 0, 1, 1, 1, 2] and len(losses) == 7  # D losses are filed under the G steps so far
+    assert trainer.history.series("loss_g")[0] == [1, 2]
+    trainer.measure()
+    assert trainer.history.series("js")[0] == [2] and trainer.history.last("js_error") >= 0
+    assert trainer.history.series("modes_covered")[1][0] == trainer.measure()["modes_covered"]
+
+
+def test_the_history_stays_bounded_and_keeps_its_first_and_last_points(monkeypatch):
+    from gan_core.toy import toy2d_train
+
+    monkeypatch.setattr(toy2d_train, "HISTORY_MAX", 10)
+    history = toy2d_train.Toy2DHistory()
+    for step in range(100):
+        history.add(step, {"loss_d": float(step), "mode_counts": [1, 2]})  # lists are not series
+    steps, values = history.series("loss_d")
+    assert len(steps) <= 10 and steps[0] == 0 and steps[-1] == 99 and values == [float(s) for s in steps]
+    assert history.series("mode_counts") == ([], [])
+
+
+def test_a_frame_keeps_its_axes_and_trails_record_the_frames_that_trained():
+    from gan_core.toy.toy2d_train import TRAIL_POINTS, Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(hidden=32, depth=2))
+    first = trainer.view(grid_n=10, arrows=5)
+    assert first.trails.shape == (1, TRAIL_POINTS, 2)
+    assert trainer.view(grid_n=10, arrows=5).trails.shape[0] == 1  # no training in between: no new trail point
+    trainer.step()
+    later = trainer.view(grid_n=10, arrows=5)
+    assert later.trails.shape[0] == 2 and torch.equal(later.trails[-1], later.fake[:TRAIL_POINTS])
+    x0, x1, y0, y1 = later.bounds
+    assert x0 <= -2.05 and x1 >= 2.05 and y0 <= -2.05 and y1 >= 2.05  # the ring (radius 2) is inside
+    assert all(v * 2 == round(v * 2) for v in later.bounds)  # rounded to 0.5: axes that do not jitter
+    bx0, bx1, _, _ = trainer._real_box
+    far = trainer.bounds(torch.full((100, 2), 1e6))
+    assert far[1] <= bx1 + 3 * (bx1 - bx0) + 0.5 and far[0] == later.bounds[0]  # a diverging G cannot blow it up
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_each_network_has_its_own_optimiser(optimizer):
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(optimizer_d=optimizer, optimizer_g="sgd", lr_d=0.01, lr_g=0.02, hidden=8,
+                                       depth=1))
+    assert type(trainer.opt_d).__name__.lower() == optimizer and type(trainer.opt_g).__name__ == "SGD"
+    assert trainer.opt_g.param_groups[0]["lr"] == 0.02
+    with pytest.raises(Toy2DError, match="Unknown optimiser 'lbfgs'"):
+        Toy2DConfig(optimizer_d="lbfgs").validate()
