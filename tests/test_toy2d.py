@@ -198,3 +198,15 @@ def test_each_network_has_its_own_optimiser(optimizer):
     assert trainer.opt_g.param_groups[0]["lr"] == 0.02
     with pytest.raises(Toy2DError, match="Unknown optimiser 'lbfgs'"):
         Toy2DConfig(optimizer_d="lbfgs").validate()
+
+
+@pytest.mark.slow
+def test_the_fix_it_preset_covers_at_least_7_of_8_modes_with_80_percent_high_quality_for_its_seed():
+    from gan_core.toy.toy2d_train import PRESETS, Toy2DTrainer
+
+    preset = PRESETS["fix-it"]
+    trainer = Toy2DTrainer(preset.config)
+    for _ in range(preset.iterations):
+        trainer.step()
+    m = trainer.measure()
+    assert m["modes_covered"] >= 7 and m["high_quality_share"] >= 0.8, m
