@@ -210,3 +210,21 @@ def test_the_fix_it_preset_covers_at_least_7_of_8_modes_with_80_percent_high_qua
         trainer.step()
     m = trainer.measure()
     assert m["modes_covered"] >= 7 and m["high_quality_share"] >= 0.8, m
+
+
+def test_a_drawing_becomes_points_a_blob_per_click_and_a_filled_box():
+    from gan_core.toy.toy2d import MAX_BOX_POINTS, POINTS_PER_CLICK, points_from_drawing
+
+    points = points_from_drawing([(1.0, 2.0), (-3.0, 0.5)], [(0.0, 2.0, -1.0, -2.0)], spread=0.05)
+    blob, other, box = points[:POINTS_PER_CLICK], points[POINTS_PER_CLICK:2 * POINTS_PER_CLICK], points[2 * POINTS_PER_CLICK:]
+    assert len(box) == MAX_BOX_POINTS
+    assert torch.allclose(blob.mean(0), torch.tensor([1.0, 2.0]), atol=0.03) and float(blob.std(0).max()) < 0.08
+    assert torch.allclose(other.mean(0), torch.tensor([-3.0, 0.5]), atol=0.03)
+    assert float(box[:, 0].min()) >= 0 and float(box[:, 0].max()) <= 2 and float(box[:, 1].max()) <= -1
+    assert torch.equal(points, points_from_drawing([(1.0, 2.0), (-3.0, 0.5)], [(0.0, 2.0, -1.0, -2.0)]))
+    with pytest.raises(Toy2DError, match="Nothing is drawn yet"):
+        points_from_drawing([], [])
+    with pytest.raises(Toy2DError, match="outside the canvas"):
+        points_from_drawing([(float("nan"), 0.0)])
+    with pytest.raises(Toy2DError, match="more than 20,000 points"):
+        points_from_drawing([(0.0, 0.0)] * 400)

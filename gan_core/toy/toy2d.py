@@ -11,7 +11,7 @@ The targets of the mode-collapse literature (``TARGETS``, a registry keyed by na
 A target draws points with ``target.sample(n, seed)``; the mixtures also have ``means`` and ``std``
 for the mode metrics (``gan_core.evaluation.metrics.toy_mode_metrics``: modes covered, share of
 high-quality samples). ``points_from_csv`` reads a user's "x,y" file and refuses anything else with a
-plain sentence.
+plain sentence; ``points_from_drawing`` turns clicks and boxes on a canvas into a target.
 
 Divergences from samples, not from a histogram (GAN Lab bins a few hundred points on a 30x30 grid,
 which is biased and noisy): ``knn_kl`` is the k-nearest-neighbour estimator of KL(P || Q) of Wang,
@@ -146,6 +146,35 @@ def points_from_csv(data: bytes | str) -> torch.Tensor:
     if len(points) < MIN_CSV_POINTS:
         raise Toy2DError("errors.toy2d.csv_too_few", n=len(points), minimum=MIN_CSV_POINTS)
     return torch.tensor(points, dtype=torch.float32)
+
+
+POINTS_PER_CLICK = 60  # a click on the canvas drops a small blob, so a few clicks make a trainable target
+MAX_BOX_POINTS = 1_000  # a box selection fills its area with up to this many points
+
+
+def points_from_drawing(clicks: list[tuple[float, float]], boxes: list[tuple[float, float, float, float]] = (),
+                        spread: float = 0.05, seed: int = 0) -> torch.Tensor:
+    """A target drawn on the canvas: a Gaussian blob of ``POINTS_PER_CLICK`` points (std ``spread``)
+    at each click, and uniform points over each box (x0, x1, y0, y1), as many as its share of
+    ``MAX_BOX_POINTS`` by area of the largest box, at least 50. Raises ``Toy2DError`` for a drawing
+    with too few or too many points or a coordinate that is not a finite number in range."""
+    gen = torch.Generator().manual_seed(int(seed))
+    values = [v for point in clicks for v in point] + [v for box in boxes for v in box]
+    if any(not math.isfinite(float(v)) or abs(float(v)) > MAX_ABS_COORDINATE for v in values):
+        raise Toy2DError("errors.toy2d.drawing_bad_value", limit=f"{MAX_ABS_COORDINATE:g}")
+    parts = [torch.tensor([[float(x), float(y)]]) + spread * torch.randn((POINTS_PER_CLICK, 2), generator=gen)
+             for x, y in clicks]
+    areas = [abs((x1 - x0) * (y1 - y0)) for x0, x1, y0, y1 in boxes]
+    for (x0, x1, y0, y1), area in zip(boxes, areas):
+        n = max(50, round(MAX_BOX_POINTS * area / max(areas))) if max(areas) > 0 else 50
+        corner, size = torch.tensor([min(x0, x1), min(y0, y1)]), torch.tensor([abs(x1 - x0), abs(y1 - y0)])
+        parts.append(corner + size * torch.rand((n, 2), generator=gen))
+    n = sum(len(p) for p in parts)
+    if n < MIN_CSV_POINTS:
+        raise Toy2DError("errors.toy2d.drawing_empty")
+    if n > MAX_CSV_POINTS:
+        raise Toy2DError("errors.toy2d.csv_too_many", limit=f"{MAX_CSV_POINTS:,}")
+    return torch.cat(parts).float()
 
 
 # --- divergences from samples ------------------------------------------------------------------------
