@@ -228,3 +228,16 @@ def test_a_drawing_becomes_points_a_blob_per_click_and_a_filled_box():
         points_from_drawing([(float("nan"), 0.0)])
     with pytest.raises(Toy2DError, match="more than 20,000 points"):
         points_from_drawing([(0.0, 0.0)] * 400)
+
+
+@pytest.mark.slow
+def test_the_collapse_it_preset_sits_on_at_most_3_of_8_modes_with_most_fakes_on_them_for_its_seed():
+    from gan_core.toy.toy2d_train import PRESETS, Toy2DTrainer
+
+    preset = PRESETS["collapse-it"]
+    assert preset.config.target == PRESETS["fix-it"].config.target  # the same target, one setting changed
+    trainer = Toy2DTrainer(preset.config)
+    for _ in range(preset.iterations):
+        trainer.step()
+    m = trainer.measure()
+    assert m["modes_covered"] <= 3 and m["high_quality_share"] >= 0.5, m  # collapsed onto modes, not lost
