@@ -226,7 +226,7 @@ def test_a_drawing_becomes_points_a_blob_per_click_and_a_filled_box():
         points_from_drawing([], [])
     with pytest.raises(Toy2DError, match="outside the canvas"):
         points_from_drawing([(float("nan"), 0.0)])
-    with pytest.raises(Toy2DError, match="more than 20,000 points"):
+    with pytest.raises(Toy2DError, match="The drawing has more than 20,000 points"):
         points_from_drawing([(0.0, 0.0)] * 400)
 
 

@@ -173,7 +173,7 @@ def points_from_drawing(clicks: list[tuple[float, float]], boxes: list[tuple[flo
     if n < MIN_CSV_POINTS:
         raise Toy2DError("errors.toy2d.drawing_empty")
     if n > MAX_CSV_POINTS:
-        raise Toy2DError("errors.toy2d.csv_too_many", limit=f"{MAX_CSV_POINTS:,}")
+        raise Toy2DError("errors.toy2d.drawing_too_many", limit=f"{MAX_CSV_POINTS:,}")
     return torch.cat(parts).float()
 
 
