@@ -267,7 +267,7 @@ class Toy2DTrainer:
 
     def bounds(self, fake: torch.Tensor) -> tuple[float, float, float, float]:
         """The drawing's (x0, x1, y0, y1): the real points' box, widened to hold the bulk of the fakes
-        (at most 3 box-widths away, so a diverging G cannot shrink the picture), rounded out to 0.5
+        (at most 3 box-widths away, so a diverging G cannot zoom the real points out of sight), rounded out to 0.5
         so the axes stay put from frame to frame."""
         x0, x1, y0, y1 = self._real_box
         if torch.isfinite(fake).all():
