@@ -24,6 +24,7 @@ PAGES = [
     st.Page("views/distributions.py", title=t("nav.distributions"), icon=":material/show_chart:"),
     st.Page("views/train.py", title=t("nav.train"), icon=":material/model_training:"),
     st.Page("views/latent.py", title=t("nav.latent"), icon=":material/explore:"),
+    st.Page("views/modes.py", title=t("nav.modes"), icon=":material/scatter_plot:"),
 ]
 
 keep_training_run_alive()  # a run keeps going while its user is on another page

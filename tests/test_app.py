@@ -12,7 +12,7 @@ from gan_core import i18n
 
 REPO = Path(__file__).resolve().parents[1]
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
-LESSON_PAGES = ("distributions", "train", "latent")
+LESSON_PAGES = ("distributions", "train", "latent", "modes")
 
 
 def run_app(lang: str | None = None, **query: str) -> AppTest:
@@ -25,7 +25,7 @@ def run_app(lang: str | None = None, **query: str) -> AppTest:
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_home_page_renders_in_both_languages_with_links_to_the_three_pages(lang):
+def test_home_page_renders_in_both_languages_with_links_to_the_four_pages(lang):
     i18n.MISSING_KEYS.clear()
     at = run_app(lang)
     assert not at.exception, [e.message for e in at.exception]
@@ -66,7 +66,7 @@ def test_opening_the_home_page_draws_its_text_without_torch():
         "from streamlit.testing.v1 import AppTest\n"
         f"at = AppTest.from_file({str(REPO / 'app.py')!r}, default_timeout=60).run()\n"
         "assert not at.exception, at.exception\n"
-        "assert len(at.get('page_link')) == 3\n"
+        "assert len(at.get('page_link')) == 4\n"
         "print('torch' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)

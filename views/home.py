@@ -10,6 +10,7 @@ PAGE_MAP = [  # (page file, catalog key, icon)
     ("views/distributions.py", "distributions", ":material/show_chart:"),
     ("views/train.py", "train", ":material/model_training:"),
     ("views/latent.py", "latent", ":material/explore:"),
+    ("views/modes.py", "modes", ":material/scatter_plot:"),
 ]
 
 st.title(t("home.title"))

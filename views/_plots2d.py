@@ -1,0 +1,457 @@
+"""Figures for the mode-collapse page (drawing only, no maths): the 2-D view and the charts over steps.
+
+The 2-D view draws a ``Toy2DView`` in layers (``LAYERS``): real points black (p_data), fake points
+green (p_g), D(x) as a blue shading, the push of G's loss at each fake point as arrows, the
+generator's manifold (the image of a noise grid) and the trails of a few fake points; the mixture
+targets also get a dotted 3σ circle round each mode (inside it a fake counts as high quality).
+
+As on the 1-D page, Play draws SVG (``view_svg``, ``charts_svg``: swapping an image costs ~1 ms in
+the browser, rebuilding a Plotly chart ~200 ms) and Pause draws the same picture with Plotly
+(``view_figure``, ``charts_figure``: hover, zoom, and clicks on the canvas to draw a target). Sizes
+come from the theme (normal/projector), texts from the catalogs (``modes.fig.*``).
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from views._i18n import t
+from views._plots1d import _escape, _nice_ticks, _text_width, svg_as_img  # noqa: F401  (svg_as_img: the pages' one way)
+from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
+
+LAYERS = ["real", "fake", "heatmap", "arrows", "manifold", "trails"]
+ARROW_COLOR = "#c0392b"  # G's push: red, apart from the paper's black / green / blue
+TRAIL_COLOR = "#e67e22"
+MANIFOLD_COLOR = "rgba(26,158,63,0.5)"
+HIGHLIGHT = {"D": D_COLOR, "G": GEN_COLOR}  # slow motion: the frame of the network that just moved
+_SVG_W = 500  # about as wide as the view shows beside the controls at 1280 px (fonts at their nominal size)
+# D(x) shading: light blue where D says "real" (1), white where it cannot tell (1/2), sand where it says "fake" (0)
+_HEAT_FAKE, _HEAT_UNSURE, _HEAT_REAL = np.array([236, 214, 182]), np.array([255, 255, 255]), np.array([122, 160, 236])
+HEAT_SCALE = [[0, "rgb(236,214,182)"], [0.5, "rgb(255,255,255)"], [1, "rgb(122,160,236)"]]  # the same for Plotly
+
+
+def heat_colours(d: np.ndarray) -> np.ndarray:
+    """RGB (uint8) of the D(x) shading (``HEAT_SCALE``): sand at 0, white at 1/2, light blue at 1."""
+    a = np.clip(np.nan_to_num(np.asarray(d, dtype=float), nan=0.5), 0, 1)[..., None]
+    low = _HEAT_FAKE + (_HEAT_UNSURE - _HEAT_FAKE) * (2 * a)
+    high = _HEAT_UNSURE + (_HEAT_REAL - _HEAT_UNSURE) * (2 * a - 1)
+    return np.round(np.where(a < 0.5, low, high)).astype(np.uint8)
+
+
+def heat_png(d: np.ndarray) -> str:
+    """D(x) on the grid (rows along y, upwards) as a PNG data URI, top row first as an image wants."""
+    buffer = io.BytesIO()
+    Image.fromarray(heat_colours(np.asarray(d)[::-1])).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What one picture of the 2-D GAN shows (numpy arrays; the page converts a ``Toy2DView``)."""
+
+    bounds: tuple[float, float, float, float]
+    real: np.ndarray
+    fake: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    d: np.ndarray
+    arrow_from: np.ndarray
+    arrow_push: np.ndarray
+    manifold: list[np.ndarray] | None = None
+    trails: np.ndarray | None = None  # (frames, points, 2), oldest first
+    means: np.ndarray | None = None  # the mixture's modes, for the 3σ circles
+    radius: float | None = None  # 3σ
+
+
+def frame_from_view(view, means=None, std: float | None = None) -> Frame:
+    """A ``Frame`` from a ``gan_core.toy.toy2d_train.Toy2DView`` (tensors) and the target's modes."""
+    n = lambda v: None if v is None else v.detach().cpu().numpy()  # noqa: E731
+    return Frame(bounds=view.bounds, real=n(view.real), fake=n(view.fake), grid_x=n(view.grid_x),
+                 grid_y=n(view.grid_y), d=n(view.d), arrow_from=n(view.arrow_from), arrow_push=n(view.arrow_push),
+                 manifold=None if view.manifold is None else [n(line) for line in view.manifold],
+                 trails=n(view.trails), means=n(means), radius=None if std is None else 3 * std)
+
+
+def arrow_length(frame: Frame) -> float:
+    """The drawn length of the strongest push: 7% of the view's smaller side."""
+    x0, x1, y0, y1 = frame.bounds
+    return 0.07 * min(x1 - x0, y1 - y0)
+
+
+def _arrow_segments(frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Shaft and head segments of every arrow: (starts, ends), each (n, 2)."""
+    start = frame.arrow_from
+    end = start + frame.arrow_push * arrow_length(frame)
+    back = start - end
+    norm = np.linalg.norm(back, axis=1, keepdims=True)
+    unit = np.divide(back, norm, out=np.zeros_like(back), where=norm > 1e-12)
+    head = 0.3 * norm
+    c, s = math.cos(0.45), math.sin(0.45)
+    left = np.stack([unit[:, 0] * c - unit[:, 1] * s, unit[:, 0] * s + unit[:, 1] * c], 1) * head
+    right = np.stack([unit[:, 0] * c + unit[:, 1] * s, -unit[:, 0] * s + unit[:, 1] * c], 1) * head
+    return np.concatenate([start, end, end]), np.concatenate([end, end + left, end + right])
+
+
+def _legend_items(frame: Frame, layers: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(label, colour, kind) for each layer drawn; kind is "dot", "line" or "box"."""
+    items = []
+    spec = {"real": ("dot", DATA_COLOR), "fake": ("dot", GEN_COLOR), "heatmap": ("box", "#7aa0ec"),
+            "arrows": ("line", ARROW_COLOR), "manifold": ("line", MANIFOLD_COLOR), "trails": ("line", TRAIL_COLOR)}
+    for layer in LAYERS:
+        if layer in layers and not (layer == "manifold" and frame.manifold is None):
+            kind, colour = spec[layer]
+            items.append((t(f"modes.layer.{layer}"), colour, kind))
+    return items
+
+
+# --- SVG (while playing) --------------------------------------------------------------------------
+
+def view_svg(frame: Frame, layers: Sequence[str], highlight: str | None = None, note: str = "") -> str:
+    """The 2-D view as a self-contained SVG string (equal scale on both axes). ``highlight`` ("D" or
+    "G") frames the plot in that network's colour and writes ``note`` above it (slow motion)."""
+    th = current()
+    f = th.font
+    height = th.figure_height
+    legend_rows = 2 if th.name == "projector" else 1
+    top, bottom, left, right = 1.45 * th.legend * legend_rows + 10, height - 2.2 * f, 3.0 * f, _SVG_W - 10
+    x0, x1, y0, y1 = frame.bounds
+    scale = min((right - left) / (x1 - x0), (bottom - top) / (y1 - y0))
+    pw, ph = (x1 - x0) * scale, (y1 - y0) * scale
+    left = left + ((right - left) - pw) / 2  # centred: the axes keep one unit the same length both ways
+    right, top = left + pw, bottom - ph
+
+    def sx(v):
+        return left + (np.asarray(v, dtype=float) - x0) * scale
+
+    def sy(v):
+        return bottom - (np.asarray(v, dtype=float) - y0) * scale
+
+    def dots(points: np.ndarray) -> str:
+        # one path of zero-length round-capped segments: thousands of dots as a single element
+        return "".join(f"M{a:.1f} {b:.1f}h0" for a, b in zip(sx(points[:, 0]), sy(points[:, 1])))
+
+    def lines(polylines) -> str:
+        out = []
+        for line in polylines:
+            line = np.asarray(line, dtype=float)
+            line = line[np.isfinite(line).all(1)]
+            if len(line) > 1:
+                out.append("M" + " L".join(f"{a:.1f} {b:.1f}" for a, b in zip(sx(line[:, 0]), sy(line[:, 1]))))
+        return "".join(out)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" role="img" '
+           f'aria-label="{_escape(t("modes.fig.view_alt"))}" font-family="{_escape(FONT_FAMILY)}" font-size="{th.tick}">',
+           f'<clipPath id="view-area"><rect x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}"/></clipPath>']
+    if "heatmap" in layers:
+        gx0, gx1 = float(sx(frame.grid_x[0])), float(sx(frame.grid_x[-1]))
+        gy0, gy1 = float(sy(frame.grid_y[-1])), float(sy(frame.grid_y[0]))
+        out.append(f'<image href="{heat_png(frame.d)}" x="{gx0:.1f}" y="{gy0:.1f}" width="{gx1 - gx0:.1f}" '
+                   f'height="{gy1 - gy0:.1f}" preserveAspectRatio="none"/>')
+    for v in _nice_ticks(x0, x1, 6):
+        xx = float(sx(v))
+        out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{th.grid_color}" '
+                   f'stroke-opacity="0.6"/><text x="{xx:.1f}" y="{bottom + th.tick + 4:.1f}" text-anchor="middle" '
+                   f'fill="#222">{v:g}</text>')
+    for v in _nice_ticks(y0, y1, 6):
+        yy = float(sy(v))
+        out.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{th.grid_color}" '
+                   f'stroke-opacity="0.6"/><text x="{left - 6:.1f}" y="{yy + th.tick / 3:.1f}" text-anchor="end" '
+                   f'fill="#222">{v:g}</text>')
+    out.append('<g clip-path="url(#view-area)">')
+    if frame.means is not None and frame.radius:
+        r = frame.radius * scale
+        out.append("".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r:.1f}" fill="none" stroke="#555" '
+                           f'stroke-width="1" stroke-dasharray="2,3"/>'
+                           for a, b in zip(sx(frame.means[:, 0]), sy(frame.means[:, 1]))))
+    width = th.marker_scale
+    if "manifold" in layers and frame.manifold is not None:
+        out.append(f'<path d="{lines(frame.manifold)}" fill="none" stroke="{MANIFOLD_COLOR}" '
+                   f'stroke-width="{1.2 * th.line_scale:g}"/>')
+    if "real" in layers:
+        out.append(f'<path d="{dots(frame.real)}" stroke="{DATA_COLOR}" stroke-opacity="0.55" '
+                   f'stroke-width="{3.2 * width:g}" stroke-linecap="round"/>')
+    if "trails" in layers and frame.trails is not None and len(frame.trails) > 1:
+        out.append(f'<path d="{lines(np.swapaxes(frame.trails, 0, 1))}" fill="none" stroke="{TRAIL_COLOR}" '
+                   f'stroke-opacity="0.8" stroke-width="{1.3 * th.line_scale:g}" stroke-linejoin="round"/>')
+    if "fake" in layers:
+        out.append(f'<path d="{dots(frame.fake)}" stroke="{GEN_COLOR}" stroke-opacity="0.8" '
+                   f'stroke-width="{4.2 * width:g}" stroke-linecap="round"/>')
+    if "arrows" in layers and len(frame.arrow_from):
+        starts, ends = _arrow_segments(frame)
+        segs = "".join(f"M{a:.1f} {b:.1f}L{c:.1f} {d:.1f}" for a, b, c, d in
+                       zip(sx(starts[:, 0]), sy(starts[:, 1]), sx(ends[:, 0]), sy(ends[:, 1])))
+        out.append(f'<path d="{segs}" fill="none" stroke="{ARROW_COLOR}" stroke-width="{1.4 * th.line_scale:g}" '
+                   f'stroke-linecap="round"/>')
+    out.append("</g>")
+    frame_colour = HIGHLIGHT.get(highlight or "", "#444")
+    frame_width = 5 * th.line_scale if highlight else 1
+    out.append(f'<rect x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}" fill="none" '
+               f'stroke="{frame_colour}" stroke-width="{frame_width:g}"/>')
+    out.append(_svg_legend(_legend_items(frame, layers), left, th, highlight, note))
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _svg_legend(items, left: float, th: Theme, highlight: str | None, note: str) -> str:
+    """The legend above the plot (wrapping), and in slow motion the note on which network moved."""
+    out, lx, ly = [], left, th.legend * 1.1
+    if highlight and note:
+        out.append(f'<text x="{left:.1f}" y="{ly:.1f}" font-size="{th.legend}" font-weight="bold" '
+                   f'fill="{HIGHLIGHT[highlight]}">{_escape(note)}</text>')
+        lx += _text_width(note, th.legend) + 20
+    for label, colour, kind in items:
+        item = 26 + _text_width(label, th.legend) + 14
+        if lx + item > _SVG_W and lx > left:
+            lx, ly = left, ly + 1.35 * th.legend
+        mid = ly - th.legend / 3
+        if kind == "dot":
+            out.append(f'<circle cx="{lx + 10:.1f}" cy="{mid:.1f}" r="{4 * th.marker_scale:g}" fill="{colour}"/>')
+        elif kind == "box":
+            out.append(f'<rect x="{lx:.1f}" y="{mid - 7:.1f}" width="20" height="14" fill="{colour}"/>')
+        else:
+            out.append(f'<line x1="{lx:.1f}" x2="{lx + 20:.1f}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="{colour}" '
+                       f'stroke-width="{2 * th.line_scale:g}"/>')
+        out.append(f'<text x="{lx + 26:.1f}" y="{ly:.1f}" font-size="{th.legend}">{_escape(label)}</text>')
+        lx += item
+    return "".join(out)
+
+
+# --- Plotly (paused) ------------------------------------------------------------------------------
+
+def _r(a) -> list:
+    return np.round(np.asarray(a, dtype=float), 4).tolist()
+
+
+def _polyline_xy(polylines) -> tuple[list, list]:
+    """Several polylines as one trace: points joined, lines separated by None."""
+    xs: list = []
+    ys: list = []
+    for line in polylines:
+        line = np.asarray(line, dtype=float)
+        xs += _r(line[:, 0]) + [None]
+        ys += _r(line[:, 1]) + [None]
+    return xs, ys
+
+
+CANVAS_GRID = 41  # the clickable points of the drawing canvas per side
+
+
+def canvas_grid(bounds: tuple[float, float, float, float], n: int = CANVAS_GRID) -> tuple[np.ndarray, np.ndarray]:
+    """The invisible points a click on the canvas selects (Plotly reports clicks on points only)."""
+    x0, x1, y0, y1 = bounds
+    gx, gy = np.meshgrid(np.linspace(x0, x1, n), np.linspace(y0, y1, n))
+    return gx.ravel(), gy.ravel()
+
+
+def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highlight: str | None = None,
+                note: str = "") -> go.Figure:
+    """The 2-D view with Plotly (equal scale). ``canvas`` adds the invisible grid of clickable points
+    that turns a click (or a box selection) into a point of a drawn target."""
+    th = current()
+    x0, x1, y0, y1 = frame.bounds
+    traces = []
+    if "heatmap" in layers:
+        traces.append(go.Heatmap(x=_r(frame.grid_x), y=_r(frame.grid_y), z=np.round(frame.d, 3).tolist(), zmin=0,
+                                 zmax=1, colorscale=HEAT_SCALE,
+                                 colorbar=dict(title=dict(text="D(x)"), thickness=14, len=0.8), name="D(x)",
+                                 hovertemplate="D(x) = %{z:.2f}<extra></extra>"))
+    if "manifold" in layers and frame.manifold is not None:
+        mx, my = _polyline_xy(frame.manifold)
+        traces.append(go.Scatter(x=mx, y=my, mode="lines", line=dict(color=MANIFOLD_COLOR, width=1.2),
+                                 name=t("modes.layer.manifold"), hoverinfo="skip"))
+    if "real" in layers:
+        traces.append(go.Scatter(x=_r(frame.real[:, 0]), y=_r(frame.real[:, 1]), mode="markers",
+                                 marker=dict(color=DATA_COLOR, size=3.5, opacity=0.55), name=t("modes.layer.real"),
+                                 hoverinfo="skip"))
+    if "trails" in layers and frame.trails is not None and len(frame.trails) > 1:
+        tx, ty = _polyline_xy(np.swapaxes(frame.trails, 0, 1))
+        traces.append(go.Scatter(x=tx, y=ty, mode="lines", line=dict(color=TRAIL_COLOR, width=1.6),
+                                 name=t("modes.layer.trails"), hoverinfo="skip"))
+    if "fake" in layers:
+        traces.append(go.Scatter(x=_r(frame.fake[:, 0]), y=_r(frame.fake[:, 1]), mode="markers",
+                                 marker=dict(color=GEN_COLOR, size=4.5, opacity=0.8), name=t("modes.layer.fake"),
+                                 hovertemplate="G(z) = (%{x:.2f}, %{y:.2f})<extra></extra>"))
+    if "arrows" in layers and len(frame.arrow_from):
+        starts, ends = _arrow_segments(frame)
+        ax = np.stack([starts[:, 0], ends[:, 0], np.full(len(starts), np.nan)], 1).ravel()
+        ay = np.stack([starts[:, 1], ends[:, 1], np.full(len(starts), np.nan)], 1).ravel()
+        traces.append(go.Scatter(x=[None if math.isnan(v) else v for v in _r(ax)],
+                                 y=[None if math.isnan(v) else v for v in _r(ay)], mode="lines",
+                                 line=dict(color=ARROW_COLOR, width=1.4), name=t("modes.layer.arrows"),
+                                 hoverinfo="skip"))
+    if canvas:
+        gx, gy = canvas_grid(frame.bounds)
+        traces.append(go.Scatter(x=_r(gx), y=_r(gy), mode="markers", name=t("modes.fig.canvas"),
+                                 marker=dict(size=14, color="rgba(0,0,0,0)"), showlegend=False,
+                                 hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>"))
+    shapes = []
+    if frame.means is not None and frame.radius:
+        shapes = [dict(type="circle", x0=a - frame.radius, x1=a + frame.radius, y0=b - frame.radius,
+                       y1=b + frame.radius, line=dict(color="#555", width=1, dash="dot"), layer="above")
+                  for a, b in frame.means]
+    if highlight:
+        shapes.append(dict(type="rect", xref="paper", yref="paper", x0=0, x1=1, y0=0, y1=1,
+                           line=dict(color=HIGHLIGHT[highlight], width=5)))
+    fig = go.Figure(traces)
+    fig.update_layout(
+        height=th.figure_height, margin=dict(l=round(3 * th.font), r=10, t=round(3.2 * th.legend), b=round(2.4 * th.font)),
+        xaxis=dict(range=[x0, x1], constrain="domain", showgrid=True, zeroline=False),
+        yaxis=dict(range=[y0, y1], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=True, zeroline=False),
+        legend=dict(orientation="h", y=1.01, x=0, yanchor="bottom"), shapes=shapes,
+        title=dict(text=note, font=dict(color=HIGHLIGHT[highlight])) if highlight and note else None,
+        dragmode="select" if canvas else "zoom", clickmode="event+select" if canvas else "event",
+    )
+    return style(fig, th)
+
+
+# --- charts over steps ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Line:
+    """One curve of a chart: (steps, values), optionally each value's error (drawn as a band)."""
+
+    name: str
+    steps: Sequence[float]
+    values: Sequence[float]
+    colour: str
+    errors: Sequence[float] | None = None
+    dash: str = ""
+
+
+@dataclass(frozen=True)
+class Chart:
+    title: str
+    lines: list[Line] = field(default_factory=list)
+    y_range: tuple[float, float] | None = None  # fixed axis (a share, a count of modes); else from the data
+
+
+def _finite(line: Line) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    x, y = np.asarray(line.steps, dtype=float), np.asarray(line.values, dtype=float)
+    e = None if line.errors is None else np.asarray(line.errors, dtype=float)
+    keep = np.isfinite(y) & np.isfinite(x)
+    if e is not None and len(e) == len(y):
+        e = np.nan_to_num(e[keep])
+    else:
+        e = None
+    return x[keep], y[keep], e
+
+
+def _chart_range(chart: Chart) -> tuple[float, float, float, float] | None:
+    data = [_finite(line) for line in chart.lines]
+    data = [d for d in data if len(d[0])]
+    if not data:
+        return None
+    xs = np.concatenate([d[0] for d in data])
+    lo = min(float((d[1] - (d[2] if d[2] is not None else 0)).min()) for d in data)
+    hi = max(float((d[1] + (d[2] if d[2] is not None else 0)).max()) for d in data)
+    if chart.y_range is not None:
+        lo, hi = chart.y_range
+    else:
+        pad = max((hi - lo) * 0.08, 1e-3)
+        lo, hi = lo - pad, hi + pad
+    return float(xs.min()), float(max(xs.max(), xs.min() + 1)), lo, hi
+
+
+CHART_COLUMNS = 3
+
+
+def charts_svg(charts: Sequence[Chart], x_title: str) -> str:
+    """Small charts over steps in rows of ``CHART_COLUMNS`` (SVG, while playing); errors as bands."""
+    th = current()
+    width_px = 1100
+    rows = math.ceil(len(charts) / CHART_COLUMNS)
+    row_h = round(th.figure_height * 0.55)
+    gap, left_pad = 3.6 * th.tick, 3.6 * th.tick
+    col_w = (width_px - left_pad - 10 - gap * (CHART_COLUMNS - 1)) / CHART_COLUMNS
+    height = rows * row_h
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px} {height}" width="100%" role="img" '
+           f'aria-label="{_escape(", ".join(c.title for c in charts))}" font-family="{_escape(FONT_FAMILY)}" '
+           f'font-size="{th.tick}">']
+    for i, chart in enumerate(charts):
+        r, c = divmod(i, CHART_COLUMNS)
+        x0 = left_pad + c * (col_w + gap)
+        x1 = x0 + col_w
+        top, bottom = r * row_h + 2.0 * th.font, (r + 1) * row_h - 2.4 * th.font
+        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 0.6 * th.font:.1f}" text-anchor="middle" '
+                   f'font-size="{th.font}">{_escape(chart.title)}</text>')
+        extent = _chart_range(chart)
+        if extent is None:
+            continue
+        lo_x, hi_x, lo_y, hi_y = extent
+
+        def px(v):
+            return x0 + (np.asarray(v) - lo_x) / (hi_x - lo_x) * col_w
+
+        def py(v):
+            return bottom - (np.clip(np.asarray(v), lo_y, hi_y) - lo_y) / (hi_y - lo_y) * (bottom - top)
+
+        for v in _nice_ticks(lo_y, hi_y, 3):
+            y = float(py(v))
+            out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
+                       f'<text x="{x0 - 5:.1f}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:g}</text>')
+        for v in _nice_ticks(lo_x, hi_x, 3):
+            out.append(f'<text x="{float(px(v)):.1f}" y="{bottom + th.tick + 3:.1f}" text-anchor="middle" '
+                       f'fill="#222">{v:g}</text>')
+        for line in chart.lines:
+            x, y, e = _finite(line)
+            if not len(x):
+                continue
+            if e is not None:
+                band = np.concatenate([np.stack([px(x), py(y + e)], 1), np.stack([px(x), py(y - e)], 1)[::-1]])
+                out.append(f'<path d="M{" L".join(f"{a:.1f} {b:.1f}" for a, b in band)}Z" fill="{line.colour}" '
+                           f'fill-opacity="0.18" stroke="none"/>')
+            dash = ' stroke-dasharray="6,4"' if line.dash else ""
+            pts = " L".join(f"{a:.1f} {b:.1f}" for a, b in zip(px(x), py(y)))
+            out.append(f'<path d="M{pts}" fill="none" stroke="{line.colour}" stroke-width="{2 * th.line_scale:g}"'
+                       f'{dash}/>')
+        legend_x = x0 + 4
+        for line in chart.lines if len(chart.lines) > 1 else []:
+            out.append(f'<text x="{legend_x:.1f}" y="{top + th.tick:.1f}" fill="{line.colour}" font-weight="bold">'
+                       f'{_escape(line.name)}</text>')
+            legend_x += _text_width(line.name, th.tick) + 12
+    out.append(f'<text x="{width_px / 2}" y="{height - 4}" text-anchor="middle" font-size="{th.tick}">'
+               f'{_escape(x_title)}</text></svg>')
+    return "".join(out)
+
+
+def charts_figure(charts: Sequence[Chart], x_title: str) -> go.Figure:
+    """``charts_svg`` with Plotly (paused): hover shows each value; errors as shaded bands."""
+    th = current()
+    rows = math.ceil(len(charts) / CHART_COLUMNS)
+    gap_x, gap_y = 0.07, 0.16 if rows > 1 else 0
+    w = (1 - gap_x * (CHART_COLUMNS - 1)) / CHART_COLUMNS
+    h = (1 - gap_y * (rows - 1)) / rows
+    fig = go.Figure()
+    layout: dict = dict(height=round(th.figure_height * 0.55) * rows + 40, annotations=[],
+                        margin=dict(l=round(3.4 * th.tick), r=10, t=round(2.2 * th.font), b=round(5.5 * th.font)),
+                        legend=dict(orientation="h", y=-0.1, x=0, yanchor="top"))
+    for i, chart in enumerate(charts):
+        r, c = divmod(i, CHART_COLUMNS)
+        k = "" if i == 0 else str(i + 1)
+        xd = [c * (w + gap_x), c * (w + gap_x) + w]
+        yd = [1 - (r + 1) * h - r * gap_y, 1 - r * h - r * gap_y]
+        for line in chart.lines:
+            x, y, e = _finite(line)
+            if e is not None:
+                fig.add_trace(go.Scatter(x=_r(np.concatenate([x, x[::-1]])), y=_r(np.concatenate([y + e, (y - e)[::-1]])),
+                                         fill="toself", fillcolor=line.colour, opacity=0.18, line=dict(width=0),
+                                         hoverinfo="skip", showlegend=False, xaxis=f"x{k}", yaxis=f"y{k}"))
+            fig.add_trace(go.Scatter(x=_r(x), y=_r(y), mode="lines", name=line.name, xaxis=f"x{k}", yaxis=f"y{k}",
+                                     line=dict(color=line.colour, width=2, dash=line.dash or None),
+                                     showlegend=len(chart.lines) > 1))
+        layout[f"xaxis{k}"] = dict(domain=xd, anchor=f"y{k}", title=dict(text=x_title) if r == rows - 1 else None)
+        layout[f"yaxis{k}"] = dict(domain=yd, anchor=f"x{k}", range=list(chart.y_range) if chart.y_range else None)
+        layout["annotations"].append(dict(text=chart.title, x=sum(xd) / 2, y=yd[1], xref="paper", yref="paper",
+                                          yanchor="bottom", showarrow=False))
+    fig.update_layout(**layout)
+    style(fig, th)
+    fig.update_annotations(font_size=th.tick + 1)  # chart titles: three to a row must not run into each other
+    return fig

@@ -1,0 +1,463 @@
+"""Mode collapse, seen and measured: a GAN on 2-D points (Algorithm 1 with two small MLPs).
+
+The targets of the mode-collapse literature (8 Gaussians on a ring, a 5x5 grid, two moons, a Swiss
+roll, one Gaussian) or the user's own points (clicked on the canvas or uploaded as a CSV); the
+picture in layers (real, fake, D(x), G's push, the manifold, trails); Play / Pause / D step / G step /
+Step and slow motion; the two presets "collapse it" (k = 5) and "fix it" (k = 1); and, measured about
+once a second, modes covered, the share of high-quality samples, JS and KL both ways with their error,
+the losses and D's outputs.
+
+A thin view over ``gan_core.toy.toy2d`` (targets, divergences) and ``gan_core.toy.toy2d_train`` (the
+trainer, the presets); figures in ``views._plots2d``; texts from the catalogs (``[modes]``).
+"""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from gan_core.algorithm1 import PRIORS, TrainingDiverged
+from gan_core.losses import LOSSES
+from gan_core.toy.toy2d import MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, points_from_csv, points_from_drawing
+from gan_core.toy.toy2d_train import OPTIMIZERS, PRESETS, Toy2DConfig, Toy2DTrainer
+from views import _plots2d as plots
+from views._i18n import error_text, t
+from views._notes import teaching_notes
+from views._theme import D_COLOR, GEN_COLOR
+from views._urlstate import Param, link_box, mirror, restore
+
+TICK_SECONDS = 0.07  # Play redraws the view this often (the goal is >= 10 updates/s)
+SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow enough to follow
+MEASURE_SECONDS = 1.0  # the numbers and charts are measured and redrawn this often while playing
+PLAY_TICK_BUDGET = 0.03  # seconds of training per Play frame
+ARROWS = 60  # fake points that get an arrow (more is a red blur)
+DRAW, UPLOAD = "draw", "csv"
+TARGET_CHOICES = [*TARGETS, DRAW, UPLOAD]
+CANVAS_BOUNDS = (-3.0, 3.0, -3.0, 3.0)  # the empty drawing canvas
+WIDTHS = [16, 32, 64, 128, 256]
+LR_CHOICES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
+BATCHES = [32, 64, 128, 256, 512]
+CUSTOM = "custom"
+
+# The settings widgets and the Toy2DConfig field each one sets (defaults: the first preset's config).
+CONFIG_WIDGETS = {"hidden": "modes_hidden", "depth": "modes_depth", "noise_dim": "modes_noise_dim",
+                  "prior": "modes_prior", "loss": "modes_loss", "k": "modes_k", "optimizer_d": "modes_opt_d",
+                  "optimizer_g": "modes_opt_g", "lr_d": "modes_lr_d", "lr_g": "modes_lr_g",
+                  "batch_size": "modes_batch", "seed": "modes_seed"}
+FIRST_PRESET = "collapse-it"
+DEFAULTS = {
+    **{key: getattr(PRESETS[FIRST_PRESET].config, field) for field, key in CONFIG_WIDGETS.items()},
+    "modes_preset": FIRST_PRESET, "modes_target": PRESETS[FIRST_PRESET].config.target,
+    "modes_layers": ["real", "fake", "heatmap", "arrows", "manifold", "trails"], "modes_slow": False,
+}
+URL_PARAMS = [
+    Param("preset", "modes_preset", "choice", choices=[*PRESETS, CUSTOM]),
+    Param("target", "modes_target", "choice", choices=list(TARGETS)),  # a drawing or a file cannot go in a link
+    Param("width", "modes_hidden", "choice", choices=WIDTHS),
+    Param("depth", "modes_depth", "int", 1, 4),
+    Param("z_dim", "modes_noise_dim", "int", 1, 2),
+    Param("z", "modes_prior", "choice", choices=list(PRIORS)),
+    Param("loss", "modes_loss", "choice", choices=list(LOSSES)),
+    Param("k", "modes_k", "int", 1, 10),
+    Param("opt_d", "modes_opt_d", "choice", choices=list(OPTIMIZERS)),
+    Param("opt_g", "modes_opt_g", "choice", choices=list(OPTIMIZERS)),
+    Param("lr_d", "modes_lr_d", "choice", choices=LR_CHOICES),
+    Param("lr_g", "modes_lr_g", "choice", choices=LR_CHOICES),
+    Param("batch", "modes_batch", "choice", choices=BATCHES),
+    Param("seed", "modes_seed", "int", 0, 10_000),
+]
+
+
+def _labels(prefix: str, options) -> object:
+    """A widget's ``format_func``: option id -> its label in this run's language."""
+    return {option: t(f"{prefix}.{option}") for option in options}.__getitem__
+
+
+def keep_widget_values() -> None:
+    """Set every widget's default once and keep values across reruns (see the 1-D page)."""
+    s = st.session_state
+    for key, value in DEFAULTS.items():
+        s[key] = s[key] if key in s else value
+    s.setdefault("modes_clicks", [])
+    s.setdefault("modes_boxes", [])
+
+
+# --- settings -------------------------------------------------------------------------------------
+
+def _apply_preset() -> None:
+    """Preset callback: every setting (and the target) as the preset has it; a new run starts."""
+    s = st.session_state
+    if s.modes_preset == CUSTOM:
+        return
+    config = PRESETS[s.modes_preset].config
+    for field, key in CONFIG_WIDGETS.items():
+        s[key] = getattr(config, field)
+    s.modes_target = config.target
+
+
+def _config() -> Toy2DConfig:
+    """The run's settings from the widgets' values."""
+    s = st.session_state
+    values = {field: s[key] for field, key in CONFIG_WIDGETS.items()}
+    values = {**values, "depth": int(values["depth"]), "noise_dim": int(values["noise_dim"]), "k": int(values["k"]),
+              "seed": int(values["seed"])}
+    target = s.modes_target if s.modes_target in TARGETS else PRESETS[FIRST_PRESET].config.target
+    return Toy2DConfig(target=target, **values)
+
+
+def _differences(config: Toy2DConfig, preset: str) -> list[str]:
+    """'k = 1 (preset: 5)' for every setting that differs from the preset's."""
+    reference = PRESETS[preset].config
+    out = []
+    for field in CONFIG_WIDGETS:
+        mine, theirs = getattr(config, field), getattr(reference, field)
+        if mine != theirs:
+            out.append(t("modes.settings.differs_item", name=t(f"modes.settings.{field}"), value=mine, preset=theirs))
+    if st.session_state.modes_target != reference.target:
+        out.append(t("modes.settings.differs_item", name=t("modes.target"), value=_target_label(
+            st.session_state.modes_target), preset=_target_label(reference.target)))
+    return out
+
+
+def _target_label(target: str) -> str:
+    return t(f"modes.targets.{target}")
+
+
+def choose_preset_and_target() -> None:
+    """The preset and the target (beside the view: the first things a lecture picks)."""
+    st.selectbox(t("modes.preset"), [*PRESETS, CUSTOM], key="modes_preset", on_change=_apply_preset,
+                 format_func=_labels("modes.presets", [*PRESETS, CUSTOM]))
+    st.selectbox(t("modes.target"), TARGET_CHOICES, key="modes_target", format_func=_target_label)
+
+
+def settings_panel() -> Toy2DConfig:
+    """Every setting of the run (in an expander, so the view fits a screen), and in words what the
+    preset does and what was changed from it."""
+    s = st.session_state
+    with st.expander(t("modes.settings.title")):
+        a, b, c, d = st.columns(4)
+        a.select_slider(t("modes.settings.hidden"), WIDTHS, key="modes_hidden")
+        a.number_input(t("modes.settings.depth"), 1, 4, key="modes_depth")
+        a.number_input(t("modes.settings.seed"), 0, 10_000, key="modes_seed")
+        b.radio(t("modes.settings.noise_dim"), [1, 2], key="modes_noise_dim", horizontal=True,
+                help=t("modes.settings.noise_dim_help"))
+        b.radio(t("modes.settings.prior"), list(PRIORS), key="modes_prior",
+                format_func=_labels("train.prior_name", PRIORS))
+        c.selectbox(t("modes.settings.loss"), list(LOSSES), key="modes_loss",
+                    format_func=_labels("train.loss_name", LOSSES), help=t(f"train.loss_desc.{s.modes_loss}"))
+        c.number_input(t("modes.settings.k"), 1, 10, key="modes_k", help=t("modes.settings.k_help"))
+        c.select_slider(t("modes.settings.batch_size"), BATCHES, key="modes_batch")
+        d.selectbox(t("modes.settings.optimizer_d"), list(OPTIMIZERS), key="modes_opt_d",
+                    format_func=_labels("modes.optimizer", OPTIMIZERS))
+        d.select_slider(t("modes.settings.lr_d"), LR_CHOICES, key="modes_lr_d", format_func=lambda v: f"{v:g}")
+        d.selectbox(t("modes.settings.optimizer_g"), list(OPTIMIZERS), key="modes_opt_g",
+                    format_func=_labels("modes.optimizer", OPTIMIZERS))
+        d.select_slider(t("modes.settings.lr_g"), LR_CHOICES, key="modes_lr_g", format_func=lambda v: f"{v:g}")
+        st.caption(t("modes.settings.new_run"))
+    config = _config()
+    st.markdown(t(f"modes.preset_why.{s.modes_preset}"))
+    if s.modes_preset != CUSTOM:
+        changed = _differences(config, s.modes_preset)
+        if changed:
+            st.caption(t("modes.settings.differs", items=", ".join(changed)))
+    return config
+
+
+# --- the target's points --------------------------------------------------------------------------
+
+def _drawn_points():
+    """The drawing's points (None while it is empty); raises Toy2DError for a drawing that cannot work."""
+    s = st.session_state
+    if not s.modes_clicks and not s.modes_boxes:
+        return None
+    return points_from_drawing([tuple(c) for c in s.modes_clicks], [tuple(b) for b in s.modes_boxes],
+                               seed=int(s.modes_seed))
+
+
+def _on_canvas_select() -> None:
+    """Canvas callback: a click drops a blob of points, a box selection fills the box."""
+    s = st.session_state
+    selection = (s.get("modes_canvas") or {}).get("selection") or {}
+    boxes = selection.get("box") or []
+    if boxes:
+        for box in boxes:
+            (x0, x1), (y0, y1) = sorted(box["x"][:2]), sorted(box["y"][:2])
+            s.modes_boxes = [*s.modes_boxes, (x0, x1, y0, y1)]
+    else:
+        s.modes_clicks = [*s.modes_clicks, *[(p["x"], p["y"]) for p in selection.get("points") or []]]
+
+
+def _clear_drawing() -> None:
+    st.session_state.modes_clicks, st.session_state.modes_boxes = [], []
+
+
+def _uploaded_points():
+    """The uploaded CSV's points (None before a file is chosen); raises Toy2DError for a bad file."""
+    file = st.file_uploader(t("modes.upload.label"), type=["csv", "txt"], key="modes_upload",
+                            help=t("modes.upload.help", limit=f"{MAX_CSV_BYTES // 1_000_000}"))
+    if file is None:
+        return None, None
+    return points_from_csv(file.getvalue()), file.name
+
+
+def _trainer(config: Toy2DConfig, points, source: tuple, reset: bool) -> Toy2DTrainer:
+    """The session's trainer: a new one for new settings, a new target or Reset."""
+    s = st.session_state
+    key = (config, source)
+    trainer = s.get("modes_trainer")
+    if trainer is None or reset or s.get("modes_trainer_key") != key:
+        trainer = s.modes_trainer = Toy2DTrainer(config, points=points)
+        s.modes_trainer_key = key
+        s.modes_measured_at = None
+        s.pop("modes_highlight", None)
+    return trainer
+
+
+# --- Play and the buttons -------------------------------------------------------------------------
+
+def _set_playing(playing: bool) -> None:
+    # Set, not toggle, with two widgets for Play and Pause (the 1-D page says why).
+    st.session_state.modes_playing = playing
+    if not playing:
+        st.session_state.modes_stop_timer = True
+
+
+def _buttons(playing: bool) -> dict[str, bool]:
+    row = st.container(horizontal=True, key="modes_buttons")
+    row.button(t("modes.pause") if playing else t("modes.play"), key="modes_pause" if playing else "modes_play",
+               type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
+               on_click=_set_playing, args=(not playing,))
+    k = st.session_state.modes_k
+    clicked = {
+        "d_step": row.button(t("modes.d_step"), key="modes_d_step", help=t("modes.d_step_help")),
+        "g_step": row.button(t("modes.g_step"), key="modes_g_step", help=t("modes.g_step_help")),
+        "step": row.button(t("modes.step"), key="modes_step", help=t("modes.step_help", k=k)),
+        "reset": row.button(t("modes.reset"), key="modes_reset", help=t("modes.reset_help")),
+    }
+    st.toggle(t("modes.slow"), key="modes_slow", help=t("modes.slow_help", k=k))
+    return clicked
+
+
+def _note(highlight: str | None, trainer: Toy2DTrainer) -> str:
+    """Slow motion's words on which network just moved."""
+    if highlight == "D":
+        return t("modes.moved_d", i=trainer.d_in_a_row, k=trainer.config.k)
+    if highlight == "G":
+        return t("modes.moved_g")
+    return ""
+
+
+def _frame(trainer: Toy2DTrainer, drawing: bool) -> plots.Frame:
+    target = trainer.target
+    means, std = (target.means, target.std) if target is not None and target.means is not None else (None, None)
+    frame = plots.frame_from_view(trainer.view(arrows=ARROWS), means, std)
+    if drawing:  # the canvas keeps room to draw round the points drawn so far
+        b, c = frame.bounds, CANVAS_BOUNDS
+        frame = plots.Frame(**{**frame.__dict__, "bounds": (min(b[0], c[0]), max(b[1], c[1]), min(b[2], c[2]),
+                                                             max(b[3], c[3]))})
+    return frame
+
+
+def _empty_canvas() -> plots.Frame:
+    import numpy as np
+    empty = np.zeros((0, 2))
+    x0, x1, y0, y1 = CANVAS_BOUNDS
+    return plots.Frame(bounds=CANVAS_BOUNDS, real=empty, fake=empty, grid_x=np.array([x0, x1]),
+                       grid_y=np.array([y0, y1]), d=np.full((2, 2), 0.5), arrow_from=empty, arrow_push=empty)
+
+
+def _draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> None:
+    """The animated picture: SVG while playing, Plotly when paused (a canvas when drawing)."""
+    s = st.session_state
+    layers = s.modes_layers or []
+    highlight = s.get("modes_highlight")
+    note = _note(highlight, trainer) if trainer is not None else ""
+    frame = _frame(trainer, drawing) if trainer is not None else _empty_canvas()
+    if playing:
+        st.html(plots.svg_as_img(plots.view_svg(frame, layers, highlight, note), alt=t("modes.fig.view_alt")))
+    elif drawing:
+        st.plotly_chart(plots.view_figure(frame, layers if trainer is not None else [], canvas=True,
+                                          highlight=highlight, note=note),
+                        key="modes_canvas", on_select=_on_canvas_select, selection_mode=("points", "box"))
+    else:
+        st.plotly_chart(plots.view_figure(frame, layers, highlight=highlight, note=note), key="modes_view")
+    if trainer is not None:
+        st.caption(t("modes.counter", d=trainer.d_steps, g=trainer.g_steps))
+
+
+def _measured(trainer: Toy2DTrainer) -> None:
+    """Measure (~0.2 s) unless nothing trained since the last measurement."""
+    s = st.session_state
+    at = (trainer.d_steps, trainer.g_steps)
+    if s.get("modes_measured_at") != at:
+        trainer.measure()
+        s.modes_measured_at = at
+
+
+def _numbers(trainer: Toy2DTrainer) -> None:
+    """The latest measurement as a few large numbers beside the view."""
+    h = trainer.history
+    covered, n_modes = h.last("modes_covered"), h.last("n_modes")
+    js, js_err, share = h.last("js"), h.last("js_error"), h.last("high_quality_share")
+    if covered is not None and n_modes:
+        a, b = st.columns(2)
+        a.metric(t("modes.metric.modes"), f"{int(covered)} / {int(n_modes)}", help=t("modes.metric.modes_help"))
+        b.metric(t("modes.metric.hq"), f"{100 * share:.0f}%", help=t("modes.metric.hq_help"))
+    if js is not None:  # a row of its own: "0.615 ± 0.014" is cut off in half a column on a projector
+        st.metric(t("modes.metric.js"), f"{js:.3f} ± {js_err or 0:.3f}", help=t("modes.metric.js_help"))
+
+
+def _charts(trainer: Toy2DTrainer) -> list[plots.Chart]:
+    h = trainer.history
+
+    def line(name: str, label: str, colour: str, errors: bool = False, scale: float = 1.0, dash: str = ""):
+        x, y = h.series(name)
+        e = h.series(f"{name}_error")[1] if errors else None
+        return plots.Line(label, x, [v * scale for v in y], colour, errors=e, dash=dash)
+
+    charts = []
+    n_modes = h.last("n_modes")
+    if n_modes:
+        charts.append(plots.Chart(t("modes.chart.modes", n=int(n_modes)),
+                                  [line("modes_covered", t("modes.metric.modes"), GEN_COLOR)], (0, n_modes + 0.5)))
+        charts.append(plots.Chart(t("modes.chart.hq"), [line("high_quality_share", "%", GEN_COLOR, scale=100)],
+                                  (0, 100)))
+    charts.append(plots.Chart(t("modes.chart.js"), [line("js", "JS", "#8e44ad", errors=True)], (0, math.log(2) * 1.05)))
+    charts.append(plots.Chart(t("modes.chart.kl"), [line("kl_pq", "KL(p_data‖p_g)", "#222", errors=True),
+                                                    line("kl_qp", "KL(p_g‖p_data)", GEN_COLOR, errors=True, dash="dash")]))
+    charts.append(plots.Chart(t("modes.chart.losses"), [line("loss_d", "loss_D", D_COLOR),
+                                                        line("loss_g", "loss_G", GEN_COLOR, dash="dash")]))
+    charts.append(plots.Chart(t("modes.chart.d_out"), [line("d_real", "D(x)", "#222"),
+                                                       line("d_fake", "D(G(z))", GEN_COLOR, dash="dash")], (0, 1)))
+    return charts
+
+
+def _draw_charts(trainer: Toy2DTrainer, playing: bool) -> None:
+    charts = _charts(trainer)
+    if playing:
+        st.html(plots.svg_as_img(plots.charts_svg(charts, t("modes.chart.x")), alt=t("modes.fig.charts_alt")))
+    else:
+        st.plotly_chart(plots.charts_figure(charts, t("modes.chart.x")), key="modes_charts_fig")
+    st.caption(t("modes.chart.caption"))
+
+
+def _apply_clicks(trainer: Toy2DTrainer, clicked: dict[str, bool]) -> None:
+    s = st.session_state
+    if clicked["d_step"]:
+        trainer.d_step()
+        s.modes_highlight = "D"
+    if clicked["g_step"]:
+        trainer.g_step()
+        s.modes_highlight = "G"
+    if clicked["step"]:
+        trainer.step()
+        s.pop("modes_highlight", None)
+
+
+def training_section() -> None:
+    # Nested fragments as on the 1-D page: the controls rerun only this section, and while playing
+    # only ``tick`` (the view) and ``measurements`` (numbers and charts, once a second) rerun on timers.
+    @st.fragment
+    def controls() -> None:
+        s = st.session_state
+        playing = bool(s.get("modes_playing", False))
+        if "modes_error" in s:
+            st.error(t(s.pop("modes_error")))
+        view_col, side = st.columns([1.2, 1])
+        with st.container():  # below the view and its controls (drawn first: the run needs its settings)
+            config = settings_panel()
+        with side:
+            choose_preset_and_target()
+            clicked = _buttons(playing)
+            st.pills(t("modes.layers"), plots.LAYERS, selection_mode="multi", key="modes_layers", wrap=True,
+                     format_func=_labels("modes.layer", plots.LAYERS))
+        drawing = s.modes_target == DRAW
+        try:
+            if drawing:
+                points, source = _drawn_points(), (DRAW, tuple(s.modes_clicks), tuple(s.modes_boxes))
+            elif s.modes_target == UPLOAD:
+                with side:
+                    points, name = _uploaded_points()
+                source = (UPLOAD, name, None if points is None else len(points))
+            else:
+                points, source = None, (s.modes_target,)
+        except Toy2DError as exc:
+            _set_playing(False)
+            with side:
+                st.error(error_text(exc))
+            points, source = None, ("invalid",)
+            if s.modes_target == UPLOAD:
+                return
+        if points is None and s.modes_target in (DRAW, UPLOAD):
+            s.modes_playing = False
+            with side:
+                st.info(t("modes.draw.empty", n=POINTS_PER_CLICK) if drawing else t("modes.upload.empty"))
+            with view_col:
+                if drawing:
+                    _draw_view(None, False, True)
+            return
+        try:
+            trainer = _trainer(config, points, source, clicked["reset"])
+            _apply_clicks(trainer, clicked)
+        except (Toy2DError, ValueError) as exc:
+            _set_playing(False)
+            st.error(error_text(exc))
+            return
+        except TrainingDiverged:
+            _set_playing(False)
+            st.error(t("modes.diverged"))
+            return
+        if drawing:
+            with side:
+                st.caption(t("modes.draw.how", n=POINTS_PER_CLICK, points=len(trainer.real)))
+                st.button(t("modes.draw.clear"), key="modes_clear_drawing", on_click=_clear_drawing)
+        slow = bool(s.modes_slow)
+
+        @st.fragment(run_every=(SLOW_TICK_SECONDS if slow else TICK_SECONDS) if playing else None)
+        def tick() -> None:
+            if not s.get("modes_playing", False) and s.pop("modes_stop_timer", False):
+                st.rerun(scope="app")  # a fragment run does not cancel the nested timer; a full run does
+            playing_now = s.get("modes_playing", False)
+            if playing_now:
+                try:
+                    if s.modes_slow:
+                        s.modes_highlight = trainer.next_update()
+                    else:
+                        s.pop("modes_highlight", None)
+                        trainer.run_for(PLAY_TICK_BUDGET)
+                except TrainingDiverged:
+                    s.modes_playing = False
+                    s.modes_error = "modes.diverged"
+                    st.rerun()
+            _draw_view(trainer, playing_now, drawing and not playing_now)
+
+        @st.fragment(run_every=MEASURE_SECONDS if playing else None)
+        def numbers() -> None:
+            _measured(trainer)
+            _numbers(trainer)
+
+        @st.fragment(run_every=MEASURE_SECONDS if playing else None)
+        def charts() -> None:
+            _measured(trainer)
+            _draw_charts(trainer, s.get("modes_playing", False))
+
+        with view_col:
+            tick()
+        with side:
+            numbers()
+            st.markdown(t("modes.intro"))
+        charts()
+        teaching_notes("modes.notes")
+
+    controls()
+
+
+restore(URL_PARAMS, "modes")
+keep_widget_values()
+st.title(t("modes.title"))
+st.caption(t("modes.caption"))
+training_section()
+mirror([p for p in URL_PARAMS if p.key != "modes_target" or st.session_state.modes_target in TARGETS])
+with st.sidebar:
+    link_box()
