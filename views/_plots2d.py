@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from views._i18n import t
-from views._plots1d import _escape, _nice_ticks, _text_width, svg_as_img  # noqa: F401  (svg_as_img: the pages' one way)
+from views._plots1d import _escape, _nice_ticks, _text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
 
 LAYERS = ["real", "fake", "heatmap", "arrows", "manifold", "trails"]

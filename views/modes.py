@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import streamlit as st
 
 from gan_core.algorithm1 import PRIORS, TrainingDiverged
@@ -22,6 +23,7 @@ from gan_core.losses import LOSSES
 from gan_core.toy.toy2d import MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, points_from_csv, points_from_drawing
 from gan_core.toy.toy2d_train import OPTIMIZERS, PRESETS, Toy2DConfig, Toy2DTrainer
 from views import _plots2d as plots
+from views._plots1d import svg_as_img
 from views._i18n import error_text, t
 from views._notes import teaching_notes
 from views._theme import D_COLOR, GEN_COLOR
@@ -260,7 +262,6 @@ def _frame(trainer: Toy2DTrainer, drawing: bool) -> plots.Frame:
 
 
 def _empty_canvas() -> plots.Frame:
-    import numpy as np
     empty = np.zeros((0, 2))
     x0, x1, y0, y1 = CANVAS_BOUNDS
     return plots.Frame(bounds=CANVAS_BOUNDS, real=empty, fake=empty, grid_x=np.array([x0, x1]),
@@ -275,7 +276,7 @@ def _draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> No
     note = _note(highlight, trainer) if trainer is not None else ""
     frame = _frame(trainer, drawing) if trainer is not None else _empty_canvas()
     if playing:
-        st.html(plots.svg_as_img(plots.view_svg(frame, layers, highlight, note), alt=t("modes.fig.view_alt")))
+        st.html(svg_as_img(plots.view_svg(frame, layers, highlight, note), alt=t("modes.fig.view_alt")))
     elif drawing:
         st.plotly_chart(plots.view_figure(frame, layers if trainer is not None else [], canvas=True,
                                           highlight=highlight, note=note),
@@ -336,7 +337,7 @@ def _charts(trainer: Toy2DTrainer) -> list[plots.Chart]:
 def _draw_charts(trainer: Toy2DTrainer, playing: bool) -> None:
     charts = _charts(trainer)
     if playing:
-        st.html(plots.svg_as_img(plots.charts_svg(charts, t("modes.chart.x")), alt=t("modes.fig.charts_alt")))
+        st.html(svg_as_img(plots.charts_svg(charts, t("modes.chart.x")), alt=t("modes.fig.charts_alt")))
     else:
         st.plotly_chart(plots.charts_figure(charts, t("modes.chart.x")), key="modes_charts_fig")
     st.caption(t("modes.chart.caption"))

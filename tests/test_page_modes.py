@@ -1,0 +1,225 @@
+"""AppTest of the mode-collapse page: renders in English and Korean, steps Algorithm 1 with every button,
+switches presets (and says what changed), toggles layers, trains on uploaded and drawn points (and
+refuses bad ones with a sentence), restores its settings from the URL, styles its figures for the
+projector and never raises. AppTest never fires the Play timer: Play is checked by the SVG it draws
+and Pause by the Plotly figure coming back; live Play is the browser's job (tests/e2e/test_modes_page.py)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import i18n
+from gan_core.toy.toy2d import POINTS_PER_CLICK
+from gan_core.toy.toy2d_train import PRESETS
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = str(ROOT / "views" / "modes.py")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+STEPS = re.compile(r"After (\d+) D steps and (\d+) G steps")
+
+
+def _new(lang: str = "en", query: dict | None = None, projector: bool = False) -> AppTest:
+    app = AppTest.from_file(PAGE, default_timeout=90)
+    app.session_state["lang"] = lang
+    app.session_state["projector"] = projector
+    for name, value in (query or {}).items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception
+    return app
+
+
+def _charts(at: AppTest) -> dict[str, dict]:
+    return {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+
+
+def _chart(at: AppTest, key: str) -> dict:
+    return next(spec for cid, spec in _charts(at).items() if cid.endswith(key))
+
+
+def _steps(at: AppTest) -> tuple[int, int]:
+    match = STEPS.search(" ".join(c.value for c in at.caption))
+    assert match, [c.value for c in at.caption]
+    return int(match.group(1)), int(match.group(2))
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _svg(at: AppTest) -> str:
+    for h in at.get("html"):
+        if "data:image/svg+xml;base64," in h.proto.body:
+            return base64.b64decode(h.proto.body.split("base64,")[1].split('"')[0]).decode()
+    raise AssertionError("no SVG on the page")
+
+
+@pytest.fixture(scope="module")
+def at() -> AppTest:
+    return _new()
+
+
+def test_page_renders_the_collapse_preset_with_its_view_numbers_and_charts(at):
+    assert at.session_state["modes_preset"] == "collapse-it" and at.session_state["modes_k"] == PRESETS["collapse-it"].config.k
+    assert _steps(at) == (0, 0)
+    metrics = _metrics(at)
+    assert metrics["modes covered"].endswith("/ 8") and "±" in metrics["JS divergence"]
+    view = _chart(at, "modes_view")
+    names = {trace.get("name") for trace in view["data"]}
+    assert {"real x", "G(z)", "D(x)", "G's push", "manifold"} <= names  # trails need two frames (below)
+    assert view["layout"]["yaxis"]["scaleanchor"] == "x"  # one unit is as long on both axes
+    assert len(view["layout"]["shapes"]) == 8  # the 3-sigma circle of each mode of the ring
+    charts = _chart(at, "modes_charts_fig")
+    titles = [a["text"] for a in charts["layout"]["annotations"]]
+    assert titles[:2] == ["modes covered (of 8)", "high quality (% within 3σ)"] and len(titles) == 6
+    assert any("k = 5" in m.value for m in at.markdown)  # the preset says what it does
+
+
+def test_buttons_walk_algorithm_1_one_update_or_one_iteration_at_a_time():
+    app = _new()
+    k = app.session_state["modes_k"]
+    app.button(key="modes_step").click().run()
+    assert _steps(app) == (k, 1)
+    assert "trails" in {trace.get("name") for trace in _chart(app, "modes_view")["data"]}
+    app.button(key="modes_d_step").click().run()
+    assert _steps(app) == (k + 1, 1)
+    view = _chart(app, "modes_view")
+    assert view["layout"]["title"]["text"].startswith("D is learning")  # the network that moved, in words
+    assert any(s.get("line", {}).get("width") == 5 for s in view["layout"]["shapes"])  # and framed in its colour
+    app.button(key="modes_g_step").click().run()
+    assert _steps(app) == (k + 1, 2)
+    assert _chart(app, "modes_view")["layout"]["title"]["text"] == "G is moving"
+    js = [v for v in _chart(app, "modes_charts_fig")["data"] if v.get("name") == "JS"]
+    assert js[0]["x"] == [0, 1, 1, 2]  # at the start and after each change (the paused page measures what it shows)
+    app.button(key="modes_reset").click().run()
+    assert _steps(app) == (0, 0)
+    assert not app.exception
+
+
+def test_play_draws_svg_with_every_layer_and_pause_brings_back_plotly():
+    app = _new()
+    app.button(key="modes_play").click().run()
+    assert app.session_state["modes_playing"] and [b.label for b in app.button][0] == "Pause"
+    svg = _svg(app)
+    ElementTree.fromstring(svg)  # well-formed
+    assert 'href="data:image/png;base64,' in svg  # D(x) as an embedded image
+    assert svg.count('stroke-linecap="round"') >= 3  # real and fake points as one path each, arrows
+    assert not [k for k in _charts(app) if k.endswith("modes_view")]
+    app.button(key="modes_pause").click().run()
+    assert not app.session_state["modes_playing"]
+    assert _chart(app, "modes_view") and not app.exception
+
+
+def test_presets_differ_in_k_and_the_page_says_what_was_changed():
+    app = _new()
+    app.selectbox(key="modes_preset").set_value("fix-it").run()
+    assert app.session_state["modes_k"] == PRESETS["fix-it"].config.k == 1
+    assert any("k = 1" in m.value for m in app.markdown)
+    app.number_input(key="modes_k").set_value(3).run()
+    caption = " ".join(c.value for c in app.caption)
+    assert "Changed from the preset: k (D steps per G step) 3 (preset: 1)" in caption
+    assert _steps(app) == (0, 0)  # new settings: a new run
+    app.selectbox(key="modes_preset").set_value("custom").run()
+    assert app.session_state["modes_k"] == 3 and "Changed from the preset" not in " ".join(c.value for c in app.caption)
+
+
+def test_layers_switch_traces_on_and_off():
+    app = _new()
+    app.session_state["modes_layers"] = ["real", "fake"]
+    app.run()
+    names = {trace.get("name") for trace in _chart(app, "modes_view")["data"]}
+    assert names == {"real x", "G(z)"}
+    app.button(key="modes_play").click().run()
+    svg = _svg(app)
+    assert 'href="data:image/png' not in svg and "#c0392b" not in svg  # no D shading, no arrows
+
+
+def test_other_targets_and_a_single_gaussian_without_modes():
+    app = _new()
+    app.selectbox(key="modes_target").set_value("grid25").run()
+    assert _metrics(app)["modes covered"].endswith("/ 25")
+    assert len(_chart(app, "modes_view")["layout"]["shapes"]) == 25
+    app.selectbox(key="modes_target").set_value("two-moons").run()
+    assert "modes covered" not in _metrics(app) and "JS divergence" in _metrics(app)  # no modes to count
+
+
+def test_an_uploaded_csv_trains_and_a_bad_one_is_refused_with_a_sentence():
+    app = _new()
+    app.selectbox(key="modes_target").set_value("csv").run()
+    assert app.info and not app.error
+    rows = "x,y\n" + "\n".join(f"{i % 3 * 2.0 + 0.01 * i},{(i % 3) - 1.0}" for i in range(90))
+    app.file_uploader(key="modes_upload").set_value(("three.csv", rows.encode(), "text/csv")).run()
+    assert not app.error and _steps(app) == (0, 0)
+    app.button(key="modes_step").click().run()
+    assert _steps(app)[1] == 1
+    real = next(tr for tr in _chart(app, "modes_view")["data"] if tr.get("name") == "real x")
+    assert len(real["x"]) == 90
+    app.file_uploader(key="modes_upload").set_value(("bad.csv", b"x,y\n1,2\n3,abc\n", "text/csv")).run()
+    assert [e.value for e in app.error] == [i18n.translate("errors.toy2d.csv_not_numbers", "en", line=3)]
+    assert not app.exception
+
+
+def test_clicks_on_the_canvas_draw_a_target_and_clear_empties_it():
+    app = _new()
+    app.selectbox(key="modes_target").set_value("draw").run()
+    canvas = _chart(app, "modes_canvas")
+    assert canvas["layout"]["dragmode"] == "select"  # a drag draws a box
+    assert app.info  # how to draw
+    app.session_state["modes_clicks"] = [(-1.0, 0.0), (1.5, 1.0)]  # what the canvas callback stores
+    app.run()
+    caption = " ".join(c.value for c in app.caption)
+    assert f"{2 * POINTS_PER_CLICK} points now" in caption
+    real = next(tr for tr in _chart(app, "modes_canvas")["data"] if tr.get("name") == "real x")
+    assert len(real["x"]) == 2 * POINTS_PER_CLICK
+    app.session_state["modes_boxes"] = [(0.0, 1.0, -2.0, -1.0)]
+    app.run()
+    assert "points now" in " ".join(c.value for c in app.caption) and _steps(app) == (0, 0)
+    app.button(key="modes_clear_drawing").click().run()
+    assert app.info and not app.session_state["modes_clicks"] and not app.exception
+
+
+def test_a_drawing_out_of_range_is_refused_with_a_sentence():
+    app = _new()
+    app.selectbox(key="modes_target").set_value("draw").run()
+    app.session_state["modes_clicks"] = [(1e9, 0.0)]
+    app.run()
+    assert [e.value for e in app.error] == [i18n.translate("errors.toy2d.drawing_bad_value", "en", limit="1e+06")]
+    assert not app.exception
+
+
+def test_korean_page_is_korean():
+    app = _new("ko")
+    texts = [app.title[0].value, *[m.value for m in app.markdown], *[c.value for c in app.caption],
+             *[m.label for m in app.metric], *[b.label for b in app.button]]
+    assert all(HANGUL.search(text) for text in texts if text and not text.startswith("$$")), texts
+    assert not i18n.MISSING_KEYS
+
+
+def test_settings_come_from_the_url_and_go_back_into_it():
+    app = _new(query={"preset": "custom", "k": "3", "target": "grid25", "lr_g": "0.0005", "z_dim": "1"})
+    s = app.session_state
+    assert (s["modes_k"], s["modes_target"], s["modes_lr_g"], s["modes_noise_dim"]) == (3, "grid25", 0.0005, 1)
+    assert _metrics(app)["modes covered"].endswith("/ 25")
+    app.number_input(key="modes_k").set_value(4).run()
+    assert app.query_params["k"] in ("4", ["4"])
+
+
+def test_projector_mode_enlarges_the_view_and_the_charts():
+    sizes = {}
+    for projector in (False, True):
+        app = _new(projector=projector)
+        view, charts = _chart(app, "modes_view"), _chart(app, "modes_charts_fig")
+        app.button(key="modes_play").click().run()
+        svg = _svg(app)
+        sizes[projector] = dict(font=view["layout"]["font"]["size"], chart_font=charts["layout"]["font"]["size"],
+                                svg_font=int(re.search(r'font-size="(\d+)"', svg).group(1)),
+                                svg_dot=float(re.search(r'stroke="black" stroke-opacity="0.55" stroke-width="([\d.]+)"',
+                                                        svg).group(1)))
+    assert all(sizes[True][k] > sizes[False][k] for k in sizes[False]), sizes
