@@ -21,6 +21,7 @@ from torch import nn
 from gan_core.algorithm1 import Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.device import single_thread
 from gan_core.losses import LOSSES, get_loss
+from gan_core.toy.optimizers import OPTIMIZERS, make_optimizer
 from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError, check_prior,
                                 js_divergence, optimal_discriminator, plot_range, prior_quantiles)
 
@@ -36,13 +37,6 @@ STRIP_D_STEPS, STRIP_G_STEPS, STRIP_MAX_ITERATIONS, STRIP_CHECK_EVERY = 200, 25,
 # A little inside issue 13's JSD <= 0.03 and 1/2 +- 0.05, so a recorded (d) is clearly there.
 PANEL_D_JSD, PANEL_D_GAP, PANEL_D_MASS = 0.02, 0.04, 0.8
 PLAY_TICK_BUDGET = 0.02  # seconds of training per Play frame: short, so frames are frequent and Pause is answered at once
-OPTIMIZERS = {
-    # Adam rescales gradients, which hides the minimax loss's saturation; SGD shows it plainly
-    # (momentum made these tiny GANs oscillate and diverge).
-    "sgd": lambda params, lr: torch.optim.SGD(params, lr=lr),
-    "adam": lambda params, lr: torch.optim.Adam(params, lr=lr, betas=(0.5, 0.999)),
-}
-
 
 @dataclass
 class Toy1DConfig:
@@ -172,8 +166,8 @@ class Toy1DTrainer:
             torch.manual_seed(c.seed)
             self.G = build_mlp(c.g_hidden, nn.Tanh)
             self.D = build_mlp(c.d_hidden, lambda: nn.LeakyReLU(0.2))
-        self.opt_d = OPTIMIZERS[c.optimizer](self.D.parameters(), c.lr_d)
-        self.opt_g = OPTIMIZERS[c.optimizer](self.G.parameters(), c.lr_g)
+        self.opt_d = make_optimizer(c.optimizer, self.D.parameters(), c.lr_d)
+        self.opt_g = make_optimizer(c.optimizer, self.G.parameters(), c.lr_g)
         self.torch_rng = torch.Generator().manual_seed(c.seed)  # z for training
         self.numpy_rng = np.random.default_rng(c.seed)  # real samples x ~ p_data
         self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),

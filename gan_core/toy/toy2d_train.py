@@ -27,6 +27,7 @@ from gan_core.device import single_thread
 from gan_core.evaluation.metrics import toy_mode_metrics
 from gan_core.losses import LOSSES, get_loss
 from gan_core.registry import Registry
+from gan_core.toy.optimizers import OPTIMIZERS, make_optimizer
 from gan_core.toy.toy2d import Toy2DError, divergences, get_target
 
 REAL_POOL = 20_000  # real points drawn once; minibatches are drawn from them
@@ -36,12 +37,6 @@ DRAWN_REAL = 2_000  # real points a frame draws
 MODE_MIN_SHARE = 0.01  # a mode is covered when it holds >= 1% of the fixed fakes (10 of 1,000), not one stray point
 TRAIL_POINTS, TRAIL_FRAMES = 12, 40  # fake points whose last positions (one per frame that trained) are drawn
 HISTORY_MAX = 20_000  # per series: a long Play thins the history (every other point) instead of growing it
-
-OPTIMIZERS = {
-    "adam": lambda params, c, lr: torch.optim.Adam(params, lr=lr, betas=c.betas),
-    "sgd": lambda params, c, lr: torch.optim.SGD(params, lr=lr),
-    "rmsprop": lambda params, c, lr: torch.optim.RMSprop(params, lr=lr),  # the original WGAN's choice
-}
 
 
 @dataclass(frozen=True)
@@ -193,8 +188,8 @@ class Toy2DTrainer:
             torch.manual_seed(c.seed)
             self.G = build_mlp(c.noise_dim, c.hidden, c.depth, 2, nn.ReLU)
             self.D = build_mlp(2, c.hidden, c.depth, 1, lambda: nn.LeakyReLU(0.2))
-        self.opt_d = OPTIMIZERS[c.optimizer_d](self.D.parameters(), c, c.lr_d)
-        self.opt_g = OPTIMIZERS[c.optimizer_g](self.G.parameters(), c, c.lr_g)
+        self.opt_d = make_optimizer(c.optimizer_d, self.D.parameters(), c.lr_d, c.betas)
+        self.opt_g = make_optimizer(c.optimizer_g, self.G.parameters(), c.lr_g, c.betas)
         self.rng = gen
         self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
                                     self.sample_x, self.sample_z, on_diverged=_diverged)
