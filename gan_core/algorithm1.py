@@ -108,14 +108,24 @@ class Algorithm1:
     With ``reuse_fake`` (k = 1 only) the G step reuses the D step's G(z), graph included, instead of
     drawing fresh z and running G again, as pytorch/examples' DCGAN does: one G forward per
     iteration instead of two.
+
+    Under torchrun (``gan_core.distributed``) G and D arrive wrapped in DistributedDataParallel and
+    the samplers give this rank's slice of the batch; ``mean_over_ranks`` makes the reported numbers
+    (and the divergence check) the same on every rank. The updates below do not change.
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
                  loss, sample_real: Callable[[int], torch.Tensor], sample_z: Callable[[int], torch.Tensor], *,
                  on_diverged: Callable[[float, str], Exception],
                  augment: Callable[[torch.Tensor], torch.Tensor] = _identity,
-                 real_target: float = 1.0, reuse_fake: bool = False) -> None:
+                 real_target: float = 1.0, reuse_fake: bool = False,
+                 mean_over_ranks: Callable[[torch.Tensor], torch.Tensor] = _identity) -> None:
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
+        # D's own module (the same weights): D is fixed in the G step, so its forward there needs no
+        # gradient sync across ranks; WGAN-GP's penalty differentiates through it twice, which
+        # DistributedDataParallel does not support (its parameter gradients still reach the sync).
+        self.D_fixed = getattr(D, "module", D)
+        self.mean_over_ranks = mean_over_ranks
         self.loss = loss
         self.sample_real, self.sample_z, self.augment = sample_real, sample_z, augment
         self.on_diverged = on_diverged
@@ -137,17 +147,16 @@ class Algorithm1:
         real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))
         loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         if self.loss.penalty is not None:  # a term from D itself (WGAN-GP's gradient penalty)
-            loss_d = loss_d + self.loss.penalty(self.D, x, fake)
-        self.stop_if_diverged(loss_d, "D")
+            loss_d = loss_d + self.loss.penalty(self.D_fixed, x, fake)
+        with torch.no_grad():
+            numbers = self.mean_over_ranks(torch.stack([
+                loss_d.detach(), self.loss.probability(real_scores).mean(), self.loss.probability(fake_scores).mean()]))
+        self.stop_if_diverged(numbers[0], "D")
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        with torch.no_grad():
-            return {
-                "loss_d": loss_d.item(),
-                "d_real": self.loss.probability(real_scores).mean().item(),
-                "d_fake": self.loss.probability(fake_scores).mean().item(),
-            }
+        loss_value, d_real, d_fake = numbers.tolist()
+        return {"loss_d": loss_value, "d_real": d_real, "d_fake": d_fake}
 
     def g_step(self, m: int) -> dict[str, float]:
         """Update G by descending the loss's ``g_loss`` on m fresh samples G(z), D fixed.
@@ -161,13 +170,14 @@ class Algorithm1:
             fake, self.kept_fake = self.kept_fake, None
         else:
             fake = self.G(self.sample_z(m))
-        with frozen(self.D):  # D is fixed while G learns (and its weight gradients are not needed)
-            loss_g = self.loss.g_loss(self.D(self.augment(fake)))
-        self.stop_if_diverged(loss_g, "G")
+        with frozen(self.D_fixed):  # D is fixed while G learns (and its weight gradients are not needed)
+            loss_g = self.loss.g_loss(self.D_fixed(self.augment(fake)))
+        loss_value = self.mean_over_ranks(loss_g.detach())
+        self.stop_if_diverged(loss_value, "G")
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        return {"loss_g": loss_g.item()}
+        return {"loss_g": loss_value.item()}
 
     def stop_if_diverged(self, loss: torch.Tensor, who: str) -> None:
         """Before an update: a NaN, infinite or absurdly large loss stops training (``on_diverged``)."""

@@ -24,6 +24,7 @@ from torch import nn
 
 from gan_core.algorithm1 import PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.device import select_device
+from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slice, wrap
 from gan_core.data.image_files import DatasetError
 from gan_core.losses import LOSSES, get_loss
 from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, validate_model_config
@@ -221,9 +222,17 @@ class Trainer:
 
     snapshot_every = 50  # steps between copies of the weights kept for recovery from NaN
 
-    def __init__(self, config: TrainConfig, dataset, device: torch.device | str | None = None) -> None:
+    def __init__(self, config: TrainConfig, dataset, device: torch.device | str | None = None,
+                 distributed: Distributed = SINGLE, sync_batchnorm: bool = True) -> None:
+        """``distributed``: this process's rank in a torchrun job (``gan_core.distributed``); the job
+        trains one model on the global ``batch_size``, each rank on its slice, with BatchNorm
+        synchronised across ranks when ``sync_batchnorm`` and the device allow it."""
         self.config = config.resolved()
         c = self.config
+        self.distributed = distributed
+        if c.batch_size % distributed.world_size:
+            raise ConfigError("errors.train.batch_per_rank", batch=c.batch_size, world=distributed.world_size)
+        self.rank_batch = c.batch_size // distributed.world_size  # this rank's share of the minibatch m
         images = dataset.images
         if images.ndim != 4 or tuple(images.shape[1:]) != (c.channels, c.image_size, c.image_size):
             raise ConfigError("errors.train.image_shape", got=str(tuple(images.shape[1:])),
@@ -247,6 +256,11 @@ class Trainer:
         # the generator, as in Karras et al. 2018 and Yazıcı et al. 2019, "The Unusual Effectiveness
         # of Averaging in GAN Training").
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if c.ema > 0 else None
+        # Under torchrun: DistributedDataParallel around each network (gradients averaged over the
+        # ranks); self.G / self.D stay the networks themselves (checkpoints, samples, snapshots).
+        G_train = wrap(self.G, distributed, self.device, sync_batchnorm)
+        D_train = wrap(self.D, distributed, self.device, sync_batchnorm)
+        self.G, self.D = getattr(G_train, "module", G_train), getattr(D_train, "module", D_train)
         self.opt_d = torch.optim.Adam(self.D.parameters(), lr=c.lr_d, betas=c.betas_d)
         self.opt_g = torch.optim.Adam(self.G.parameters(), lr=c.lr_g, betas=c.betas_g)
 
@@ -261,10 +275,11 @@ class Trainer:
         self._d_steps_in_iteration = 0
         self._order = torch.randperm(len(images), generator=self.rng)
         self._cursor = 0
-        self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
-                                    self.next_real_batch, self.sample_noise, on_diverged=self._diverged,
+        self.algorithm = Algorithm1(G_train, D_train, self.opt_g, self.opt_d, get_loss(c.loss),
+                                    self._rank_real_batch, self._rank_noise, on_diverged=self._diverged,
                                     augment=self.augment, real_target=1.0 - c.label_smoothing,
-                                    reuse_fake=c.reuse_fake)
+                                    reuse_fake=c.reuse_fake,
+                                    mean_over_ranks=lambda values: mean_over_ranks(values, distributed))
         self._step_start: dict = {}  # counters at the start of the running step (see _diverged)
         self._snapshot = self._take_snapshot()
 
@@ -285,6 +300,14 @@ class Trainer:
         batch = self._batch_source[idx.to(self._batch_source.device)]
         return batch.contiguous(memory_format=self.memory_format)
 
+    def _rank_real_batch(self, m: int) -> torch.Tensor:
+        """This rank's m real examples: its slice of the job's next minibatch of m x world_size."""
+        return rank_slice(self.next_real_batch(m * self.distributed.world_size), self.distributed)
+
+    def _rank_noise(self, m: int) -> torch.Tensor:
+        """This rank's m latent vectors: its slice of the m x world_size the job draws (same on every rank)."""
+        return rank_slice(self.sample_noise(m * self.distributed.world_size), self.distributed)
+
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """What D sees of a batch: the images themselves, or randomly shifted (``config.shift``)."""
         return random_shift(images, self.config.shift, self.shift_rng)
@@ -294,14 +317,14 @@ class Trainer:
         self._d_steps_in_iteration += 1
         if self.on_phase is not None:
             self.on_phase("d", self._d_steps_in_iteration)
-        return self.algorithm.d_step(self.config.batch_size)
+        return self.algorithm.d_step(self.rank_batch)
 
     def g_step(self) -> dict[str, float]:
         """One generator update, D fixed: {"loss_g"}. With ``reuse_fake`` on the D step's G(z)."""
         self._d_steps_in_iteration = 0
         if self.on_phase is not None:
             self.on_phase("g", 0)
-        return self.algorithm.g_step(self.config.batch_size)
+        return self.algorithm.g_step(self.rank_batch)
 
     def step(self) -> StepReport:
         """One iteration of Algorithm 1: k discriminator steps, then one generator step."""

@@ -5,6 +5,10 @@ The folder holds the checkpoint (``config.json``, ``*.safetensors``; saved at th
 says where the run stops), ``metrics.csv`` (one row per step, each line flushed whole) and
 ``samples/step_*.png``; ``--resume`` continues it, Ctrl-C or SIGTERM stops it with everything saved.
 The training page can watch the folder while it grows (``gan_core.recording``).
+
+Started by ``torchrun --nproc_per_node N -m gan_core train ...`` it trains one model on N processes
+(``gan_core.distributed``): ``--batch-size`` is the global batch, rank 0 alone writes the folder and
+prints, and every rank stops at the same step (a stop request or the time limit is agreed on).
 """
 
 from __future__ import annotations
@@ -39,7 +43,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this many seconds of training (saving and sample grids not counted), "
                    "whatever --steps says, and write everything as at the end of a run")
-    p.add_argument("--batch-size", type=int, default=None, help="minibatch size m (default: the preset's)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="minibatch size m (default: the preset's); under torchrun the global batch, split "
+                        "evenly over the processes (so a multiple of their number)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="checkpoint folder to write")
     p.add_argument("--image-size", type=int, default=None, help="28, 32 or 64 (default: the preset's first)")
@@ -69,7 +75,15 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action="store_const", const=True, default=None,
                    help="convolutions in channels-last (NHWC) memory layout: faster on GPUs with tensor cores, "
                         "the same numbers to float rounding (default: off, or the checkpoint's when resuming)")
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="CPU threads (default: all cores; under torchrun the cores shared out among the processes "
+                        "of this machine)")
+    p.add_argument("--no-sync-batchnorm", action="store_true",
+                   help="under torchrun: each process normalises BatchNorm over its own share of the batch "
+                        "(default: SyncBatchNorm over the global batch, where PyTorch has it: on GPUs)")
+    p.add_argument("--dist-timeout", type=float, default=None, metavar="SECONDS",
+                   help="under torchrun: a process waiting this long for the others gives up with a message "
+                        "(default: 120)")
     p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids (0: never)")
     p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoint saves")
     p.add_argument("--data-root", default=None, help="folder for torchvision datasets")
@@ -131,13 +145,54 @@ def _resumed_config(config, checkpoint):
     return TrainConfig.from_dict({**checkpoint.train_config, **given, **checkpoint.model_config.to_dict()})
 
 
+def _threads_per_process(threads: int | None) -> int | None:
+    """The CPU threads of one process: as asked, else under torchrun this machine's cores shared out."""
+    import os
+
+    if threads is not None or "LOCAL_WORLD_SIZE" not in os.environ or os.environ.get("GAN_CPU_THREADS"):
+        return threads
+    return max(1, (os.cpu_count() or 1) // max(1, int(os.environ["LOCAL_WORLD_SIZE"])))
+
+
+def _agreed(flag: bool, d) -> bool:
+    """True on every rank when ``flag`` is true on any of them (one all-reduce; the flag as is alone)."""
+    import torch
+
+    from gan_core.distributed import mean_over_ranks
+
+    return bool(mean_over_ranks(torch.tensor([float(flag)]), d).item() > 0) if d.active else flag
+
+
 def cmd_train(args: argparse.Namespace) -> int:
+    from gan_core import distributed
+
+    if args.dist_timeout is not None and not (math.isfinite(args.dist_timeout) and 0 < args.dist_timeout <= 86400):
+        raise ValueError(translate("errors.cli.dist_timeout", value=args.dist_timeout))
+    if not distributed.launched_by_torchrun():
+        return _train(args, distributed.SINGLE, None)
+    from gan_core.device import select_device
+
+    d, device = distributed.from_environment(select_device(args.device),
+                                             args.dist_timeout or distributed.DEFAULT_TIMEOUT_S)
+    try:
+        return _train(args, d, device)
+    except RuntimeError as exc:  # a collective failed or timed out: another rank is gone
+        print(translate("errors.cli.rank_lost", rank=d.rank, detail=str(exc).splitlines()[0][:200], out=args.out),
+              file=sys.stderr)
+        return 3
+    finally:
+        distributed.shutdown()
+
+
+def _train(args: argparse.Namespace, d, device) -> int:
+    """The run itself; ``d`` is this process's rank in the job (``gan_core.distributed``)."""
     from gan_core.checkpoint import check_output_folder, load_checkpoint, save_checkpoint, trim_metrics_csv
     from gan_core.data.datasets import load_dataset
     from gan_core.device import set_cpu_threads
+    from gan_core.distributed import sync_batchnorm_available
     from gan_core.images import make_grid, save_png
     from gan_core.models import get_preset
-    from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged, steps_for_epochs
+    from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged
 
     if args.steps is not None and not 1 <= args.steps <= 10**9:
         raise ValueError(translate("errors.cli.steps", value=args.steps))
@@ -147,7 +202,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(translate("errors.cli.time_limit", value=args.time_limit))
     out = Path(args.out).expanduser()
     check_output_folder(out, overwrite=args.overwrite, resuming_from=args.resume)  # before any slow work
-    set_cpu_threads(args.threads)
+    set_cpu_threads(_threads_per_process(args.threads))
     preset = get_preset(args.preset)
     image_size = args.image_size or preset.image_sizes[0]
     betas = (args.beta1, preset.defaults.betas[1]) if args.beta1 is not None else None
@@ -165,16 +220,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     config.resolved()  # every setting checked before the dataset is read
     dataset = load_dataset(args.dataset, image_size=config.image_size, channels=config.channels,
                            root=args.data_root, download=args.download)
-    print(f"dataset: {dataset.describe()}", file=sys.stderr)
-    trainer = Trainer(config, dataset)
+    main = d.is_main  # rank 0 alone writes the folder and prints
+    if main:
+        print(f"dataset: {dataset.describe()}", file=sys.stderr)
+    trainer = Trainer(config, dataset, device=device, distributed=d, sync_batchnorm=not args.no_sync_batchnorm)
+    if main and d.active and not args.no_sync_batchnorm and not sync_batchnorm_available(trainer.device):
+        print(translate("errors.cli.no_sync_batchnorm", device=trainer.device.type, world=d.world_size,
+                        share=trainer.rank_batch, batch=trainer.config.batch_size), file=sys.stderr)
     if resume is not None:
         changes = trainer.load_state(resume.trainer_state())
         for name, (saved, now) in changes.items():
-            print(translate("errors.cli.resume_changed", name=name, saved=saved, now=now), file=sys.stderr)
+            if main:
+                print(translate("errors.cli.resume_changed", name=name, saved=saved, now=now), file=sys.stderr)
     c = trainer.config
-    n_steps = args.steps
-    if n_steps is None:
-        n_steps = steps_for_epochs(args.epochs, len(dataset), c.batch_size, c.k) if args.epochs else 2000
+    if not main:
+        return _follow(args, trainer, n_steps=_steps_to_run(args, dataset, c))
+    n_steps = _steps_to_run(args, dataset, c)
     (out / "samples").mkdir(parents=True, exist_ok=True)
     ds_info = {"name": str(args.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
 
@@ -215,10 +276,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                 save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
             if args.save_every and r.step % args.save_every == 0:
                 save()
-            if stop.requested:
-                break
-            if args.time_limit is not None and trainer.elapsed - started >= args.time_limit:
-                out_of_time = True
+            out_of_time = args.time_limit is not None and trainer.elapsed - started >= args.time_limit
+            if _agreed(stop.requested or out_of_time, d):
                 break
         bar.close()
     if status:  # a divergence went back to an earlier step: its later rows are not part of the run
@@ -234,3 +293,28 @@ def cmd_train(args: argparse.Namespace) -> int:
                         step=trainer.step_count), file=sys.stderr)
     print(f"checkpoint written to {out} (step {trainer.step_count})", file=sys.stderr)
     return status
+
+
+def _steps_to_run(args: argparse.Namespace, dataset, c) -> int:
+    from gan_core.trainer import steps_for_epochs
+
+    if args.steps is not None:
+        return args.steps
+    return steps_for_epochs(args.epochs, len(dataset), c.batch_size, c.k) if args.epochs else 2000
+
+
+def _follow(args: argparse.Namespace, trainer, n_steps: int) -> int:
+    """A rank other than 0: the same steps as rank 0 (their collectives pair up), writing nothing."""
+    from gan_core.trainer import TrainingDiverged
+
+    started = trainer.elapsed
+    with GracefulStop() as stop:
+        for _ in range(n_steps):
+            try:
+                trainer.step()
+            except TrainingDiverged:  # every rank sees the same (averaged) loss: rank 0 reports it
+                return 1
+            out_of_time = args.time_limit is not None and trainer.elapsed - started >= args.time_limit
+            if _agreed(stop.requested or out_of_time, trainer.distributed):
+                break
+    return 128 + stop.signal if stop.requested else 0
