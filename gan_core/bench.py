@@ -18,6 +18,8 @@ Parts (each a function returning plain data; ``run_bench`` runs them all):
 - ``toy1d_play``         the 1-D page's Play loop without the UI: figure updates and Algorithm 1
                          iterations per second (the browser's frame rate is ``scripts/bench_play_browser.py``)
 - ``startup``            fresh-process import time of ``gan_core.trainer`` and first render of the app
+- ``distributed``        the small preset on mnist5k with the global batch on 1 process vs 2 gloo processes
+                         under ``torchrun`` (one thread each): images/s and the scaling efficiency
 
 ``--quick`` shrinks every part (tiny batches and step counts) so a test can check the JSON in
 well under a minute; its numbers mean nothing.
@@ -72,12 +74,14 @@ class BenchSettings:
     latency_repeats: int = 20
     play_seconds: float = 3.0
     startup_repeats: int = 3
+    distributed_steps: int = 150
 
     @classmethod
     def quick_settings(cls) -> "BenchSettings":
         return cls(quick=True, matmul_size=256, matmul_repeats=2, batch_size=8, rounds=2, round_seconds=0.05,
                    quality_cap_seconds=1.0, quality_eval_every=5, quality_samples=50, app_steps=5,
-                   app_rounds=1, latency_repeats=2, play_seconds=0.2, startup_repeats=1)
+                   app_rounds=1, latency_repeats=2, play_seconds=0.2, startup_repeats=1,
+                   distributed_steps=4)
 
 
 # --- machine ----------------------------------------------------------------------------------------
@@ -504,6 +508,44 @@ def toy1d_play(settings: BenchSettings) -> dict:
             "iterations": steps, "tick_budget_s": PLAY_TICK_BUDGET, "seconds": elapsed}
 
 
+def _cli_images_per_sec(processes: int, steps: int, batch: int, out: Path) -> float:
+    """Median images/s of a CLI run's metrics.csv (its first fifth left out: warm-up); 1 process runs plainly,
+    more under ``torchrun`` with gloo, one CPU thread each."""
+    import csv
+    import socket
+
+    train = ["-m", "gan_core", "train", "--preset", "small", "--dataset", "mnist5k", "--steps", str(steps),
+             "--batch-size", str(batch), "--threads", "1", "--sample-every", "0", "--save-every", "0", "--out", str(out)]
+    if processes > 1:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        launcher = ["-m", "torch.distributed.run", "--nproc_per_node", str(processes), "--master_addr", "127.0.0.1",
+                    "--master_port", str(port)]
+        argv = [sys.executable, *launcher, *train]
+    else:
+        argv = [sys.executable, *train]
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "CUDA_VISIBLE_DEVICES": ""}
+    done = subprocess.run(argv, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"training with {processes} process(es) failed: {done.stderr[-500:]}")
+    with open(out / "metrics.csv", newline="") as f:
+        rates = [float(row["images_per_sec"]) for row in csv.DictReader(f)]
+    return statistics.median(rates[len(rates) // 5:])
+
+
+def distributed_scaling(settings: BenchSettings) -> dict:
+    """1 vs 2 processes on the same global batch (CPU, gloo, one thread each): images/s, efficiency."""
+    import tempfile
+
+    batch = 64
+    with tempfile.TemporaryDirectory() as tmp:
+        one = _cli_images_per_sec(1, settings.distributed_steps, batch, Path(tmp) / "one")
+        two = _cli_images_per_sec(2, settings.distributed_steps, batch, Path(tmp) / "two")
+    return {"preset": "small", "batch_size": batch, "steps": settings.distributed_steps, "backend": "gloo",
+            "threads_per_process": 1, "images_per_sec": {"1": one, "2": two}, "scaling_efficiency": two / (2 * one)}
+
+
 def startup(settings: BenchSettings) -> dict:
     """Fresh-process wall times: bare interpreter, ``import gan_core.trainer``, and the app."""
     repeat = lambda code: statistics.median(_fresh_process_seconds(["-c", code])[0] for _ in range(settings.startup_repeats))  # noqa: E731
@@ -549,6 +591,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
         ("latent_latency", lambda: latent_latency(settings)),
         ("toy1d_play", lambda: toy1d_play(settings)),
         ("startup", lambda: startup(settings)),
+        ("distributed", lambda: distributed_scaling(settings)),
     ]
     if only is not None:
         unknown = sorted(set(only) - {name for name, _ in parts})
@@ -707,6 +750,14 @@ def markdown(result: dict) -> str:
                   for page, p in app_start["pages"].items()]
     else:
         lines.append(f"| app | not measured: {app_start.get('reason')} |")
+    dd = result.get("distributed")
+    if dd:
+        ips = dd["images_per_sec"]
+        lines += ["", "### Several processes (torchrun, CPU)", "",
+                  f"{dd['preset']} preset, mnist5k, global batch {dd['batch_size']}, {dd['steps']} steps, "
+                  f"{dd['backend']}, {dd['threads_per_process']} thread per process (median images/s of metrics.csv "
+                  f"after the first fifth): 1 process {ips['1']:,.0f} img/s, 2 processes {ips['2']:,.0f} img/s, "
+                  f"scaling efficiency **{dd['scaling_efficiency']:.0%}** (2 processes / twice 1)."]
     lines += ["", f"Whole benchmark: {result['total_seconds']:.0f} s."]
     return "\n".join(lines)
 

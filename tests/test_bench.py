@@ -13,7 +13,7 @@ from gan_core.data.datasets import load_dataset
 from gan_core.trainer import TrainConfig, Trainer
 
 PARTS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
-         "latent_latency", "toy1d_play", "startup", "goals", "part_seconds")
+         "latent_latency", "toy1d_play", "startup", "distributed", "goals", "part_seconds")
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +45,9 @@ def test_quick_bench_prints_valid_json_with_every_part(quick):
     for part in ("app_overhead", "latent_latency"):
         assert "available" in printed[part]
     assert printed["startup"]["import_gan_core_trainer_seconds"] > 0
+    dd = printed["distributed"]  # a real torchrun with 2 gloo processes, and the plain 1-process run
+    assert dd["images_per_sec"]["1"] > 0 and dd["images_per_sec"]["2"] > 0
+    assert dd["scaling_efficiency"] == pytest.approx(dd["images_per_sec"]["2"] / (2 * dd["images_per_sec"]["1"]))
     play = printed["toy1d_play"]
     # every tick runs at least one iteration and takes at least the tick budget
     assert play["ticks"] >= 1 and play["iterations"] >= play["ticks"]
@@ -57,6 +60,7 @@ def test_quick_bench_replaces_only_the_marked_block(quick):
     assert md.startswith("# Benchmarks\n\nintro kept\n") and md.rstrip().endswith("notes kept")
     assert "old table" not in md and md.count(MARK_START) == 1
     assert "### Training throughput" in md and "| tf-tutorial |" in md and "### Goals" in md
+    assert "### Several processes (torchrun, CPU)" in md
 
 
 def test_write_markdown_creates_a_file_with_markers(quick, tmp_path):
