@@ -112,6 +112,10 @@ class Algorithm1:
     Under torchrun (``gan_core.distributed``) G and D arrive wrapped in DistributedDataParallel and
     the samplers give this rank's slice of the batch; ``mean_over_ranks`` makes the reported numbers
     (and the divergence check) the same on every rank. The updates below do not change.
+
+    With ``defer_checks`` on (``Trainer.run_steps``: a GPU must not wait for the host every step) the
+    updates read nothing back: they return their numbers as tensors on the device and leave each loss
+    in ``pending_losses`` for the caller to check for divergence later, all at once.
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
@@ -126,6 +130,8 @@ class Algorithm1:
         # DistributedDataParallel does not support (its parameter gradients still reach the sync).
         self.D_fixed = getattr(D, "module", D)
         self.mean_over_ranks = mean_over_ranks
+        self.defer_checks = False
+        self.pending_losses: list[tuple[str, torch.Tensor]] = []  # (who, loss) not yet checked (defer_checks)
         self.loss = loss
         self.sample_real, self.sample_z, self.augment = sample_real, sample_z, augment
         self.on_diverged = on_diverged
@@ -155,7 +161,7 @@ class Algorithm1:
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
-        loss_value, d_real, d_fake = numbers.tolist()
+        loss_value, d_real, d_fake = numbers if self.defer_checks else numbers.tolist()
         return {"loss_d": loss_value, "d_real": d_real, "d_fake": d_fake}
 
     def g_step(self, m: int) -> dict[str, float]:
@@ -177,10 +183,14 @@ class Algorithm1:
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
         self.opt_g.step()
-        return {"loss_g": loss_value.item()}
+        return {"loss_g": loss_value if self.defer_checks else loss_value.item()}
 
     def stop_if_diverged(self, loss: torch.Tensor, who: str) -> None:
-        """Before an update: a NaN, infinite or absurdly large loss stops training (``on_diverged``)."""
+        """Before an update: a NaN, infinite or absurdly large loss stops training (``on_diverged``).
+        With ``defer_checks`` the loss is kept for the caller's later check instead."""
+        if self.defer_checks:
+            self.pending_losses.append((who, loss.detach().reshape(())))
+            return
         value = loss.item()
         if math.isfinite(value) and abs(value) <= MAX_ABS_LOSS:
             return

@@ -22,7 +22,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from gan_core.algorithm1 import PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
+from gan_core.algorithm1 import MAX_ABS_LOSS, PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
 from gan_core.device import select_device
 from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slice, wrap
 from gan_core.data.image_files import DatasetError
@@ -352,6 +352,61 @@ class Trainer:
         if self.step_count % self.snapshot_every == 0:
             self._snapshot = self._take_snapshot()
         return report
+
+    def run_steps(self, n: int) -> list[StepReport]:
+        """``n`` iterations of Algorithm 1 without waiting for the device in between (what ``--log-every``
+        runs): the losses and D's outputs stay on the device and are read once at the end, and so is the
+        divergence check. A GPU queues the whole block instead of stopping after every update to hand
+        four numbers to the host. The updates are those of ``step()``, in the same order, so on a fixed
+        seed the weights and numbers are the same.
+
+        A NaN, infinite or absurd loss anywhere in the block is found at the end, after the updates
+        that followed it: the last snapshot comes back (weights, optimisers, step, counters, random
+        streams), which is taken only at the end of a clean block, and ``TrainingDiverged`` says at
+        which step it went wrong. Each report's images/s is the block's; its elapsed time is
+        interpolated over the block.
+        """
+        alg, c = self.algorithm, self.config
+        start, elapsed_before = time.perf_counter(), self.elapsed
+        seen_before, step_before = self.images_seen, self.step_count
+        self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
+        numbers, seen = [], []
+        alg.defer_checks, alg.pending_losses = True, []
+        try:
+            for _ in range(n):
+                self._d_steps_in_iteration = 0
+                for _ in range(c.k):
+                    d = self.d_step()
+                g = self.g_step()
+                self.step_count += 1
+                self.update_ema()
+                numbers.append(torch.stack([d["loss_d"], g["loss_g"], d["d_real"], d["d_fake"]]))
+                seen.append(self.images_seen)
+            losses = torch.stack([loss for _, loss in alg.pending_losses])
+            # the block's one host synchronisation: every number, and every loss for the divergence check
+            read = torch.cat([torch.stack(numbers).reshape(-1), losses.float()]).tolist()
+        finally:
+            alg.defer_checks = False
+        values, checked = read[:4 * n], read[4 * n:]
+        per_step = len(checked) // n  # k D losses and one G loss per iteration
+        for i, value in enumerate(checked):
+            if not (math.isfinite(value) and abs(value) <= MAX_ABS_LOSS):
+                who = alg.pending_losses[i][0]
+                alg.pending_losses, alg.kept_fake = [], None
+                self._restore_snapshot()
+                raise TrainingDiverged("errors.train.diverged_restored", at=step_before + i // per_step + 1, who=who,
+                                       loss=f"{value:.4g}", step=self.step_count)
+        alg.pending_losses = []
+        duration = time.perf_counter() - start
+        self.elapsed += duration
+        rate = (self.images_seen - seen_before) / max(duration, 1e-9)
+        reports = [StepReport(step=step_before + i + 1, epoch=seen[i] / len(self.images), loss_d=values[4 * i],
+                              loss_g=values[4 * i + 1], d_real=values[4 * i + 2], d_fake=values[4 * i + 3],
+                              images_per_sec=rate, elapsed=elapsed_before + duration * (i + 1) / n)
+                   for i in range(n)]
+        if self.step_count // self.snapshot_every > step_before // self.snapshot_every:
+            self._snapshot = self._take_snapshot()  # a clean block: the state is good to come back to
+        return reports
 
     # --- samples --------------------------------------------------------------------------------
 

@@ -261,3 +261,30 @@ def test_ctrl_c_or_sigterm_saves_a_loadable_checkpoint_and_flushes_metrics(tmp_p
     assert main(["train", "--resume", str(out), "--steps", "2", "--batch-size", "8", "--sample-every", "0",
                  "--out", str(out)]) == 0
     assert steps_in(out / "metrics.csv") == list(range(1, ckpt.step + 3))
+
+
+def test_log_every_writes_the_same_rows_as_reading_every_step(tmp_path):
+    """--log-every N reads the losses from the device once per N steps (GPU-friendly): the run and its
+    metrics.csv are those of --log-every 1, one row per step, and grids still land on their steps."""
+    import csv
+
+    rows = {}
+    for n in (1, 4):
+        out = tmp_path / f"every{n}"
+        assert main(["train", "--dataset", "digits", "--steps", "10", "--batch-size", "8", "--seed", "3",
+                     "--sample-every", "3", "--log-every", str(n), "--out", str(out)]) == 0
+        with open(out / "metrics.csv", newline="") as f:
+            rows[n] = [(r["step"], r["loss_d"], r["loss_g"], r["d_real"], r["d_fake"]) for r in csv.DictReader(f)]
+        assert sorted(p.name for p in (out / "samples").iterdir()) == [
+            "final.png", "step_000003.png", "step_000006.png", "step_000009.png"]
+    assert rows[4] == rows[1] and [r[0] for r in rows[4]] == [str(i) for i in range(1, 11)]
+    assert main(["train", "--log-every", "0", "--out", str(tmp_path / "bad")]) == 2
+
+
+def test_a_divergence_found_at_the_end_of_a_block_keeps_checkpoint_and_metrics_together(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert train(out, "--lr-d", "1000", "--lr-g", "1000", "--loss", "lsgan", "--log-every", "7", steps="200") == 1
+    assert "smaller learning rate" in capsys.readouterr().err
+    step = load_checkpoint(out).step
+    assert step % 50 == 0  # back to a snapshot, taken only after a clean block
+    assert steps_in(out / "metrics.csv") == list(range(1, step + 1))

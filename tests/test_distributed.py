@@ -170,7 +170,7 @@ def test_torchrun_trains_one_run_written_by_rank_0_alone_and_resumes(tmp_path):
     assert rows[0].startswith("step,") and [r.split(",")[0] for r in rows[1:]] == ["1", "2", "3", "4"]
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["final.png", "step_000002.png", "step_000004.png"]
     assert load_checkpoint(out).step == 4
-    again = _torchrun(["train", "--steps", "2", "--resume", str(out), *common])
+    again = _torchrun(["train", "--steps", "2", "--log-every", "2", "--resume", str(out), *common])
     assert again.returncode == 0, again.stderr[-2000:]
     assert load_checkpoint(out).step == 6
     assert [r.split(",")[0] for r in (out / "metrics.csv").read_text().splitlines()[1:]] == [str(i) for i in range(1, 7)]

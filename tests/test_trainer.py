@@ -321,3 +321,62 @@ def test_channels_last_gives_the_same_training_to_float_rounding_and_is_a_checke
     assert plain.images is plain._batch_source  # on the CPU the batches come from the dataset itself
     with pytest.raises(ValueError, match="channels_last must be true or false"):
         TrainConfig(channels_last="yes").resolved()
+
+
+# --- issue 17: a block of steps without host synchronisation (--log-every) ----------------------------
+
+@pytest.mark.parametrize("settings", [dict(), dict(k=2, loss="wgan-gp", ema=0.9)])
+def test_run_steps_is_the_same_training_as_step_by_step(settings):
+    config = TrainConfig(preset="small", batch_size=16, seed=4, **settings)
+    one_by_one = Trainer(config, fake_dataset())
+    reports = [one_by_one.step() for _ in range(6)]
+    block = Trainer(config, fake_dataset())  # after: WGAN-GP's penalty draws from torch's global RNG, seeded here
+    blocked = block.run_steps(4) + block.run_steps(2)
+    assert [(r.step, r.loss_d, r.loss_g, r.d_real, r.d_fake, r.epoch) for r in blocked] == \
+        [(r.step, r.loss_d, r.loss_g, r.d_real, r.d_fake, r.epoch) for r in reports]
+    for a, b in zip(block.G.state_dict().values(), one_by_one.G.state_dict().values()):
+        assert torch.equal(a, b)
+    assert block.elapsed == pytest.approx(blocked[-1].elapsed) and blocked[0].elapsed < blocked[-1].elapsed
+
+
+def test_run_steps_reads_the_device_once_per_block(monkeypatch):
+    """No .item() / .tolist() from the training code inside a block (each would make a GPU wait)."""
+    import inspect
+
+    t = Trainer(TrainConfig(preset="small", batch_size=16), fake_dataset())
+    reads = []
+    for name in ("item", "tolist", "__bool__", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def counting(self, *args, _original=original, _name=name):
+            caller = inspect.stack()[1].filename
+            if "gan_core" in caller:
+                reads.append((_name, caller.rsplit("/", 1)[-1]))
+            return _original(self, *args)
+
+        monkeypatch.setattr(torch.Tensor, name, counting)
+    t.run_steps(8)
+    assert reads == [("tolist", "trainer.py")]
+    reads.clear()
+    t.step()
+    assert len(reads) >= 2  # step() reads the numbers of each update (the app's per-step charts)
+
+
+def test_a_nan_inside_a_block_restores_the_last_snapshot_and_names_its_step():
+    t = Trainer(TrainConfig(preset="small", batch_size=16, seed=2), fake_dataset())
+    t.snapshot_every = 2
+    t.run_steps(2)  # a clean block: snapshot at step 2
+    at_2 = {k: v.clone() for k, v in t.G.state_dict().items()}
+    base = get_loss("non-saturating")
+    calls = []
+
+    def nan_on_the_second_call(fake):
+        calls.append(1)
+        return base.g_loss(fake) * (float("nan") if len(calls) == 2 else 1.0)
+
+    t.algorithm.loss = GANLoss("broken", "NaN once", base.d_loss, nan_on_the_second_call)
+    with pytest.raises(TrainingDiverged, match="went back to step 2") as info:
+        t.run_steps(3)  # steps 3, 4 (NaN), 5: found at the end of the block
+    assert "step 4" in str(info.value) and info.value.step == t.step_count == 2
+    assert all(torch.equal(at_2[k], v) for k, v in t.G.state_dict().items())
+    assert t.algorithm.pending_losses == [] and not t.algorithm.defer_checks

@@ -24,6 +24,8 @@ from tqdm import tqdm
 
 from gan_core.i18n import translate
 
+DEFAULT_GPU_LOG_EVERY = 25  # steps a GPU runs between reads of the losses (a read waits for the queue to drain)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``train`` sub-command."""
@@ -78,6 +80,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: all cores; under torchrun the cores shared out among the processes "
                         "of this machine)")
+    p.add_argument("--log-every", type=int, default=None, metavar="STEPS",
+                   help="read the losses back from the device every this many steps (metrics.csv still gets one "
+                        "row per step; a NaN is found at that time and the last good state restored); default: 1 "
+                        "on the CPU, 25 on a GPU, which then never waits for the host between steps")
     p.add_argument("--no-sync-batchnorm", action="store_true",
                    help="under torchrun: each process normalises BatchNorm over its own share of the batch "
                         "(default: SyncBatchNorm over the global batch, where PyTorch has it: on GPUs)")
@@ -200,6 +206,8 @@ def _train(args: argparse.Namespace, d, device) -> int:
         raise ValueError(translate("errors.cli.epochs", value=args.epochs))
     if args.time_limit is not None and not (math.isfinite(args.time_limit) and 0 < args.time_limit <= 10**6):
         raise ValueError(translate("errors.cli.time_limit", value=args.time_limit))
+    if args.log_every is not None and not 1 <= args.log_every <= 10_000:
+        raise ValueError(translate("errors.cli.log_every", value=args.log_every))
     out = Path(args.out).expanduser()
     check_output_folder(out, overwrite=args.overwrite, resuming_from=args.resume)  # before any slow work
     set_cpu_threads(_threads_per_process(args.threads))
@@ -233,6 +241,8 @@ def _train(args: argparse.Namespace, d, device) -> int:
             if main:
                 print(translate("errors.cli.resume_changed", name=name, saved=saved, now=now), file=sys.stderr)
     c = trainer.config
+    if args.log_every is None:
+        args.log_every = 1 if trainer.device.type == "cpu" else DEFAULT_GPU_LOG_EVERY
     if not main:
         return _follow(args, trainer, n_steps=_steps_to_run(args, dataset, c))
     n_steps = _steps_to_run(args, dataset, c)
@@ -260,17 +270,21 @@ def _train(args: argparse.Namespace, d, device) -> int:
         if not append:
             writer.writeheader()
         # disable=None: no bar when stderr is not a terminal (a log file would get one line per update)
-        bar = tqdm(range(n_steps), desc=f"train {c.preset}", unit="step", file=sys.stderr, disable=None)
-        for _ in bar:
+        bar = tqdm(total=n_steps, desc=f"train {c.preset}", unit="step", file=sys.stderr, disable=None)
+        done = 0
+        while done < n_steps:
             try:
-                r = trainer.step()
+                reports = _next_block(trainer, args, n_steps - done)
             except TrainingDiverged as exc:
                 bar.close()  # the message starts on its own line, not after the progress bar
                 print(f"error: {exc}", file=sys.stderr)
                 status = 1
                 break
-            writer.writerow(r.to_dict())
-            f.flush()  # metrics.csv is a live record: a crash or a kill loses no row before the last step
+            done += len(reports)
+            writer.writerows(r.to_dict() for r in reports)
+            f.flush()  # metrics.csv is a live record: a crash or a kill loses no row already read
+            bar.update(len(reports))
+            r = reports[-1]
             bar.set_postfix(loss_d=f"{r.loss_d:.3f}", loss_g=f"{r.loss_g:.3f}", img_s=f"{r.images_per_sec:.0f}")
             if args.sample_every and r.step % args.sample_every == 0:
                 save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
@@ -303,15 +317,27 @@ def _steps_to_run(args: argparse.Namespace, dataset, c) -> int:
     return steps_for_epochs(args.epochs, len(dataset), c.batch_size, c.k) if args.epochs else 2000
 
 
+def _next_block(trainer, args: argparse.Namespace, left: int) -> list:
+    """The next steps' reports: one step (``--log-every 1``), or up to ``--log-every`` steps run without
+    waiting for the device (``Trainer.run_steps``), ending at the next sample or save step."""
+    if args.log_every == 1:
+        return [trainer.step()]
+    n = min(left, args.log_every)
+    for every in (args.sample_every, args.save_every):
+        if every:
+            n = min(n, every - trainer.step_count % every)
+    return trainer.run_steps(n)
+
+
 def _follow(args: argparse.Namespace, trainer, n_steps: int) -> int:
     """A rank other than 0: the same steps as rank 0 (their collectives pair up), writing nothing."""
     from gan_core.trainer import TrainingDiverged
 
-    started = trainer.elapsed
+    started, done = trainer.elapsed, 0
     with GracefulStop() as stop:
-        for _ in range(n_steps):
+        while done < n_steps:
             try:
-                trainer.step()
+                done += len(_next_block(trainer, args, n_steps - done))
             except TrainingDiverged:  # every rank sees the same (averaged) loss: rank 0 reports it
                 return 1
             out_of_time = args.time_limit is not None and trainer.elapsed - started >= args.time_limit
