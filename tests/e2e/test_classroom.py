@@ -18,7 +18,7 @@ from st_browser import assert_no_errors, screenshot, wait_for_app, wait_idle
 pytestmark = pytest.mark.e2e
 
 # url paths (home is "/"), and the training page's two other views: the lecture's replay, a CLI run watched
-PAGES = ["home", "distributions", "train", "train?mode=replay", "train?mode=watch", "latent"]
+PAGES = ["home", "distributions", "train", "train?mode=replay", "train?mode=watch", "latent", "modes"]
 ZOOMS = {"100": ({"width": 1280, "height": 720}, 1), "150": ({"width": 853, "height": 480}, 1.5)}
 
 # Draw two Hangul syllables and a private-use code point (which no font has: the missing-glyph box)

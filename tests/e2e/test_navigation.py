@@ -8,7 +8,7 @@ from st_browser import assert_no_errors, main_text, nav_links, open_from_nav, sc
 
 pytestmark = pytest.mark.e2e
 
-PAGES = ["Distributions in 1-D", "Train a DCGAN live", "Explore the latent space", "Home"]
+PAGES = ["Distributions in 1-D", "Train a DCGAN live", "Explore the latent space", "Mode collapse in 2-D", "Home"]
 
 
 def test_home_and_every_page_open_from_the_navigation(page):
