@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from gan_core.i18n import LocalizedError
+from gan_core.precision import Precision
 
 PRIORS = ("normal", "uniform")  # p_z: N(0, I) or U(-1, 1)
 # A loss this large is not a bad minibatch but a run that has blown up (a learning rate of 1e3 gives
@@ -116,6 +117,9 @@ class Algorithm1:
     With ``defer_checks`` on (``Trainer.run_steps``: a GPU must not wait for the host every step) the
     updates read nothing back: they return their numbers as tensors on the device and leave each loss
     in ``pending_losses`` for the caller to check for divergence later, all at once.
+
+    ``precision`` (``gan_core.precision``, ``--amp``) runs the forward passes in bfloat16 or float16
+    and, for float16, scales each backward pass; the default is float32 throughout.
     """
 
     def __init__(self, G: nn.Module, D: nn.Module, opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer,
@@ -123,13 +127,15 @@ class Algorithm1:
                  on_diverged: Callable[[float, str], Exception],
                  augment: Callable[[torch.Tensor], torch.Tensor] = _identity,
                  real_target: float = 1.0, reuse_fake: bool = False,
-                 mean_over_ranks: Callable[[torch.Tensor], torch.Tensor] = _identity) -> None:
+                 mean_over_ranks: Callable[[torch.Tensor], torch.Tensor] = _identity,
+                 precision: Precision | None = None) -> None:
         self.G, self.D, self.opt_g, self.opt_d = G, D, opt_g, opt_d
         # D's own module (the same weights): D is fixed in the G step, so its forward there needs no
         # gradient sync across ranks; WGAN-GP's penalty differentiates through it twice, which
         # DistributedDataParallel does not support (its parameter gradients still reach the sync).
         self.D_fixed = getattr(D, "module", D)
         self.mean_over_ranks = mean_over_ranks
+        self.precision = precision or Precision()
         self.defer_checks = False
         self.pending_losses: list[tuple[str, torch.Tensor]] = []  # (who, loss) not yet checked (defer_checks)
         self.loss = loss
@@ -143,24 +149,26 @@ class Algorithm1:
         """Update D by ascending log D(x) + log(1 - D(G(z))) (by descending the loss's ``d_loss``)."""
         x = self.sample_real(m)
         z = self.sample_z(len(x))
-        if self.reuse_fake:
-            # D sees the batch detached, so G is still fixed while D learns; the graph is kept for the G step.
-            self.kept_fake = self.G(z)
-            fake = self.kept_fake.detach()
-        else:
-            with torch.no_grad():
-                fake = self.G(z)  # G is fixed while D learns
-        real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))
+        with self.precision.autocast():
+            if self.reuse_fake:
+                # D sees the batch detached, so G is still fixed while D learns; the graph is kept for the G step.
+                self.kept_fake = self.G(z)
+                fake = self.kept_fake.detach()
+            else:
+                with torch.no_grad():
+                    fake = self.G(z)  # G is fixed while D learns
+            real_scores, fake_scores = self.D(self.augment(x)), self.D(self.augment(fake))
+        real_scores, fake_scores = real_scores.float(), fake_scores.float()
         loss_d = self.loss.d_loss(real_scores, fake_scores, self.real_target)
         if self.loss.penalty is not None:  # a term from D itself (WGAN-GP's gradient penalty)
-            loss_d = loss_d + self.loss.penalty(self.D_fixed, x, fake)
+            loss_d = loss_d + self.loss.penalty(self.D_fixed, x, fake.float())
         with torch.no_grad():
             numbers = self.mean_over_ranks(torch.stack([
                 loss_d.detach(), self.loss.probability(real_scores).mean(), self.loss.probability(fake_scores).mean()]))
         self.stop_if_diverged(numbers[0], "D")
         self.opt_d.zero_grad(set_to_none=True)
-        loss_d.backward()
-        self.opt_d.step()
+        self.precision.backward(loss_d, self.opt_d)  # loss_d.backward() (scaled for float16)
+        self.precision.step(self.opt_d)  # self.opt_d.step()
         loss_value, d_real, d_fake = numbers if self.defer_checks else numbers.tolist()
         return {"loss_d": loss_value, "d_real": d_real, "d_fake": d_fake}
 
@@ -172,17 +180,19 @@ class Algorithm1:
         dynamics of G and D but provides much stronger gradients early in learning." That is the
         "non-saturating" loss, the default; "minimax" is the first one.
         """
-        if self.kept_fake is not None:  # reuse_fake: the D step's G(z), graph included
-            fake, self.kept_fake = self.kept_fake, None
-        else:
-            fake = self.G(self.sample_z(m))
-        with frozen(self.D_fixed):  # D is fixed while G learns (and its weight gradients are not needed)
-            loss_g = self.loss.g_loss(self.D_fixed(self.augment(fake)))
+        with self.precision.autocast():
+            if self.kept_fake is not None:  # reuse_fake: the D step's G(z), graph included
+                fake, self.kept_fake = self.kept_fake, None
+            else:
+                fake = self.G(self.sample_z(m))
+            with frozen(self.D_fixed):  # D is fixed while G learns (and its weight gradients are not needed)
+                scores = self.D_fixed(self.augment(fake))
+        loss_g = self.loss.g_loss(scores.float())
         loss_value = self.mean_over_ranks(loss_g.detach())
         self.stop_if_diverged(loss_value, "G")
         self.opt_g.zero_grad(set_to_none=True)
-        loss_g.backward()
-        self.opt_g.step()
+        self.precision.backward(loss_g, self.opt_g)  # loss_g.backward() (scaled for float16)
+        self.precision.step(self.opt_g)  # self.opt_g.step()
         return {"loss_g": loss_value if self.defer_checks else loss_value.item()}
 
     def stop_if_diverged(self, loss: torch.Tensor, who: str) -> None:

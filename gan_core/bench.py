@@ -18,6 +18,9 @@ Parts (each a function returning plain data; ``run_bench`` runs them all):
 - ``toy1d_play``         the 1-D page's Play loop without the UI: figure updates and Algorithm 1
                          iterations per second (the browser's frame rate is ``scripts/bench_play_browser.py``)
 - ``startup``            fresh-process import time of ``gan_core.trainer`` and first render of the app
+- ``amp``                each preset with and without ``--amp`` (images/s, alternating rounds) where the
+                         device has a fast reduced format (CUDA; CPUs with native bfloat16); elsewhere
+                         not measured, with the reason (``--quick`` runs the timing anyway, to test it)
 - ``distributed``        the small preset on mnist5k with the global batch on 1 process vs 2 gloo processes
                          under ``torchrun`` (one thread each): images/s and the scaling efficiency
 
@@ -508,6 +511,29 @@ def toy1d_play(settings: BenchSettings) -> dict:
             "iterations": steps, "tick_budget_s": PLAY_TICK_BUDGET, "seconds": elapsed}
 
 
+def amp_throughput(settings: BenchSettings, dataset, device: torch.device) -> dict:
+    """images/s of every preset with float32 and with ``--amp``, alternating rounds (``alternate``)."""
+    from gan_core.precision import choose_precision
+    from gan_core.trainer import TrainConfig, Trainer
+
+    chosen = choose_precision(device, amp=True)
+    if chosen.dtype is None and not settings.quick:
+        return {"available": False, "reason": chosen.note}
+    results = {}
+    for preset in settings.presets:
+        sides = {}
+        for name, amp in (("float32", False), ("amp", True)):
+            trainer = Trainer(TrainConfig(preset=preset, dataset=dataset.name, batch_size=settings.batch_size,
+                                          seed=0, amp=amp), dataset, device=device)
+            sides[name] = trainer.step
+        batch = trainer.config.batch_size
+        timing = alternate(sides, batch, settings.rounds, settings.round_seconds)
+        ips = timing["images_per_sec"]
+        results[preset] = {"batch_size": batch, "float32_images_per_sec": ips["float32"],
+                           "amp_images_per_sec": ips["amp"], "speedup": ips["amp"] / ips["float32"]}
+    return {"available": True, "format": chosen.name, "presets": results}
+
+
 def _cli_images_per_sec(processes: int, steps: int, batch: int, out: Path) -> float:
     """Median images/s of a CLI run's metrics.csv (its first fifth left out: warm-up); 1 process runs plainly,
     more under ``torchrun`` with gloo, one CPU thread each."""
@@ -591,6 +617,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
         ("latent_latency", lambda: latent_latency(settings)),
         ("toy1d_play", lambda: toy1d_play(settings)),
         ("startup", lambda: startup(settings)),
+        ("amp", lambda: amp_throughput(settings, dataset, dev)),
         ("distributed", lambda: distributed_scaling(settings)),
     ]
     if only is not None:
@@ -750,6 +777,16 @@ def markdown(result: dict) -> str:
                   for page, p in app_start["pages"].items()]
     else:
         lines.append(f"| app | not measured: {app_start.get('reason')} |")
+    amp = result.get("amp")
+    if amp:
+        lines += ["", "### Mixed precision (--amp)", ""]
+        if amp.get("available"):
+            lines += [f"Reduced format: {amp['format']}.", "", "| preset | batch | float32 img/s | --amp img/s | speed-up |",
+                      "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {name} | {r['batch_size']} | {r['float32_images_per_sec']:,.0f} | {r['amp_images_per_sec']:,.0f} | "
+                      f"{r['speedup']:.2f} |" for name, r in amp["presets"].items()]
+        else:
+            lines.append(f"Not measured: {amp.get('reason')}.")
     dd = result.get("distributed")
     if dd:
         ips = dd["images_per_sec"]

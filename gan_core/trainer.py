@@ -23,8 +23,9 @@ import torch
 from torch import nn
 
 from gan_core.algorithm1 import MAX_ABS_LOSS, PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
-from gan_core.device import select_device
+from gan_core.device import select_device, to_device
 from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slice, wrap
+from gan_core.precision import choose_precision
 from gan_core.data.image_files import DatasetError
 from gan_core.losses import LOSSES, get_loss
 from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, validate_model_config
@@ -76,6 +77,9 @@ class TrainConfig:
     # Convolutions in channels-last memory layout (NHWC): faster on GPUs with tensor cores; the numbers
     # are the same to float rounding. Off by default (on this project's 2-core CPU it does not help).
     channels_last: bool | None = None  # None: off
+    # Mixed precision (gan_core.precision): bfloat16 forward passes on GPUs and CPUs that have it,
+    # float16 with gradient scaling on older GPUs; float32 elsewhere. Off by default.
+    amp: bool | None = None  # None: off
     seed: int = 0
     device: str = "auto"
     n_fixed: int | None = None  # size of the fixed noise batch used for sample grids (None: the preset's)
@@ -99,6 +103,7 @@ class TrainConfig:
             n_fixed=self.n_fixed if self.n_fixed is not None else d.grid_size,
             reuse_fake=self.reuse_fake if self.reuse_fake is not None else self.k == 1,
             channels_last=bool(self.channels_last) if self.channels_last in (None, True, False) else self.channels_last,
+            amp=bool(self.amp) if self.amp in (None, True, False) else self.amp,
         )
         c.validate()
         return c
@@ -109,7 +114,7 @@ class TrainConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ConfigError("errors.train.not_whole_number", name=name, value=repr(value))
-        for name in ("reuse_fake", "channels_last"):
+        for name in ("reuse_fake", "channels_last", "amp"):
             if not isinstance(getattr(self, name), bool):
                 raise ConfigError("errors.train.not_a_flag", name=name, value=repr(getattr(self, name)))
         for name in ("lr_d", "lr_g", "label_smoothing", "ema"):
@@ -206,7 +211,7 @@ def random_shift(x: torch.Tensor, max_shift: int, generator: torch.Generator) ->
         return x
     n, _, h, w = x.shape
     padded = nn.functional.pad(x, [max_shift] * 4, value=-1.0)
-    dy, dx = torch.randint(0, 2 * max_shift + 1, (2, n, 1, 1), generator=generator).to(x.device)
+    dy, dx = to_device(torch.randint(0, 2 * max_shift + 1, (2, n, 1, 1), generator=generator), x.device)
     rows = (torch.arange(h, device=x.device)[None, :, None] + dy).expand(n, h, w)
     cols = (torch.arange(w, device=x.device)[None, None, :] + dx).expand(n, h, w)
     batch = torch.arange(n, device=x.device)[:, None, None].expand(n, h, w)
@@ -247,6 +252,7 @@ class Trainer:
         # (the dataset's size is bounded by GAN_MAX_DATASET_MB). On the CPU the two are one tensor.
         self._batch_source = images.to(self.device) if self.device.type in ("cuda", "mps") else images
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
+        self.precision = choose_precision(self.device, c.amp)  # float32 unless --amp (and the device has a fast format)
 
         torch.manual_seed(c.seed)  # model init and dropout draw from torch's global RNG
         self.G, self.D = build_models(c.model_config())
@@ -279,7 +285,8 @@ class Trainer:
                                     self._rank_real_batch, self._rank_noise, on_diverged=self._diverged,
                                     augment=self.augment, real_target=1.0 - c.label_smoothing,
                                     reuse_fake=c.reuse_fake,
-                                    mean_over_ranks=lambda values: mean_over_ranks(values, distributed))
+                                    mean_over_ranks=lambda values: mean_over_ranks(values, distributed),
+                                    precision=self.precision)
         self._step_start: dict = {}  # counters at the start of the running step (see _diverged)
         self._snapshot = self._take_snapshot()
 
@@ -287,7 +294,7 @@ class Trainer:
 
     def sample_noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw n latent vectors from the prior p_z (on the CPU for reproducibility, then moved)."""
-        return sample_prior(n, self.config.latent_dim, self.config.prior, generator or self.rng).to(self.device)
+        return to_device(sample_prior(n, self.config.latent_dim, self.config.prior, generator or self.rng), self.device)
 
     def next_real_batch(self, b: int) -> torch.Tensor:
         """The next minibatch of b real examples (a fresh shuffle every epoch)."""
@@ -297,7 +304,7 @@ class Trainer:
         idx = self._order[self._cursor:self._cursor + b]
         self._cursor += b
         self.images_seen += len(idx)
-        batch = self._batch_source[idx.to(self._batch_source.device)]
+        batch = self._batch_source[to_device(idx, self._batch_source.device)]
         return batch.contiguous(memory_format=self.memory_format)
 
     def _rank_real_batch(self, m: int) -> torch.Tensor:

@@ -77,6 +77,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--channels-last", action="store_const", const=True, default=None,
                    help="convolutions in channels-last (NHWC) memory layout: faster on GPUs with tensor cores, "
                         "the same numbers to float rounding (default: off, or the checkpoint's when resuming)")
+    p.add_argument("--amp", action="store_const", const=True, default=None,
+                   help="mixed precision: bfloat16 forward passes on GPUs (float16 with gradient scaling on GPUs "
+                        "without bfloat16) and on CPUs with native bfloat16; float32 elsewhere, with a note "
+                        "(default: off, or the checkpoint's when resuming)")
     p.add_argument("--threads", type=int, default=None,
                    help="CPU threads (default: all cores; under torchrun the cores shared out among the processes "
                         "of this machine)")
@@ -221,7 +225,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
         lr_d=args.lr_d, lr_g=args.lr_g, betas_d=betas, betas_g=betas, prior=args.prior,
         label_smoothing=args.label_smoothing, ema=args.ema, shift=args.shift,
         reuse_fake=False if args.fresh_noise else None, seed=args.seed, device=args.device,
-        channels_last=args.channels_last)
+        channels_last=args.channels_last, amp=args.amp)
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is not None:  # the checkpoint decides the model; the command line the rest
         config = _resumed_config(config, resume)
@@ -235,6 +239,8 @@ def _train(args: argparse.Namespace, d, device) -> int:
     if main and d.active and not args.no_sync_batchnorm and not sync_batchnorm_available(trainer.device):
         print(translate("errors.cli.no_sync_batchnorm", device=trainer.device.type, world=d.world_size,
                         share=trainer.rank_batch, batch=trainer.config.batch_size), file=sys.stderr)
+    if main and trainer.precision.note:
+        print(f"note: {trainer.precision.note}", file=sys.stderr)
     if resume is not None:
         changes = trainer.load_state(resume.trainer_state())
         for name, (saved, now) in changes.items():
