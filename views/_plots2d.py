@@ -254,7 +254,7 @@ def canvas_grid(bounds: tuple[float, float, float, float], n: int = CANVAS_GRID)
 def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highlight: str | None = None,
                 note: str = "") -> go.Figure:
     """The 2-D view with Plotly (equal scale). ``canvas`` adds the invisible grid of clickable points
-    that turns a click (or a box selection) into a point of a drawn target."""
+    that turns a click (or a box selected with the toolbar's Box Select) into part of a drawn target."""
     th = current()
     x0, x1, y0, y1 = frame.bounds
     traces = []
@@ -307,8 +307,10 @@ def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highl
         yaxis=dict(range=[y0, y1], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=True, zeroline=False),
         legend=dict(orientation="h", y=1.01, x=0, yanchor="bottom"), shapes=shapes,
         title=dict(text=note, font=dict(color=HIGHLIGHT[highlight])) if highlight and note else None,
-        dragmode="select" if canvas else "zoom", clickmode="event+select" if canvas else "event",
     )
+    if not canvas:  # on the canvas Streamlit picks the modes: a click selects a point (pan + "event+select");
+        # a dragged box needs the toolbar's Box Select (in select mode Streamlit makes clicks select nothing)
+        fig.update_layout(dragmode="zoom")
     return style(fig, th)
 
 

@@ -444,7 +444,12 @@ def training_section() -> None:
             _draw_charts(trainer, s.get("modes_playing", False))
 
         with view_col:
-            tick()
+            if drawing and not playing:
+                # Not in ``tick``: a click on the canvas reruns the fragment it is drawn in, and the
+                # drawing's points, the trainer and the caption are made here, in ``controls``.
+                _draw_view(trainer, False, True)
+            else:
+                tick()
         with side:
             numbers()
             st.markdown(t("modes.intro"))

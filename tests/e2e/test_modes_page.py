@@ -84,7 +84,11 @@ def open_drawing_canvas(page, server) -> None:
 
 
 def drag_box(page, start: tuple[float, float], end: tuple[float, float]) -> None:
-    """Drag a selection box on the canvas between two points given as fractions of its plot area."""
+    """Choose Box Select in the chart's toolbar, then drag a box on the canvas between two points given as
+    fractions of its plot area (without Box Select a drag pans: Streamlit keeps clicks for points)."""
+    plot = page.locator(f"{CANVAS} .js-plotly-plot").first
+    plot.hover()
+    plot.locator('.modebar-btn[data-title="Box Select"]').first.click()
     box = canvas_area(page)
     at = lambda fx, fy: (box["x"] + fx * box["width"], box["y"] + fy * box["height"])  # noqa: E731
     page.mouse.move(*at(*start))
@@ -182,11 +186,6 @@ _LISTEN_JS = """el => { window.__canvasEvents = window.__canvasEvents || [];
     window.__canvasEvents.push(n + ':' + (d && d.points ? d.points.length : 'none')))); }"""
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a click on the drawing canvas selects nothing. views/_plots2d.view_figure(canvas=True) sets "
-    "dragmode='select'; Streamlit 1.67's chart then forces clickmode to 'event' (no 'select'), so a click fires "
-    "plotly_click but plotly_selected comes with no points and on_select never sees a point; only a dragged box "
-    "draws"))
 def test_clicks_on_the_canvas_drop_blobs_of_60_points(page, server):
     open_drawing_canvas(page, server)
     counts: list[int] = []
@@ -210,12 +209,6 @@ def test_clicks_on_the_canvas_drop_blobs_of_60_points(page, server):
     assert_no_errors(page)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: only the first stroke of a drawing is applied. Once a drawing has points the canvas is drawn inside "
-    "the nested st.fragment 'tick' (views/modes.py training_section), so a selection reruns only 'tick': "
-    "_on_canvas_select records the box in modes_boxes, but the drawing's points, the trainer and the caption "
-    "'... N points now' are made in the outer fragment 'controls', which does not rerun; the box shows up only "
-    "after another button (Play, Reset) reruns 'controls'"))
 def test_a_second_box_adds_its_points(page, server):
     open_drawing_canvas(page, server)
     drag_box(page, (0.6, 0.6), (0.8, 0.75))
