@@ -264,5 +264,21 @@ def test_the_shipped_lecture_model_draws_digits_of_most_classes_as_measured_in_t
     # (real digits 0.95), 9 of 10 classes with >= 5% (the rarest 4.2%), Fréchet distance 199 vs a floor of 3.8.
     out = metrics.evaluate_checkpoint(metrics.ASSETS_DIR / "generator-tf-tutorial-mnist5k", n=2000)
     assert out["checkpoint_step"] == 7000 and out["classes_covered"] >= 8 and out["classes_for_80_percent"] >= 6
+    assert out["mode_reading"] == "varied"  # evaluate says in a word whether the class numbers mean collapse
     assert 0.4 <= out["confidence"] < out["real_confidence"]
     assert out["fid_floor"] < out["fid"] < 300
+
+
+def test_mode_reading_tells_collapse_from_a_generator_that_has_not_learned():
+    """Few classes *and* confident is collapse; few classes with low confidence is noise (issue 16)."""
+    from gan_core.evaluation.metrics import mode_reading, summarise_probs
+
+    names = [str(i) for i in range(10)]
+    sure = torch.eye(10)
+    varied = summarise_probs(sure.repeat(50, 1), names)  # 500 confident samples, all ten classes
+    collapsed = summarise_probs(torch.cat([sure[[3]].repeat(300, 1), sure[[7]].repeat(200, 1)]), names)
+    unsure = torch.full((500, 10), 0.09)
+    unsure[:, 0] = 0.19  # every sample a weak "0": what noise looks like to the classifier
+    noise = summarise_probs(unsure, names)
+    assert [mode_reading(s) for s in (varied, collapsed, noise)] == ["varied", "collapsed", "not_learned"]
+    assert collapsed["classes_for_80_percent"] == 2 and noise["classes_for_80_percent"] == 1

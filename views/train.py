@@ -28,6 +28,7 @@ from gan_core.algorithm1 import PRIORS, Algorithm1
 from gan_core.checkpoint import Checkpoint, CheckpointError, checkpoint_zip_bytes, load_checkpoint
 from gan_core.data.datasets import DATASETS, ImageDataset, dataset_names, load_dataset, load_image_zip
 from gan_core.device import DEVICE_CHOICES, available_devices
+from gan_core.evaluation.metrics import mode_reading
 from gan_core.i18n import has_key
 from gan_core.images import gif_bytes, make_grid, png_bytes, upscale
 from gan_core.limits import get_limits
@@ -537,6 +538,10 @@ def _metrics(snap: RunSnapshot) -> None:
     right.plotly_chart(charts.class_histogram_figure(m["class_histogram"], m["class_names"]),
                        key="train_hist_chart")
     right.caption(t("train.hist_caption"))
+    if "classes_for_80_percent" in m:  # collapse, or not learned yet? the classes and the confidence together
+        right.markdown(t(f"train.mode_reading.{mode_reading(m)}", classes=m["classes_for_80_percent"],
+                         n=len(m["class_names"]), largest=round(100 * m["largest_class_share"]),
+                         confidence=round(100 * m["confidence"])))
 
 
 def _queue_view(ticket: QueueTicket, run: TrainingRun) -> None:
