@@ -25,7 +25,8 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 from conftest import app_page  # noqa: E402
 from st_browser import button, open_from_nav, wait_idle  # noqa: E402
 
-# Records (time, text) each time the "After N D steps and M G steps" caption changes.
+# Records (time, text) each time the "After N D steps and M G steps" caption changes (window.__frames, new
+# on each call), and the time the browser's main thread spends in long tasks > 50 ms (window.__busy, kept).
 WATCH_STEPS_JS = r"""() => {
   window.__frames = [];
   const root = document.querySelector('[data-testid="stMain"]');
@@ -35,11 +36,29 @@ WATCH_STEPS_JS = r"""() => {
     const v = m ? m[0] : null;
     if (v !== last) { last = v; window.__frames.push([performance.now(), v]); }
   };
-  new MutationObserver(check).observe(root, {subtree: true, childList: true, characterData: true});
-  window.__busy = 0;
-  new PerformanceObserver(l => l.getEntries().forEach(e => { window.__busy += e.duration; }))
-    .observe({entryTypes: ['longtask']});
+  if (window.__observer) window.__observer.disconnect();
+  window.__observer = new MutationObserver(check);
+  window.__observer.observe(root, {subtree: true, childList: true, characterData: true});
+  if (window.__busy === undefined) {
+    window.__busy = 0;
+    new PerformanceObserver(l => l.getEntries().forEach(e => { window.__busy += e.duration; }))
+      .observe({entryTypes: ['longtask']});
+  }
 }"""
+
+
+def time_pause(page, pause_button, play_button) -> dict:
+    """Click Pause (a locator); time until Play is back and when the step caption last changed
+    (WATCH_STEPS_JS must be watching)."""
+    clicked = page.evaluate("performance.now()")
+    start = time.monotonic()
+    pause_button.click()
+    play_button.wait_for(timeout=60_000)
+    button_back = time.monotonic() - start
+    time.sleep(3.0)
+    last_frame = max(f[0] for f in page.evaluate("window.__frames"))
+    return {"play_button_back_s": round(button_back, 2),
+            "last_frame_after_click_s": round(max(0.0, last_frame - clicked) / 1000, 2)}
 
 
 def measure(seconds: float, pauses: int) -> dict:
@@ -63,15 +82,7 @@ def measure(seconds: float, pauses: int) -> dict:
             "pause": [],
         }
         for _ in range(pauses):
-            clicked = page.evaluate("performance.now()")
-            start = time.monotonic()
-            button(page, "Pause").click()
-            button(page, "Play").wait_for(timeout=60_000)
-            button_back = time.monotonic() - start
-            time.sleep(3.0)
-            last_frame = max(f[0] for f in page.evaluate("window.__frames"))
-            result["pause"].append({"play_button_back_s": round(button_back, 2),
-                                    "last_frame_after_click_s": round(max(0.0, last_frame - clicked) / 1000, 2)})
+            result["pause"].append(time_pause(page, button(page, "Pause"), button(page, "Play")))
             button(page, "Play").click()
             time.sleep(2.0)
     result["load_average_1min"] = round(os.getloadavg()[0], 2)
