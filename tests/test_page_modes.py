@@ -91,11 +91,13 @@ def test_buttons_walk_algorithm_1_one_update_or_one_iteration_at_a_time():
     app.button(key="modes_d_step").click().run()
     assert _steps(app) == (k + 1, 1)
     view = _chart(app, "modes_view")
-    assert view["layout"]["title"]["text"].startswith("D is learning")  # the network that moved, in words
-    assert any(s.get("line", {}).get("width") == 5 for s in view["layout"]["shapes"])  # and framed in its colour
+    assert view["layout"]["legend"]["title"]["text"].startswith("<b>D is learning")  # the network that moved, in words
+    frame = [s for s in view["layout"]["shapes"] if s.get("line", {}).get("width") == 5]  # framed in its colour,
+    assert [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in frame] == [tuple(view["layout"]["xaxis"]["range"] +
+                                                                          view["layout"]["yaxis"]["range"])]  # round the plot
     app.button(key="modes_g_step").click().run()
     assert _steps(app) == (k + 1, 2)
-    assert _chart(app, "modes_view")["layout"]["title"]["text"] == "G is moving"
+    assert _chart(app, "modes_view")["layout"]["legend"]["title"]["text"] == "<b>G is moving</b>  "
     js = [v for v in _chart(app, "modes_charts_fig")["data"] if v.get("name") == "JS"]
     assert js[0]["x"] == [0, 1, 1, 2]  # at the start and after each change (the paused page measures what it shows)
     app.button(key="modes_reset").click().run()

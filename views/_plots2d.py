@@ -297,16 +297,16 @@ def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highl
         shapes = [dict(type="circle", x0=a - frame.radius, x1=a + frame.radius, y0=b - frame.radius,
                        y1=b + frame.radius, line=dict(color="#555", width=1, dash="dot"), layer="above")
                   for a, b in frame.means]
-    if highlight:
-        shapes.append(dict(type="rect", xref="paper", yref="paper", x0=0, x1=1, y0=0, y1=1,
-                           line=dict(color=HIGHLIGHT[highlight], width=5)))
+    if highlight:  # round the plot area itself (in data coordinates: the axes are narrower than the paper)
+        shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line=dict(color=HIGHLIGHT[highlight], width=5)))
     fig = go.Figure(traces)
     fig.update_layout(
         height=th.figure_height, margin=dict(l=round(3 * th.font), r=10, t=round(3.2 * th.legend), b=round(2.4 * th.font)),
         xaxis=dict(range=[x0, x1], constrain="domain", showgrid=True, zeroline=False),
         yaxis=dict(range=[y0, y1], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=True, zeroline=False),
-        legend=dict(orientation="h", y=1.01, x=0, yanchor="bottom"), shapes=shapes,
-        title=dict(text=note, font=dict(color=HIGHLIGHT[highlight])) if highlight and note else None,
+        legend=dict(orientation="h", y=1.01, x=0, yanchor="bottom",  # slow motion's note leads the legend
+                    title=dict(text=f"<b>{note}</b>  ", font=dict(color=HIGHLIGHT[highlight])) if highlight and note
+                    else None), shapes=shapes,
     )
     if not canvas:  # on the canvas Streamlit picks the modes: a click selects a point (pan + "event+select");
         # a dragged box needs the toolbar's Box Select (in select mode Streamlit makes clicks select nothing)

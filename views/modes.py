@@ -14,6 +14,7 @@ trainer, the presets); figures in ``views._plots2d``; texts from the catalogs (`
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import streamlit as st
@@ -197,6 +198,7 @@ def _clear_drawing() -> None:
 def _uploaded_points():
     """The uploaded CSV's points (None before a file is chosen); raises Toy2DError for a bad file."""
     file = st.file_uploader(t("modes.upload.label"), type=["csv", "txt"], key="modes_upload",
+                            max_upload_size=max(1, MAX_CSV_BYTES // 1_000_000),  # MB, as the widget says
                             help=t("modes.upload.help", limit=f"{MAX_CSV_BYTES // 1_000_000}"))
     if file is None:
         return None, None
@@ -288,12 +290,15 @@ def _draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> No
 
 
 def _measured(trainer: Toy2DTrainer) -> None:
-    """Measure (~0.2 s) unless nothing trained since the last measurement."""
+    """Measure (~0.2 s) when something trained since the last measurement; while playing at most about
+    once a second: the numbers and the charts are two fragments on their own timers, and Play moves
+    the step count between them, so without the clock each would measure (half the server's time)."""
     s = st.session_state
     at = (trainer.d_steps, trainer.g_steps)
-    if s.get("modes_measured_at") != at:
+    recent = time.monotonic() - s.get("modes_measured_time", -math.inf) < 0.8 * MEASURE_SECONDS
+    if s.get("modes_measured_at") != at and not (s.get("modes_playing") and recent):
         trainer.measure()
-        s.modes_measured_at = at
+        s.modes_measured_at, s.modes_measured_time = at, time.monotonic()
 
 
 def _numbers(trainer: Toy2DTrainer) -> None:
@@ -443,6 +448,14 @@ def training_section() -> None:
             _measured(trainer)
             _draw_charts(trainer, s.get("modes_playing", False))
 
+        with side:
+            numbers()
+            st.markdown(t("modes.intro"))
+        charts()
+        teaching_notes("modes.notes")
+        # The view last (its place is the column above): Play's timer starts when ``tick`` reaches the
+        # browser, and a timer rerun that arrives while this run is still measuring would cut it short,
+        # leaving the old Play button beside the new Pause.
         with view_col:
             if drawing and not playing:
                 # Not in ``tick``: a click on the canvas reruns the fragment it is drawn in, and the
@@ -450,11 +463,6 @@ def training_section() -> None:
                 _draw_view(trainer, False, True)
             else:
                 tick()
-        with side:
-            numbers()
-            st.markdown(t("modes.intro"))
-        charts()
-        teaching_notes("modes.notes")
 
     controls()
 

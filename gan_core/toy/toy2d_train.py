@@ -291,8 +291,10 @@ class Toy2DTrainer:
         # G descends its loss: each fake point is pushed along -grad (scaled for drawing, not for length)
         push = -grad / grad.norm(dim=1).max().clamp_min(1e-12)
         manifold = None
-        if self.config.noise_dim <= 2:
-            manifold = [render(self.G, line) for line in _noise_lines(self.config.noise_dim, self.config.prior)]
+        if self.config.noise_dim <= 2:  # every line of the noise grid through G at once, then split
+            lines = _noise_lines(self.config.noise_dim, self.config.prior)
+            with single_thread():
+                manifold = list(render(self.G, torch.cat(lines)).split([len(line) for line in lines]))
         return Toy2DView(real=self.real[:DRAWN_REAL], fake=fake, grid_x=xs, grid_y=ys, d=d,
                          arrow_from=at.detach(), arrow_push=push, manifold=manifold,
                          trails=torch.stack(list(self._trail)), bounds=bounds)
