@@ -7,12 +7,15 @@ and Pause by the Plotly figure coming back; live Play is the browser's job (test
 from __future__ import annotations
 
 import base64
+import io
 import json
 import re
 from pathlib import Path
 from xml.etree import ElementTree
 
+import numpy as np
 import pytest
+from PIL import Image, ImageColor
 from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n
@@ -59,6 +62,19 @@ def _svg(at: AppTest) -> str:
         if "data:image/svg+xml;base64," in h.proto.body:
             return base64.b64decode(h.proto.body.split("base64,")[1].split('"')[0]).decode()
     raise AssertionError("no SVG on the page")
+
+
+def _pngs(svg: str) -> list[Image.Image]:
+    """The PNG images embedded in the live SVG, in order."""
+    return [Image.open(io.BytesIO(base64.b64decode(data))).convert("RGBA")
+            for data in re.findall(r'href="data:image/png;base64,([^"]+)"', svg)]
+
+
+def _pixels_of(image: Image.Image, colour: str, tolerance: int = 40) -> int:
+    """Pixels of ``image`` close to ``colour`` (opaque enough to be seen)."""
+    rgba = np.asarray(image).astype(int)
+    target = np.array(ImageColor.getrgb(colour)[:3])
+    return int(((np.abs(rgba[..., :3] - target).max(-1) <= tolerance) & (rgba[..., 3] > 100)).sum())
 
 
 @pytest.fixture(scope="module")
@@ -111,8 +127,9 @@ def test_play_draws_svg_with_every_layer_and_pause_brings_back_plotly():
     assert app.session_state["modes_playing"] and [b.label for b in app.button][0] == "Pause"
     svg = _svg(app)
     ElementTree.fromstring(svg)  # well-formed
-    assert 'href="data:image/png;base64,' in svg  # D(x) as an embedded image
-    assert svg.count('stroke-linecap="round"') >= 3  # real and fake points as one path each, arrows
+    heat, points = _pngs(svg)  # D(x) on its grid, and the points and lines drawn on the server
+    assert heat.size == (60, 60) and points.size[0] > 400
+    assert _pixels_of(points, "#c0392b") > 50 and _pixels_of(points, "#1a9e3f") > 50  # arrows, G's points
     assert not [k for k in _charts(app) if k.endswith("modes_view")]
     app.button(key="modes_pause").click().run()
     assert not app.session_state["modes_playing"]
@@ -139,8 +156,8 @@ def test_layers_switch_traces_on_and_off():
     names = {trace.get("name") for trace in _chart(app, "modes_view")["data"]}
     assert names == {"real x", "G(z)"}
     app.button(key="modes_play").click().run()
-    svg = _svg(app)
-    assert 'href="data:image/png' not in svg and "#c0392b" not in svg  # no D shading, no arrows
+    (points,) = _pngs(_svg(app))  # no D shading
+    assert _pixels_of(points, "#c0392b") == 0 and _pixels_of(points, "#1a9e3f") > 500  # no arrows; G's points
 
 
 def test_other_targets_and_a_single_gaussian_without_modes():
@@ -222,6 +239,5 @@ def test_projector_mode_enlarges_the_view_and_the_charts():
         svg = _svg(app)
         sizes[projector] = dict(font=view["layout"]["font"]["size"], chart_font=charts["layout"]["font"]["size"],
                                 svg_font=int(re.search(r'font-size="(\d+)"', svg).group(1)),
-                                svg_dot=float(re.search(r'stroke="black" stroke-opacity="0.55" stroke-width="([\d.]+)"',
-                                                        svg).group(1)))
+                                legend_dot=float(re.search(r'<circle [^>]*r="([\d.]+)"', svg).group(1)))
     assert all(sizes[True][k] > sizes[False][k] for k in sizes[False]), sizes

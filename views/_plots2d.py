@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
-from PIL import Image
+from PIL import Image, ImageColor, ImageDraw
 
 from views._i18n import t
 from views._plots1d import _escape, _nice_ticks, _text_width
@@ -114,6 +114,64 @@ def _legend_items(frame: Frame, layers: Sequence[str]) -> list[tuple[str, str, s
 
 # --- SVG (while playing) --------------------------------------------------------------------------
 
+RASTER_SCALE = 1.5  # the points' PNG has 1.5 times the SVG's pixels: sharp enough on a projector, cheap to draw
+
+
+def _rgba(colour: str, alpha: float = 1.0) -> tuple[int, int, int, int]:
+    """'#1a9e3f', 'black' or 'rgba(26,158,63,0.5)' -> an RGBA tuple (alpha multiplied by ``alpha``)."""
+    if colour.startswith("rgba("):
+        r, g, b, a = (float(v) for v in colour[5:-1].split(","))
+        return int(r), int(g), int(b), round(255 * a * alpha)
+    r, g, b = ImageColor.getrgb(colour)[:3]
+    return r, g, b, round(255 * alpha)
+
+
+def plot_area_png(frame: Frame, layers: Sequence[str], width: int, height: int, th: Theme) -> str:
+    """The points and lines of the 2-D view's plot area (``width`` x ``height`` px over the bounds' full
+    extent, transparent elsewhere) as a PNG data URI: 3σ circles, manifold, real points, trails, fake
+    points and arrows, blended in that order. (D's shading is its own small image under it.)"""
+    x0, x1, y0, y1 = frame.bounds
+    k = width / (x1 - x0)
+    s = RASTER_SCALE
+
+    def px(points) -> list[tuple[float, float]]:
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        points = points[np.isfinite(points).all(1)]
+        return list(zip(((points[:, 0] - x0) * k).tolist(), ((y1 - points[:, 1]) * k).tolist()))
+
+    image = Image.new("RGBA", (width, height), (255, 255, 255, 0))
+    draw = ImageDraw.Draw(image, "RGBA")  # "RGBA": each shape is blended over what is there
+
+    def dots(points, colour: str, alpha: float, radius: float) -> None:
+        fill = _rgba(colour, alpha)
+        for a, b in px(points):
+            draw.ellipse((a - radius, b - radius, a + radius, b + radius), fill=fill)
+
+    def polylines(lines, colour: str, alpha: float, line_width: float) -> None:
+        fill, w = _rgba(colour, alpha), max(1, round(line_width))
+        for line in lines:
+            if len(line) > 1:
+                draw.line(px(line), fill=fill, width=w, joint="curve")
+
+    if frame.means is not None and frame.radius:
+        r = frame.radius * k
+        for a, b in px(frame.means):
+            draw.ellipse((a - r, b - r, a + r, b + r), outline=_rgba("#555555", 0.8), width=round(s))
+    if "manifold" in layers and frame.manifold is not None:
+        polylines(frame.manifold, MANIFOLD_COLOR, 1.0, 1.2 * th.line_scale * s)
+    if "real" in layers:
+        dots(frame.real, DATA_COLOR, 0.55, 1.6 * th.marker_scale * s)
+    if "trails" in layers and frame.trails is not None and len(frame.trails) > 1:
+        polylines(np.swapaxes(frame.trails, 0, 1), TRAIL_COLOR, 0.8, 1.3 * th.line_scale * s)
+    if "fake" in layers:
+        dots(frame.fake, GEN_COLOR, 0.8, 2.1 * th.marker_scale * s)
+    if "arrows" in layers and len(frame.arrow_from):
+        starts, ends = _arrow_segments(frame)
+        polylines(list(zip(starts, ends)), ARROW_COLOR, 1.0, 1.4 * th.line_scale * s)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG", compress_level=1)  # speed over size: it is sent once and replaced
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
 def view_svg(frame: Frame, layers: Sequence[str], highlight: str | None = None, note: str = "") -> str:
     """The 2-D view as a self-contained SVG string (equal scale on both axes). ``highlight`` ("D" or
     "G") frames the plot in that network's colour and writes ``note`` above it (slow motion)."""
@@ -134,27 +192,8 @@ def view_svg(frame: Frame, layers: Sequence[str], highlight: str | None = None, 
     def sy(v):
         return bottom - (np.asarray(v, dtype=float) - y0) * scale
 
-    def dots(points: np.ndarray) -> str:
-        # one path of zero-length round-capped segments: thousands of dots as a single element
-        return "".join(f"M{a:.1f} {b:.1f}h0" for a, b in zip(sx(points[:, 0]), sy(points[:, 1])))
-
-    def lines(polylines) -> str:
-        out = []
-        for line in polylines:
-            line = np.asarray(line, dtype=float)
-            line = line[np.isfinite(line).all(1)]
-            if len(line) > 1:
-                out.append("M" + " L".join(f"{a:.1f} {b:.1f}" for a, b in zip(sx(line[:, 0]), sy(line[:, 1]))))
-        return "".join(out)
-
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" role="img" '
-           f'aria-label="{_escape(t("modes.fig.view_alt"))}" font-family="{_escape(FONT_FAMILY)}" font-size="{th.tick}">',
-           f'<clipPath id="view-area"><rect x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}"/></clipPath>']
-    if "heatmap" in layers:
-        gx0, gx1 = float(sx(frame.grid_x[0])), float(sx(frame.grid_x[-1]))
-        gy0, gy1 = float(sy(frame.grid_y[-1])), float(sy(frame.grid_y[0]))
-        out.append(f'<image href="{heat_png(frame.d)}" x="{gx0:.1f}" y="{gy0:.1f}" width="{gx1 - gx0:.1f}" '
-                   f'height="{gy1 - gy0:.1f}" preserveAspectRatio="none"/>')
+           f'aria-label="{_escape(t("modes.fig.view_alt"))}" font-family="{_escape(FONT_FAMILY)}" font-size="{th.tick}">']
     for v in _nice_ticks(x0, x1, 6):
         xx = float(sx(v))
         out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{th.grid_color}" '
@@ -165,32 +204,16 @@ def view_svg(frame: Frame, layers: Sequence[str], highlight: str | None = None, 
         out.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{th.grid_color}" '
                    f'stroke-opacity="0.6"/><text x="{left - 6:.1f}" y="{yy + th.tick / 3:.1f}" text-anchor="end" '
                    f'fill="#222">{v:g}</text>')
-    out.append('<g clip-path="url(#view-area)">')
-    if frame.means is not None and frame.radius:
-        r = frame.radius * scale
-        out.append("".join(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r:.1f}" fill="none" stroke="#555" '
-                           f'stroke-width="1" stroke-dasharray="2,3"/>'
-                           for a, b in zip(sx(frame.means[:, 0]), sy(frame.means[:, 1]))))
-    width = th.marker_scale
-    if "manifold" in layers and frame.manifold is not None:
-        out.append(f'<path d="{lines(frame.manifold)}" fill="none" stroke="{MANIFOLD_COLOR}" '
-                   f'stroke-width="{1.2 * th.line_scale:g}"/>')
-    if "real" in layers:
-        out.append(f'<path d="{dots(frame.real)}" stroke="{DATA_COLOR}" stroke-opacity="0.55" '
-                   f'stroke-width="{3.2 * width:g}" stroke-linecap="round"/>')
-    if "trails" in layers and frame.trails is not None and len(frame.trails) > 1:
-        out.append(f'<path d="{lines(np.swapaxes(frame.trails, 0, 1))}" fill="none" stroke="{TRAIL_COLOR}" '
-                   f'stroke-opacity="0.8" stroke-width="{1.3 * th.line_scale:g}" stroke-linejoin="round"/>')
-    if "fake" in layers:
-        out.append(f'<path d="{dots(frame.fake)}" stroke="{GEN_COLOR}" stroke-opacity="0.8" '
-                   f'stroke-width="{4.2 * width:g}" stroke-linecap="round"/>')
-    if "arrows" in layers and len(frame.arrow_from):
-        starts, ends = _arrow_segments(frame)
-        segs = "".join(f"M{a:.1f} {b:.1f}L{c:.1f} {d:.1f}" for a, b, c, d in
-                       zip(sx(starts[:, 0]), sy(starts[:, 1]), sx(ends[:, 0]), sy(ends[:, 1])))
-        out.append(f'<path d="{segs}" fill="none" stroke="{ARROW_COLOR}" stroke-width="{1.4 * th.line_scale:g}" '
-                   f'stroke-linecap="round"/>')
-    out.append("</g>")
+    # The plot area itself is one PNG drawn here: thousands of vector dots made the browser spend most of
+    # each frame rasterising them (5 frames/s); a PNG of the same picture decodes in a millisecond.
+    if "heatmap" in layers:  # D(x) on its grid: a tiny PNG the browser stretches smoothly
+        gx0, gx1 = float(sx(frame.grid_x[0])), float(sx(frame.grid_x[-1]))
+        gy0, gy1 = float(sy(frame.grid_y[-1])), float(sy(frame.grid_y[0]))
+        out.append(f'<image href="{heat_png(frame.d)}" x="{gx0:.1f}" y="{gy0:.1f}" width="{gx1 - gx0:.1f}" '
+                   f'height="{gy1 - gy0:.1f}" preserveAspectRatio="none"/>')
+    png = plot_area_png(frame, layers, round(pw * RASTER_SCALE), round(ph * RASTER_SCALE), th)
+    out.append(f'<image href="{png}" x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}" '
+               f'preserveAspectRatio="none"/>')
     frame_colour = HIGHLIGHT.get(highlight or "", "#444")
     frame_width = 5 * th.line_scale if highlight else 1
     out.append(f'<rect x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}" fill="none" '
