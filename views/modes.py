@@ -33,7 +33,7 @@ from views._urlstate import Param, link_box, mirror, restore
 TICK_SECONDS = 0.07  # Play redraws the view this often (the goal is >= 10 updates/s)
 SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow enough to follow
 MEASURE_SECONDS = 1.0  # the numbers and charts are measured and redrawn this often while playing
-PLAY_TICK_BUDGET = 0.03  # seconds of training per Play frame
+PLAY_TICK_BUDGET = 0.02  # seconds of training per Play frame (as on the 1-D page)
 ARROWS = 60  # fake points that get an arrow (more is a red blur)
 DRAW, UPLOAD = "draw", "csv"
 TARGET_CHOICES = [*TARGETS, DRAW, UPLOAD]

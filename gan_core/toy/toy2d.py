@@ -184,7 +184,8 @@ def _kth_distance(a: torch.Tensor, b: torch.Tensor, k: int, same: bool) -> torch
     dist = torch.cdist(a.double(), b.double())
     if same:
         dist.fill_diagonal_(math.inf)
-    return dist.kthvalue(k, dim=1).values.clamp_min(1e-12)  # duplicate points: no log(0)
+    # the k smallest, then the last of them: the same value as kthvalue, ~6x faster for a small k
+    return dist.topk(k, dim=1, largest=False).values[:, -1].clamp_min(1e-12)  # duplicates: no log(0)
 
 
 def knn_kl(p: torch.Tensor, q: torch.Tensor, k: int = 5) -> float:

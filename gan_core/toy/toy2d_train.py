@@ -33,7 +33,7 @@ from gan_core.toy.toy2d import Toy2DError, divergences, get_target
 REAL_POOL = 20_000  # real points drawn once; minibatches are drawn from them
 FIXED_FAKES = 1_000  # the fixed noise batch whose images are drawn and measured
 MEASURE_REAL = 1_000
-DRAWN_REAL = 2_000  # real points a frame draws
+DRAWN_REAL = 1_000  # real points a frame draws (more only slows the drawing: the picture is the same)
 MODE_MIN_SHARE = 0.01  # a mode is covered when it holds >= 1% of the fixed fakes (10 of 1,000), not one stray point
 TRAIL_POINTS, TRAIL_FRAMES = 12, 40  # fake points whose last positions (one per frame that trained) are drawn
 HISTORY_MAX = 20_000  # per series: a long Play thins the history (every other point) instead of growing it
