@@ -5,9 +5,10 @@ green (p_g), D(x) as a blue shading, the push of G's loss at each fake point as 
 generator's manifold (the image of a noise grid) and the trails of a few fake points; the mixture
 targets also get a dotted 3σ circle round each mode (inside it a fake counts as high quality).
 
-As on the 1-D page, Play draws SVG (``view_svg``, ``charts_svg``: swapping an image costs ~1 ms in
-the browser, rebuilding a Plotly chart ~200 ms) and Pause draws the same picture with Plotly
-(``view_figure``, ``charts_figure``: hover, zoom, and clicks on the canvas to draw a target). Sizes
+Play draws the view as HTML around two PNGs made here (``view_html``) and the charts as SVG
+(``charts_svg``): swapping them costs the browser a millisecond or two, rebuilding a Plotly chart
+~200 ms. Pause draws the same picture with Plotly (``view_figure``, ``charts_figure``: hover, zoom,
+and clicks on the canvas to draw a target). Sizes
 come from the theme (normal/projector), texts from the catalogs (``modes.fig.*``).
 """
 
@@ -32,7 +33,7 @@ ARROW_COLOR = "#c0392b"  # G's push: red, apart from the paper's black / green /
 TRAIL_COLOR = "#e67e22"
 MANIFOLD_COLOR = "rgba(26,158,63,0.5)"
 HIGHLIGHT = {"D": D_COLOR, "G": GEN_COLOR}  # slow motion: the frame of the network that just moved
-_SVG_W = 500  # about as wide as the view shows beside the controls at 1280 px (fonts at their nominal size)
+_VIEW_W = 500  # about as wide as the view shows beside the controls at 1280 px (fonts at their nominal size)
 # D(x) shading: light blue where D says "real" (1), white where it cannot tell (1/2), sand where it says "fake" (0)
 _HEAT_FAKE, _HEAT_UNSURE, _HEAT_REAL = np.array([236, 214, 182]), np.array([255, 255, 255]), np.array([122, 160, 236])
 HEAT_SCALE = [[0, "rgb(236,214,182)"], [0.5, "rgb(255,255,255)"], [1, "rgb(122,160,236)"]]  # the same for Plotly
@@ -126,10 +127,12 @@ def _rgba(colour: str, alpha: float = 1.0) -> tuple[int, int, int, int]:
     return r, g, b, round(255 * alpha)
 
 
-def plot_area_png(frame: Frame, layers: Sequence[str], width: int, height: int, th: Theme) -> str:
+def plot_area_png(frame: Frame, layers: Sequence[str], width: int, height: int, th: Theme,
+                  grid: Sequence[tuple[float | None, float | None]] = ()) -> str:
     """The points and lines of the 2-D view's plot area (``width`` x ``height`` px over the bounds' full
-    extent, transparent elsewhere) as a PNG data URI: 3σ circles, manifold, real points, trails, fake
-    points and arrows, blended in that order. (D's shading is its own small image under it.)"""
+    extent, transparent elsewhere) as a PNG data URI: grid lines (``grid``: (x, None) or (None, y) as
+    fractions of the area), 3σ circles, manifold, real points, trails, fake points and arrows, blended in
+    that order. (D's shading is its own small image under it.)"""
     x0, x1, y0, y1 = frame.bounds
     k = width / (x1 - x0)
     s = RASTER_SCALE
@@ -141,6 +144,9 @@ def plot_area_png(frame: Frame, layers: Sequence[str], width: int, height: int, 
 
     image = Image.new("RGBA", (width, height), (255, 255, 255, 0))
     draw = ImageDraw.Draw(image, "RGBA")  # "RGBA": each shape is blended over what is there
+    for gx, gy in grid:
+        line = [(gx * width, 0), (gx * width, height)] if gx is not None else [(0, gy * height), (width, gy * height)]
+        draw.line(line, fill=_rgba(th.grid_color, 0.8), width=1)
 
     def dots(points, colour: str, alpha: float, radius: float) -> None:
         fill = _rgba(colour, alpha)
@@ -172,79 +178,71 @@ def plot_area_png(frame: Frame, layers: Sequence[str], width: int, height: int, 
     image.save(buffer, format="PNG", compress_level=1)  # speed over size: it is sent once and replaced
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
 
-def view_svg(frame: Frame, layers: Sequence[str], highlight: str | None = None, note: str = "") -> str:
-    """The 2-D view as a self-contained SVG string (equal scale on both axes). ``highlight`` ("D" or
-    "G") frames the plot in that network's colour and writes ``note`` above it (slow motion)."""
+def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | None = None, note: str = "") -> str:
+    """The 2-D view for Play, as HTML (``st.html``): the plot area is one PNG drawn on the server (points,
+    lines, arrows, grid) over D(x)'s 60x60 image, with the tick labels and the legend as text around it.
+    Positions are percentages of a box of the theme's proportions, so it scales with its column.
+
+    Not an SVG image (as on the 1-D page): thousands of vector dots, or an SVG wrapping PNGs, cost the
+    browser most of each frame; two PNGs and a few lines of text decode in about a millisecond.
+    ``highlight`` ("D" or "G") frames the plot in that network's colour and ``note`` says why (slow motion).
+    """
     th = current()
     f = th.font
-    height = th.figure_height
-    legend_rows = 2 if th.name == "projector" else 1
-    top, bottom, left, right = 1.45 * th.legend * legend_rows + 10, height - 2.2 * f, 3.0 * f, _SVG_W - 10
+    width, height = _VIEW_W, th.figure_height
+    legend_rows = 2  # six layers wrap to two rows beside the controls at 1280 px (and in Korean)
+    top, bottom, left, right = 1.45 * th.legend * legend_rows + 10, height - 2.2 * f, 3.0 * f, width - 10
     x0, x1, y0, y1 = frame.bounds
     scale = min((right - left) / (x1 - x0), (bottom - top) / (y1 - y0))
     pw, ph = (x1 - x0) * scale, (y1 - y0) * scale
     left = left + ((right - left) - pw) / 2  # centred: the axes keep one unit the same length both ways
-    right, top = left + pw, bottom - ph
+    top = bottom - ph
 
-    def sx(v):
-        return left + (np.asarray(v, dtype=float) - x0) * scale
+    def box(x: float, y: float, w: float | None = None, h: float | None = None) -> str:
+        size = "" if w is None else f"width:{100 * w / width:.3f}%;height:{100 * h / height:.3f}%;"
+        return f"position:absolute;left:{100 * x / width:.3f}%;top:{100 * y / height:.3f}%;{size}"
 
-    def sy(v):
-        return bottom - (np.asarray(v, dtype=float) - y0) * scale
-
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" role="img" '
-           f'aria-label="{_escape(t("modes.fig.view_alt"))}" font-family="{_escape(FONT_FAMILY)}" font-size="{th.tick}">']
-    for v in _nice_ticks(x0, x1, 6):
-        xx = float(sx(v))
-        out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top:.1f}" y2="{bottom:.1f}" stroke="{th.grid_color}" '
-                   f'stroke-opacity="0.6"/><text x="{xx:.1f}" y="{bottom + th.tick + 4:.1f}" text-anchor="middle" '
-                   f'fill="#222">{v:g}</text>')
-    for v in _nice_ticks(y0, y1, 6):
-        yy = float(sy(v))
-        out.append(f'<line x1="{left:.1f}" x2="{right:.1f}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{th.grid_color}" '
-                   f'stroke-opacity="0.6"/><text x="{left - 6:.1f}" y="{yy + th.tick / 3:.1f}" text-anchor="end" '
-                   f'fill="#222">{v:g}</text>')
-    # The plot area itself is one PNG drawn here: thousands of vector dots made the browser spend most of
-    # each frame rasterising them (5 frames/s); a PNG of the same picture decodes in a millisecond.
-    if "heatmap" in layers:  # D(x) on its grid: a tiny PNG the browser stretches smoothly
-        gx0, gx1 = float(sx(frame.grid_x[0])), float(sx(frame.grid_x[-1]))
-        gy0, gy1 = float(sy(frame.grid_y[-1])), float(sy(frame.grid_y[0]))
-        out.append(f'<image href="{heat_png(frame.d)}" x="{gx0:.1f}" y="{gy0:.1f}" width="{gx1 - gx0:.1f}" '
-                   f'height="{gy1 - gy0:.1f}" preserveAspectRatio="none"/>')
-    png = plot_area_png(frame, layers, round(pw * RASTER_SCALE), round(ph * RASTER_SCALE), th)
-    out.append(f'<image href="{png}" x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}" '
-               f'preserveAspectRatio="none"/>')
+    xt = [(v, left + (v - x0) * scale) for v in _nice_ticks(x0, x1, 6)]
+    yt = [(v, bottom - (v - y0) * scale) for v in _nice_ticks(y0, y1, 6)]
+    out = [f'<div role="img" aria-label="{_escape(alt)}" style="position:relative;width:100%;'
+           f'aspect-ratio:{width}/{height};font-family:{_escape(FONT_FAMILY)};font-size:{th.tick}px;color:#222;'
+           f'line-height:1">']
+    if "heatmap" in layers:  # D(x) on its grid, stretched smoothly (the page's images are otherwise pixelated)
+        (gx0, gy0), (gx1, gy1) = [(left + (gx - x0) * scale, bottom - (gy - y0) * scale)
+                                  for gx, gy in ((frame.grid_x[0], frame.grid_y[-1]), (frame.grid_x[-1], frame.grid_y[0]))]
+        out.append(f'<img src="{heat_png(frame.d)}" alt="" style="{box(gx0, gy0, gx1 - gx0, gy1 - gy0)}'
+                   f'image-rendering:auto"/>')
+    grid = [((xx - left) / pw, None) for _, xx in xt] + [(None, (yy - top) / ph) for _, yy in yt]
+    png = plot_area_png(frame, layers, round(pw * RASTER_SCALE), round(ph * RASTER_SCALE), th, grid)
+    out.append(f'<img src="{png}" alt="" style="{box(left, top, pw, ph)}image-rendering:auto"/>')
     frame_colour = HIGHLIGHT.get(highlight or "", "#444")
     frame_width = 5 * th.line_scale if highlight else 1
-    out.append(f'<rect x="{left:.1f}" y="{top:.1f}" width="{pw:.1f}" height="{ph:.1f}" fill="none" '
-               f'stroke="{frame_colour}" stroke-width="{frame_width:g}"/>')
-    out.append(_svg_legend(_legend_items(frame, layers), left, th, highlight, note))
-    out.append("</svg>")
+    out.append(f'<div style="{box(left, top, pw, ph)}box-sizing:border-box;border:{frame_width:g}px solid {frame_colour}">'
+               f'</div>')
+    for v, xx in xt:
+        out.append(f'<span style="{box(xx, bottom + 4)}transform:translateX(-50%)">{v:g}</span>')
+    for v, yy in yt:
+        out.append(f'<span style="{box(0, yy)}width:{100 * (left - 6) / width:.3f}%;text-align:right;'
+                   f'transform:translateY(-50%)">{v:g}</span>')
+    out.append(_html_legend(_legend_items(frame, layers), 100 * left / width, th, highlight, note))
+    out.append("</div>")
     return "".join(out)
 
 
-def _svg_legend(items, left: float, th: Theme, highlight: str | None, note: str) -> str:
-    """The legend above the plot (wrapping), and in slow motion the note on which network moved."""
-    out, lx, ly = [], left, th.legend * 1.1
+def _html_legend(items, left_percent: float, th: Theme, highlight: str | None, note: str) -> str:
+    """The legend above the plot (wrapping), led in slow motion by the note on which network moved."""
+    parts = []
     if highlight and note:
-        out.append(f'<text x="{left:.1f}" y="{ly:.1f}" font-size="{th.legend}" font-weight="bold" '
-                   f'fill="{HIGHLIGHT[highlight]}">{_escape(note)}</text>')
-        lx += _text_width(note, th.legend) + 20
+        parts.append(f'<b style="color:{HIGHLIGHT[highlight]}">{_escape(note)}</b>')
     for label, colour, kind in items:
-        item = 26 + _text_width(label, th.legend) + 14
-        if lx + item > _SVG_W and lx > left:
-            lx, ly = left, ly + 1.35 * th.legend
-        mid = ly - th.legend / 3
-        if kind == "dot":
-            out.append(f'<circle cx="{lx + 10:.1f}" cy="{mid:.1f}" r="{4 * th.marker_scale:g}" fill="{colour}"/>')
-        elif kind == "box":
-            out.append(f'<rect x="{lx:.1f}" y="{mid - 7:.1f}" width="20" height="14" fill="{colour}"/>')
-        else:
-            out.append(f'<line x1="{lx:.1f}" x2="{lx + 20:.1f}" y1="{mid:.1f}" y2="{mid:.1f}" stroke="{colour}" '
-                       f'stroke-width="{2 * th.line_scale:g}"/>')
-        out.append(f'<text x="{lx + 26:.1f}" y="{ly:.1f}" font-size="{th.legend}">{_escape(label)}</text>')
-        lx += item
-    return "".join(out)
+        size = round(8 * th.marker_scale)
+        mark = {"dot": f"width:{size}px;height:{size}px;border-radius:50%;background:{colour}",
+                "box": f"width:18px;height:12px;background:{colour}",
+                "line": f"width:20px;height:0;border-top:{2 * th.line_scale:g}px solid {colour}"}[kind]
+        parts.append(f'<span style="display:inline-flex;align-items:center;gap:6px">'
+                     f'<span style="display:inline-block;{mark}"></span>{_escape(label)}</span>')
+    return (f'<div style="position:absolute;left:{left_percent:.3f}%;right:0;top:0;display:flex;flex-wrap:wrap;'
+            f'column-gap:16px;row-gap:4px;font-size:{th.legend}px">{"".join(parts)}</div>')
 
 
 # --- Plotly (paused) ------------------------------------------------------------------------------

@@ -271,14 +271,15 @@ def _empty_canvas() -> plots.Frame:
 
 
 def _draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> None:
-    """The animated picture: SVG while playing, Plotly when paused (a canvas when drawing)."""
+    """The animated picture: HTML around server-drawn PNGs while playing, Plotly when paused (a canvas
+    when drawing)."""
     s = st.session_state
     layers = s.modes_layers or []
     highlight = s.get("modes_highlight")
     note = _note(highlight, trainer) if trainer is not None else ""
     frame = _frame(trainer, drawing) if trainer is not None else _empty_canvas()
     if playing:
-        st.html(svg_as_img(plots.view_svg(frame, layers, highlight, note), alt=t("modes.fig.view_alt")))
+        st.html(plots.view_html(frame, layers, t("modes.fig.view_alt"), highlight, note))
     elif drawing:
         st.plotly_chart(plots.view_figure(frame, layers if trainer is not None else [], canvas=True,
                                           highlight=highlight, note=note),
