@@ -1,0 +1,756 @@
+"""A class on one server (issue 18, part 2): N simulated students against one ``streamlit run app.py``.
+
+    python scripts/bench_class_load.py [--sessions 10 20 30 40] [--seconds 30] [--warmup 10]
+                                       [--train] [--url http://127.0.0.1:8501 --server-pid PID]
+
+A protocol-level load generator: no browsers. Each student is one websocket session on
+``/_stcore/stream`` speaking Streamlit's own protocol (``streamlit.proto``: BackMsg up, ForwardMsg
+down), all of them in one asyncio process, so the client costs little next to the server (its own CPU
+seconds are measured and reported apart from the server's). What a student does, as the browser
+would do it:
+
+* connect as the frontend does: GET ``/_stcore/health`` (which sets the ``_streamlit_xsrf``
+  cookie) and ``/_stcore/host-config``, then open the websocket with the subprotocols
+  ``["streamlit", <xsrf cookie>]`` and the cookie, and send the first ``rerun_script`` with the
+  page's URL path as ``page_name`` (``page_script_hash`` empty, as for a direct link), the query
+  string and the browser's context (locale en-US, timezone UTC);
+* afterwards every rerun names the page by the ``page_script_hash`` of the ``navigation`` message
+  (in an ``st.navigation`` app ``new_session`` carries app.py's hash: asking for that one runs an
+  empty page) and carries the query string the app last set (``page_info_changed``), the widget values this
+  student has set (a slider is a ``double_array_value``, a button click a one-off
+  ``trigger_value``; a click on a widget inside an ``st.fragment`` reruns that fragment:
+  ``fragment_id`` of the widget's delta) and the hashes of the big messages it has cached (the
+  frontend's ForwardMsg cache: the server then sends a ``ref_hash`` instead, resolved here);
+* ``st.fragment(run_every=...)`` timers live in the browser: the server sends ``auto_rerun``
+  (interval, fragment id) and the client sends ``rerun_script`` with that ``fragment_id`` and
+  ``is_auto_rerun`` on a fixed-rate timer (like the frontend's ``setInterval``: it does not wait for
+  the previous run) until ``stop_auto_rerun`` or a full run's ``new_session`` clears the timers;
+* image elements name a ``/media/...`` URL that the browser then downloads; the client does too.
+
+The mix (per N): 80% on "Explore the latent space" (views/latent.py, section "Move z") moving the
+"Direction 1" slider to a new value every 0.5-2 s (think time after the image came back); the time
+from sending the value to the new main image's delta ("G(z), ‖z‖ = ...") is *slider-to-image*
+(also reported: to ``script_finished`` and to the downloaded PNG); no image within 10 s is a
+timeout. 20% on "Distributions in 1-D", tab "Train a 1-D GAN" (``?tab=train``), pressing Play:
+frames per second are the completed runs of the Play fragment (``run_every=0.07``) per session
+(a run whose deltas Streamlit dropped unsent, because the next run started first, arrives as
+``FINISHED_EARLY_FOR_RERUN`` and is not a frame: the student saw nothing).
+``--train`` adds one student on the training page pressing Start (``?steps=1000000``) and reads
+the page's "Images / s" metric (pressing Stop when the round ends).
+
+Per N: students connect (a few ms apart) and load their page, ``--warmup`` seconds of activity,
+then ``--seconds`` of measurement, then every student leaves (closes the websocket) and the server's
+memory is read again ``--after`` seconds later. Server CPU (cores used on average) comes from
+``/proc/PID/stat``, its memory from ``/proc/PID/status`` (RSS before, peak during, after). Any
+exception element, ``st.error`` box or dropped connection is counted (with the first text). The
+server is started once (``python -m streamlit run app.py`` on a free loopback port: the browser
+tests' ``StreamlitServer`` from tests/e2e/conftest.py) and serves every N in turn, like one class
+day; with ``--url`` an already running server is used (``--server-pid`` for its CPU and memory).
+Prints JSON (each round's result also goes to stderr as it finishes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import random
+import re
+import signal
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+
+from conftest import StreamlitServer  # noqa: E402  (the browser tests' server: a free loopback port)
+
+ANSWER_TIMEOUT_S = 10.0  # a slider move with no new image within this is a timeout
+LOAD_TIMEOUT_S = 60.0  # a page's first run
+SLIDER_LABEL = "Direction 1"  # views/latent.py, section "Move z" (en.toml latent.move.direction)
+MAIN_IMAGE_CAPTION = "G(z)"  # the caption of the picture the student waits for (latent.move.image_caption)
+PLAY_LABEL = "Play"  # views/distributions.py, tab "Train a 1-D GAN"
+PLAY_FRAME_TEXT = re.compile(r"After (\d+) D steps and (\d+) G steps")  # the caption under the live figure
+FINISHED = ForwardMsg.ScriptFinishedStatus
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+# --- a tiny HTTP client (GET only), so that the script needs nothing beyond websockets ------------------------
+
+async def http_get(host: str, port: int, path: str, cookie: str | None = None) -> tuple[int, dict, bytes]:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        head = f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\nAccept-Encoding: identity\r\n"
+        if cookie:
+            head += f"Cookie: {cookie}\r\n"
+        writer.write((head + "\r\n").encode())
+        await writer.drain()
+        data = await reader.read()
+    finally:
+        writer.close()
+    header, _, body = data.partition(b"\r\n\r\n")
+    lines = header.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers: dict[str, str] = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        headers.setdefault(k.strip().lower(), v.strip())
+    return status, headers, body
+
+
+# --- the server's /proc figures ----------------------------------------------------------------
+
+def proc_cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process (all its threads), from /proc/PID/stat."""
+    text = Path(f"/proc/{pid}/stat").read_text()
+    fields = text[text.rindex(")") + 2:].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def proc_status(pid: int) -> dict[str, int]:
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "Threads"):
+            out[key] = int(value.split()[0])
+    return {"rss_mb": round(out["VmRSS"] / 1024, 1), "threads": out["Threads"]}
+
+
+LOG_PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) .*$|^Traceback \(most recent call last\)", re.M)
+
+
+class Monitor:
+    """Samples the server's CPU seconds and memory twice a second (in the event loop: cheap)."""
+
+    def __init__(self, pid: int | None):
+        self.pid = pid
+        self.samples: list[tuple[float, float, float, int]] = []  # (time, cpu s, rss MB, threads)
+        self._task: asyncio.Task | None = None
+
+    def sample(self) -> tuple[float, float, float, int] | None:
+        if self.pid is None:
+            return None
+        st = proc_status(self.pid)
+        s = (time.monotonic(), proc_cpu_s(self.pid), st["rss_mb"], st["threads"])
+        self.samples.append(s)
+        return s
+
+    async def _run(self) -> None:
+        while True:
+            self.sample()
+            await asyncio.sleep(0.5)
+
+    def start(self) -> None:
+        if self.pid is not None:
+            self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def window(self, t0: float, t1: float) -> dict:
+        inside = [s for s in self.samples if t0 <= s[0] <= t1]
+        if self.pid is None or len(inside) < 2:
+            return {}
+        a, b = inside[0], inside[-1]
+        return {"server_cores": round((b[1] - a[1]) / (b[0] - a[0]), 2),
+                "server_cpu_s": round(b[1] - a[1], 1),
+                "rss_peak_mb": max(s[2] for s in inside),
+                "threads_peak": max(s[3] for s in inside)}
+
+
+# --- one simulated student ------------------------------------------------------------------------------------
+
+@dataclass
+class Window:
+    """The measurement window; samples are kept when their action started inside it."""
+    start: float = math.inf
+    end: float = math.inf
+
+    def has(self, t: float) -> bool:
+        return self.start <= t < self.end
+
+
+@dataclass
+class Widget:
+    id: str
+    kind: str
+    fragment_id: str
+
+
+@dataclass
+class Stats:
+    slider_to_image_ms: list[float] = field(default_factory=list)
+    slider_to_finished_ms: list[float] = field(default_factory=list)
+    slider_to_png_ms: list[float] = field(default_factory=list)
+    timeouts: int = 0
+    moves: int = 0
+    frames: list[float] = field(default_factory=list)  # times of completed Play-fragment runs
+    frame_texts: list[tuple[float, str]] = field(default_factory=list)
+    fragment_requests: list[float] = field(default_factory=list)  # times the Play timers sent a rerun
+    load_s: float | None = None
+    errors: list[str] = field(default_factory=list)
+    images_per_s: list[float] = field(default_factory=list)
+
+
+class Student:
+    """One browser tab, as seen by the server: a websocket session and the frontend's bookkeeping."""
+
+    def __init__(self, host: str, port: int, page: str, query: str, window: Window):
+        self.host, self.port = host, port
+        self.page_name, self.query_string = page, query
+        self.window = window
+        self.stats = Stats()
+        self.ws = None
+        self.cookie: str | None = None
+        self.page_hash = ""
+        self.widgets: dict[str, Widget] = {}  # label -> widget (latest delta)
+        self.values: dict[str, object] = {}  # widget id -> ("double_array", [v]) etc.: what this student set
+        self.cache: dict[str, list] = {}  # ForwardMsg cache: hash -> [message bytes, run count, fragment id]
+        self.run_count = 0
+        self.max_cached_age = 2
+        self.timers: dict[str, tuple[float, asyncio.Task]] = {}  # fragment id -> (interval, task)
+        self.fragment_ids_this_run: list[str] = []
+        self.fastest_fragment: str | None = None
+        self.closed = False
+        # waiters
+        self._finished: asyncio.Future | None = None  # next full-run script_finished
+        self._image: asyncio.Future | None = None  # next main image of a full run
+        self._armed = False  # a new_session arrived after the last send
+        self.reader_task: asyncio.Task | None = None
+
+    # -- sending --
+    def _widget_states(self, rs, trigger: str | None) -> None:
+        for wid, (kind, value) in self.values.items():
+            w = rs.widget_states.widgets.add()
+            w.id = wid
+            if kind == "double_array":
+                w.double_array_value.data.extend(value)
+            elif kind == "double":
+                w.double_value = value
+            elif kind == "int":
+                w.int_value = value
+            elif kind == "string":
+                w.string_value = value
+            elif kind == "bool":
+                w.bool_value = value
+        if trigger is not None:
+            w = rs.widget_states.widgets.add()
+            w.id = trigger
+            w.trigger_value = True
+
+    async def send_rerun(self, fragment_id: str = "", auto: bool = False, trigger: str | None = None) -> None:
+        msg = BackMsg()
+        rs = msg.rerun_script
+        rs.query_string = self.query_string
+        if self.page_hash:
+            rs.page_script_hash = self.page_hash
+        else:
+            rs.page_name = self.page_name
+        if fragment_id:
+            rs.fragment_id = fragment_id
+        rs.is_auto_rerun = auto
+        rs.cached_message_hashes.extend(self.cache)
+        ci = rs.context_info
+        ci.timezone, ci.timezone_offset, ci.locale = "UTC", 0, "en-US"
+        query = f"?{self.query_string}" if self.query_string else ""
+        ci.url = f"http://{self.host}:{self.port}/{self.page_name}{query}"
+        ci.is_embedded, ci.color_scheme = False, "light"
+        self._widget_states(rs, trigger)
+        if not fragment_id:
+            self._armed = False
+        try:
+            await self.ws.send(msg.SerializeToString())
+        except websockets.ConnectionClosed as exc:
+            self._error(f"connection closed while sending: {exc}")
+
+    # -- connecting --
+    async def connect(self) -> None:
+        status, headers, _ = await http_get(self.host, self.port, "/_stcore/health")
+        set_cookie = headers.get("set-cookie", "")
+        self.cookie = set_cookie.split(";")[0] if set_cookie else None
+        await http_get(self.host, self.port, "/_stcore/host-config", self.cookie)
+        xsrf = self.cookie.split("=", 1)[1] if self.cookie else ""
+        self.ws = await websockets.connect(
+            f"ws://{self.host}:{self.port}/_stcore/stream", subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],
+            additional_headers={"Cookie": self.cookie} if self.cookie else None, max_size=None,
+            open_timeout=LOAD_TIMEOUT_S, ping_interval=None)
+        self.reader_task = asyncio.create_task(self._reader())
+
+    async def load(self) -> bool:
+        """The first run of the page (as when a link is opened); False if it did not finish in time."""
+        t0 = time.monotonic()
+        fut = self._finished = asyncio.get_running_loop().create_future()
+        await self.send_rerun()
+        try:
+            await asyncio.wait_for(asyncio.shield(fut), LOAD_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self._error(f"the page did not load within {LOAD_TIMEOUT_S:.0f} s")
+            return False
+        self.stats.load_s = time.monotonic() - t0
+        return True
+
+    async def close(self) -> None:
+        self.closed = True
+        for _, task in self.timers.values():
+            task.cancel()
+        self.timers.clear()
+        if self.ws is not None:
+            try:
+                await asyncio.wait_for(self.ws.close(), 5)
+            except Exception:  # noqa: BLE001 -- leaving anyway
+                pass
+        if self.reader_task:
+            self.reader_task.cancel()
+
+    def _error(self, text: str) -> None:
+        if not self.closed:
+            self.stats.errors.append(text)
+
+    # -- receiving --
+    async def _reader(self) -> None:
+        try:
+            async for data in self.ws:
+                self._handle(data)
+        except websockets.ConnectionClosed as exc:
+            if not self.closed:
+                self._error(f"connection closed by the server: {exc}")
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 -- a bug here must show in the report, not hang the run
+            self._error(f"client error: {type(exc).__name__}: {exc}")
+
+    def _handle(self, data: bytes) -> None:
+        msg = ForwardMsg()
+        msg.ParseFromString(data)
+        kind = msg.WhichOneof("type")
+        if kind == "ref_hash":
+            cached = self.cache.get(msg.ref_hash)
+            if cached is None:
+                self._error(f"cache miss for ref_hash {msg.ref_hash}")
+                return
+            cached[1] = self.run_count
+            metadata = ForwardMsg()
+            metadata.metadata.CopyFrom(msg.metadata)
+            msg = ForwardMsg()
+            msg.ParseFromString(cached[0])
+            msg.metadata.CopyFrom(metadata.metadata)
+            kind = msg.WhichOneof("type")
+        elif msg.metadata.cacheable and msg.hash:
+            frag = msg.delta.fragment_id if kind == "delta" else ""
+            self.cache[msg.hash] = [data, self.run_count, frag]
+        now = time.monotonic()
+        if kind == "new_session":
+            ns = msg.new_session
+            if not self.page_hash:  # (in an st.navigation app this is app.py's hash; see "navigation")
+                self.page_hash = ns.page_script_hash
+            if ns.HasField("config") and ns.config.max_cached_message_age:
+                self.max_cached_age = ns.config.max_cached_message_age
+            self.fragment_ids_this_run = list(msg.metadata.run.fragment_ids)
+            if not self.fragment_ids_this_run:  # a full run: the frontend drops every fragment timer
+                for _, task in self.timers.values():
+                    task.cancel()
+                self.timers.clear()
+                self._armed = True
+        elif kind == "delta":
+            self._delta(msg, now)
+        elif kind == "navigation":  # st.navigation names the page that ran: later reruns ask for it
+            self.page_hash = msg.navigation.page_script_hash or self.page_hash
+        elif kind == "page_info_changed":
+            self.query_string = msg.page_info_changed.query_string
+        elif kind == "auto_rerun":
+            self._auto_rerun(msg.auto_rerun.fragment_id, msg.auto_rerun.interval)
+        elif kind == "stop_auto_rerun":
+            for fid in msg.stop_auto_rerun.fragment_ids:
+                entry = self.timers.pop(fid, None)
+                if entry:
+                    entry[1].cancel()
+        elif kind == "script_finished":
+            status = msg.script_finished
+            fragments = list(msg.metadata.run.fragment_ids)
+            if status != FINISHED.FINISHED_EARLY_FOR_RERUN:
+                self._age_cache(fragments)
+            if status == FINISHED.FINISHED_FRAGMENT_RUN_SUCCESSFULLY:
+                if self.fastest_fragment and self.fastest_fragment in fragments:
+                    self.stats.frames.append(now)
+            elif status in (FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_WITH_COMPILE_ERROR) and not fragments:
+                if self._finished and not self._finished.done():
+                    self._finished.set_result(now)
+                if status == FINISHED.FINISHED_WITH_COMPILE_ERROR:
+                    self._error("script finished with a compile error")
+        elif kind == "page_not_found":
+            self._error(f"page not found: {msg.page_not_found.page_name}")
+
+    def _age_cache(self, fragments: list[str]) -> None:
+        """The frontend's ForwardMsg cache: one more run, drop what this run made too old."""
+        self.run_count += 1
+        for h in [h for h, (_, n, frag) in self.cache.items()
+                  if (not fragments or frag in fragments) and self.run_count - n > self.max_cached_age]:
+            del self.cache[h]
+
+    def _delta(self, msg: ForwardMsg, now: float) -> None:
+        delta = msg.delta
+        if delta.WhichOneof("type") != "new_element":
+            return
+        el = delta.new_element
+        et = el.WhichOneof("type")
+        sub = getattr(el, et)
+        if et == "exception":
+            self._error(f"exception element: {sub.type}: {sub.message}"[:300])
+        elif et == "alert" and sub.format == sub.ERROR:
+            self._error(f"st.error: {sub.body}"[:300])
+        elif et == "imgs":
+            captions = [i.caption for i in sub.imgs]
+            if captions and captions[0].startswith(MAIN_IMAGE_CAPTION) and not delta.fragment_id:
+                if self._armed and self._image and not self._image.done():
+                    self._image.set_result((now, sub.imgs[0].url))
+        elif et == "markdown":
+            m = PLAY_FRAME_TEXT.search(sub.body)
+            if m:
+                self.stats.frame_texts.append((now, m.group(0)))
+        elif et == "metric" and sub.label.startswith("Images / s"):
+            if self.window.has(now):
+                try:
+                    self.stats.images_per_s.append(float(sub.body.replace(",", "")))
+                except ValueError:
+                    pass
+        label = getattr(sub, "label", None) if "label" in sub.DESCRIPTOR.fields_by_name else None
+        wid = getattr(sub, "id", "") if "id" in sub.DESCRIPTOR.fields_by_name else ""
+        if label and wid:
+            self.widgets[label] = Widget(wid, et, delta.fragment_id)
+
+    def _auto_rerun(self, fragment_id: str, interval: float) -> None:
+        if not fragment_id:
+            return
+        old = self.timers.get(fragment_id)
+        if old and old[0] == interval:
+            return
+        if old:
+            old[1].cancel()
+        self.timers[fragment_id] = (interval, asyncio.create_task(self._timer(fragment_id, interval)))
+        fastest = min(self.timers.items(), key=lambda kv: kv[1][0])[0]
+        self.fastest_fragment = fastest
+
+    async def _timer(self, fragment_id: str, interval: float) -> None:
+        """setInterval: a fixed rate, not waiting for the previous run (late ticks are skipped, not bunched)."""
+        loop = asyncio.get_running_loop()
+        due = loop.time() + interval
+        while not self.closed:
+            await asyncio.sleep(max(0.0, due - loop.time()))
+            await self.send_rerun(fragment_id=fragment_id, auto=True)
+            if fragment_id == self.fastest_fragment:
+                self.stats.fragment_requests.append(time.monotonic())
+            due += interval
+            if due < loop.time():
+                due = loop.time() + interval
+
+    # -- actions --
+    async def click(self, label: str) -> bool:
+        w = self.widgets.get(label)
+        if w is None:
+            self._error(f"no widget labelled {label!r} on page {self.page_name}")
+            return False
+        await self.send_rerun(fragment_id=w.fragment_id, trigger=w.id)
+        return True
+
+    async def move_slider(self, label: str, value: float) -> None:
+        """Send a new slider value; records slider-to-image, -to-finished and -to-PNG (or a timeout)."""
+        w = self.widgets[label]
+        loop = asyncio.get_running_loop()
+        self.values[w.id] = ("double_array", [value])
+        self._image = loop.create_future()
+        self._finished = loop.create_future()
+        t0 = time.monotonic()
+        await self.send_rerun(fragment_id=w.fragment_id)
+        measured = self.window.has(t0)
+        self.stats.moves += measured
+        try:
+            t_image, url = await asyncio.wait_for(asyncio.shield(self._image), ANSWER_TIMEOUT_S)
+        except asyncio.TimeoutError:
+            self.stats.timeouts += measured
+            # the student waits for the page to settle before moving again (at most 30 s more)
+            try:
+                await asyncio.wait_for(asyncio.shield(self._finished), 30)
+            except asyncio.TimeoutError:
+                pass
+            return
+        status, _, body = await http_get(self.host, self.port, url, self.cookie)
+        t_png = time.monotonic()
+        if status != 200:
+            self._error(f"GET {url}: HTTP {status}")
+        try:
+            t_done = await asyncio.wait_for(asyncio.shield(self._finished), max(0.1, ANSWER_TIMEOUT_S - (t_png - t0)))
+        except asyncio.TimeoutError:
+            t_done = None
+        if measured:
+            self.stats.slider_to_image_ms.append((t_image - t0) * 1000)
+            self.stats.slider_to_png_ms.append((t_png - t0) * 1000)
+            if t_done is not None:
+                self.stats.slider_to_finished_ms.append((t_done - t0) * 1000)
+
+
+# --- the roles ------------------------------------------------------------------------------------------------
+
+async def latent_student(s: Student, rng: random.Random, stop: asyncio.Event) -> None:
+    if not await s.load():
+        return
+    if SLIDER_LABEL not in s.widgets:
+        s._error(f"no slider {SLIDER_LABEL!r} on the latent page")
+        return
+    value = 0.0
+    await asyncio.sleep(rng.uniform(0.0, 2.0))  # students do not all move at the same instant
+    while not stop.is_set() and not s.closed:
+        value = rng.choice([v for v in (round(x * 0.1, 1) for x in range(-30, 31)) if v != value])
+        await s.move_slider(SLIDER_LABEL, value)
+        try:
+            await asyncio.wait_for(stop.wait(), rng.uniform(0.5, 2.0))  # think time
+        except asyncio.TimeoutError:
+            pass
+
+
+async def play_student(s: Student, rng: random.Random, stop: asyncio.Event) -> None:
+    if not await s.load():
+        return
+    await asyncio.sleep(rng.uniform(0.0, 1.0))
+    await s.click(PLAY_LABEL)
+    await stop.wait()
+
+
+async def train_student(s: Student, rng: random.Random, stop: asyncio.Event) -> None:
+    if not await s.load():
+        return
+    await s.click("Start")
+    await stop.wait()
+    if "Stop" in s.widgets:  # free the server's training slot for the next round
+        s._finished = asyncio.get_running_loop().create_future()
+        await s.click("Stop")
+        try:
+            await asyncio.wait_for(asyncio.shield(s._finished), 15)
+        except asyncio.TimeoutError:
+            pass
+
+
+ROLES = {"latent": ("latent", "lang=en", latent_student),
+         "play": ("distributions", "lang=en&tab=train", play_student),
+         "train": ("train", "lang=en&steps=1000000", train_student)}
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    if not values:
+        return None
+    v = sorted(values)
+    k = (len(v) - 1) * q
+    lo, hi = math.floor(k), math.ceil(k)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def rounded(x, nd=0):
+    return None if x is None else round(x, nd) if nd else round(x)
+
+
+async def one_round(host: str, port: int, n: int, args, monitor: Monitor, rng: random.Random,
+                    server: StreamlitServer | None) -> dict:
+    n_play = round(n * args.play_share)
+    roles = ["play"] * n_play + ["latent"] * (n - n_play)
+    rng.shuffle(roles)
+    if args.train:
+        roles.append("train")
+    window = Window()
+    stop = asyncio.Event()
+    before = monitor.sample()
+    log_start = len(server.log_tail(10**9)) if server else 0
+    students: list[tuple[str, Student]] = []
+    tasks = []
+    for role in roles:
+        page, query, _ = ROLES[role]
+        students.append((role, Student(host, port, page, query, window)))
+    cpu0, wall0 = time.process_time(), time.monotonic()
+
+    async def run(role: str, s: Student) -> None:
+        try:
+            await s.connect()
+        except Exception as exc:  # noqa: BLE001
+            s._error(f"could not connect: {type(exc).__name__}: {exc}")
+            return
+        await ROLES[role][2](s, random.Random(rng.random()), stop)
+
+    for role, s in students:
+        tasks.append(asyncio.create_task(run(role, s)))
+        await asyncio.sleep(args.stagger)
+    # every page loaded (or given up), then warm-up, then the window
+    load_deadline = time.monotonic() + LOAD_TIMEOUT_S
+    while time.monotonic() < load_deadline and not all(s.stats.load_s is not None or s.stats.errors
+                                                         for _, s in students):
+        await asyncio.sleep(0.2)
+    loaded_at = time.monotonic()
+    await asyncio.sleep(args.warmup)
+    window.start = time.monotonic()
+    ccpu0 = time.process_time()
+    await asyncio.sleep(args.seconds)
+    window.end = time.monotonic()
+    ccpu1 = time.process_time()
+    stop.set()
+    await asyncio.wait(tasks, timeout=ANSWER_TIMEOUT_S + 20)
+    for _, s in students:
+        await s.close()
+    for t in tasks:
+        t.cancel()
+    await asyncio.sleep(args.after)
+    after = monitor.sample()
+    cpu1 = time.process_time()
+
+    lat = [s for r, s in students if r == "latent"]
+    play = [s for r, s in students if r == "play"]
+    train = [s for r, s in students if r == "train"]
+    img = [x for s in lat for x in s.stats.slider_to_image_ms]
+    fin = [x for s in lat for x in s.stats.slider_to_finished_ms]
+    png = [x for s in lat for x in s.stats.slider_to_png_ms]
+    span = window.end - window.start
+    fps = [sum(window.has(t) for t in s.stats.frames) / span for s in play]
+    shown = []  # distinct "After N D steps" captions per second (what a viewer sees change)
+    for s in play:
+        texts = [txt for t, txt in s.stats.frame_texts if window.has(t)]
+        shown.append(sum(1 for a, b in zip(texts, texts[1:]) if a != b) / span)
+    errors = [e for _, s in students for e in s.stats.errors]
+    loads = [s.stats.load_s for _, s in students if s.stats.load_s is not None]
+    result = {
+        "sessions": n, "latent_sessions": len(lat), "play_sessions": len(play), "train_sessions": len(train),
+        "seconds": round(span, 1),
+        "page_load_s": {"p50": rounded(percentile(loads, 0.5), 2), "max": rounded(max(loads, default=None), 2)},
+        "slider_moves": sum(s.stats.moves for s in lat),
+        "slider_to_image_ms": {"p50": rounded(percentile(img, 0.5)), "p95": rounded(percentile(img, 0.95)),
+                               "max": rounded(max(img, default=None)), "n": len(img)},
+        "slider_to_finished_ms": {"p50": rounded(percentile(fin, 0.5)), "p95": rounded(percentile(fin, 0.95))},
+        "slider_to_png_ms": {"p50": rounded(percentile(png, 0.5)), "p95": rounded(percentile(png, 0.95))},
+        "timeouts": sum(s.stats.timeouts for s in lat),
+        "play_frames_per_s": {"mean": rounded(statistics.fmean(fps), 2) if fps else None,
+                              "min": rounded(min(fps), 2) if fps else None,
+                              "per_session": [round(f, 1) for f in fps]},
+        "play_captions_changed_per_s_mean": rounded(statistics.fmean(shown), 2) if shown else None,
+        "play_timer_requests_per_s_mean": rounded(statistics.fmean(
+            [sum(window.has(t) for t in s.stats.fragment_requests) / span for s in play]), 1) if play else None,
+        "errors": {"count": len(errors), "first": errors[0] if errors else None},
+        "client_cpu_s": {"window": round(ccpu1 - ccpu0, 2), "round": round(cpu1 - cpu0, 2),
+                         "window_cores": round((ccpu1 - ccpu0) / span, 3)},
+    }
+    if train:
+        ips = [x for s in train for x in s.stats.images_per_s if x > 0]  # 0 until the first steps are timed
+        result["train_images_per_s_median"] = rounded(statistics.median(ips)) if ips else None
+    w = monitor.window(window.start, window.end)
+    if w:
+        result["server"] = {
+            "cores": w["server_cores"], "cpu_s": w["server_cpu_s"],
+            "rss_mb": {"before": before[2], "peak_during": w["rss_peak_mb"], "after": after[2],
+                       "after_s": args.after},
+            "threads": {"before": before[3], "peak_during": w["threads_peak"], "after": after[3]},
+        }
+        load_phase = monitor.window(wall0, loaded_at)
+        if load_phase:
+            result["server"]["cores_while_loading"] = load_phase["server_cores"]
+    if server is not None:
+        problems = [m.group(0) for m in LOG_PROBLEM.finditer(server.log_tail(10**9)[log_start:])]
+        result["server_log_problems"] = {"count": len(problems), "first": problems[0] if problems else None}
+    return result
+
+
+async def warm_up(host: str, port: int) -> None:
+    """One visit to each page used, so the first round does not pay for the server's imports."""
+    window = Window()
+    for role in ("latent", "play"):
+        page, query, _ = ROLES[role]
+        s = Student(host, port, page, query, window)
+        await s.connect()
+        await s.load()
+        await s.close()
+
+
+async def main_async(args) -> dict:
+    tmp = None
+    server = None
+    if args.url:
+        u = urllib.parse.urlparse(args.url)
+        host, port, pid = u.hostname, u.port or 80, args.server_pid
+    else:
+        tmp = tempfile.TemporaryDirectory()
+        server = StreamlitServer(Path(tmp.name) / "runs", Path(tmp.name) / "server.log")
+        server.wait_healthy()
+        host, port, pid = "127.0.0.1", server.port, server.pid
+    monitor = Monitor(pid)
+    out: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                 "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+                 "settings": {"seconds": args.seconds, "warmup": args.warmup, "after": args.after,
+                              "play_share": args.play_share, "answer_timeout_s": ANSWER_TIMEOUT_S,
+                              "think_time_s": [0.5, 2.0], "slider": SLIDER_LABEL, "train": args.train},
+                 "rounds": []}
+    try:
+        monitor.start()
+        start = monitor.sample()
+        await warm_up(host, port)
+        warm = monitor.sample()
+        if start:
+            out["server_at_start"] = {"rss_mb": start[2], "threads": start[3]}
+            out["server_after_warm_up"] = {"rss_mb": warm[2], "threads": warm[3]}
+        rng = random.Random(args.seed)
+        for n in args.sessions:
+            result = await one_round(host, port, n, args, monitor, rng, server)
+            out["rounds"].append(result)
+            print(json.dumps(result), file=sys.stderr, flush=True)  # progress; the JSON on stdout is the result
+        if args.final_wait:
+            await asyncio.sleep(args.final_wait)
+            final = monitor.sample()
+            if final:
+                out["server_final"] = {"rss_mb": final[2], "threads": final[3], "seconds_after_last_round":
+                                       args.final_wait + args.after}
+        await monitor.stop()
+    finally:
+        if server is not None:
+            log = server.log_tail(10**9)
+            problems = [m.group(0) for m in LOG_PROBLEM.finditer(log)]
+            out["server_log_problems"] = {"count": len(problems), "first": problems[:3]}
+            server.stop()
+            tmp.cleanup()
+    out["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    out["client_cpu_s_total"] = round(time.process_time(), 2)
+    out["goal"] = {"sessions": 30, "slider_to_image_p95_ms": 1000, "timeouts": 0, "errors": 0,
+                   "memory": "flat after the students leave"}
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sessions", type=int, nargs="+", default=[10, 20, 30, 40], help="N per round, in order")
+    ap.add_argument("--seconds", type=float, default=30.0, help="measurement window per round")
+    ap.add_argument("--warmup", type=float, default=10.0, help="seconds of activity before the window")
+    ap.add_argument("--after", type=float, default=10.0, help="seconds after the students left to read RSS")
+    ap.add_argument("--final-wait", type=float, default=0.0,
+                    help="after the last round, wait this long more and read RSS again (e.g. 130: past "
+                         "server.disconnectedSessionTTL, 120 s, when disconnected sessions may be dropped)")
+    ap.add_argument("--play-share", type=float, default=0.2, help="share of students on the 1-D Play")
+    ap.add_argument("--train", action="store_true", help="one more student runs a training (Start, Images / s)")
+    ap.add_argument("--stagger", type=float, default=0.05, help="seconds between two students' connections")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--url", help="an already running server (default: start one on a free loopback port)")
+    ap.add_argument("--server-pid", type=int, help="with --url: the server's PID, for its CPU and memory")
+    args = ap.parse_args()
+    # SIGTERM (timeout, kill) ends the run through main_async's finally: the server it started is stopped too
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    print(json.dumps(asyncio.run(main_async(args)), indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
