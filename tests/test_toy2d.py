@@ -241,3 +241,13 @@ def test_the_collapse_it_preset_sits_on_at_most_3_of_8_modes_with_most_fakes_on_
         trainer.step()
     m = trainer.measure()
     assert m["modes_covered"] <= 3 and m["high_quality_share"] >= 0.5, m  # collapsed onto modes, not lost
+
+
+def test_run_updates_for_walks_algorithm_1_one_update_at_a_time_within_the_budget():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(k=5, hidden=16, depth=1, batch_size=32))
+    n = trainer.run_updates_for(0.0)
+    assert n == 1 and (trainer.d_steps, trainer.g_steps) == (1, 0)  # at least one update, D first
+    n += trainer.run_updates_for(0.05)
+    assert trainer.d_steps + trainer.g_steps == n and trainer.d_steps == 5 * trainer.g_steps + trainer.d_in_a_row

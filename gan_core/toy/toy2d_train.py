@@ -245,6 +245,16 @@ class Toy2DTrainer:
         self.g_step()
         return "G"
 
+    def run_updates_for(self, seconds: float) -> int:
+        """Single updates in Algorithm 1's order (``next_update``) until ``seconds`` have passed (at least
+        one); returns how many. Play's frames use it: with k = 5 a whole iteration is six updates, too
+        long for one frame of ~10 per second."""
+        start, n = time.perf_counter(), 0
+        while n == 0 or time.perf_counter() - start < seconds:
+            self.next_update()
+            n += 1
+        return n
+
     def run_for(self, seconds: float, max_steps: int = 10_000) -> int:
         """Iterations until ``seconds`` have passed (at least one); returns how many ran."""
         start, n = time.perf_counter(), 0
