@@ -37,6 +37,7 @@ SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow eno
 MEASURE_SECONDS = 1.0  # the numbers and charts are measured and redrawn this often while playing
 PLAY_TICK_BUDGET = 0.015  # seconds of training per Play frame (single updates, so k = 5 fits too)
 ARROWS = 60  # fake points that get an arrow (more is a red blur)
+CHART_POINTS = 400  # a chart line is thinned to about this many points (a chart is ~300 px wide)
 DRAW, UPLOAD = "draw", "csv"
 TARGET_CHOICES = [*TARGETS, DRAW, UPLOAD]
 CANVAS_BOUNDS = (-3.0, 3.0, -3.0, 3.0)  # the empty drawing canvas
@@ -323,6 +324,8 @@ def _charts(trainer: Toy2DTrainer) -> list[plots.Chart]:
     def line(name: str, label: str, colour: str, errors: bool = False, scale: float = 1.0, dash: str = ""):
         x, y = h.series(name)
         e = h.series(f"{name}_error")[1] if errors else None
+        stride = max(1, len(x) // CHART_POINTS)  # the losses have one value per update: thousands in a minute
+        x, y, e = x[::stride], y[::stride], None if e is None else e[::stride]
         return plots.Line(label, x, [v * scale for v in y], colour, errors=e, dash=dash)
 
     charts = []
