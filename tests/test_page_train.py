@@ -487,7 +487,7 @@ def test_the_page_shows_the_running_steps_source_and_for_tf_tutorial_the_keras_c
     assert lecture_tf_dcgan.KERAS_SOURCE.strip() in [c.value.strip() for c in at.code]
     frames = [df.value for df in at.dataframe]
     steps_map = next(f for f in frames if "Keras / TensorFlow" in f.columns and "in" in f.columns)
-    assert "loss_d.backward()" in steps_map["PyTorch"].tolist()
+    assert "self.precision.backward(loss_d, self.opt_d)" in steps_map["PyTorch"].tolist()
     g_map = next(f for f in frames if f.shape[0] == len(lecture_tf_dcgan.GENERATOR_LAYERS))
     # the PyTorch column is printed from the built model: the last Keras layer (activation='tanh') is two modules
     assert g_map.iloc[-1, 1].endswith("Tanh()") and g_map.iloc[0, 1].startswith("Linear(in_features=100")

@@ -16,7 +16,7 @@ from st_browser import OUTPUT_DIR, assert_no_errors, nav_links, screenshot, wait
 
 pytestmark = pytest.mark.e2e
 
-TITLES = ["Home", "Distributions in 1-D", "Train a DCGAN live", "Explore the latent space"]
+TITLES = ["Home", "Distributions in 1-D", "Train a DCGAN live", "Explore the latent space", "Mode collapse in 2-D"]
 
 
 @pytest.fixture

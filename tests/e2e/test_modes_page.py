@@ -106,7 +106,7 @@ def test_play_pause_layers_steps_and_own_targets(page, server, tmp_path):
 
     # Play: the SVG view, and a counter that moves through several values
     key_button(page, "modes_play").click()
-    page.locator(f'img[alt^="{PLAYING_ALT}"]').first.wait_for(timeout=60_000)
+    page.locator(f'[role="img"][aria-label^="{PLAYING_ALT}"]').first.wait_for(timeout=60_000)
     seen: set[tuple[int, int]] = set()
 
     def moved() -> bool:
@@ -115,7 +115,8 @@ def test_play_pause_layers_steps_and_own_targets(page, server, tmp_path):
         return len(seen) >= 4 and max(g for _, g in seen) > 0
 
     wait_until(moved, 60, interval_s=0.1, message=f"the step counter to move while playing (seen {sorted(seen)})")
-    assert all(d == 5 * g for d, g in seen), sorted(seen)  # Collapse it: k = 5 D steps per G step
+    # Collapse it: k = 5 D steps per G step, a frame ending anywhere in Algorithm 1's order
+    assert all(5 * g <= d <= 5 * g + 5 for d, g in seen), sorted(seen)
     screenshot(page, "modes-playing")
 
     # Pause: Play is back, the Plotly figure returns, the counter stops
