@@ -21,6 +21,9 @@ Parts (each a function returning plain data; ``run_bench`` runs them all):
 - ``amp``                each preset with and without ``--amp`` (images/s, alternating rounds) where the
                          device has a fast reduced format (CUDA; CPUs with native bfloat16); elsewhere
                          not measured, with the reason (``--quick`` runs the timing anyway, to test it)
+- ``log_every``          on CUDA: images/s of ``Trainer.step()`` (reads the numbers back every step) vs
+                         ``Trainer.run_steps(25)`` (``--log-every 25``: one read per block); elsewhere not
+                         measured, the CPU has no queue to drain (``--quick`` runs it anyway)
 - ``distributed``        the small preset on mnist5k with the global batch on 1 process vs 2 gloo processes
                          under ``torchrun`` (one thread each): images/s and the scaling efficiency
 
@@ -534,6 +537,28 @@ def amp_throughput(settings: BenchSettings, dataset, device: torch.device) -> di
     return {"available": True, "format": chosen.name, "presets": results}
 
 
+def log_every_throughput(settings: BenchSettings, dataset, device: torch.device, block: int = 25) -> dict:
+    """images/s reading the losses back every step vs once per ``block`` steps (``--log-every``)."""
+    from gan_core.trainer import TrainConfig, Trainer
+
+    if device.type != "cuda" and not settings.quick:
+        return {"available": False, "reason": f"no GPU here ({device.type}): a read-back has no queue to wait for"}
+    results = {}
+    for preset in settings.presets:
+        every_step = Trainer(TrainConfig(preset=preset, dataset=dataset.name, batch_size=settings.batch_size, seed=0),
+                             dataset, device=device)
+        blocked = Trainer(every_step.config, dataset, device=device)
+        batch = every_step.config.batch_size
+        n = 2 if settings.quick else block
+        # one side's "step" is a block of n steps either way, so both count n x batch images
+        timing = alternate({"every_step": lambda: [every_step.step() for _ in range(n)],
+                            "log_every": lambda: blocked.run_steps(n)}, batch * n, settings.rounds, settings.round_seconds)
+        ips = timing["images_per_sec"]
+        results[preset] = {"block": n, "every_step_images_per_sec": ips["every_step"],
+                           "log_every_images_per_sec": ips["log_every"], "speedup": ips["log_every"] / ips["every_step"]}
+    return {"available": True, "presets": results}
+
+
 def _cli_images_per_sec(processes: int, steps: int, batch: int, out: Path) -> float:
     """Median images/s of a CLI run's metrics.csv (its first fifth left out: warm-up); 1 process runs plainly,
     more under ``torchrun`` with gloo, one CPU thread each."""
@@ -618,6 +643,7 @@ def run_bench(settings: BenchSettings, device: str = "auto", threads: int | None
         ("toy1d_play", lambda: toy1d_play(settings)),
         ("startup", lambda: startup(settings)),
         ("amp", lambda: amp_throughput(settings, dataset, dev)),
+        ("log_every", lambda: log_every_throughput(settings, dataset, dev)),
         ("distributed", lambda: distributed_scaling(settings)),
     ]
     if only is not None:
@@ -787,6 +813,15 @@ def markdown(result: dict) -> str:
                       f"{r['speedup']:.2f} |" for name, r in amp["presets"].items()]
         else:
             lines.append(f"Not measured: {amp.get('reason')}.")
+    le = result.get("log_every")
+    if le:
+        lines += ["", "### Reading the numbers back (--log-every)", ""]
+        if le.get("available"):
+            lines += ["| preset | block | every step img/s | --log-every img/s | speed-up |", "| --- | --- | --- | --- | --- |"]
+            lines += [f"| {name} | {r['block']} | {r['every_step_images_per_sec']:,.0f} | {r['log_every_images_per_sec']:,.0f} | "
+                      f"{r['speedup']:.2f} |" for name, r in le["presets"].items()]
+        else:
+            lines.append(f"Not measured: {le.get('reason')}.")
     dd = result.get("distributed")
     if dd:
         ips = dd["images_per_sec"]

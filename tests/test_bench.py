@@ -13,7 +13,7 @@ from gan_core.data.datasets import load_dataset
 from gan_core.trainer import TrainConfig, Trainer
 
 PARTS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
-         "latent_latency", "toy1d_play", "startup", "amp", "distributed", "goals", "part_seconds")
+         "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed", "goals", "part_seconds")
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +48,8 @@ def test_quick_bench_prints_valid_json_with_every_part(quick):
     amp = printed["amp"]  # --quick times the --amp path even where it would not be measured (this CPU)
     assert amp["available"] and set(amp["presets"]) == {"small", "dcgan", "tf-tutorial"}
     assert all(r["amp_images_per_sec"] > 0 and r["float32_images_per_sec"] > 0 for r in amp["presets"].values())
+    le = printed["log_every"]  # --quick times run_steps against step() even on the CPU
+    assert le["available"] and all(r["log_every_images_per_sec"] > 0 for r in le["presets"].values())
     dd = printed["distributed"]  # a real torchrun with 2 gloo processes, and the plain 1-process run
     assert dd["images_per_sec"]["1"] > 0 and dd["images_per_sec"]["2"] > 0
     assert dd["scaling_efficiency"] == pytest.approx(dd["images_per_sec"]["2"] / (2 * dd["images_per_sec"]["1"]))
