@@ -82,8 +82,13 @@ def from_environment(device: torch.device, timeout_s: float = DEFAULT_TIMEOUT_S)
     return Distributed(rank=rank, world_size=world, local_rank=local), device
 
 
-def shutdown() -> None:
+def shutdown(finished: bool = False) -> None:
+    """Leave the process group. ``finished``: every rank got to the end, so first wait for the others
+    (rank 0 is still writing the last checkpoint when the others are done): a rank that leaves while
+    another still talks to it can be aborted by gloo ("connection closed by peer")."""
     if dist.is_initialized():
+        if finished:
+            dist.barrier()
         dist.destroy_process_group()
 
 

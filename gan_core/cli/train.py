@@ -185,7 +185,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     d, device = distributed.from_environment(select_device(args.device),
                                              args.dist_timeout or distributed.DEFAULT_TIMEOUT_S)
     try:
-        return _train(args, d, device)
+        code = _train(args, d, device)
+        distributed.shutdown(finished=True)
+        return code
     except RuntimeError as exc:  # a collective failed or timed out: another rank is gone
         print(translate("errors.cli.rank_lost", rank=d.rank, detail=str(exc).splitlines()[0][:200], out=args.out),
               file=sys.stderr)
