@@ -333,17 +333,22 @@ class Trainer:
             self.on_phase("g", 0)
         return self.algorithm.g_step(self.rank_batch)
 
-    def step(self) -> StepReport:
-        """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
-        start = time.perf_counter()
-        seen_before = self.images_seen
-        self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
+    def _iteration(self) -> tuple[dict, dict]:
+        """Algorithm 1's outer loop body: k D steps, then one G step; the last D step's and the G step's numbers."""
         self._d_steps_in_iteration = 0
         for _ in range(self.config.k):
             d = self.d_step()
         g = self.g_step()
         self.step_count += 1
         self.update_ema()  # not part of Algorithm 1: a smoothed copy of G for drawing samples
+        return d, g
+
+    def step(self) -> StepReport:
+        """One iteration of Algorithm 1: k discriminator steps, then one generator step."""
+        start = time.perf_counter()
+        seen_before = self.images_seen
+        self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
+        d, g = self._iteration()
         duration = time.perf_counter() - start
         self.elapsed += duration
         report = StepReport(
@@ -373,7 +378,7 @@ class Trainer:
         which step it went wrong. Each report's images/s is the block's; its elapsed time is
         interpolated over the block.
         """
-        alg, c = self.algorithm, self.config
+        alg = self.algorithm
         start, elapsed_before = time.perf_counter(), self.elapsed
         seen_before, step_before = self.images_seen, self.step_count
         self._step_start = {"images_seen": seen_before, "cursor": self._cursor, "order": self._order}
@@ -381,12 +386,7 @@ class Trainer:
         alg.defer_checks, alg.pending_losses = True, []
         try:
             for _ in range(n):
-                self._d_steps_in_iteration = 0
-                for _ in range(c.k):
-                    d = self.d_step()
-                g = self.g_step()
-                self.step_count += 1
-                self.update_ema()
+                d, g = self._iteration()
                 numbers.append(torch.stack([d["loss_d"], g["loss_g"], d["d_real"], d["d_fake"]]))
                 seen.append(self.images_seen)
             losses = torch.stack([loss for _, loss in alg.pending_losses])
