@@ -55,3 +55,9 @@ def language_selector() -> str:
 
 
 __all__ = ["LANG_KEY", "LocalizedError", "current_language", "error_text", "language_selector", "t"]
+
+
+def option_labels(prefix: str, options) -> object:
+    """A widget's ``format_func``: option id -> the catalog's ``<prefix>.<option>`` in this run's language.
+    The labels are looked up now, so the function gives the same labels wherever it is called (e.g. by AppTest)."""
+    return {option: t(f"{prefix}.{option}") for option in options}.__getitem__

@@ -25,7 +25,7 @@ from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PL
                                       STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
                                       reached_panel_d)
 from views import _plots1d as plots
-from views._i18n import error_text, t
+from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -102,12 +102,6 @@ URL_PARAMS = [
 ]
 
 
-def _labels(prefix: str, options) -> object:
-    """A widget's ``format_func``: option id -> its label in this run's language. The labels are
-    looked up now, so the function gives the same labels wherever it is called (e.g. by AppTest)."""
-    return {option: t(f"{prefix}.{option}") for option in options}.__getitem__
-
-
 def _fmt(v: float) -> str:
     return "∞" if v == math.inf else f"{v:.4f}"
 
@@ -155,7 +149,7 @@ def _data_changed() -> None:
 
 def _data_controls() -> None:
     family = st.selectbox(t("dist.data.family"), FAMILIES, key="dist_family", on_change=_data_changed,
-                          format_func=_labels("dist.family", FAMILIES))
+                          format_func=option_labels("dist.family", FAMILIES))
     if family == "gaussian":
         _slider(t("dist.data.mean"), "dist_mean", "mean", on_change=_data_changed)
         _slider(t("dist.data.std"), "dist_std", "std", on_change=_data_changed)
@@ -229,11 +223,11 @@ def explorer_section() -> None:
         _data_controls()
         st.markdown(t("dist.explorer.generator"))
         st.radio(t("dist.explorer.noise"), G_PRIORS, key="dist_g_prior", horizontal=True,
-                 format_func=_labels("dist.prior", G_PRIORS))
+                 format_func=option_labels("dist.prior", G_PRIORS))
         _slider(t("dist.explorer.g_mean"), "dist_g_mean", "mean")
         _slider(t("dist.explorer.g_std"), "dist_g_std", "std")
         mode = st.radio(t("dist.explorer.d_mode"), D_MODES, key="dist_d_mode",
-                        format_func=_labels("dist.d_mode", D_MODES))
+                        format_func=option_labels("dist.d_mode", D_MODES))
         if mode == "partial":
             _slider(t("dist.explorer.d_training"), "dist_d_training", "training")
         elif mode == "frozen" and st.session_state.get("dist_frozen"):
@@ -306,20 +300,20 @@ def _apply_preset() -> None:
 
 def _training_config() -> Toy1DConfig:
     st.selectbox(t("dist.train.preset"), list(PRESETS), key="dist_t_preset", on_change=_apply_preset,
-                 format_func=_labels("dist.preset", PRESETS))
+                 format_func=option_labels("dist.preset", PRESETS))
     c1, c2, c3, c4 = st.columns(4)
     loss = c1.selectbox(t("dist.train.loss"), LOSS_CHOICES, key="dist_t_loss", help=t("dist.train.loss_help"),
-                        format_func=_labels("dist.loss", LOSS_CHOICES))
+                        format_func=option_labels("dist.loss", LOSS_CHOICES))
     k = c1.number_input(t("dist.train.k"), 1, 20, key="dist_t_k")
     lr_d = c2.select_slider(t("dist.train.lr_d"), LR_CHOICES, key="dist_t_lr_d")
     lr_g = c2.select_slider(t("dist.train.lr_g"), LR_CHOICES, key="dist_t_lr_g")
     batch = c3.select_slider(t("dist.train.batch"), BATCH_CHOICES, key="dist_t_batch")
     optimizer = c3.selectbox(t("dist.train.optimizer"), OPTIMIZERS, key="dist_t_opt",
-                             format_func=_labels("dist.optimizer", OPTIMIZERS), help=t("dist.train.optimizer_help"))
+                             format_func=option_labels("dist.optimizer", OPTIMIZERS), help=t("dist.train.optimizer_help"))
     g_hidden = c4.select_slider(t("dist.train.g_width"), WIDTH_CHOICES, key="dist_t_gh")
     d_hidden = c4.select_slider(t("dist.train.d_width"), WIDTH_CHOICES, key="dist_t_dh")
     prior = c1.radio(t("dist.train.noise"), G_PRIORS, key="dist_t_prior", horizontal=True,
-                     format_func=_labels("dist.prior", G_PRIORS))
+                     format_func=option_labels("dist.prior", G_PRIORS))
     seed = c2.number_input(t("dist.train.seed"), 0, 10_000, key="dist_t_seed")
     return Toy1DConfig(g_hidden=g_hidden, d_hidden=d_hidden, prior=prior, k=int(k), batch_size=batch,
                        lr_d=lr_d, lr_g=lr_g, optimizer=optimizer, loss=loss, seed=int(seed))
@@ -421,7 +415,7 @@ def training_section() -> None:
         playing = bool(st.session_state.get("dist_playing", False))
         with st.expander(t("dist.train.settings")):
             choice = st.selectbox(t("dist.train.data"), [*TRAIN_DATA, SAME_AS_EXPLORER], key="dist_t_data",
-                                  format_func=_labels("dist.train_data", [*TRAIN_DATA, SAME_AS_EXPLORER]))
+                                  format_func=option_labels("dist.train_data", [*TRAIN_DATA, SAME_AS_EXPLORER]))
             config = _training_config()
             st.caption(t(f"dist.preset_why.{st.session_state.dist_t_preset}"))
         if "dist_error" in st.session_state:

@@ -25,7 +25,7 @@ from gan_core.toy.toy2d import MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DEr
 from gan_core.toy.toy2d_train import OPTIMIZERS, PRESETS, Toy2DConfig, Toy2DTrainer
 from views import _plots2d as plots
 from views._plots1d import svg_as_img
-from views._i18n import error_text, t
+from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
@@ -73,11 +73,6 @@ URL_PARAMS = [
     Param("batch", "modes_batch", "choice", choices=BATCHES),
     Param("seed", "modes_seed", "int", 0, 10_000),
 ]
-
-
-def _labels(prefix: str, options) -> object:
-    """A widget's ``format_func``: option id -> its label in this run's language."""
-    return {option: t(f"{prefix}.{option}") for option in options}.__getitem__
 
 
 def keep_widget_values() -> None:
@@ -133,7 +128,7 @@ def _target_label(target: str) -> str:
 def choose_preset_and_target() -> None:
     """The preset and the target (beside the view: the first things a lecture picks)."""
     st.selectbox(t("modes.preset"), [*PRESETS, CUSTOM], key="modes_preset", on_change=_apply_preset,
-                 format_func=_labels("modes.presets", [*PRESETS, CUSTOM]))
+                 format_func=option_labels("modes.presets", [*PRESETS, CUSTOM]))
     st.selectbox(t("modes.target"), TARGET_CHOICES, key="modes_target", format_func=_target_label)
 
 
@@ -149,16 +144,16 @@ def settings_panel() -> Toy2DConfig:
         b.radio(t("modes.settings.noise_dim"), [1, 2], key="modes_noise_dim", horizontal=True,
                 help=t("modes.settings.noise_dim_help"))
         b.radio(t("modes.settings.prior"), list(PRIORS), key="modes_prior",
-                format_func=_labels("train.prior_name", PRIORS))
+                format_func=option_labels("train.prior_name", PRIORS))
         c.selectbox(t("modes.settings.loss"), list(LOSSES), key="modes_loss",
-                    format_func=_labels("train.loss_name", LOSSES), help=t(f"train.loss_desc.{s.modes_loss}"))
+                    format_func=option_labels("train.loss_name", LOSSES), help=t(f"train.loss_desc.{s.modes_loss}"))
         c.number_input(t("modes.settings.k"), 1, 10, key="modes_k", help=t("modes.settings.k_help"))
         c.select_slider(t("modes.settings.batch_size"), BATCHES, key="modes_batch")
         d.selectbox(t("modes.settings.optimizer_d"), list(OPTIMIZERS), key="modes_opt_d",
-                    format_func=_labels("modes.optimizer", OPTIMIZERS))
+                    format_func=option_labels("modes.optimizer", OPTIMIZERS))
         d.select_slider(t("modes.settings.lr_d"), LR_CHOICES, key="modes_lr_d", format_func=lambda v: f"{v:g}")
         d.selectbox(t("modes.settings.optimizer_g"), list(OPTIMIZERS), key="modes_opt_g",
-                    format_func=_labels("modes.optimizer", OPTIMIZERS))
+                    format_func=option_labels("modes.optimizer", OPTIMIZERS))
         d.select_slider(t("modes.settings.lr_g"), LR_CHOICES, key="modes_lr_g", format_func=lambda v: f"{v:g}")
         st.caption(t("modes.settings.new_run"))
     config = _config()
@@ -383,7 +378,7 @@ def training_section() -> None:
             choose_preset_and_target()
             clicked = _buttons(playing)
             st.pills(t("modes.layers"), plots.LAYERS, selection_mode="multi", key="modes_layers", wrap=True,
-                     format_func=_labels("modes.layer", plots.LAYERS))
+                     format_func=option_labels("modes.layer", plots.LAYERS))
         drawing = s.modes_target == DRAW
         try:
             if drawing:
