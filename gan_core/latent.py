@@ -217,6 +217,8 @@ def direction_latents(z: torch.Tensor, direction: torch.Tensor, steps: int = 7, 
 
 def plane_latents(z: torch.Tensor, d1: torch.Tensor, d2: torch.Tensor, n: int = 7, span: float = 3.0) -> torch.Tensor:
     """z + a·d1 + b·d2 on an n x n grid of (a, b) in [-span, span]²; row-major, d2 down the rows."""
+    if not 2 <= n <= 16:
+        raise LatentError("errors.latent.plane_size", n=n)
     t = torch.linspace(-span, span, n)
     b, a = torch.meshgrid(t, t, indexing="ij")
     return z.reshape(1, -1).float() + a.reshape(-1, 1) * _unit(d1) + b.reshape(-1, 1) * _unit(d2)
@@ -226,8 +228,6 @@ def plane_grid(generator: nn.Module, z: torch.Tensor, d1: torch.Tensor, d2: torc
                n: int = 7, span: float = 3.0) -> torch.Tensor:
     """Images over the plane spanned by two directions through z: (n*n, C, H, W), row-major
     (d1 varies along each row, d2 down the columns); tile with ``images.make_grid(x, nrow=n)``."""
-    if not 2 <= n <= 16:
-        raise LatentError("errors.latent.plane_size", n=n)
     return render(generator, plane_latents(z, d1, d2, n, span))
 
 

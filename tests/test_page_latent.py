@@ -3,6 +3,7 @@ interpolations as GIF/PNG, keeps every choice across its sections, speaks Englis
 restores a view from its link (and ignores hostile links), grows in projector mode, and turns bad
 uploads into a message that names the file."""
 
+import base64
 import io
 import json
 import pickle
@@ -15,7 +16,7 @@ from PIL import Image
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from gan_core import i18n
+from gan_core import i18n, latent
 from helpers import zip_bytes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,6 +78,22 @@ def _assert_clean(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def _z_chart(at: AppTest) -> str:
+    """The z bar chart's SVG (an <img> with a data URI inside an html element)."""
+    for element in at.get("html"):
+        found = re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', element.proto.body)
+        if found:
+            svg = base64.b64decode(found.group(1)).decode()
+            if "z_chart" in svg or "<rect" in svg:
+                return svg
+    raise AssertionError("no z chart on the page")
+
+
+def _bars(svg: str) -> list[tuple[float, str]]:
+    """(height, colour) of each bar of the z chart."""
+    return [(float(h), c) for h, c in re.findall(r'<rect [^>]*height="([\d.]+)" fill="(#[0-9a-f]+)"', svg)]
+
+
 def _zip(config: dict | None = None) -> bytes:
     return zip_bytes({"config.json": SHIPPED / "config.json" if config is None else json.dumps(config),
                       "generator.safetensors": SHIPPED / "generator.safetensors"})
@@ -88,7 +105,37 @@ def test_opens_on_the_shipped_generator_without_training():
     assert at.selectbox(key="lat_source").value == "generator-mnist5k"
     assert "mnist5k" in " ".join(c.value for c in at.caption)
     assert len(at.image) >= 1 + 5 + 1  # G(z), one strip per direction, the plane
-    assert at.get("plotly_chart")  # z as a bar chart
+    bars = _bars(_z_chart(at))  # z as a bar chart: one bar per dimension, the slider dimensions orange
+    assert len(bars) == json.loads((SHIPPED / "config.json").read_text())["model"]["latent_dim"] and {c for _, c in bars} == {"#e67e22", "#7f8c8d"}
+    assert sum(c == "#e67e22" for _, c in bars) == len(at.multiselect(key="lat_dims").value)
+
+
+def test_a_z_slider_moves_its_bar():
+    at = _page()
+    i = at.multiselect(key="lat_dims").value[0]
+    heights = {}
+    for value in (2.5, -2.5, 0.5):
+        at.slider(key=f"lat_zdim_{i}").set_value(value).run()
+        _assert_clean(at)
+        heights[value] = _bars(_z_chart(at))[i][0]
+    assert heights[2.5] == pytest.approx(heights[-2.5], abs=0.11) and heights[2.5] > 4 * heights[0.5] > 0
+
+
+def test_a_second_student_with_the_same_settings_reuses_the_first_ones_pictures():
+    generator = latent.cached_checkpoint(SHIPPED).generator  # the object the page draws with
+    calls = []
+    hook = generator.register_forward_hook(lambda module, args, out: calls.append(len(out)))
+    try:
+        counts = []
+        for _ in range(2):  # two sessions, as two students on one server
+            calls.clear()
+            at = _page(query={"seed": "918273645"})  # a seed no other test draws
+            _assert_clean(at)
+            counts.append(sum(calls))
+    finally:
+        hook.remove()
+    assert counts[0] >= 1 + 5 * 7 + 7 * 7  # G(z), five strips of seven, the 7x7 plane
+    assert counts[1] == 0
 
 
 def test_sliders_and_seed_change_the_image():
@@ -285,8 +332,9 @@ def test_projector_mode_enlarges_images_and_figure_fonts(media):
         at = _page(projector=projector)
         _assert_clean(at)
         sizes[projector] = _png_size(media, at.image[0]), _png_size(media, at.image[1])  # G(z), a strip
-        spec = json.loads(at.get("plotly_chart")[0].proto.spec)
-        fonts[projector] = spec["layout"]["font"]["size"], spec["layout"]["xaxis"]["tickfont"]["size"]
+        svg = _z_chart(at)
+        fonts[projector] = (int(re.search(r'<g font-size="(\d+)"', svg).group(1)),  # axis titles
+                            int(re.search(r'<svg [^>]*font-size="(\d+)"', svg).group(1)))  # ticks
     for normal, big in zip(sizes[False], sizes[True]):
         assert big[0] > normal[0] and big[1] > normal[1]
     assert fonts[True][0] > fonts[False][0] and fonts[True][1] > fonts[False][1]

@@ -18,8 +18,10 @@ import torch
 from gan_core import latent
 from gan_core.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
 from views._i18n import error_text, t
+from views._latent_figures import z_chart_svg
 from views._latent_models import SOURCE_KEY, LatentModel, choose_model, escape_markdown, shipped_ids
 from views._notes import teaching_notes
+from views._plots1d import svg_as_img
 from views._theme import current, style, upscale_factor
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -160,6 +162,26 @@ def _number(i: int) -> str:
     return f"#{i + 1}"
 
 
+@st.cache_data(max_entries=1024, show_spinner=False)
+def _picture(model_key: str, latents: bytes, latent_dim: int, nrow: int, factor: int, _generator) -> bytes:
+    """G's images of ``latents`` (float32 bytes), tiled ``nrow`` a row and upscaled ``factor`` times, as PNG.
+
+    Shared by every session: a class following the lecture moves the same slider of the same model
+    and asks for the same pictures, each a generator pass and a PNG encoding otherwise
+    (BENCHMARKS.md, "A class on one server"). ``model_key`` names the weights.
+    """
+    z = torch.frombuffer(bytearray(latents), dtype=torch.float32).reshape(-1, latent_dim)
+    return png_bytes(upscale(make_grid(latent.render(_generator, z), nrow=nrow), factor))
+
+
+def _show_generated(m: LatentModel, z: torch.Tensor, nrow: int, times: float = 1.0, caption: str | None = None) -> None:
+    """G(z) for a batch of latents as one tiled picture (``_grid``'s picture, cached across sessions)."""
+    d = m.model_config.latent_dim
+    z = z.detach().reshape(-1, d).float().contiguous()
+    factor = _factor(m.model_config.image_size, times)
+    st.image(_picture(m.key, z.numpy().tobytes(), d, nrow, factor, m.generator), caption=caption, output_format="PNG")
+
+
 def _show_numbered(images: torch.Tensor, times: float = 0.75) -> None:
     st.image(_tiles(images, times), caption=[_number(i) for i in range(len(images))], output_format="PNG")
 
@@ -239,15 +261,6 @@ def _reset_directions() -> None:
         st.session_state[f"lat_alpha_{i}"] = 0.0
 
 
-def _z_chart(z: torch.Tensor, shown: list[int], lo: float, hi: float) -> go.Figure:
-    colours = ["#e67e22" if i in shown else "#7f8c8d" for i in range(len(z))]
-    fig = go.Figure(go.Bar(x=list(range(len(z))), y=z.tolist(), marker_color=colours, name="z"))
-    fig.update_layout(margin=dict(l=10, r=10, t=50, b=10), title=t("latent.move.z_chart_title"),
-                      xaxis_title=t("latent.move.z_chart_x"), yaxis_title=t("latent.move.z_chart_y"),
-                      yaxis_range=[lo * 1.2, hi * 1.2])
-    return style(fig, height=current().figure_height // 2)
-
-
 def _z_sliders(m: LatentModel, z: torch.Tensor, seed: int, dims: list[int]) -> torch.Tensor:
     """One slider per chosen dimension, starting at z's value; moved sliders override z."""
     lo, hi = _z_range(m.prior)
@@ -309,20 +322,17 @@ def move_z(m: LatentModel) -> None:
     z_now = z + offset
     st.session_state["lat_current_z"] = (m.key, z_now.tolist())
     with picture:
-        image = latent.render(m.generator, z_now)
-        _show(_grid(image, 1, times=3), caption=t("latent.move.image_caption", norm=f"{float(z_now.norm()):.2f}"))
+        _show_generated(m, z_now, 1, times=3, caption=t("latent.move.image_caption", norm=f"{float(z_now.norm()):.2f}"))
         st.markdown(t("latent.move.intro", d=d, prior=t(f"latent.prior.{m.prior}")))
-        st.plotly_chart(_z_chart(z_now, dims, lo, hi), width="stretch")
+        st.html(svg_as_img(z_chart_svg(z_now.tolist(), dims, lo, hi), t("latent.move.z_chart_title")))
         teaching_notes("latent.move")
 
     st.subheader(t("latent.move.directions_title"))
     st.markdown(t(f"latent.move.explain_{method}"))
     st.caption(t("latent.move.strip_caption"))
-    strips = latent.render(m.generator, torch.cat([latent.direction_latents(z_now, directions[i], STRIP_STEPS, 3.0)
-                                                    for i in range(k)]))
     for i in range(k):
-        _show(_grid(strips[i * STRIP_STEPS:(i + 1) * STRIP_STEPS], STRIP_STEPS),
-              caption=t(f"latent.move.strip_{method}", n=i + 1, value=f"{float(strengths[i]):.3g}"))
+        _show_generated(m, latent.direction_latents(z_now, directions[i], STRIP_STEPS, 3.0), STRIP_STEPS,
+                        caption=t(f"latent.move.strip_{method}", n=i + 1, value=f"{float(strengths[i]):.3g}"))
 
     st.subheader(t("latent.move.plane_title"))
     st.caption(t("latent.move.plane_caption"))
@@ -338,8 +348,8 @@ def move_z(m: LatentModel) -> None:
     if i1 == i2:
         st.warning(t("latent.move.same_direction"))
     else:
-        plane = latent.plane_grid(m.generator, z_now, directions[i1], directions[i2], n, span)
-        _show(_grid(plane, n, times=min(1.0, 7 / n)), caption=t("latent.move.plane_image"))
+        _show_generated(m, latent.plane_latents(z_now, directions[i1], directions[i2], n, span), n,
+                        times=min(1.0, 7 / n), caption=t("latent.move.plane_image"))
 
 
 # --- "Interpolation" ----------------------------------------------------------------------------------
