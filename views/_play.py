@@ -1,47 +1,39 @@
 """Play's pacing: an animated page slows its frames down when the server is busy, instead of
-starving the class.
+starving the class and losing its frames.
 
 The browser asks for a Play frame on a fixed timer (``st.fragment(run_every=...)``). On a server that
-many students share, a frame takes longer than that timer (its Python waits for the one interpreter
-lock), the next request is already waiting when it ends, and Streamlit drops the frame it has not
-yet sent: one playing student then costs ~0.4 core and sees no frame at all (BENCHMARKS.md, "A class
-on one server"). So before each frame the session rests for as long as its last frame took: on an
-idle server that is shorter than the timer (nothing changes), on a busy one a playing student asks
-for at most half of its time, sees fewer frames but real ones, and the rest of the class gets the CPU.
-The rest is a sleep (no CPU, the lock released); timer requests that arrive meanwhile fold into one.
+many students share, a frame waits for the CPU (the one interpreter lock, two cores), takes longer
+than that timer, and the next request is already waiting when it ends; the new run starts before the
+server has sent the last frame, and Streamlit drops it: one playing student then costs ~0.4 core
+and sees no frame at all (BENCHMARKS.md, "A class on one server"). So after each frame the session
+rests, inside the frame's run, for as long as the frame waited for the CPU (its wall time minus its
+own CPU time): on an idle server that is nothing, on a busy one the frame is sent during the rest
+(a sleep: no CPU, the lock released), a playing student asks for at most about half of its time,
+sees fewer frames but real ones, and the rest of the class gets the CPU.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from typing import Callable, Iterator, MutableMapping
+from typing import Callable, Iterator
 
-REST = 1.0  # rest this many times the last frame's duration before the next one
+REST = 1.0  # rest this many times what the frame waited for the CPU
 MAX_REST = 0.5  # seconds: Pause and the other buttons still answer within about a second
+MIN_REST = 0.005  # shorter waits are noise (timer resolution, a thread switch), not a busy server
 
 
 @contextlib.contextmanager
-def paced_frame(state: MutableMapping, key: str, clock: Callable[[], float] = time.monotonic,
+def paced_frame(clock: Callable[[], float] = time.monotonic, cpu: Callable[[], float] = time.thread_time,
                 sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
-    """Wrap one Play frame (training and drawing): rest first if the last frame ended too recently.
+    """Wrap one Play frame (training and drawing); rest after it if it waited for the CPU.
 
-    ``state`` keeps ``(ended, took)`` of the last frame under ``key`` (the session state).
+    ``cpu`` is the calling thread's CPU time (the script thread runs the frame). A frame left by an
+    exception (``st.rerun()``) does not rest.
     """
-    last = state.get(key)
-    if last is not None:
-        ended, took = last
-        rest = min(MAX_REST, ended + REST * took - clock())
-        if rest > 0:
-            sleep(rest)
-    start = clock()
-    try:
-        yield
-    finally:
-        end = clock()
-        state[key] = (end, end - start)
-
-
-def forget_pace(state: MutableMapping, key: str) -> None:
-    """On Play: the first frame does not wait for a frame of the last time it played."""
-    state.pop(key, None)
+    wall_start, cpu_start = clock(), cpu()
+    yield
+    waited = (clock() - wall_start) - (cpu() - cpu_start)
+    rest = min(MAX_REST, REST * waited)
+    if rest >= MIN_REST:
+        sleep(rest)

@@ -27,10 +27,9 @@ from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PL
 from views import _plots1d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
-from views._play import forget_pace, paced_frame
+from views._play import paced_frame
 from views._urlstate import Param, link_box, mirror, restore
 
-PACE_KEY = "dist_play_pace"  # views._play: the last Play frame's end and duration
 TICK_SECONDS = 0.07  # Play redraws the figure this often (the goal is >= 10 frames/s)
 HISTORY_SECONDS = 1.0  # ... and the charts over steps this often
 LIVE_HEIGHT = 0.85  # the live figure is a little lower than the theme's, so it fits under the settings
@@ -351,8 +350,6 @@ def _set_playing(playing: bool) -> None:
     # click's callback a second time when it lands while the Play timer reruns (seen in the e2e
     # test); a toggle would undo itself, and one shared key would replay Pause as Play.
     st.session_state.dist_playing = playing
-    if playing:
-        forget_pace(st.session_state, PACE_KEY)
     if not playing:
         st.session_state.dist_stop_timer = True
 
@@ -463,7 +460,7 @@ def training_section() -> None:
             if not playing_now:
                 _draw_live_figure(trainer, False)
                 return
-            with paced_frame(st.session_state, PACE_KEY):  # fewer frames on a busy server, not none
+            with paced_frame():  # fewer frames on a busy server, not none
                 try:
                     trainer.run_for(PLAY_TICK_BUDGET)
                 except TrainingDiverged:
