@@ -1,7 +1,8 @@
 """A class on one server (issue 18, part 2): N simulated students against one ``streamlit run app.py``.
 
     python scripts/bench_class_load.py [--sessions 10 20 30 40] [--seconds 30] [--warmup 10]
-                                       [--train] [--url http://127.0.0.1:8501 --server-pid PID]
+                                       [--train] [--processes 2] [--distinct-seeds]
+                                       [--url http://127.0.0.1:8501 --server-pid PID [PID ...]]
 
 A protocol-level load generator: no browsers. Each student is one websocket session on
 ``/_stcore/stream`` speaking Streamlit's own protocol (``streamlit.proto``: BackMsg up, ForwardMsg
@@ -32,9 +33,12 @@ The mix (per N): 80% on "Explore the latent space" (views/latent.py, section "Mo
 from sending the value to the new main image's delta ("G(z), ‖z‖ = ...") is *slider-to-image*
 (also reported: to ``script_finished`` and to the downloaded PNG); no image within 10 s is a
 timeout. 20% on "Distributions in 1-D", tab "Train a 1-D GAN" (``?tab=train``), pressing Play:
-frames per second are the completed runs of the Play fragment (``run_every=0.07``) per session
-(a run whose deltas Streamlit dropped unsent, because the next run started first, arrives as
-``FINISHED_EARLY_FOR_RERUN`` and is not a frame: the student saw nothing).
+the frames a student sees are the changes of the "After N D steps" caption it receives
+(``play_captions_changed_per_s_mean``); also reported: the completed runs of the Play fragment
+(``run_every=0.07``) per session (``play_frames_per_s``: a run whose ``script_finished`` arrives
+as ``FINISHED_EARLY_FOR_RERUN`` because the next run had started is not counted, though its
+deltas may have been sent, as they are since Play rests after a frame on a busy server,
+views/_play.py).
 ``--train`` adds one student on the training page pressing Start (``?steps=1000000``) and reads
 the page's "Images / s" metric (pressing Stop when the round ends).
 
@@ -45,7 +49,11 @@ memory is read again ``--after`` seconds later. Server CPU (cores used on averag
 exception element, ``st.error`` box or dropped connection is counted (with the first text). The
 server is started once (``python -m streamlit run app.py`` on a free loopback port: the browser
 tests' ``StreamlitServer`` from tests/e2e/conftest.py) and serves every N in turn, like one class
-day; with ``--url`` an already running server is used (``--server-pid`` for its CPU and memory).
+day; ``--processes 2`` starts the class deployment instead (scripts/serve_class.py: two app
+processes behind HAProxy with sticky sessions; CPU, memory and threads are the processes' sums);
+with ``--url`` an already running server is used (``--server-pid`` for its CPU and memory).
+All latent students open the page on its default seed (a class following the lecture: the same
+pictures, which the page shares across sessions); ``--distinct-seeds`` gives each its own.
 Prints JSON (each round's result also goes to stderr as it finishes).
 """
 
@@ -75,6 +83,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
 
 from conftest import StreamlitServer  # noqa: E402  (the browser tests' server: a free loopback port)
+from serve_class import ClassServers  # noqa: E402  (several processes behind HAProxy)
 
 ANSWER_TIMEOUT_S = 10.0  # a slider move with no new image within this is a timeout
 LOAD_TIMEOUT_S = 60.0  # a page's first run
@@ -105,7 +114,11 @@ async def http_get(host: str, port: int, path: str, cookie: str | None = None) -
     headers: dict[str, str] = {}
     for line in lines[1:]:
         k, _, v = line.partition(":")
-        headers.setdefault(k.strip().lower(), v.strip())
+        k = k.strip().lower()
+        if k == "set-cookie":  # several (the XSRF cookie; a proxy's sticky-session cookie): name=value; ...
+            headers[k] = "; ".join(filter(None, [headers.get(k), v.strip().split(";")[0]]))
+        else:
+            headers.setdefault(k, v.strip())
     return status, headers, body
 
 
@@ -133,16 +146,17 @@ LOG_PROBLEM = re.compile(r"^\S+ \S+ (WARNING|ERROR|CRITICAL) .*$|^Traceback \(mo
 class Monitor:
     """Samples the server's CPU seconds and memory twice a second (in the event loop: cheap)."""
 
-    def __init__(self, pid: int | None):
-        self.pid = pid
+    def __init__(self, pids: list[int] | None):
+        self.pid = pids or None  # the app processes (several behind a proxy): CPU, memory, threads summed
         self.samples: list[tuple[float, float, float, int]] = []  # (time, cpu s, rss MB, threads)
         self._task: asyncio.Task | None = None
 
     def sample(self) -> tuple[float, float, float, int] | None:
         if self.pid is None:
             return None
-        st = proc_status(self.pid)
-        s = (time.monotonic(), proc_cpu_s(self.pid), st["rss_mb"], st["threads"])
+        st = [proc_status(p) for p in self.pid]
+        s = (time.monotonic(), sum(proc_cpu_s(p) for p in self.pid), sum(x["rss_mb"] for x in st),
+             sum(x["threads"] for x in st))
         self.samples.append(s)
         return s
 
@@ -282,10 +296,10 @@ class Student:
     # -- connecting --
     async def connect(self) -> None:
         status, headers, _ = await http_get(self.host, self.port, "/_stcore/health")
-        set_cookie = headers.get("set-cookie", "")
-        self.cookie = set_cookie.split(";")[0] if set_cookie else None
+        self.cookie = headers.get("set-cookie") or None  # every cookie, as a browser sends them back
         await http_get(self.host, self.port, "/_stcore/host-config", self.cookie)
-        xsrf = self.cookie.split("=", 1)[1] if self.cookie else ""
+        cookies = dict(c.split("=", 1) for c in (self.cookie or "").split("; ") if "=" in c)
+        xsrf = cookies.get("_streamlit_xsrf", "")
         self.ws = await websockets.connect(
             f"ws://{self.host}:{self.port}/_stcore/stream", subprotocols=["streamlit", xsrf] if xsrf else ["streamlit"],
             additional_headers={"Cookie": self.cookie} if self.cookie else None, max_size=None,
@@ -564,7 +578,7 @@ def rounded(x, nd=0):
 
 
 async def one_round(host: str, port: int, n: int, args, monitor: Monitor, rng: random.Random,
-                    server: StreamlitServer | None) -> dict:
+                    server: StreamlitServer | ClassServers | None) -> dict:
     n_play = round(n * args.play_share)
     roles = ["play"] * n_play + ["latent"] * (n - n_play)
     rng.shuffle(roles)
@@ -576,8 +590,10 @@ async def one_round(host: str, port: int, n: int, args, monitor: Monitor, rng: r
     log_start = len(server.log_tail(10**9)) if server else 0
     students: list[tuple[str, Student]] = []
     tasks = []
-    for role in roles:
+    for i, role in enumerate(roles):
         page, query, _ = ROLES[role]
+        if role == "latent" and args.distinct_seeds:  # no two students look at the same z (no shared pictures)
+            query += f"&seed={args.seed * 1000 + i + 1}"
         students.append((role, Student(host, port, page, query, window)))
     cpu0, wall0 = time.process_time(), time.monotonic()
 
@@ -684,23 +700,30 @@ async def main_async(args) -> dict:
     server = None
     if args.url:
         u = urllib.parse.urlparse(args.url)
-        host, port, pid = u.hostname, u.port or 80, args.server_pid
+        host, port, pids = u.hostname, u.port or 80, args.server_pid
+    elif args.processes > 1:  # the deployment for a class: several processes behind HAProxy
+        tmp = tempfile.TemporaryDirectory()
+        server = ClassServers(args.processes, log_dir=Path(tmp.name), extra_env={"GAN_RUNS_DIR": f"{tmp.name}/runs"})
+        server.wait_healthy()
+        host, port, pids = "127.0.0.1", server.port, server.pids
     else:
         tmp = tempfile.TemporaryDirectory()
         server = StreamlitServer(Path(tmp.name) / "runs", Path(tmp.name) / "server.log")
         server.wait_healthy()
-        host, port, pid = "127.0.0.1", server.port, server.pid
-    monitor = Monitor(pid)
+        host, port, pids = "127.0.0.1", server.port, [server.pid]
+    monitor = Monitor(pids)
     out: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                  "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
                  "settings": {"seconds": args.seconds, "warmup": args.warmup, "after": args.after,
                               "play_share": args.play_share, "answer_timeout_s": ANSWER_TIMEOUT_S,
-                              "think_time_s": [0.5, 2.0], "slider": SLIDER_LABEL, "train": args.train},
+                              "think_time_s": [0.5, 2.0], "slider": SLIDER_LABEL, "train": args.train,
+                              "processes": args.processes, "distinct_seeds": args.distinct_seeds},
                  "rounds": []}
     try:
         monitor.start()
         start = monitor.sample()
-        await warm_up(host, port)
+        for p in server.backends if isinstance(server, ClassServers) else [port]:  # every process's imports
+            await warm_up(host, p)
         warm = monitor.sample()
         if start:
             out["server_at_start"] = {"rss_mb": start[2], "threads": start[3]}
@@ -744,8 +767,15 @@ def main() -> None:
     ap.add_argument("--train", action="store_true", help="one more student runs a training (Start, Images / s)")
     ap.add_argument("--stagger", type=float, default=0.05, help="seconds between two students' connections")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--distinct-seeds", action="store_true",
+                    help="each latent student opens the page on its own seed (default: all on seed 0, the page's "
+                         "default, as a class following the lecture)")
     ap.add_argument("--url", help="an already running server (default: start one on a free loopback port)")
-    ap.add_argument("--server-pid", type=int, help="with --url: the server's PID, for its CPU and memory")
+    ap.add_argument("--server-pid", type=int, nargs="+",
+                    help="with --url: the server's PID (several: each app process), for CPU and memory")
+    ap.add_argument("--processes", type=int, default=1,
+                    help="app processes behind HAProxy with sticky sessions (scripts/serve_class.py); 1: one "
+                         "plain server")
     args = ap.parse_args()
     # SIGTERM (timeout, kill) ends the run through main_async's finally: the server it started is stopped too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
