@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -123,6 +124,8 @@ def _from_run() -> LatentModel:
     refresh = st.button(t("latent.run.refresh"), help=t("latent.run.refresh_help"), key="lat_btn_refresh")
     if refresh or "lat_run_snapshot" not in st.session_state:
         st.session_state["lat_run_snapshot"] = run.snapshot_generator()
+        # names these weights in the caches shared by all sessions (an object's id can be reused)
+        st.session_state["lat_run_snapshot_id"] = uuid.uuid4().hex
     generator, model_config, info = st.session_state["lat_run_snapshot"]
     dataset = info.get("dataset")
     if isinstance(dataset, dict):
@@ -131,7 +134,7 @@ def _from_run() -> LatentModel:
     step = int(info.get("step", 0))
     st.caption(t("latent.run.snapshot", step=step))
     prior, _ = explorer_settings({"train": {"prior": info.get("prior", "normal")}})
-    return LatentModel(key=f"run:{id(run)}:{step}", label=t("latent.run.label"), generator=generator,
+    return LatentModel(key=f"run:{st.session_state['lat_run_snapshot_id']}:{step}", label=t("latent.run.label"), generator=generator,
                        model_config=model_config, prior=prior, dataset=str(dataset) if dataset else None,
                        step=step, training_images=getattr(run_data, "images", None))
 
