@@ -251,3 +251,31 @@ def test_run_updates_for_walks_algorithm_1_one_update_at_a_time_within_the_budge
     assert n == 1 and (trainer.d_steps, trainer.g_steps) == (1, 0)  # at least one update, D first
     n += trainer.run_updates_for(0.05)
     assert trainer.d_steps + trainer.g_steps == n and trainer.d_steps == 5 * trainer.g_steps + trainer.d_in_a_row
+
+
+def test_a_background_measurement_gives_what_measure_gives_and_files_it_at_the_step_it_started():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(hidden=16, depth=1, batch_size=32))
+    trainer.step()
+    assert trainer.collect_measurement() is None  # none started
+    assert trainer.start_measurement() and not trainer.start_measurement()  # one at a time
+    expected = Toy2DTrainer(Toy2DConfig(hidden=16, depth=1, batch_size=32))
+    expected.step()
+    trainer.step()  # training goes on while the worker measures the points of step 1
+    result = trainer.collect_measurement(wait=True)
+    assert result == expected.measure()
+    assert trainer.history.series("js") == ([1], [result["js"][0]]) and trainer.collect_measurement() is None
+    assert trainer.start_measurement()  # the next one may start now
+
+
+def test_a_view_without_shading_reuses_d_on_the_grid_until_the_axes_move():
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    trainer = Toy2DTrainer(Toy2DConfig(hidden=16, depth=1, batch_size=32))
+    first = trainer.view(grid_n=10, arrows=5)
+    trainer.step()
+    assert trainer.view(grid_n=10, arrows=5, shading=False).d is first.d  # D moved, its old shading is kept
+    fresh = trainer.view(grid_n=10, arrows=5)
+    assert fresh.d is not first.d and not torch.equal(fresh.d, first.d)
+    assert trainer.view(grid_n=12, arrows=5, shading=False).d.shape == (12, 12)  # a new grid is always computed

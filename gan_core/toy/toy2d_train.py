@@ -3,9 +3,10 @@
 ``Toy2DTrainer`` learns a ``gan_core.toy.toy2d`` target (or a user's points) with the losses of
 ``gan_core.losses`` (WGAN-GP included): ``d_step`` / ``g_step`` / ``step`` / ``run_for(seconds)``,
 ``fake_points()`` (G at a fixed noise batch, so the points move smoothly between frames) and
-``measure()`` (modes covered, share of high-quality samples, KL both ways and JS with error bars) and
-``view()`` (what a figure draws: D(x) on a grid, the direction the G loss pushes each fake point,
-the generator's manifold for 1-D or 2-D noise).
+``measure()`` (modes covered, share of high-quality samples, KL both ways and JS with error bars; or
+``start_measurement()`` / ``collect_measurement()`` to have a worker thread compute it while training
+goes on) and ``view()`` (what a figure draws: D(x) on a grid, the direction the G loss pushes each fake
+point, the generator's manifold for 1-D or 2-D noise).
 
     trainer = Toy2DTrainer(Toy2DConfig(target="ring8"))
     trainer.run_for(1.0)
@@ -17,6 +18,7 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import torch
@@ -37,6 +39,11 @@ DRAWN_REAL = 1_000  # real points a frame draws (more only slows the drawing: th
 MODE_MIN_SHARE = 0.01  # a mode is covered when it holds >= 1% of the fixed fakes (10 of 1,000), not one stray point
 TRAIL_POINTS, TRAIL_FRAMES = 12, 40  # fake points whose last positions (one per frame that trained) are drawn
 HISTORY_MAX = 20_000  # per series: a long Play thins the history (every other point) instead of growing it
+
+# One worker thread for every trainer's background measurements (started at the first one; a trainer has
+# at most one waiting or running). Play's frames run on the page's script thread; the measurement (~50 ms
+# of k-NN distances, torch kernels that release the GIL) no longer stops them once a second.
+_MEASURER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toy2d-measure")
 
 
 @dataclass(frozen=True)
@@ -200,6 +207,9 @@ class Toy2DTrainer:
         self._trail: deque[torch.Tensor] = deque(maxlen=TRAIL_FRAMES)
         self._trail_at = -1
         self._real_box = _box(self.real)
+        self._shading: tuple | None = None  # (bounds, grid_n, D on that grid) of the last view
+        self._measuring: tuple[int, Future] | None = None  # (G steps, result) of a background measurement
+        self._noise_grid: tuple[torch.Tensor, list[int]] | None = None  # the manifold's noise lines, joined
 
     # --- Algorithm 1 ------------------------------------------------------------------------------
 
@@ -282,19 +292,24 @@ class Toy2DTrainer:
             y0, y1 = max(min(y0, float(lo[1])), y0 - 3 * h), min(max(y1, float(hi[1])), y1 + 3 * h)
         return (math.floor(x0 * 2) / 2, math.ceil(x1 * 2) / 2, math.floor(y0 * 2) / 2, math.ceil(y1 * 2) / 2)
 
-    def view(self, grid_n: int = 60, arrows: int = 150) -> Toy2DView:
+    def view(self, grid_n: int = 60, arrows: int = 150, shading: bool = True) -> Toy2DView:
         """Everything a figure of the current state draws (tensors on the CPU). A frame after training
-        moved adds the first ``TRAIL_POINTS`` fakes' positions to their trails."""
+        moved adds the first ``TRAIL_POINTS`` fakes' positions to their trails. ``shading=False`` reuses
+        the last view's D on the grid when the grid is the same (the grid through D is the view's largest
+        cost; Play redraws D's shading a few times a second, not every frame)."""
         fake = self.fake_points()
         if self.g_steps + self.d_steps != self._trail_at:
             self._trail.append(fake[:TRAIL_POINTS].clone())
             self._trail_at = self.g_steps + self.d_steps
         bounds = x0, x1, y0, y1 = self.bounds(fake)
         xs, ys = torch.linspace(x0, x1, grid_n), torch.linspace(y0, y1, grid_n)
-        gy, gx = torch.meshgrid(ys, xs, indexing="ij")
         loss = self.algorithm.loss
-        with torch.no_grad(), single_thread():
-            d = loss.probability(self.D(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1))).reshape(grid_n, grid_n)
+        if shading or self._shading is None or self._shading[:2] != (bounds, grid_n):
+            gy, gx = torch.meshgrid(ys, xs, indexing="ij")
+            with torch.no_grad(), single_thread():
+                d = loss.probability(self.D(torch.stack([gx.reshape(-1), gy.reshape(-1)], 1))).reshape(grid_n, grid_n)
+            self._shading = (bounds, grid_n, d)
+        d = self._shading[2]
         at = fake[:arrows].clone().requires_grad_(True)
         with single_thread():
             (grad,) = torch.autograd.grad(loss.g_loss(self.D(at)), at)
@@ -302,9 +317,11 @@ class Toy2DTrainer:
         push = -grad / grad.norm(dim=1).max().clamp_min(1e-12)
         manifold = None
         if self.config.noise_dim <= 2:  # every line of the noise grid through G at once, then split
-            lines = _noise_lines(self.config.noise_dim, self.config.prior)
+            if self._noise_grid is None:
+                lines = _noise_lines(self.config.noise_dim, self.config.prior)
+                self._noise_grid = (torch.cat(lines), [len(line) for line in lines])
             with single_thread():
-                manifold = list(render(self.G, torch.cat(lines)).split([len(line) for line in lines]))
+                manifold = list(render(self.G, self._noise_grid[0]).split(self._noise_grid[1]))
         return Toy2DView(real=self.real[:DRAWN_REAL], fake=fake, grid_x=xs, grid_y=ys, d=d,
                          arrow_from=at.detach(), arrow_push=push, manifold=manifold,
                          trails=torch.stack(list(self._trail)), bounds=bounds)
@@ -314,7 +331,33 @@ class Toy2DTrainer:
     def measure(self, seed: int = 0) -> dict:
         """Modes covered and high-quality share (mixture targets), and KL / JS between real and fake
         points as (estimate, error); recorded in the history at the current G step."""
-        fake = self.fake_points()
+        result = self._measurement(self.fake_points(), seed)
+        self.history.add(self.g_steps, result)
+        return result
+
+    def start_measurement(self, seed: int = 0) -> bool:
+        """``measure()`` of G's points as they are now, on a worker thread, while training goes on;
+        ``collect_measurement`` records it. Does nothing (returns False) while one is under way."""
+        if self._measuring is not None:
+            return False
+        # The fakes are computed here, so the worker reads no weight that training is changing.
+        self._measuring = (self.g_steps, _MEASURER.submit(self._measurement, self.fake_points(), seed))
+        return True
+
+    def collect_measurement(self, wait: bool = False) -> dict | None:
+        """The background measurement's result once it is done (or, with ``wait``, when it is), recorded
+        in the history at the G step it was started at; None while it runs or when none was started.
+        The history is only written here, on the caller's thread, never by the worker."""
+        if self._measuring is None or not (wait or self._measuring[1].done()):
+            return None
+        (step, future), self._measuring = self._measuring, None
+        result = future.result()
+        self.history.add(step, result)
+        return result
+
+    @single_thread()  # on the worker thread too: the page's thread and the browser need the other core
+    def _measurement(self, fake: torch.Tensor, seed: int) -> dict:
+        """``measure()``'s numbers for the points ``fake`` (reads only the fixed real points and target)."""
         real = self.real[torch.randperm(len(self.real), generator=torch.Generator().manual_seed(seed))[:MEASURE_REAL]]
         result: dict = {}
         if torch.isfinite(fake).all():
@@ -322,7 +365,6 @@ class Toy2DTrainer:
         if self.target is not None and self.target.means is not None:
             result.update(toy_mode_metrics(fake, self.target.means, self.target.std,
                                            min_count=math.ceil(MODE_MIN_SHARE * len(fake))))
-        self.history.add(self.g_steps, result)
         return result
 
 
