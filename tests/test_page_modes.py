@@ -130,6 +130,7 @@ def test_play_draws_the_view_as_images_with_every_layer_and_pause_brings_back_pl
     html = _live_view(app)
     ElementTree.fromstring(html.replace("&", "&amp;"))  # well-formed (as XML: every tag closed)
     assert all(f">{name}<" in html for name in ("real x", "G(z)", "D(x)", "G's push", "manifold"))  # the legend
+    assert STEPS.search(html)  # the step counter is part of the view's HTML while playing (one element a frame)
     heat, points = _pngs(html)  # D(x) on its grid, and the points and lines drawn on the server
     assert heat.size == (60, 60) and points.size[0] > 400
     assert _pixels_of(points, "#c0392b") > 50 and _pixels_of(points, "#1a9e3f") > 50  # arrows, G's points

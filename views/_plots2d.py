@@ -291,14 +291,16 @@ def _polylines(canvas: np.ndarray, lines: Sequence[np.ndarray], colour: str, alp
     return np.array(image)
 
 
-def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | None = None, note: str = "") -> str:
+def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | None = None, note: str = "",
+              caption: str | None = None) -> str:
     """The 2-D view for Play, as HTML (``st.html``): the plot area is one PNG drawn on the server (points,
     lines, arrows, grid) over D(x)'s 60x60 image, with the tick labels and the legend as text around it.
     Positions are percentages of a box of the theme's proportions, so it scales with its column.
 
     Not an SVG image (as on the 1-D page): thousands of vector dots, or an SVG wrapping PNGs, cost the
     browser most of each frame; two PNGs and a few lines of text decode in about a millisecond.
-    ``highlight`` ("D" or "G") frames the plot in that network's colour and ``note`` says why (slow motion).
+    ``highlight`` ("D" or "G") frames the plot in that network's colour and ``note`` says why (slow motion);
+    ``caption`` is a line of small grey text under the view (as ``st.caption`` draws it).
     """
     th = current()
     f = th.font
@@ -339,6 +341,9 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
                    f'transform:translateY(-50%)">{v:g}</span>')
     out.append(_html_legend(_legend_items(frame, layers), 100 * left / width, th, highlight, note))
     out.append("</div>")
+    if caption:  # one root element still: the view and its caption in a plain div
+        out = ["<div>", *out, f'<p style="margin:0.5rem 0 0;font-size:0.875rem;color:rgba(49,51,63,0.6)">'
+                              f'{_escape(caption)}</p></div>']
     return "".join(out)
 
 

@@ -30,12 +30,18 @@ from views._notes import teaching_notes
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
 
-# Play: the browser asks for the next frame this long after the last one arrived, so a frame takes
-# this plus the server's time for it (~50 ms: training, the view, its images); the goal is >= 10 a second.
-TICK_SECONDS = 0.03
+# Play: the browser asks for a frame every TICK_SECONDS (a fixed-rate timer, whether or not the last one
+# arrived; requests that come while a frame runs are merged into one). At 0.03 s the server made frames
+# back to back (~9 a second) faster than the browser could show them (it drew 4-6), and the two fought
+# over the 2 cores; at 0.07 s the server's ~50 ms a frame leaves room and the browser shows ~13.5 a second
+# (BENCHMARKS.md, 2-D Play). At most 1 / 0.07 = 14 a second; the goal is >= 10.
+TICK_SECONDS = 0.07
 SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow enough to follow
 MEASURE_SECONDS = 1.0  # the numbers and charts are measured and redrawn this often while playing
-PLAY_TICK_BUDGET = 0.015  # seconds of training per Play frame (single updates, so k = 5 fits too)
+SHADING_SECONDS = 0.2  # Play recomputes D(x)'s shading this often, not every frame (a 60x60 pass through D)
+# seconds of training per Play frame (single updates, so k = 5 fits too): with fewer, paced frames 20 ms
+# (not 15) keeps the presets' iterations within 60 s of Play; 25 ms made Fix it's frames too long (7 a second)
+PLAY_TICK_BUDGET = 0.02
 ARROWS = 60  # fake points that get an arrow (more is a red blur)
 CHART_POINTS = 400  # a chart line is thinned to about this many points (a chart is ~300 px wide)
 DRAW, UPLOAD = "draw", "csv"
@@ -250,10 +256,10 @@ def _note(highlight: str | None, trainer: Toy2DTrainer) -> str:
     return ""
 
 
-def _frame(trainer: Toy2DTrainer, drawing: bool) -> plots.Frame:
+def _frame(trainer: Toy2DTrainer, drawing: bool, shading: bool = True) -> plots.Frame:
     target = trainer.target
     means, std = (target.means, target.std) if target is not None and target.means is not None else (None, None)
-    frame = plots.frame_from_view(trainer.view(arrows=ARROWS), means, std)
+    frame = plots.frame_from_view(trainer.view(arrows=ARROWS, shading=shading), means, std)
     if drawing:  # the canvas keeps room to draw round the points drawn so far
         b, c = frame.bounds, CANVAS_BOUNDS
         frame = plots.Frame(**{**frame.__dict__, "bounds": (min(b[0], c[0]), max(b[1], c[1]), min(b[2], c[2]),
@@ -268,6 +274,17 @@ def _empty_canvas() -> plots.Frame:
                        grid_y=np.array([y0, y1]), d=np.full((2, 2), 0.5), arrow_from=empty, arrow_push=empty)
 
 
+def _shading_due(playing: bool) -> bool:
+    """Whether this frame recomputes D(x)'s shading: always when paused and in slow motion (one update a
+    frame, and which network moved is the point), else every ``SHADING_SECONDS``."""
+    s = st.session_state
+    now = time.monotonic()
+    if not playing or s.modes_slow or now - s.get("modes_shaded_time", -math.inf) >= SHADING_SECONDS:
+        s.modes_shaded_time = now
+        return True
+    return False
+
+
 def _draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> None:
     """The animated picture: HTML around server-drawn PNGs while playing, Plotly when paused (a canvas
     when drawing)."""
@@ -275,27 +292,36 @@ def _draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> No
     layers = s.modes_layers or []
     highlight = s.get("modes_highlight")
     note = _note(highlight, trainer) if trainer is not None else ""
-    frame = _frame(trainer, drawing) if trainer is not None else _empty_canvas()
-    if playing:
-        st.html(plots.view_html(frame, layers, t("modes.fig.view_alt"), highlight, note))
-    elif drawing:
+    frame = _frame(trainer, drawing, _shading_due(playing)) if trainer is not None else _empty_canvas()
+    counter = t("modes.counter", d=trainer.d_steps, g=trainer.g_steps) if trainer is not None else None
+    if playing:  # the step counter inside the view's HTML: one element a frame for the browser to redraw, not two
+        st.html(plots.view_html(frame, layers, t("modes.fig.view_alt"), highlight, note, caption=counter))
+        return
+    if drawing:
         st.plotly_chart(plots.view_figure(frame, layers if trainer is not None else [], canvas=True,
                                           highlight=highlight, note=note),
                         key="modes_canvas", on_select=_on_canvas_select, selection_mode=("points", "box"))
     else:
         st.plotly_chart(plots.view_figure(frame, layers, highlight=highlight, note=note), key="modes_view")
-    if trainer is not None:
-        st.caption(t("modes.counter", d=trainer.d_steps, g=trainer.g_steps))
+    if counter is not None:
+        st.caption(counter)
 
 
 def _measured(trainer: Toy2DTrainer) -> None:
-    """Measure (~0.2 s) when something trained since the last measurement; while playing at most about
-    once a second: the numbers and the charts are two fragments on their own timers, and Play moves
-    the step count between them, so without the clock each would measure (half the server's time)."""
+    """The measurement the numbers and charts show. Paused: measured now (~50 ms) when something trained
+    since the last one. Playing: on the engine's worker thread, so Play's frames go on meanwhile; each
+    run records the one that finished and starts the next, at most about once a second (the numbers
+    and the charts are two fragments on their own timers, and both call this)."""
     s = st.session_state
     at = (trainer.d_steps, trainer.g_steps)
-    recent = time.monotonic() - s.get("modes_measured_time", -math.inf) < 0.8 * MEASURE_SECONDS
-    if s.get("modes_measured_at") != at and not (s.get("modes_playing") and recent):
+    if s.get("modes_playing"):
+        trainer.collect_measurement()
+        if time.monotonic() - s.get("modes_measured_time", -math.inf) >= 0.8 * MEASURE_SECONDS:
+            if trainer.start_measurement():
+                s.modes_measured_time = time.monotonic()
+        return
+    trainer.collect_measurement(wait=True)  # the last one of Play, into the history before the paused one
+    if s.get("modes_measured_at") != at:
         trainer.measure()
         s.modes_measured_at, s.modes_measured_time = at, time.monotonic()
 
