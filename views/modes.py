@@ -27,6 +27,7 @@ from views import _plots2d as plots
 from views._plots1d import svg_as_img
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
+from views._play import paced_frame
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -452,7 +453,10 @@ def training_section() -> None:
             if not s.get("modes_playing", False) and s.pop("modes_stop_timer", False):
                 st.rerun(scope="app")  # a fragment run does not cancel the nested timer; a full run does
             playing_now = s.get("modes_playing", False)
-            if playing_now:
+            if not playing_now:
+                _draw_view(trainer, False, drawing)
+                return
+            with paced_frame():  # fewer frames on a busy server, not none (views/_play.py)
                 try:
                     if s.modes_slow:
                         s.modes_highlight = trainer.next_update()
@@ -463,7 +467,7 @@ def training_section() -> None:
                     s.modes_playing = False
                     s.modes_error = "modes.diverged"
                     st.rerun()
-            _draw_view(trainer, playing_now, drawing and not playing_now)
+                _draw_view(trainer, True, False)
 
         @st.fragment(run_every=MEASURE_SECONDS if playing else None)
         def numbers() -> None:
