@@ -13,6 +13,7 @@ import dataclasses
 import inspect
 import io
 import json
+import math
 import re
 import struct
 import textwrap
@@ -37,6 +38,15 @@ from test_recording import record_cli_run
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def live_charts(at: AppTest) -> list[tuple[str, str]]:
+    """(alt text, SVG) of each chart drawn as a picture (the live view while a run trains)."""
+    found = []
+    for element in at.get("html"):
+        for alt_src in re.finditer(r'<img src="data:image/svg\+xml;base64,([^"]+)" alt="([^"]*)"', element.proto.body):
+            found.append((alt_src.group(2), base64.b64decode(alt_src.group(1)).decode()))
+    return found
 
 
 @pytest.fixture
@@ -124,7 +134,12 @@ def test_start_pause_stop_a_real_run(page, tmp_path):
 
     at.run()  # redraw: numbers, charts and both grids come from the run
     assert int(at.metric[0].value.replace(",", "")) >= 3
-    assert len(at.get("plotly_chart")) >= 2
+    # training: the page redraws every second, so the charts are SVG pictures (no Plotly figure to rebuild)
+    pictures = live_charts(at)
+    assert not at.get("plotly_chart") and len(pictures) >= 2
+    loss_alt, loss_svg = pictures[0]
+    shown_step = int(re.search(r"step ([\d,]+)", loss_alt).group(1).replace(",", ""))
+    assert shown_step >= 3 and "Losses" in loss_svg and loss_svg.count("<path") >= 4  # raw + smoothed, D and G
     assert at.button(key="train_start").disabled and not at.button(key="train_pause").disabled
 
     at.button(key="train_pause").click().run()
@@ -385,6 +400,32 @@ def test_renders_in_both_languages_with_no_missing_key(page, lang):
     # the teaching box for students: "set k = 5 and watch D win", the minimax loss stalls G
     notes = " ".join(m.value for m in at.markdown)
     assert "k = 5" in notes and "minimax" in notes
+
+
+def test_live_quality_charts_and_reading_match_the_worker(page):
+    # While training, the quality chart and the class histogram are SVG pictures and the line under them
+    # reads the worker's latest judgement (512 samples every 100 steps by default): the same numbers.
+    at = page()
+    at.number_input(key="train_batch_small").set_value(16).run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["train_run"]
+    wait_until(lambda: len(run.snapshot().metrics_history) >= 1, timeout=120)
+    at.run()
+    snap = run.snapshot()
+    assert snap.status == "running" and not at.get("plotly_chart")
+    last = snap.metrics_history[-1]
+    assert last["step"] == 100 and snap.metrics["n"] == 512
+    alts = [alt for alt, _ in live_charts(at)]
+    assert any(alt.startswith("Quality judged by a classifier") and "step 100" in alt for alt in alts), alts
+    hist_svg = next(svg for alt, svg in live_charts(at) if alt.startswith("Which classes G draws"))
+    assert len(re.findall(r"<rect [^>]*fill=\"#", hist_svg)) == 10  # one bar per digit
+    reading = next(m.value for m in at.markdown if m.value.startswith("**Step 100:**"))
+    assert f"{math.floor(100 * last['confidence'])}% of 512 samples" in reading
+    assert f"{last['classes_covered']} of 10 classes" in reading
+    at.button(key="train_pause").click().run()  # paused: the interactive Plotly charts come back
+    wait_until(lambda: run.snapshot().status == "paused")
+    at.run()
+    assert len(at.get("plotly_chart")) == 4 and not live_charts(at)
 
 
 def test_korean_run_shows_korean_status_and_charts(page):

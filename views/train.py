@@ -9,8 +9,10 @@ mode plays back a recorded run (``gan_core.recording``) with the same charts and
 from __future__ import annotations
 
 import bisect
+import html
 import inspect
 import logging
+import math
 import lzma
 import textwrap
 import time
@@ -44,6 +46,7 @@ from views import _train_charts as charts
 from views._cancellable import run_cancellable
 from views._i18n import error_text, t
 from views._notes import teaching_notes
+from views._plots1d import svg_as_img
 from views._session_keys import OPEN_IN_LATENT, QUEUED, TRAIN_NOTICE, TRAIN_RUN
 from views._theme import upscale_factor
 from views._train_heartbeat import advance_queue, browser_id
@@ -487,17 +490,34 @@ def _grids(snap: RunSnapshot) -> None:
     st.caption(t("train.grid_caption"))
 
 
-def _curves(history: dict[str, np.ndarray], key: str) -> None:
-    """The loss and D(x) / D(G(z)) charts (shared by the live view and the replay)."""
+def _chart_picture(svg: str, key: str, alt: str) -> None:
+    """A live chart: one SVG image (see ``views._train_charts``), in a container named by ``key``."""
+    with st.container(key=key):
+        st.html(svg_as_img(svg, alt=html.escape(alt, quote=True)))
+
+
+def _curves(history: dict[str, np.ndarray], key: str, live: bool = False) -> None:
+    """The loss and D(x) / D(G(z)) charts (shared by the live view and the replay).
+
+    ``live``: the run is training and the page redraws every second, so the charts are SVG pictures."""
     if len(history["step"]) == 0:
         st.caption(t("train.charts_after_first_step"))
         return
     _default("train_curve_smoothing", 0.9)
     smoothing = st.slider(t("train.smoothing"), 0.0, 0.99, step=0.01, key="train_curve_smoothing")
     left, right = st.columns(2)
-    left.plotly_chart(charts.loss_figure(history, smoothing), key=f"{key}_loss_chart")
+    if live:
+        last = f"{int(history['step'][-1]):,}"
+        with left:
+            _chart_picture(charts.loss_svg(history, smoothing), f"{key}_loss_chart",
+                           t("train.chart.alt", title=t("train.chart.losses"), step=last))
+        with right:
+            _chart_picture(charts.discriminator_svg(history, smoothing), f"{key}_d_chart",
+                           t("train.chart.alt", title=t("train.chart.d_title"), step=last))
+    else:
+        left.plotly_chart(charts.loss_figure(history, smoothing), key=f"{key}_loss_chart")
+        right.plotly_chart(charts.discriminator_figure(history, smoothing), key=f"{key}_d_chart")
     left.caption(t("train.loss_caption"))
-    right.plotly_chart(charts.discriminator_figure(history, smoothing), key=f"{key}_d_chart")
     right.caption(t("train.d_caption"))
 
 
@@ -528,15 +548,28 @@ def _algorithm(snap: RunSnapshot) -> None:
             st.warning(error_text(warning))
 
 
-def _metrics(snap: RunSnapshot) -> None:
+def _metrics(snap: RunSnapshot, live: bool = False) -> None:
     if not snap.metrics_history or not snap.metrics:
         return
     left, right = st.columns(2)
-    left.plotly_chart(charts.metrics_figure(snap.metrics_history), key="train_metrics_chart")
+    m, last = snap.metrics, snap.metrics_history[-1]
+    if live:
+        with left:
+            _chart_picture(charts.metrics_svg(snap.metrics_history), "train_metrics_chart",
+                           t("train.chart.alt", title=t("train.chart.quality_title"), step=f"{last['step']:,}"))
+        with right:
+            _chart_picture(charts.class_histogram_svg(m["class_histogram"], m["class_names"]), "train_hist_chart",
+                           t("train.chart.alt", title=t("train.chart.hist_title"), step=f"{last['step']:,}"))
+    else:
+        left.plotly_chart(charts.metrics_figure(snap.metrics_history), key="train_metrics_chart")
+        right.plotly_chart(charts.class_histogram_figure(m["class_histogram"], m["class_names"]),
+                           key="train_hist_chart")
+    if "confidence" in last and "classes_covered" in last:  # the latest judgement in words (and for scripts)
+        with left.container(key="train_quality_now"):
+            confident = math.floor(100 * last["confidence"])  # "80%" means >= 0.80
+            st.markdown(t("train.quality_now", step=f"{last['step']:,}", confidence=confident,
+                          classes=last["classes_covered"], n=len(m["class_names"]), samples=m.get("n", "")))
     left.caption(t("train.metrics_caption"))
-    m = snap.metrics
-    right.plotly_chart(charts.class_histogram_figure(m["class_histogram"], m["class_names"]),
-                       key="train_hist_chart")
     right.caption(t("train.hist_caption"))
     if "classes_for_80_percent" in m:  # collapse, or not learned yet? the classes and the confidence together
         right.markdown(t(f"train.mode_reading.{mode_reading(m)}", classes=m["classes_for_80_percent"],
@@ -579,9 +612,10 @@ def _live_view() -> None:
     _status(snap)
     _grids(snap)
     _numbers(snap)
-    _curves(snap.history, "train")
+    live = snap.status == "running"  # redrawn every second: charts as pictures (see views._train_charts)
+    _curves(snap.history, "train", live)
     _algorithm(snap)
-    _metrics(snap)
+    _metrics(snap, live)
     _timelapse(run, snap)
 
 

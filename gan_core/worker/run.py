@@ -75,8 +75,8 @@ class RunOptions:
     grid_every_steps: int | None = None  # ... or every this many steps (deterministic)
     max_grids: int = 500  # grids kept for the timelapse (then thinned, see the module docstring)
     max_grid_mb: float = 64.0  # ... and at most this much memory for them
-    metrics_every_steps: int = 250  # classifier metrics (when a classifier exists for the dataset)
-    metrics_samples: int = 256  # generated images judged each time
+    metrics_every_steps: int = 100  # classifier metrics (when a classifier exists for the dataset)
+    metrics_samples: int = 512  # generated images judged each time (~0.13 s on 2 cores: ~2% of training)
     # Seconds without heartbeat() before the run stops itself ($GAN_ORPHAN_TIMEOUT, default 120).
     orphan_timeout: float | None = field(default_factory=default_orphan_timeout)
     grid_nrow: int | None = None  # images per row; None: a square grid (8x8, or 4x4 for tf-tutorial)

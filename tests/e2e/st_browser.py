@@ -231,11 +231,11 @@ def plotly_trace_lengths(page, css: str) -> list[int]:
         "els => els.flatMap(el => (el._fullData || []).map(t => (t.x || []).length))")
 
 
-def plotly_last_x(page, css: str) -> float | None:
-    """The largest final x of the traces of the Plotly charts matching ``css`` (None when none is drawn)."""
-    values = page.locator(f"{css} .js-plotly-plot").evaluate_all(
-        "els => els.flatMap(el => (el._fullData || []).filter(t => t.x && t.x.length).map(t => t.x[t.x.length - 1]))")
-    return max(values) if values else None
+def chart_picture_step(page, css: str) -> int | None:
+    """The last step of a live chart drawn as a picture (its alt text ends "... up to step 1,234")."""
+    alts = page.locator(f"{css} img").evaluate_all("els => els.map(el => el.alt)")
+    steps = [int(m.group(1).replace(",", "")) for alt in alts for m in [re.search(r"([\d,]+)\D*$", alt)] if m]
+    return max(steps) if steps else None
 
 
 def exception_count(page) -> int:

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from st_browser import (assert_no_errors, button, choose_option, choose_radio, error_messages,
-                        exception_count, image_src_with_caption, main_text, metric_value, open_from_nav, plotly_last_x,
-                        screenshot, selectbox_value, set_number, upload_expecting_error, uploader_input, wait_for_app,
-                        wait_idle, wait_until)
+from st_browser import (assert_no_errors, button, chart_picture_step, choose_option, choose_radio, error_messages,
+                        exception_count, image_src_with_caption, main_text, metric_value, open_from_nav, screenshot,
+                        selectbox_value, set_number, upload_expecting_error, uploader_input, wait_for_app, wait_idle,
+                        wait_until)
 
 pytestmark = pytest.mark.e2e
 
@@ -58,11 +58,11 @@ def test_training_live_pause_resume_other_page_and_stop(page):
     assert selectbox_value(page, "Model preset") == "small"
 
     start_training(page)
-    # the loss chart and the sample grid update several times while it trains
+    # the loss chart (a picture while training) and the sample grid update several times while it trains
     seen_x, seen_grids = [], []
 
     def updated_three_times() -> bool:
-        x, grid = plotly_last_x(page, LOSS_CHART), image_src_with_caption(page, SAMPLES)
+        x, grid = chart_picture_step(page, LOSS_CHART), image_src_with_caption(page, SAMPLES)
         if x is not None and (not seen_x or x > seen_x[-1]):
             seen_x.append(x)
         if grid and (not seen_grids or grid != seen_grids[-1]):
