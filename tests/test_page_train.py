@@ -720,3 +720,28 @@ def test_watch_follows_a_growing_run_and_a_run_with_no_step_yet_waits(monkeypatc
     i18n.MISSING_KEYS.clear()
     korean = watch_page(monkeypatch, runs, lang="ko")
     assert i18n.MISSING_KEYS == set() and HANGUL.search(korean.selectbox(key="train_watch_run").label)
+
+
+@pytest.mark.parametrize("lang, theme", [("en", "normal"), ("ko", "projector")])
+def test_live_chart_pictures_are_translated_and_legends_fit(monkeypatch, lang, theme):
+    from views import _theme
+    from views import _train_charts as charts
+
+    monkeypatch.setattr(charts, "t", lambda key, **kw: i18n.translate(key, lang, **kw))
+    monkeypatch.setattr(charts, "current", lambda: _theme.THEMES[theme])
+    n = 300
+    history = {"step": np.arange(1.0, n + 1), "loss_d": np.linspace(1.4, 1.0, n), "loss_g": np.linspace(0.7, 2.0, n),
+               "d_real": np.full(n, 0.6), "d_fake": np.full(n, 0.3)}
+    rows = [{"step": s, "classes_covered": s // 100, "confidence": s / 1000, "inception_score": s / 150} for s in (100, 200, 300)]
+    svgs = [charts.loss_svg(history, 0.9), charts.discriminator_svg(history, 0.0), charts.metrics_svg(rows),
+            charts.class_histogram_svg([0.5, 0.5] + [0.0] * 8, list(range(10)))]
+    for svg in svgs:
+        width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
+        texts = re.findall(r'<text x="([\d.]+)"[^>]*font-size="(\d+)">([^<]+)</text>', svg)
+        for x, size, text in texts:  # left-aligned legend entries end inside the picture
+            assert float(x) + charts._text_width(text, float(size)) <= width + 1, text
+        if lang == "ko":
+            assert HANGUL.search(svg)
+    assert svgs[0].count("<path") >= 4 + 2 and svgs[1].count("<path") >= 2 + 2  # smoothing 0: no faint raw lines
+    assert len(re.findall(r'<rect [^>]*fill="#', svgs[3])) == 10
+    assert svgs[2].count("<circle") == 9  # three judgements, three curves
