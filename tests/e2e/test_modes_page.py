@@ -53,6 +53,23 @@ def layer_pill(page, label: str):
         has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")).first
 
 
+def toggle_layer(page, label: str, on: bool) -> None:
+    """Click a layer's pill until the pill shows the wanted state (a click that lands while the page
+    is still settling after Pause can be dropped by the browser; the pill's state says which)."""
+    pill = layer_pill(page, label)
+    for _ in range(3):
+        if (pill.get_attribute("aria-pressed") == "true") == on:
+            return
+        pill.click()
+        try:
+            wait_until(lambda: (pill.get_attribute("aria-pressed") == "true") == on, 10,
+                       message=f"the {label} pill to turn {'on' if on else 'off'}")
+            return
+        except AssertionError:
+            continue
+    raise AssertionError(f"the {label} pill did not turn {'on' if on else 'off'}")
+
+
 def points_now(page) -> int | None:
     match = POINTS_NOW.search(main_text(page))
     return int(match.group(1).replace(",", "")) if match else None
@@ -131,12 +148,12 @@ def test_play_pause_layers_steps_and_own_targets(page, server, tmp_path):
     assert steps_shown(page) == paused
 
     # A layer off and on: the figure loses and regains its D(x) heatmap
-    layer_pill(page, "D(x)").click()
-    wait_until(lambda: (types := view_trace_types(page)) and all("heatmap" not in ts for ts in types), 30,
+    toggle_layer(page, "D(x)", on=False)
+    wait_until(lambda: (types := view_trace_types(page)) and all("heatmap" not in ts for ts in types), 60,
                message="the D(x) heatmap to leave the figure")
     assert "scatter" in view_trace_types(page)[0]  # the other layers stay
-    layer_pill(page, "D(x)").click()
-    wait_until(lambda: (types := view_trace_types(page)) and all("heatmap" in ts for ts in types), 30,
+    toggle_layer(page, "D(x)", on=True)
+    wait_until(lambda: (types := view_trace_types(page)) and all("heatmap" in ts for ts in types), 60,
                message="the D(x) heatmap to come back")
     wait_idle(page)
     assert steps_shown(page) == paused  # a layer is a view, not a new run
