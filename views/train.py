@@ -12,8 +12,8 @@ import bisect
 import html
 import inspect
 import logging
-import math
 import lzma
+import math
 import textwrap
 import time
 import zipfile
