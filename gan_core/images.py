@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import math
+import struct
+import zlib
 from typing import Sequence
 
 import numpy as np
@@ -42,9 +44,30 @@ def upscale(grid: np.ndarray, factor: int) -> np.ndarray:
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(image).save(buf, format="PNG")
-    return buf.getvalue()
+    """An (h, w) grey, (h, w, 1) grey, (h, w, 3) RGB or (h, w, 4) RGBA uint8 array as a PNG file: rows
+    unfiltered, deflated at level 2.
+
+    Not Pillow: its encoder tries every row filter on every row, which made it ~3x slower (13 vs 4 ms
+    for a 2-D Play frame, ~25 vs ~8 ms for the training page's upscaled 8x8 grid) for a file of about
+    the same size (sample grids and Play frames are mostly one colour; level 2 is as fast as level 1
+    on them and ~12% smaller). The pages encode several images a second while training or playing."""
+    pixels = np.ascontiguousarray(image, dtype=np.uint8)
+    if pixels.ndim == 2:
+        pixels = pixels[:, :, None]
+    h, w, channels = pixels.shape
+    colour_types = {1: 0, 3: 2, 4: 6}  # grey, RGB, RGBA
+    if channels not in colour_types:
+        raise ValueError(f"a PNG needs 1, 3 or 4 channels, not {channels}")
+    colour_type = colour_types[channels]
+    rows = np.zeros((h, 1 + w * channels), np.uint8)  # each row starts with its filter type, 0 (none)
+    rows[:, 1:] = pixels.reshape(h, w * channels)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", w, h, 8, colour_type, 0, 0, 0)  # 8 bits per sample, no interlace
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows.tobytes(), 2))
+            + chunk(b"IEND", b""))
 
 
 def save_png(image: np.ndarray, path) -> None:

@@ -1,9 +1,14 @@
-"""Sample grids: every tile in its place inside a frame of ``padding`` pixels, one image included."""
+"""Sample grids: every tile in its place inside a frame of ``padding`` pixels, one image included; PNG files
+of grey, RGB and RGBA pixels."""
+
+import io
 
 import numpy as np
+import pytest
 import torch
+from PIL import Image
 
-from gan_core.images import make_grid, to_uint8, upscale
+from gan_core.images import make_grid, png_bytes, to_uint8, upscale
 
 
 def _tiles(grid: np.ndarray, n: int, nrow: int, size: int, pad: int) -> list[np.ndarray]:
@@ -44,3 +49,16 @@ def test_upscaling_repeats_pixels_and_makes_no_new_values():
     big = upscale(grid, 3)
     assert big.shape == (grid.shape[0] * 3, grid.shape[1] * 3)
     assert np.array_equal(big[::3, ::3], grid) and set(np.unique(big)) <= set(np.unique(grid))
+
+
+@pytest.mark.parametrize("shape, mode", [((7, 11), "L"), ((7, 11, 1), "L"), ((7, 11, 3), "RGB"), ((7, 11, 4), "RGBA")])
+def test_png_bytes_decode_to_the_same_pixels(shape, mode):
+    pixels = np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)
+    image = Image.open(io.BytesIO(png_bytes(pixels)))
+    assert image.mode == mode and image.size == (11, 7)
+    assert np.array_equal(np.asarray(image), pixels.reshape(np.asarray(image).shape))
+
+
+def test_png_bytes_refuses_two_channels():
+    with pytest.raises(ValueError, match="1, 3 or 4 channels"):
+        png_bytes(np.zeros((3, 3, 2), np.uint8))

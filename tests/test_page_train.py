@@ -378,6 +378,35 @@ def test_the_sample_grid_is_4x4_for_tf_tutorial_and_8x8_otherwise(page, shown_im
     assert generated == (side * factor, side * factor) and factor >= 2
 
 
+def test_redraws_of_a_paused_run_send_the_same_grids_without_encoding_them_again(page, shown_images, monkeypatch):
+    """The live view redraws every second; a grid that has not changed (the real one, always) is not
+    PNG-encoded again (issue 18: the page's share of the two cores while training)."""
+    import streamlit as st
+
+    from gan_core import images
+
+    encoded = []
+    original = images.png_bytes
+    monkeypatch.setattr(images, "png_bytes", lambda pixels: encoded.append(pixels.shape) or original(pixels))
+    st.cache_data.clear()
+    at = page()
+    at.number_input(key="train_batch_small").set_value(8).run()
+    at.button(key="train_start").click().run()
+    run = at.session_state["train_run"]
+    wait_until(lambda: run.snapshot().latest_grid is not None and run.snapshot().latest_grid[0] > 0)
+    assert run.pause()
+    at.run()
+    first, shown = len(encoded), list(shown_images)
+    assert first >= 2  # the latest grid and the real one at least
+    at.run()
+    at.run()
+    assert len(encoded) == first  # nothing new to encode: the same grids
+    assert shown_images[len(shown):len(shown) + len(shown)] == shown  # ... and the same pictures sent again
+    side = shown[0][0]
+    real = run.snapshot().real_grid
+    assert side % real.shape[1] == 0 and side // real.shape[1] >= 2  # upscaled, crisp
+
+
 # --- both languages, links, projector (issue 12) ---------------------------------------------------
 
 @pytest.mark.parametrize("lang", ["en", "ko"])

@@ -149,6 +149,18 @@ def _grid_image(grid: np.ndarray, image_size: int) -> np.ndarray:
     return upscale(grid, upscale_factor(image_size))
 
 
+def _grid_png(grid: np.ndarray, image_size: int) -> bytes:
+    """``_grid_image`` as PNG bytes, encoded once per grid and screen size (see ``_encoded_grid``)."""
+    return _encoded_grid(grid, upscale_factor(image_size))
+
+
+# Shared by the sessions: the live view redraws every second, but the real grid never changes and the
+# generated one only when the worker renders a new one, so each is encoded once instead of every second.
+@st.cache_data(max_entries=64, show_spinner=False)
+def _encoded_grid(grid: np.ndarray, factor: int) -> bytes:
+    return png_bytes(upscale(grid, factor))
+
+
 def _notice(kind: str, text: str) -> None:
     """A message shown once, after the rerun that follows a button."""
     st.session_state[TRAIN_NOTICE] = (kind, text)
@@ -483,10 +495,9 @@ def _grids(snap: RunSnapshot) -> None:
     with left:
         if snap.latest_grid is not None:
             step, grid = snap.latest_grid
-            st.image(_grid_image(grid, size), caption=t("train.generated", step=f"{step:,}"), output_format="PNG")
+            st.image(_grid_png(grid, size), caption=t("train.generated", step=f"{step:,}"))
     with right:
-        st.image(_grid_image(snap.real_grid, size), caption=t("train.real", dataset=snap.dataset),
-                 output_format="PNG")
+        st.image(_grid_png(snap.real_grid, size), caption=t("train.real", dataset=snap.dataset))
     st.caption(t("train.grid_caption"))
 
 
@@ -631,7 +642,7 @@ def _timelapse_gif(run: TrainingRun) -> bytes:
 def _current_grid_png(run: TrainingRun) -> bytes:
     snap = run.snapshot()
     latest = snap.latest_grid
-    return png_bytes(_grid_image(latest[1], snap.config["image_size"])) if latest is not None else b""
+    return _grid_png(latest[1], snap.config["image_size"]) if latest is not None else b""
 
 
 def _timelapse(run: TrainingRun, snap: RunSnapshot) -> None:
@@ -646,8 +657,8 @@ def _timelapse(run: TrainingRun, snap: RunSnapshot) -> None:
         st.session_state["train_scrub_newest"] = steps[-1]
         chosen = st.slider(t("train.metric.step"), steps[0], steps[-1], key="train_scrub")
         i = min(bisect.bisect_left(steps, chosen), len(steps) - 1)
-        st.image(_grid_image(snap.grids[i][1], snap.config["image_size"]),
-                 caption=t("train.timelapse.at", step=f"{steps[i]:,}"), output_format="PNG")
+        st.image(_grid_png(snap.grids[i][1], snap.config["image_size"]),
+                 caption=t("train.timelapse.at", step=f"{steps[i]:,}"))
         st.caption(t("train.timelapse.caption", n=len(steps)))
         st.download_button(t("train.timelapse.gif"), icon=DOWNLOAD, key="train_dl_gif", file_name="timelapse.gif",
                            data=lambda: _timelapse_gif(run), mime="image/gif", on_click="ignore")
@@ -737,8 +748,7 @@ def _recorded_grid(rec: Recording, frame: int | None) -> None:
         st.warning(error_text(exc))
         return
     size = int(rec.train_config.get("image_size") or 28)
-    st.image(_grid_image(image, size), caption=t("train.generated", step=f"{rec.frame_steps[frame]:,}"),
-             output_format="PNG")
+    st.image(png_bytes(_grid_image(image, size)), caption=t("train.generated", step=f"{rec.frame_steps[frame]:,}"))
 
 
 def _replay_view(rec: Recording) -> None:
