@@ -35,6 +35,7 @@ from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
 from helpers import png_bytes, zip_bytes
 from test_recording import record_cli_run
+from views._svg import text_width
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -768,7 +769,7 @@ def test_live_chart_pictures_are_translated_and_legends_fit(monkeypatch, lang, t
         width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
         texts = re.findall(r'<text x="([\d.]+)"[^>]*font-size="(\d+)">([^<]+)</text>', svg)
         for x, size, text in texts:  # left-aligned legend entries end inside the picture
-            assert float(x) + charts._text_width(text, float(size)) <= width + 1, text
+            assert float(x) + text_width(text, float(size)) <= width + 1, text
         if lang == "ko":
             assert HANGUL.search(svg)
     assert svgs[0].count("<path") >= 4 + 2 and svgs[1].count("<path") >= 2 + 2  # smoothing 0: no faint raw lines

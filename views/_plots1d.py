@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import base64
-
 import numpy as np
 import plotly.graph_objects as go
 
 from views._i18n import t
+from views._svg import escape, nice_ticks, stroke, svg_line, svg_path, text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
 
 DATA_STYLE = dict(color=DATA_COLOR, dash="dot", width=3)
@@ -252,49 +251,6 @@ def monte_carlo_figure(sizes: np.ndarray, estimates: np.ndarray, exact: float) -
 _SVG_W = 720
 
 
-def svg_as_img(svg: str, alt: str) -> str:
-    """An ``<img>`` tag showing ``svg``: ``st.html`` strips inline SVG but keeps a data-URI image."""
-    data = base64.b64encode(svg.encode()).decode()
-    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" style="width:100%;height:auto">'
-
-
-def _nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:
-    """Round tick values (steps of 1, 2 or 5 times a power of ten) covering [lo, hi]."""
-    raw = (hi - lo) / max(n, 1)
-    power = 10 ** np.floor(np.log10(raw)) if raw > 0 else 1.0
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = np.ceil(lo / step) * step
-    return [round(float(v), 10) + 0.0 for v in np.arange(first, hi + step * 1e-9, step)]  # + 0.0: no '-0'
-
-
-def _text_width(text: str, size: float) -> float:
-    """Rough width of ``text`` in px: Hangul (and other wide characters) about 1 em, Latin about 0.6."""
-    return sum(size * (1.0 if ord(ch) > 0x2E80 else 0.6) for ch in text)
-
-
-def _svg_path(px: np.ndarray, py: np.ndarray) -> str:
-    pts = " L".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py))
-    return f"M{pts}"
-
-
-def _dash(style: dict, width: float) -> str:
-    return {"dot": f' stroke-dasharray="{width:g},{2 * width:g}" stroke-linecap="round"',
-            "dash": f' stroke-dasharray="{4 * width:g},{2 * width:g}"'}.get(style.get("dash", ""), "")
-
-
-def _stroke(style: dict, th: Theme) -> str:
-    width = style.get("width", 2) * th.line_scale
-    return f'stroke="{style["color"]}" stroke-width="{width:g}"{_dash(style, width)}'
-
-
-def _svg_line(px, py, style: dict, th: Theme) -> str:
-    return f'<path d="{_svg_path(px, py)}" fill="none" {_stroke(style, th)}/>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.ndarray,
                      z: np.ndarray, g_of_z: np.ndarray, d_star: np.ndarray | None = None,
                      d_name: str = "D(x)", height_scale: float = 1.0) -> str:
@@ -314,7 +270,7 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
         return bottom - (np.asarray(v, dtype=float) - rng[0]) / (rng[1] - rng[0]) * (bottom - top)
 
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_W} {height}" width="100%" '
-           f'role="img" aria-label="p_data, p_g, {_escape(d_name)}" font-family="{_escape(FONT_FAMILY)}" '
+           f'role="img" aria-label="p_data, p_g, {escape(d_name)}" font-family="{escape(FONT_FAMILY)}" '
            f'font-size="{th.tick}">']
     # grid and axes
     for v in _density_ticks(y_range[1]):
@@ -324,17 +280,17 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
     for v in (0, 0.5, 1):
         y = float(sy(v, d_range))
         out.append(f'<text x="{right + 6}" y="{y + th.tick / 3:.1f}" fill="#222">{v:g}</text>')
-    for v in _nice_ticks(x_lo, x_hi):
+    for v in nice_ticks(x_lo, x_hi):
         xx = float(sx(v))
         out.append(f'<line x1="{xx:.1f}" x2="{xx:.1f}" y1="{top}" y2="{bottom}" stroke="{th.grid_color}" '
                    f'stroke-opacity="0.5"/>'
                    f'<text x="{xx:.1f}" y="{bottom + th.tick + 4}" text-anchor="middle" fill="#222">{v:g}</text>')
     out.append(f'<g font-size="{f}"><text x="{(left + right) / 2}" y="{height - 8}" text-anchor="middle">'
-               f'{_escape(t("dist.fig.x"))}</text>'
+               f'{escape(t("dist.fig.x"))}</text>'
                f'<text transform="translate({f},{(top + bottom) / 2}) rotate(-90)" text-anchor="middle">'
-               f'{_escape(t("dist.fig.density"))}</text>'
+               f'{escape(t("dist.fig.density"))}</text>'
                f'<text transform="translate({_SVG_W - f * 0.8},{(top + bottom) / 2}) rotate(90)" '
-               f'text-anchor="middle">{_escape(t("dist.fig.d_axis"))}</text></g>')
+               f'text-anchor="middle">{escape(t("dist.fig.d_axis"))}</text></g>')
     # the x-line, the z-line and x = G(z)
     z_px = sx(_z_positions(z, x_lo, x_hi))
     y_x, y_z = float(sy(0.0)), float(sy(z_level))
@@ -344,7 +300,7 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
                f'<text x="{left + 4}" y="{y_x - 6:.1f}" font-weight="bold" font-size="{f}">x</text>'
                f'<text x="{left + 4}" y="{y_z - 6:.1f}" font-weight="bold" font-size="{f}">z</text>')
     segs = " ".join(f"M{a:.1f},{y_z:.1f} L{b:.1f},{y_x:.1f}" for a, b in zip(z_px, gz_px))
-    out.append(f'<path d="{segs}" {_stroke(MAP_STYLE, th)}/>')
+    out.append(f'<path d="{segs}" {stroke(MAP_STYLE, th)}/>')
     out.append("".join(f'<circle cx="{a:.1f}" cy="{y_z:.1f}" r="{3 * th.marker_scale:g}" fill="{GEN_COLOR}"/>'
                        for a in z_px))
     # the curves, clipped to the plot area
@@ -354,18 +310,18 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
               (d, D_STYLE, d_range, d_name)]
     if d_star is not None:
         curves.append((d_star, D_STAR_STYLE, d_range, t("dist.fig.d_star")))
-    out += [_svg_line(sx(x), sy(values, rng), style, th) for values, style, rng, _ in curves]
+    out += [svg_line(sx(x), sy(values, rng), style, th) for values, style, rng, _ in curves]
     out.append("</g>")
     # legend above the plot, as in the Plotly figure (wrapping to a second row when it is full)
     legend = [(name, style) for _, style, _, name in curves] + [(t("dist.fig.mapping"), MAP_STYLE)]
     lx, ly = left, th.legend
     for name, style in legend:
-        item = 36 + _text_width(name, th.legend) + 16
+        item = 36 + text_width(name, th.legend) + 16
         if lx + item > _SVG_W and lx > left:
             lx, ly = left, ly + 1.3 * th.legend
         out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly - th.legend / 3:.1f}" y2="{ly - th.legend / 3:.1f}" '
-                   f'{_stroke(style, th)}/><text x="{lx + 36}" y="{ly:.1f}" font-size="{th.legend}">'
-                   f'{_escape(name)}</text>')
+                   f'{stroke(style, th)}/><text x="{lx + 36}" y="{ly:.1f}" font-size="{th.legend}">'
+                   f'{escape(name)}</text>')
         lx += item
     out.append("</svg>")
     return "".join(out)
@@ -380,7 +336,7 @@ def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
     gap, left_pad, right_pad, top, bottom = 3.4 * th.tick, 3.4 * th.tick, 10, 2.4 * th.font, height - 3 * th.font
     width = (width_px - left_pad - right_pad - gap * (n - 1)) / n
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px} {height}" width="100%" '
-           f'role="img" aria-label="{_escape(", ".join(series))}" font-family="{_escape(FONT_FAMILY)}" '
+           f'role="img" aria-label="{escape(", ".join(series))}" font-family="{escape(FONT_FAMILY)}" '
            f'font-size="{th.tick}">']
     for i, (title, (xs, ys)) in enumerate(series.items()):
         x0 = left_pad + i * (width + gap)
@@ -389,9 +345,9 @@ def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
         keep = np.isfinite(ys)
         xs, ys = xs[keep], ys[keep]
         out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 0.8 * th.font:.1f}" text-anchor="middle" '
-                   f'font-size="{th.font}">{_escape(title)}</text>'
+                   f'font-size="{th.font}">{escape(title)}</text>'
                    f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="{th.font}">'
-                   f'{_escape(t("dist.fig.updates"))}</text>')
+                   f'{escape(t("dist.fig.updates"))}</text>')
         if len(xs) == 0:
             continue
         x_lo, x_hi = float(xs.min()), float(max(xs.max(), xs.min() + 1))
@@ -400,14 +356,14 @@ def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
         y_lo, y_hi = y_lo - pad, y_hi + pad
         px = x0 + (xs - x_lo) / (x_hi - x_lo) * width
         py = bottom - (ys - y_lo) / (y_hi - y_lo) * (bottom - top)
-        for v in _nice_ticks(y_lo, y_hi, 4):
+        for v in nice_ticks(y_lo, y_hi, 4):
             y = bottom - (v - y_lo) / (y_hi - y_lo) * (bottom - top)
             out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
                        f'<text x="{x0 - 6:.1f}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:g}</text>')
-        for v in _nice_ticks(x_lo, x_hi, 4):
+        for v in nice_ticks(x_lo, x_hi, 4):
             x = x0 + (v - x_lo) / (x_hi - x_lo) * width
             out.append(f'<text x="{x:.1f}" y="{bottom + th.tick + 4}" text-anchor="middle" fill="#222">{v:g}</text>')
-        out.append(f'<path d="{_svg_path(px, py)}" fill="none" stroke="{colors[i % len(colors)]}" '
+        out.append(f'<path d="{svg_path(px, py)}" fill="none" stroke="{colors[i % len(colors)]}" '
                    f'stroke-width="{2 * th.line_scale:g}"/>')
     out.append("</svg>")
     return "".join(out)

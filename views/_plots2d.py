@@ -26,7 +26,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from gan_core.images import png_bytes
 from views._i18n import t
-from views._plots1d import _escape, _nice_ticks, _text_width
+from views._svg import escape, nice_ticks, text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
 
 LAYERS = ["real", "fake", "heatmap", "arrows", "manifold", "trails"]
@@ -296,10 +296,10 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
         size = "" if w is None else f"width:{100 * w / width:.3f}%;height:{100 * h / height:.3f}%;"
         return f"position:absolute;left:{100 * x / width:.3f}%;top:{100 * y / height:.3f}%;{size}"
 
-    xt = [(v, left + (v - x0) * scale) for v in _nice_ticks(x0, x1, 6)]
-    yt = [(v, bottom - (v - y0) * scale) for v in _nice_ticks(y0, y1, 6)]
-    out = [f'<div role="img" aria-label="{_escape(alt)}" style="position:relative;width:100%;'
-           f'aspect-ratio:{width}/{height};font-family:{_escape(FONT_FAMILY)};font-size:{th.tick}px;color:#222;'
+    xt = [(v, left + (v - x0) * scale) for v in nice_ticks(x0, x1, 6)]
+    yt = [(v, bottom - (v - y0) * scale) for v in nice_ticks(y0, y1, 6)]
+    out = [f'<div role="img" aria-label="{escape(alt)}" style="position:relative;width:100%;'
+           f'aspect-ratio:{width}/{height};font-family:{escape(FONT_FAMILY)};font-size:{th.tick}px;color:#222;'
            f'line-height:1">']
     if "heatmap" in layers:  # D(x) on its grid, stretched smoothly (the page's images are otherwise pixelated)
         (gx0, gy0), (gx1, gy1) = [(left + (gx - x0) * scale, bottom - (gy - y0) * scale)
@@ -322,7 +322,7 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
     out.append("</div>")
     if caption:  # one root element still: the view and its caption in a plain div
         out = ["<div>", *out, f'<p style="margin:0.5rem 0 0;font-size:0.875rem;color:rgba(49,51,63,0.6)">'
-                              f'{_escape(caption)}</p></div>']
+                              f'{escape(caption)}</p></div>']
     return "".join(out)
 
 
@@ -330,14 +330,14 @@ def _html_legend(items, left_percent: float, th: Theme, highlight: str | None, n
     """The legend above the plot (wrapping), led in slow motion by the note on which network moved."""
     parts = []
     if highlight and note:
-        parts.append(f'<b style="color:{HIGHLIGHT[highlight]}">{_escape(note)}</b>')
+        parts.append(f'<b style="color:{HIGHLIGHT[highlight]}">{escape(note)}</b>')
     for label, colour, kind in items:
         size = round(8 * th.marker_scale)
         mark = {"dot": f"width:{size}px;height:{size}px;border-radius:50%;background:{colour}",
                 "box": f"width:18px;height:12px;background:{colour}",
                 "line": f"width:20px;height:0;border-top:{2 * th.line_scale:g}px solid {colour}"}[kind]
         parts.append(f'<span style="display:inline-flex;align-items:center;gap:6px">'
-                     f'<span style="display:inline-block;{mark}"></span>{_escape(label)}</span>')
+                     f'<span style="display:inline-block;{mark}"></span>{escape(label)}</span>')
     return (f'<div style="position:absolute;left:{left_percent:.3f}%;right:0;top:0;display:flex;flex-wrap:wrap;'
             f'column-gap:16px;row-gap:4px;font-size:{th.legend}px">{"".join(parts)}</div>')
 
@@ -493,7 +493,7 @@ def charts_svg(charts: Sequence[Chart], x_title: str) -> str:
     col_w = (width_px - left_pad - 10 - gap * (CHART_COLUMNS - 1)) / CHART_COLUMNS
     height = rows * row_h
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px} {height}" width="100%" role="img" '
-           f'aria-label="{_escape(", ".join(c.title for c in charts))}" font-family="{_escape(FONT_FAMILY)}" '
+           f'aria-label="{escape(", ".join(c.title for c in charts))}" font-family="{escape(FONT_FAMILY)}" '
            f'font-size="{th.tick}">']
     for i, chart in enumerate(charts):
         r, c = divmod(i, CHART_COLUMNS)
@@ -501,7 +501,7 @@ def charts_svg(charts: Sequence[Chart], x_title: str) -> str:
         x1 = x0 + col_w
         top, bottom = r * row_h + 2.0 * th.font, (r + 1) * row_h - 2.4 * th.font
         out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 0.6 * th.font:.1f}" text-anchor="middle" '
-                   f'font-size="{th.font}">{_escape(chart.title)}</text>')
+                   f'font-size="{th.font}">{escape(chart.title)}</text>')
         extent = _chart_range(chart)
         if extent is None:
             continue
@@ -513,11 +513,11 @@ def charts_svg(charts: Sequence[Chart], x_title: str) -> str:
         def py(v):
             return bottom - (np.clip(np.asarray(v), lo_y, hi_y) - lo_y) / (hi_y - lo_y) * (bottom - top)
 
-        for v in _nice_ticks(lo_y, hi_y, 3):
+        for v in nice_ticks(lo_y, hi_y, 3):
             y = float(py(v))
             out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
                        f'<text x="{x0 - 5:.1f}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:g}</text>')
-        for v in _nice_ticks(lo_x, hi_x, 3):
+        for v in nice_ticks(lo_x, hi_x, 3):
             out.append(f'<text x="{float(px(v)):.1f}" y="{bottom + th.tick + 3:.1f}" text-anchor="middle" '
                        f'fill="#222">{v:g}</text>')
         for line in chart.lines:
@@ -535,10 +535,10 @@ def charts_svg(charts: Sequence[Chart], x_title: str) -> str:
         legend_x = x0 + 4
         for line in chart.lines if len(chart.lines) > 1 else []:
             out.append(f'<text x="{legend_x:.1f}" y="{top + th.tick:.1f}" fill="{line.colour}" font-weight="bold">'
-                       f'{_escape(line.name)}</text>')
-            legend_x += _text_width(line.name, th.tick) + 12
+                       f'{escape(line.name)}</text>')
+            legend_x += text_width(line.name, th.tick) + 12
     out.append(f'<text x="{width_px / 2}" y="{height - 4}" text-anchor="middle" font-size="{th.tick}">'
-               f'{_escape(x_title)}</text></svg>')
+               f'{escape(x_title)}</text></svg>')
     return "".join(out)
 
 

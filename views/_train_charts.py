@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from gan_core.evaluation.diagnostics import ema, thin_indices
 from views._i18n import t
-from views._plots1d import _escape, _nice_ticks, _stroke, _svg_path, _text_width
+from views._svg import escape, nice_ticks, stroke, svg_path, text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, current, style
 
 GREY = "#9a9a9a"
@@ -117,7 +117,7 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
     # the legend above the plot, left to right, wrapping onto a second row when it does not fit
     rows, x = [[]], x0
     for c in legend_items:
-        w = _text_width(c["name"], th.legend) + 40
+        w = text_width(c["name"], th.legend) + 40
         if rows[-1] and x + w > x1:
             rows.append([])
             x = x0
@@ -126,17 +126,17 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
     top = th.title + 14 + 1.5 * th.legend * len(rows) + 8
     bottom = height - 2.6 * th.font - th.tick
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {_SVG_WIDTH} {height}" width="100%" role="img" '
-           f'aria-label="{_escape(title)}" font-family="{_escape(FONT_FAMILY)}" font-size="{th.tick}">',
+           f'aria-label="{escape(title)}" font-family="{escape(FONT_FAMILY)}" font-size="{th.tick}">',
            f'<rect width="{_SVG_WIDTH}" height="{height}" fill="white"/>',
-           f'<text x="8" y="{th.title + 4}" font-size="{th.title}">{_escape(title)}</text>',
-           f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="{th.font}">{_escape(x_title)}</text>',
+           f'<text x="8" y="{th.title + 4}" font-size="{th.title}">{escape(title)}</text>',
+           f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="{th.font}">{escape(x_title)}</text>',
            f'<text transform="translate({th.font},{(top + bottom) / 2:.1f}) rotate(-90)" text-anchor="middle" '
-           f'font-size="{th.font}">{_escape(y_title)}</text>']
+           f'font-size="{th.font}">{escape(y_title)}</text>']
     for r, row in enumerate(rows):
         y = th.title + 14 + 1.5 * th.legend * (r + 1) - 0.3 * th.legend
         for x, c in row:
             out.append(f'<path d="M{x:.1f},{y - th.legend / 3:.1f} L{x + 26:.1f},{y - th.legend / 3:.1f}" fill="none" '
-                       f'{_stroke(c, th)}/><text x="{x + 32:.1f}" y="{y:.1f}" font-size="{th.legend}">{_escape(c["name"])}</text>')
+                       f'{stroke(c, th)}/><text x="{x + 32:.1f}" y="{y:.1f}" font-size="{th.legend}">{escape(c["name"])}</text>')
     if bars is not None:
         values = np.asarray(bars["values"], dtype=float)
         y_lo, y_hi = 0.0, max(float(values.max()) if len(values) else 0.0, y_range[1] if y_range else 0.0) * 1.05 or 1.0
@@ -148,7 +148,7 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
             pad = max((y_hi - y_lo) * 0.05, 1e-3)
             y_lo, y_hi = y_lo - pad, y_hi + pad
     to_y = lambda v, lo=y_lo, hi=y_hi: bottom - (np.asarray(v, dtype=float) - lo) / (hi - lo) * (bottom - top)  # noqa: E731
-    for v in _nice_ticks(y_lo, y_hi, 5):
+    for v in nice_ticks(y_lo, y_hi, 5):
         y = float(to_y(v))
         label = f"{v:.0%}" if bars is not None and bars.get("percent") else f"{v:g}"
         out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
@@ -164,13 +164,13 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
             bx, by = x0 + i * slot + 0.12 * slot, float(to_y(v))
             out.append(f'<rect x="{bx:.1f}" y="{by:.1f}" width="{0.76 * slot:.1f}" height="{bottom - by:.1f}" '
                        f'fill="{bars["color"]}"/><text x="{x0 + (i + 0.5) * slot:.1f}" y="{bottom + th.tick + 4:.1f}" '
-                       f'text-anchor="middle" fill="#222">{_escape(str(label))}</text>')
+                       f'text-anchor="middle" fill="#222">{escape(str(label))}</text>')
     else:
         xs_all = [np.asarray(c["x"], dtype=float) for c in curves if len(c["x"])]
         x_lo = min(float(x.min()) for x in xs_all) if xs_all else 0.0
         x_hi = max(max(float(x.max()) for x in xs_all) if xs_all else 1.0, x_lo + 1)
         to_x = lambda v: x0 + (np.asarray(v, dtype=float) - x_lo) / (x_hi - x_lo) * (x1 - x0)  # noqa: E731
-        for v in _nice_ticks(x_lo, x_hi, 5):
+        for v in nice_ticks(x_lo, x_hi, 5):
             out.append(f'<text x="{float(to_x(v)):.1f}" y="{bottom + th.tick + 4:.1f}" text-anchor="middle" '
                        f'fill="#222">{v:g}</text>')
         for c in curves:
@@ -180,7 +180,7 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
                 continue
             py = to_y(y[keep], 0.0, 1.0) if c.get("right") else to_y(np.clip(y[keep], y_lo, y_hi))
             opacity = f' opacity="{c["opacity"]}"' if "opacity" in c else ""
-            out.append(f'<path d="{_svg_path(to_x(x[keep]), py)}" fill="none" {_stroke(c, th)}{opacity}/>')
+            out.append(f'<path d="{svg_path(to_x(x[keep]), py)}" fill="none" {stroke(c, th)}{opacity}/>')
             if c.get("markers"):
                 r = 3.5 * th.marker_scale
                 out.extend(f'<circle cx="{a:.1f}" cy="{b:.1f}" r="{r:g}" fill="{c["color"]}"/>'
@@ -188,7 +188,7 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
     if hline is not None:
         y = float(to_y(hline[0]))
         out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GREY}" stroke-dasharray="8,4"/>'
-                   f'<text x="{x1 - 4:.1f}" y="{y + th.tick + 2:.1f}" text-anchor="end" fill="#555">{_escape(hline[1])}</text>')
+                   f'<text x="{x1 - 4:.1f}" y="{y + th.tick + 2:.1f}" text-anchor="end" fill="#555">{escape(hline[1])}</text>')
     out.append("</svg>")
     return "".join(out)
 

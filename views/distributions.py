@@ -28,6 +28,7 @@ from views import _plots1d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._play import paced_frame
+from views._svg import svg_as_img
 from views._urlstate import Param, link_box, mirror, restore
 
 TICK_SECONDS = 0.07  # Play redraws the figure this often (the goal is >= 10 frames/s)
@@ -365,7 +366,7 @@ def _draw_live_figure(trainer: Toy1DTrainer, playing: bool) -> None:
     args = (v.x, v.p_data, v.p_g, v.d, v.z, v.g_of_z, v.d_star)
     d_name = t("dist.fig.learned_d")
     if playing:
-        st.html(plots.svg_as_img(plots.distribution_svg(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
+        st.html(svg_as_img(plots.distribution_svg(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
                                  alt=t("dist.fig.live_alt")))
     else:
         st.plotly_chart(plots.distribution_figure(*args, d_name=d_name, height_scale=LIVE_HEIGHT),
@@ -381,7 +382,7 @@ def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
     series = {"JSD(p_data ‖ p_g)": h.series("jsd", 600), "loss_D": h.series("loss_d", 600),
               "loss_G": h.series("loss_g", 600)}
     if playing:
-        st.html(plots.svg_as_img(plots.history_svg(series), alt=t("dist.fig.history_alt")))
+        st.html(svg_as_img(plots.history_svg(series), alt=t("dist.fig.history_alt")))
     else:
         st.plotly_chart(plots.history_figure(series), key="dist_history_fig")
     st.caption(t("dist.train.history_caption"))

@@ -21,7 +21,7 @@ from views._i18n import error_text, t
 from views._latent_figures import z_chart_svg
 from views._latent_models import SOURCE_KEY, LatentModel, choose_model, escape_markdown, shipped_ids
 from views._notes import teaching_notes
-from views._plots1d import svg_as_img
+from views._svg import svg_as_img
 from views._theme import current, style, upscale_factor
 from views._urlstate import Param, link_box, mirror, restore
 

@@ -24,10 +24,10 @@ from gan_core.losses import LOSSES
 from gan_core.toy.toy2d import MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, points_from_csv, points_from_drawing
 from gan_core.toy.toy2d_train import OPTIMIZERS, PRESETS, Toy2DConfig, Toy2DTrainer
 from views import _plots2d as plots
-from views._plots1d import svg_as_img
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._play import paced_frame
+from views._svg import svg_as_img
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
 

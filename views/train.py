@@ -46,8 +46,8 @@ from views import _train_charts as charts
 from views._cancellable import run_cancellable
 from views._i18n import error_text, t
 from views._notes import teaching_notes
-from views._plots1d import svg_as_img
 from views._session_keys import OPEN_IN_LATENT, QUEUED, TRAIN_NOTICE, TRAIN_RUN
+from views._svg import svg_as_img
 from views._theme import upscale_factor
 from views._train_heartbeat import advance_queue, browser_id
 from views._urlstate import Param, link_box, mirror, restore
