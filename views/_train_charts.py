@@ -36,16 +36,28 @@ def _layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None
     return style(fig)
 
 
+def _curve_lines(steps: np.ndarray, values: np.ndarray, name: str, color: str, dash: str,
+                 smoothing: float) -> list[dict]:
+    """The lines one curve is drawn with, for Plotly and SVG alike: the faint raw values (no name, no
+    legend entry) under the smoothed line, or only the raw values when smoothing is 0; at most
+    ``MAX_POINTS`` points each."""
+    idx = thin_indices(len(steps), MAX_POINTS)
+    if smoothing <= 0:
+        return [dict(x=steps[idx], y=values[idx], name=name, color=color, dash=dash, width=3)]
+    return [dict(x=steps[idx], y=values[idx], color=color, width=1, opacity=0.25),
+            dict(x=steps[idx], y=ema(values, smoothing)[idx], name=name, color=color, dash=dash, width=3)]
+
+
 def _curve(fig: go.Figure, steps: np.ndarray, values: np.ndarray, name: str, color: str, dash: str,
            smoothing: float) -> None:
-    """One curve: faint raw values under the smoothed line (raw only when smoothing is 0)."""
-    idx = thin_indices(len(steps), MAX_POINTS)
-    if smoothing > 0:
-        fig.add_scatter(x=steps[idx], y=values[idx], mode="lines", name=t("train.chart.raw", name=name),
-                        showlegend=False,
-                        line=dict(color=color, width=1), opacity=0.25, hoverinfo="skip")
-        values = ema(values, smoothing)
-    fig.add_scatter(x=steps[idx], y=values[idx], mode="lines", name=name, line=dict(color=color, dash=dash, width=3))
+    """One curve on a Plotly figure (``_curve_lines``); the raw line shows no legend entry and no hover."""
+    for line in _curve_lines(steps, values, name, color, dash, smoothing):
+        style = dict(color=line["color"], dash=line.get("dash", "solid"), width=line["width"])
+        if line.get("name"):
+            fig.add_scatter(x=line["x"], y=line["y"], mode="lines", name=line["name"], line=style)
+        else:
+            fig.add_scatter(x=line["x"], y=line["y"], mode="lines", name=t("train.chart.raw", name=name),
+                            showlegend=False, line=style, opacity=line["opacity"], hoverinfo="skip")
 
 
 def loss_figure(history: dict[str, np.ndarray], smoothing: float) -> go.Figure:
@@ -193,26 +205,17 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
     return "".join(out)
 
 
-def _svg_curves(steps: np.ndarray, values: np.ndarray, name: str, color: str, dash: str, smoothing: float) -> list[dict]:
-    """``_curve`` for SVG: the faint raw values under the smoothed line."""
-    idx = thin_indices(len(steps), MAX_POINTS)
-    if smoothing <= 0:
-        return [dict(x=steps[idx], y=values[idx], name=name, color=color, dash=dash, width=3)]
-    return [dict(x=steps[idx], y=values[idx], color=color, width=1, opacity=0.25),
-            dict(x=steps[idx], y=ema(values, smoothing)[idx], name=name, color=color, dash=dash, width=3)]
-
-
 def loss_svg(history: dict[str, np.ndarray], smoothing: float) -> str:
     """``loss_figure`` as SVG (the live view)."""
-    curves = (_svg_curves(history["step"], history["loss_d"], t("train.chart.loss_d"), D_COLOR, "dash", smoothing)
-              + _svg_curves(history["step"], history["loss_g"], t("train.chart.loss_g"), GEN_COLOR, "solid", smoothing))
+    curves = (_curve_lines(history["step"], history["loss_d"], t("train.chart.loss_d"), D_COLOR, "dash", smoothing)
+              + _curve_lines(history["step"], history["loss_g"], t("train.chart.loss_g"), GEN_COLOR, "solid", smoothing))
     return _svg_chart(t("train.chart.losses"), t("train.chart.step"), t("train.chart.loss"), curves)
 
 
 def discriminator_svg(history: dict[str, np.ndarray], smoothing: float) -> str:
     """``discriminator_figure`` as SVG (the live view)."""
-    curves = (_svg_curves(history["step"], history["d_real"], t("train.chart.d_real"), DATA_COLOR, "dot", smoothing)
-              + _svg_curves(history["step"], history["d_fake"], t("train.chart.d_fake"), GEN_COLOR, "solid", smoothing))
+    curves = (_curve_lines(history["step"], history["d_real"], t("train.chart.d_real"), DATA_COLOR, "dot", smoothing)
+              + _curve_lines(history["step"], history["d_fake"], t("train.chart.d_fake"), GEN_COLOR, "solid", smoothing))
     return _svg_chart(t("train.chart.d_title"), t("train.chart.step"), t("train.chart.p_real"), curves,
                       y_range=(-0.02, 1.02), hline=(0.5, t("train.chart.half")))
 
