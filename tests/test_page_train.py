@@ -107,7 +107,7 @@ def test_fc_width_control_rebuilds_the_small_preset_without_its_hidden_layers(pa
     at.number_input(key="train_fc_small").set_value(0).run()
     g, d = layer_table(at, 0), layer_table(at, 1)
     assert g.iloc[0, 0] == "Linear 64→3136"  # z straight to 64 x 7 x 7: the all-convolutional layout
-    assert d["layer"].iloc[-1] == "Linear 3136→1"
+    assert d["layer"].iloc[-1] == "Linear 1568→1"  # D's 32 x 7 x 7 features straight to the score
     assert not at.error
 
 
@@ -775,3 +775,21 @@ def test_live_chart_pictures_are_translated_and_legends_fit(monkeypatch, lang, t
     assert svgs[0].count("<path") >= 4 + 2 and svgs[1].count("<path") >= 2 + 2  # smoothing 0: no faint raw lines
     assert len(re.findall(r'<rect [^>]*fill="#', svgs[3])) == 10
     assert svgs[2].count("<circle") == 9  # three judgements, three curves
+
+
+def test_a_long_runs_live_pictures_are_thinned_to_about_a_point_per_pixel_but_the_interactive_charts_keep_detail():
+    """Sent every second while training: ~one point per pixel of the plot area, the last step included
+    (issue 18: the browser parses and draws them on the same two cores as training)."""
+    from views import _train_charts as charts
+
+    n = 20_000
+    history = {"step": np.arange(1.0, n + 1), "loss_d": np.random.default_rng(0).random(n) + 1.0,
+               "loss_g": np.random.default_rng(1).random(n), "d_real": np.full(n, 0.6), "d_fake": np.full(n, 0.3)}
+    svg = charts.loss_svg(history, 0.9)
+    paths = re.findall(r'<path d="M([^"]+)" fill="none"', svg)
+    counts = [p.count(" L") + 1 for p in paths]
+    curves = sorted(counts)[-4:]  # 2 raw + 2 smoothed (the rest are legend swatches)
+    assert all(0.9 * charts.LIVE_MAX_POINTS <= c <= charts.LIVE_MAX_POINTS for c in curves), counts
+    figure = charts.loss_figure(history, 0.9)
+    assert all(0.9 * charts.MAX_POINTS <= len(trace.x) <= charts.MAX_POINTS for trace in figure.data)
+    assert figure.data[-1].x[-1] == n

@@ -24,7 +24,11 @@ from views._svg import escape, nice_ticks, stroke, svg_path, text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, current, style
 
 GREY = "#9a9a9a"
-MAX_POINTS = 1500  # points drawn per curve; enough for the eye, cheap to send every second
+MAX_POINTS = 1500  # points per curve of an interactive chart: enough detail to zoom into
+# Points per curve of a live picture, sent every second as a data URI: about one per pixel of its plot
+# area (a long run's loss chart is ~30 KB instead of ~80 KB at 1,500 points; the browser's CPU time
+# did not measurably change, BENCHMARKS.md "Time to digits in the browser").
+LIVE_MAX_POINTS = 600
 
 
 def _layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None) -> go.Figure:
@@ -37,11 +41,11 @@ def _layout(fig: go.Figure, title: str, y_title: str, x_title: str | None = None
 
 
 def _curve_lines(steps: np.ndarray, values: np.ndarray, name: str, color: str, dash: str,
-                 smoothing: float) -> list[dict]:
+                 smoothing: float, max_points: int = MAX_POINTS) -> list[dict]:
     """The lines one curve is drawn with, for Plotly and SVG alike: the faint raw values (no name, no
     legend entry) under the smoothed line, or only the raw values when smoothing is 0; at most
-    ``MAX_POINTS`` points each."""
-    idx = thin_indices(len(steps), MAX_POINTS)
+    ``max_points`` points each (smoothed over all the values, then thinned)."""
+    idx = thin_indices(len(steps), max_points)
     if smoothing <= 0:
         return [dict(x=steps[idx], y=values[idx], name=name, color=color, dash=dash, width=3)]
     return [dict(x=steps[idx], y=values[idx], color=color, width=1, opacity=0.25),
@@ -207,15 +211,19 @@ def _svg_chart(title: str, x_title: str, y_title: str, curves: list[dict], y_ran
 
 def loss_svg(history: dict[str, np.ndarray], smoothing: float) -> str:
     """``loss_figure`` as SVG (the live view)."""
-    curves = (_curve_lines(history["step"], history["loss_d"], t("train.chart.loss_d"), D_COLOR, "dash", smoothing)
-              + _curve_lines(history["step"], history["loss_g"], t("train.chart.loss_g"), GEN_COLOR, "solid", smoothing))
+    curves = (_curve_lines(history["step"], history["loss_d"], t("train.chart.loss_d"), D_COLOR, "dash", smoothing,
+                           LIVE_MAX_POINTS)
+              + _curve_lines(history["step"], history["loss_g"], t("train.chart.loss_g"), GEN_COLOR, "solid", smoothing,
+                             LIVE_MAX_POINTS))
     return _svg_chart(t("train.chart.losses"), t("train.chart.step"), t("train.chart.loss"), curves)
 
 
 def discriminator_svg(history: dict[str, np.ndarray], smoothing: float) -> str:
     """``discriminator_figure`` as SVG (the live view)."""
-    curves = (_curve_lines(history["step"], history["d_real"], t("train.chart.d_real"), DATA_COLOR, "dot", smoothing)
-              + _curve_lines(history["step"], history["d_fake"], t("train.chart.d_fake"), GEN_COLOR, "solid", smoothing))
+    curves = (_curve_lines(history["step"], history["d_real"], t("train.chart.d_real"), DATA_COLOR, "dot", smoothing,
+                           LIVE_MAX_POINTS)
+              + _curve_lines(history["step"], history["d_fake"], t("train.chart.d_fake"), GEN_COLOR, "solid", smoothing,
+                             LIVE_MAX_POINTS))
     return _svg_chart(t("train.chart.d_title"), t("train.chart.step"), t("train.chart.p_real"), curves,
                       y_range=(-0.02, 1.02), hline=(0.5, t("train.chart.half")))
 
