@@ -1,4 +1,6 @@
-"""Play's pacing: an animated page slows its frames down when the server is busy, instead of
+"""Play on the animated pages (the 1-D and 2-D GANs): the Play / Pause callback, and the pacing.
+
+Pacing: an animated page slows its frames down when the server is busy, instead of
 starving the class and losing its frames.
 
 The browser asks for a Play frame on a fixed timer (``st.fragment(run_every=...)``). On a server that
@@ -17,6 +19,8 @@ from __future__ import annotations
 import contextlib
 import time
 from typing import Callable, Iterator
+
+import streamlit as st
 
 REST = 1.0  # rest this many times what the frame waited for the CPU
 MAX_REST = 0.5  # seconds: Pause and the other buttons still answer within about a second
@@ -37,3 +41,16 @@ def paced_frame(clock: Callable[[], float] = time.monotonic, cpu: Callable[[], f
     rest = min(MAX_REST, REST * waited)
     if rest >= MIN_REST:
         sleep(rest)
+
+
+def set_playing(prefix: str, playing: bool) -> None:
+    """The Play / Pause buttons' callback: ``{prefix}_playing`` set to ``playing`` and, on Pause,
+    ``{prefix}_stop_timer`` raised for the page to stop its frame timer.
+
+    Set, not toggle, with Play and Pause as two widgets (two keys): Streamlit 1.67 can dispatch a
+    click's callback a second time when it lands while the Play timer reruns (seen in the 1-D page's
+    e2e test); a toggle would undo itself, and one shared key would replay Pause as Play.
+    """
+    st.session_state[f"{prefix}_playing"] = playing
+    if not playing:
+        st.session_state[f"{prefix}_stop_timer"] = True

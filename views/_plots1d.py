@@ -313,14 +313,14 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
     out += [svg_line(sx(x), sy(values, rng), style, th) for values, style, rng, _ in curves]
     out.append("</g>")
     # legend above the plot, as in the Plotly figure (wrapping to a second row when it is full)
-    legend = [(name, style) for _, style, _, name in curves] + [(t("dist.fig.mapping"), MAP_STYLE)]
+    legend = [(name, line_style) for _, line_style, _, name in curves] + [(t("dist.fig.mapping"), MAP_STYLE)]
     lx, ly = left, th.legend
-    for name, style in legend:
+    for name, line_style in legend:
         item = 36 + text_width(name, th.legend) + 16
         if lx + item > _SVG_W and lx > left:
             lx, ly = left, ly + 1.3 * th.legend
         out.append(f'<line x1="{lx}" x2="{lx + 30}" y1="{ly - th.legend / 3:.1f}" y2="{ly - th.legend / 3:.1f}" '
-                   f'{stroke(style, th)}/><text x="{lx + 36}" y="{ly:.1f}" font-size="{th.legend}">'
+                   f'{stroke(line_style, th)}/><text x="{lx + 36}" y="{ly:.1f}" font-size="{th.legend}">'
                    f'{escape(name)}</text>')
         lx += item
     out.append("</svg>")

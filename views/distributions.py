@@ -27,7 +27,7 @@ from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PL
 from views import _plots1d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
-from views._play import paced_frame
+from views._play import paced_frame, set_playing
 from views._svg import svg_as_img
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -346,15 +346,6 @@ def _view_dict(v) -> dict:
     return dict(x=v.x, p_data=v.p_data, p_g=v.p_g, d=v.d, z=v.z, g_of_z=v.g_of_z, title=_panel_title(v))
 
 
-def _set_playing(playing: bool) -> None:
-    # Set, not toggle, and Play and Pause are two widgets (two keys): Streamlit 1.67 can dispatch a
-    # click's callback a second time when it lands while the Play timer reruns (seen in the e2e
-    # test); a toggle would undo itself, and one shared key would replay Pause as Play.
-    st.session_state.dist_playing = playing
-    if not playing:
-        st.session_state.dist_stop_timer = True
-
-
 def _draw_live_figure(trainer: Toy1DTrainer, playing: bool) -> None:
     """The animated part: the Figure-1 picture of the current G and D, and its caption.
 
@@ -393,7 +384,7 @@ def _training_buttons(playing: bool) -> dict[str, bool]:
     row = st.container(horizontal=True, key="dist_buttons")
     row.button(t("dist.train.pause") if playing else t("dist.train.play"), key="dist_pause" if playing else "dist_play",
                type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
-               on_click=_set_playing, args=(not playing,))
+               on_click=set_playing, args=("dist", not playing))
     k = st.session_state.dist_t_k
     clicked = {
         "train_d": row.button(t("dist.train.train_d"), key="dist_train_d", help=t("dist.train.train_d_help", k=k)),

@@ -26,7 +26,7 @@ from gan_core.toy.toy2d_train import OPTIMIZERS, PRESETS, Toy2DConfig, Toy2DTrai
 from views import _plots2d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
-from views._play import paced_frame
+from views._play import paced_frame, set_playing
 from views._svg import svg_as_img
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
@@ -225,18 +225,11 @@ def _trainer(config: Toy2DConfig, points, source: tuple, reset: bool) -> Toy2DTr
 
 # --- Play and the buttons -------------------------------------------------------------------------
 
-def _set_playing(playing: bool) -> None:
-    # Set, not toggle, with two widgets for Play and Pause (the 1-D page says why).
-    st.session_state.modes_playing = playing
-    if not playing:
-        st.session_state.modes_stop_timer = True
-
-
 def _buttons(playing: bool) -> dict[str, bool]:
     row = st.container(horizontal=True, key="modes_buttons")
     row.button(t("modes.pause") if playing else t("modes.play"), key="modes_pause" if playing else "modes_play",
                type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
-               on_click=_set_playing, args=(not playing,))
+               on_click=set_playing, args=("modes", not playing))
     k = st.session_state.modes_k
     clicked = {
         "d_step": row.button(t("modes.d_step"), key="modes_d_step", help=t("modes.d_step_help")),
@@ -417,7 +410,7 @@ def training_section() -> None:
             else:
                 points, source = None, (s.modes_target,)
         except Toy2DError as exc:
-            _set_playing(False)
+            set_playing("modes", False)
             with side:
                 st.error(error_text(exc))
             points, source = None, ("invalid",)
@@ -435,11 +428,11 @@ def training_section() -> None:
             trainer = _trainer(config, points, source, clicked["reset"])
             _apply_clicks(trainer, clicked)
         except (Toy2DError, ValueError) as exc:
-            _set_playing(False)
+            set_playing("modes", False)
             st.error(error_text(exc))
             return
         except TrainingDiverged:
-            _set_playing(False)
+            set_playing("modes", False)
             st.error(t("modes.diverged"))
             return
         if drawing:
