@@ -56,12 +56,12 @@ def _curve(fig: go.Figure, steps: np.ndarray, values: np.ndarray, name: str, col
            smoothing: float) -> None:
     """One curve on a Plotly figure (``_curve_lines``); the raw line shows no legend entry and no hover."""
     for line in _curve_lines(steps, values, name, color, dash, smoothing):
-        style = dict(color=line["color"], dash=line.get("dash", "solid"), width=line["width"])
+        line_style = dict(color=line["color"], dash=line.get("dash", "solid"), width=line["width"])
         if line.get("name"):
-            fig.add_scatter(x=line["x"], y=line["y"], mode="lines", name=line["name"], line=style)
+            fig.add_scatter(x=line["x"], y=line["y"], mode="lines", name=line["name"], line=line_style)
         else:
             fig.add_scatter(x=line["x"], y=line["y"], mode="lines", name=t("train.chart.raw", name=name),
-                            showlegend=False, line=style, opacity=line["opacity"], hoverinfo="skip")
+                            showlegend=False, line=line_style, opacity=line["opacity"], hoverinfo="skip")
 
 
 def loss_figure(history: dict[str, np.ndarray], smoothing: float) -> go.Figure:
