@@ -316,6 +316,21 @@ def test_hostile_links_are_clamped_or_ignored_with_a_notice(query, widget, expec
     assert at.toast and next(iter(query)) in at.toast[0].value  # a short notice names what was not used
 
 
+@pytest.mark.parametrize("dims, expected", [
+    ("5,5,5", [5]),  # a repeated dimension once (two sliders with one key would raise)
+    ("1023,1022,0,0", [0]),  # past this generator's z and repeated
+    ("9,2,9,2,9", [9, 2]),
+    ("5000,2000,3", [3]),  # clamped to the same largest dimension twice, which this generator lacks
+    (",,,7,,7,", [7]),
+])
+def test_a_link_repeating_a_dimension_opens_each_once(dims, expected):
+    at = _page(query={"dims": dims})
+    _assert_clean(at)
+    assert at.multiselect(key="lat_dims").value == expected
+    assert len(at.slider) >= len(expected)  # one z slider per dimension, drawn
+    assert at.toast and "dims" in at.toast[0].value  # the link was not used as written: a notice says so
+
+
 def test_a_link_naming_dimensions_this_generator_lacks_keeps_the_others():
     at = _page(query={"dims": "900,2"})
     _assert_clean(at)

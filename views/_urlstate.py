@@ -63,7 +63,8 @@ class Param:
             if not 1 <= len(parts) <= self.max_items:
                 raise ValueError("wrong length")
             values = [self._number(p, int) for p in parts]
-            return [v for v, _ in values], any(c for _, c in values)
+            distinct = list(dict.fromkeys(v for v, _ in values))  # a repeat (typed or made by clamping) once
+            return distinct, any(c for _, c in values) or len(distinct) < len(values)
         return self._number(raw, int if self.kind == "int" else float)
 
     def _number(self, raw: str, cast) -> tuple[Any, bool]:

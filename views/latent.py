@@ -315,7 +315,9 @@ def move_z(m: LatentModel) -> None:
             offset += alpha * directions[i]
         st.button(t("latent.move.reset"), on_click=_reset_directions, key="lat_btn_reset_directions")
 
-        st.session_state["lat_dims"] = [i for i in st.session_state["lat_dims"] if 0 <= i < d][:MAX_DIMS]
+        # this generator's dimensions, each once (one slider per dimension: a repeat would make two widgets)
+        dims_here = dict.fromkeys(i for i in st.session_state["lat_dims"] if 0 <= i < d)
+        st.session_state["lat_dims"] = list(dims_here)[:MAX_DIMS]
         dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", persist_state="session",
                               max_selections=MAX_DIMS)
         z = _z_sliders(m, latent.sample_latents(1, d, seed, m.prior)[0], seed, dims)
