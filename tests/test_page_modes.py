@@ -189,6 +189,21 @@ def test_an_uploaded_csv_trains_and_a_bad_one_is_refused_with_a_sentence():
     assert not app.exception
 
 
+@pytest.mark.parametrize("content", [
+    b"7" * 200_000 + b",1\n" + b"1,2\n" * 20,  # a first field over the csv module's limit (131,072)
+    b'x,y\n"1,2\n' + b"3,4\n" * 20,  # a quote left open
+    b"1,2\n\x00\x00,\x00\n" * 10,  # NUL bytes
+    b"\xef\xbb\xbf" + b"\xff" * 100,  # a BOM and then no text
+    b"1,2," * 100_000,  # one line of 200,000 columns
+])
+def test_every_unreadable_upload_is_refused_with_one_sentence(content):
+    app = _new()
+    app.selectbox(key="modes_target").set_value("csv").run()
+    app.file_uploader(key="modes_upload").set_value(("hostile.csv", content, "text/csv")).run()
+    assert not app.exception, app.exception
+    assert len(app.error) == 1 and "CSV" in app.error[0].value and "Error" not in app.error[0].value
+
+
 def test_clicks_on_the_canvas_draw_a_target_and_clear_empties_it():
     app = _new()
     app.selectbox(key="modes_target").set_value("draw").run()

@@ -84,8 +84,11 @@ def test_a_csv_of_points_is_read_with_or_without_a_header():
     ("1,2\n" * 20_001, "more than 20,000 points"),
     (b"\xff\xfe\x00\x01" * 10, "not a text CSV file"),
     ("1,2\n" * 600_000, "at most 2000000 bytes"),
+    ("1,2\n" * 9 + "7" * 200_000 + ",1\n", "line 10 of the CSV cannot be read"),  # over the csv module's field limit
+    ("1,2\n" * 9 + '"3,4\n' + "5,6\n" * 9, "line 10 of the CSV has 1 columns"),  # a quote left open
+    ("1,2\n" * 9 + "3,\x004\n", "line 10 of the CSV is not two numbers"),  # a NUL byte
 ])
-def test_a_bad_csv_is_refused_with_a_sentence(payload, words):
+def test_a_bad_csv_is_refused_with_a_sentence(payload, words):  # and only ever with Toy2DError
     with pytest.raises(Toy2DError) as info:
         points_from_csv(payload)
     assert words.lower() in str(info.value).lower()

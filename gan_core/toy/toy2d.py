@@ -116,8 +116,9 @@ def get_target(name: str) -> Target:
 def points_from_csv(data: bytes | str) -> torch.Tensor:
     """(N, 2) float32 points from a CSV of "x,y" rows (a header line is allowed); raises ``Toy2DError``.
 
-    Refused with a sentence: a file over ``MAX_CSV_BYTES``, a row that is not two numbers, NaN or
-    infinite or absurdly large values, fewer than ``MIN_CSV_POINTS`` or more than ``MAX_CSV_POINTS`` rows.
+    Refused with a sentence: a file over ``MAX_CSV_BYTES``, a line the csv module cannot read, a row that
+    is not two numbers, NaN or infinite or absurdly large values, fewer than ``MIN_CSV_POINTS`` or more
+    than ``MAX_CSV_POINTS`` rows.
     """
     if len(data) > MAX_CSV_BYTES:
         raise Toy2DError("errors.toy2d.csv_too_big", size=len(data), limit=MAX_CSV_BYTES)
@@ -127,25 +128,36 @@ def points_from_csv(data: bytes | str) -> torch.Tensor:
         except UnicodeDecodeError:
             raise Toy2DError("errors.toy2d.csv_not_text") from None
     points: list[tuple[float, float]] = []
-    for line_no, row in enumerate(csv.reader(io.StringIO(data)), start=1):
-        if not row or all(not cell.strip() for cell in row):
-            continue
-        if len(row) != 2:
-            raise Toy2DError("errors.toy2d.csv_columns", line=line_no, n=len(row))
-        try:
-            x, y = float(row[0]), float(row[1])
-        except ValueError:
-            if line_no == 1 and not points:  # a header such as "x,y"
-                continue
-            raise Toy2DError("errors.toy2d.csv_not_numbers", line=line_no) from None
-        if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > MAX_ABS_COORDINATE:
-            raise Toy2DError("errors.toy2d.csv_bad_value", line=line_no, limit=f"{MAX_ABS_COORDINATE:g}")
-        points.append((x, y))
-        if len(points) > MAX_CSV_POINTS:
-            raise Toy2DError("errors.toy2d.csv_too_many", limit=f"{MAX_CSV_POINTS:,}")
+    rows = csv.reader(io.StringIO(data))
+    line_no = 1  # where the next row starts (a quoted value may span lines)
+    try:
+        for row in rows:
+            _add_csv_row(points, row, line_no)
+            line_no = rows.line_num + 1
+    except csv.Error:  # a field over the csv module's limit, ...: a sentence, never the csv module's error
+        raise Toy2DError("errors.toy2d.csv_unreadable", line=line_no) from None
     if len(points) < MIN_CSV_POINTS:
         raise Toy2DError("errors.toy2d.csv_too_few", n=len(points), minimum=MIN_CSV_POINTS)
     return torch.tensor(points, dtype=torch.float32)
+
+
+def _add_csv_row(points: list[tuple[float, float]], row: list[str], line_no: int) -> None:
+    """Append one CSV row's point to ``points`` (a blank line or a first-line header adds nothing)."""
+    if not row or all(not cell.strip() for cell in row):
+        return
+    if len(row) != 2:
+        raise Toy2DError("errors.toy2d.csv_columns", line=line_no, n=len(row))
+    try:
+        x, y = float(row[0]), float(row[1])
+    except ValueError:
+        if line_no == 1 and not points:  # a header such as "x,y"
+            return
+        raise Toy2DError("errors.toy2d.csv_not_numbers", line=line_no) from None
+    if not (math.isfinite(x) and math.isfinite(y)) or max(abs(x), abs(y)) > MAX_ABS_COORDINATE:
+        raise Toy2DError("errors.toy2d.csv_bad_value", line=line_no, limit=f"{MAX_ABS_COORDINATE:g}")
+    points.append((x, y))
+    if len(points) > MAX_CSV_POINTS:
+        raise Toy2DError("errors.toy2d.csv_too_many", limit=f"{MAX_CSV_POINTS:,}")
 
 
 POINTS_PER_CLICK = 60  # a click on the canvas drops a small blob, so a few clicks make a trainable target
