@@ -29,6 +29,7 @@ reads the ``.new`` files) and the next save (which renames them).
 from __future__ import annotations
 
 import csv
+import errno
 import hashlib
 import io
 import json
@@ -337,6 +338,25 @@ def check_output_folder(directory: str | Path, overwrite: bool = False,
         return
     if any(path.iterdir()):
         raise CheckpointError("errors.checkpoint.out_exists", path=str(path))
+
+
+def check_output_file(file: str | Path, overwrite: bool = False) -> Path:
+    """Refuse to write a command's file (samples, metrics JSON) over someone's work; return the path.
+
+    Refused: a folder; an existing file unless ``overwrite``; and always, even with ``overwrite``, one
+    of a run folder's own files (its checkpoint files, metrics.csv, its sample grids), which would
+    destroy the run. A symlink counts as the file it points to.
+    """
+    path = Path(file).expanduser()
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+    target = path.resolve()
+    run = target.parent.parent if target.parent.name == "samples" else target.parent
+    if (run / CONFIG_FILE).is_file() and (target.name in CHECKPOINT_FILES + EXTRA_FILES or run != target.parent):
+        raise CheckpointError("errors.checkpoint.out_in_run", path=str(path), run=str(run))
+    if path.exists() and not overwrite:
+        raise CheckpointError("errors.checkpoint.out_file_exists", path=str(path))
+    return path
 
 
 def trim_metrics_csv(path: str | Path, up_to_step: int) -> int:

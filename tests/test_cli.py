@@ -230,6 +230,58 @@ def test_sample_into_a_folder_or_an_unwritable_place_is_a_message(tmp_path, caps
     assert err.startswith("error: ") and "is a folder" in err and "Traceback" not in err
 
 
+def _one_line_refusal(capsys, *words: str) -> str:
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert all(w in err for w in words), err
+    return err
+
+
+def test_sample_and_evaluate_out_never_replace_a_file_unasked_nor_a_runs_own_files(tmp_path, capsys):
+    import shutil
+
+    run = tmp_path / "u4"
+    shutil.copytree("assets/generator-mnist5k", run)
+    (run / "samples").mkdir()
+    (run / "samples" / "final.png").write_bytes(b"grid")
+    (run / "metrics.csv").write_text("step\n1\n")
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    (tmp_path / "link.png").symlink_to(run / "generator.safetensors")
+    own = [run / "generator.safetensors", run / "config.json", run / "metrics.csv", run / "samples" / "final.png",
+           tmp_path / "link.png"]
+    for target in own:  # even with --overwrite: writing there would destroy the run
+        for extra in ([], ["--overwrite"]):
+            assert main(["sample", "--checkpoint", str(run), "--n", "4", "--out", str(target), *extra]) == 2
+            _one_line_refusal(capsys, "destroy that run")
+            assert main(["evaluate", "--checkpoint", str(run), "--n", "4", "--out", str(target), *extra]) == 2
+            _one_line_refusal(capsys, "destroy that run")
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+    assert load_checkpoint(run).step >= 0  # the run still loads (its hashes match)
+
+    mine = tmp_path / "mine.png"
+    mine.write_bytes(b"my own picture")
+    assert main(["sample", "--checkpoint", str(run), "--n", "4", "--out", str(mine)]) == 2
+    _one_line_refusal(capsys, "already exists", "--overwrite")
+    assert mine.read_bytes() == b"my own picture"
+    notes = tmp_path / "notes.json"
+    notes.write_text("{}")
+    assert main(["evaluate", "--checkpoint", str(run), "--n", "4", "--out", str(notes)]) == 2
+    _one_line_refusal(capsys, "already exists")
+    assert notes.read_text() == "{}"
+    assert main(["sample", "--checkpoint", str(run), "--n", "4", "--out", str(mine), "--overwrite"]) == 0
+    assert Image.open(mine).format == "PNG"
+    assert main(["sample", "--checkpoint", str(run), "--n", "4", "--out", str(run / "more.png")]) == 0  # a new file
+
+
+@pytest.mark.parametrize("name", ["x.jpg", "x.JPEG", "x.gif", "x", "x.png.txt"])
+def test_sample_refuses_a_suffix_whose_format_it_does_not_write(tmp_path, capsys, name):
+    assert main(["sample", "--checkpoint", "assets/generator-mnist5k", "--n", "4", "--out", str(tmp_path / name)]) == 2
+    _one_line_refusal(capsys, ".png", ".npy")
+    assert not (tmp_path / name).exists()
+    assert main(["sample", "--checkpoint", "assets/generator-mnist5k", "--n", "4", "--out", str(tmp_path / "x.PNG")]) == 0
+    assert Image.open(tmp_path / "x.PNG").format == "PNG"
+
+
 def wait_for_rows(metrics, n, proc, timeout=240):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:

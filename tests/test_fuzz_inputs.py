@@ -184,7 +184,7 @@ def test_the_generator_makes_the_damage_the_issue_lists():
     with pytest.raises(CheckpointError, match="cannot read.*encrypt"):
         load_checkpoint(cases["flags"])
     for payload in cases.values():
-        assert main(["sample", "--checkpoint", _write(payload), "--n", "2", "--out", _tmp_png()]) == 2
+        assert main(["sample", "--checkpoint", _write(payload), "--n", "2", "--out", _tmp_png(), "--overwrite"]) == 2
 
 
 _TMP: list[Path] = []
@@ -196,7 +196,7 @@ def _write(payload: bytes) -> str:
     return str(path)
 
 
-def _tmp_png() -> str:
+def _tmp_png() -> str:  # one file, so its callers pass --overwrite (the file a sample before wrote)
     return str(_TMP[0] / "out.png")
 
 
@@ -240,7 +240,7 @@ def test_hostile_checkpoints_are_loaded_or_refused_with_a_sentence():
 @pytest.mark.slow
 def test_the_command_line_never_prints_a_traceback_for_hostile_files(capsys):
     for payload in hostile_checkpoints(40, seed=7):
-        code = main(["sample", "--checkpoint", _write(payload), "--n", "2", "--out", _tmp_png()])
+        code = main(["sample", "--checkpoint", _write(payload), "--n", "2", "--out", _tmp_png(), "--overwrite"])
         err = capsys.readouterr().err
         assert code in (0, 2) and "Traceback" not in err, err
         if code == 2:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from gan_core.i18n import translate
 
@@ -21,6 +20,7 @@ def _add_sample(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=int, default=64, help="number of samples")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", required=True, help="FILE.png for a grid, FILE.npy for an (N, C, H, W) array in [-1, 1]")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a run's own files)")
     p.set_defaults(func=cmd_sample)
 
 
@@ -28,18 +28,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
     import numpy as np
     import torch
 
-    from gan_core.checkpoint import load_checkpoint
+    from gan_core.checkpoint import check_output_file, load_checkpoint
     from gan_core.images import make_grid, save_png
     from gan_core.latent import sample_latents
 
     if not 1 <= args.n <= 100_000:
         raise ValueError(translate("errors.cli.n_samples", value=args.n))
+    out = check_output_file(args.out, overwrite=args.overwrite)  # before any slow work
+    if out.suffix.lower() not in (".png", ".npy"):  # the bytes written are the format the name says
+        raise ValueError(translate("errors.cli.sample_format", suffix=out.suffix))
     ckpt = load_checkpoint(args.checkpoint)
     prior = ckpt.train_config.get("prior", "normal")
     z = sample_latents(args.n, ckpt.model_config.latent_dim, seed=args.seed, prior=prior)
     with torch.no_grad():
         images = torch.cat([ckpt.generator(chunk) for chunk in z.split(1024)])
-    out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".npy":
         np.save(out, images.numpy().astype(np.float32))

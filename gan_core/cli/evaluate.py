@@ -26,6 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the noise and of the real-image draw")
     p.add_argument("--data-root", default=None, help="folder for torchvision datasets")
     p.add_argument("--out", default=None, help="also write the JSON to this file")
+    p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a run's own files)")
     p.set_defaults(func=cmd_evaluate)
 
     t = sub.add_parser(
@@ -46,8 +47,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
+    from gan_core.checkpoint import check_output_file
     from gan_core.evaluation.metrics import evaluate_checkpoint
 
+    if args.out:
+        check_output_file(args.out, overwrite=args.overwrite)  # before the slow measuring
     result = evaluate_checkpoint(args.checkpoint, n=args.n, seed=args.seed, data_root=args.data_root)
     text = json.dumps(result, indent=2)
     print(text)
