@@ -384,11 +384,11 @@ def test_redraws_of_a_paused_run_send_the_same_grids_without_encoding_them_again
     PNG-encoded again (issue 18: the page's share of the two cores while training)."""
     import streamlit as st
 
-    from gan_core import images
+    from views import _train_pictures as pictures
 
     encoded = []
-    original = images.png_bytes
-    monkeypatch.setattr(images, "png_bytes", lambda pixels: encoded.append(pixels.shape) or original(pixels))
+    original = pictures.png_bytes
+    monkeypatch.setattr(pictures, "png_bytes", lambda pixels: encoded.append(pixels.shape) or original(pixels))
     st.cache_data.clear()
     at = page()
     at.number_input(key="train_batch_small").set_value(8).run()

@@ -1,6 +1,7 @@
 """Session-state keys that more than one page reads or writes, defined once.
 
-A key used by one page alone stays in that page (e.g. ``train_notice``)."""
+A key used by one page alone is declared, as a constant, by the module of that page that owns it
+(e.g. ``views._train_results.SAVED``)."""
 
 TRAIN_RUN = "train_run"  # this browser session's TrainingRun (training page; heartbeaten by app.py; latent page)
 OPEN_IN_LATENT = "latent_source"  # the training page asks the latent page to open "run" or "runs:NAME" first

@@ -1,0 +1,250 @@
+"""Recorded runs on the training page: the replay of the lecture's shipped recording (play, pause,
+scrub) and the watch view of a run folder the command line is writing (``gan_core.recording``).
+
+Both show a recording the same way (``_recording_view``): numbers, the sample grid at a step, a
+caption about the run, and the loss and D charts up to that step."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+import streamlit as st
+
+from gan_core.images import png_bytes
+from gan_core.paths import runs_root
+from gan_core.recording import (Recording, RecordingError, lecture_recording_path, load_recording, run_folder,
+                                run_folders)
+from views import _train_charts as charts
+from views._i18n import error_text, t
+from views._notes import teaching_notes
+from views._train_live import REFRESH_SECONDS
+from views._train_pictures import curves, grid_image
+from views._train_results import OPEN_LATENT
+
+# Session-state keys this module owns. REPLAY_ANCHOR: (time.monotonic() when Play was pressed, the step
+# it started from), None while paused. WATCH_GROWING: whether the watched run was still being written.
+REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY = "train_replay_step", "train_replay_seconds", "train_replay_play"
+REPLAY_ANCHOR = "train_replay_anchor"
+WATCH_RUN, WATCH_FRAME, WATCH_LATENT = "train_watch_run", "train_watch_frame", "train_watch_latent"
+WATCH_GROWING = "train_watch_growing"
+REPLAY_CURVES, WATCH_CURVES = "train_replay", "train_watch"  # prefixes of the charts' keys
+
+REPLAY_REFRESH_SECONDS = 0.25
+REPLAY_SECONDS = (10, 30, 60, 120)  # how long a replay of the whole recording takes
+WATCH_LIVE_SECONDS = 30.0  # a run folder whose metrics.csv changed this recently is still training
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _recording(path: str, modified: float, growing: bool = False) -> Recording:
+    """The recording at ``path`` (read again when its metrics file changes)."""
+    return load_recording(path, growing=growing)
+
+
+def _recorded_grid(rec: Recording, frame: int | None) -> None:
+    """A recording's sample grid number ``frame`` (or a note that none was recorded yet)."""
+    if frame is None:
+        st.caption(t("train.replay.no_grid_yet"))
+        return
+    try:
+        image = rec.frame_image(frame)
+    except RecordingError as exc:
+        st.warning(error_text(exc))
+        return
+    size = int(rec.train_config.get("image_size") or 28)
+    st.image(png_bytes(grid_image(image, size)), caption=t("train.generated", step=f"{rec.frame_steps[frame]:,}"))
+
+
+def _epoch_text(history: dict[str, np.ndarray]) -> str:
+    epochs = history.get("epoch")
+    return f"{epochs[-1]:.2f}" if epochs is not None and len(epochs) else "–"
+
+
+def _recording_view(rec: Recording, history: dict[str, np.ndarray], numbers: list[tuple[str, str]],
+                    grid: Callable[[], int | None], about: str, beside: Callable[[], None], curves_key: str) -> None:
+    """The layout the replay and the watch view share: a row of ``numbers`` (label, value); the grid
+    that ``grid()`` picks on the left; ``about`` the run and whatever ``beside()`` draws on the right;
+    the charts of ``history`` below."""
+    for col, (label, value) in zip(st.columns(len(numbers)), numbers):
+        col.metric(label, value)
+    left, right = st.columns([2, 3])
+    with left:
+        _recorded_grid(rec, grid())
+    with right:
+        st.caption(about)
+        beside()
+    curves(history, curves_key)
+
+
+def _about(rec: Recording, key: str, **extra) -> str:
+    """The catalog's sentence ``key`` about a recorded run's preset, dataset and settings."""
+    c = rec.train_config
+    return t(key, preset=c.get("preset", "?"), dataset=rec.dataset or "?", batch=c.get("batch_size", "?"),
+             lr=c.get("lr_g", "?"), k=c.get("k", "?"), **extra)
+
+
+# --- replay of a recorded run ---------------------------------------------------------------------
+
+def _load_lecture_recording() -> Recording | None:
+    path = lecture_recording_path()
+    if not path.is_dir():
+        st.info(t("train.replay.absent", name=path.name))
+        return None
+    metrics = path / "metrics.csv"
+    try:
+        return _recording(str(path), metrics.stat().st_mtime if metrics.is_file() else 0.0)
+    except RecordingError as exc:
+        st.warning(t("train.replay.unusable", reason=error_text(exc)))
+        return None
+
+
+def _replay_position(rec: Recording) -> float:
+    """The step shown now: moving with time while playing, else where the slider is."""
+    anchor = st.session_state.get(REPLAY_ANCHOR)
+    if anchor is None:
+        return float(st.session_state.get(REPLAY_STEP, rec.last_step))
+    started, from_step = anchor
+    rate = rec.last_step / float(st.session_state.get(REPLAY_SECONDS_KEY, 30))
+    return min(float(rec.last_step), from_step + (time.monotonic() - started) * rate)
+
+
+def _replay_scrubbed() -> None:
+    """The slider moved: keep playing from there (or stay paused there)."""
+    if st.session_state.get(REPLAY_ANCHOR) is not None:
+        st.session_state[REPLAY_ANCHOR] = (time.monotonic(), float(st.session_state[REPLAY_STEP]))
+
+
+def _replay_view(rec: Recording) -> None:
+    position = _replay_position(rec)
+    playing = st.session_state.get(REPLAY_ANCHOR) is not None
+    if playing and position >= rec.last_step:
+        st.session_state[REPLAY_ANCHOR] = None  # the end: stop (and stop refreshing)
+        st.session_state[REPLAY_STEP] = rec.last_step
+        st.rerun()
+    if playing:
+        st.session_state[REPLAY_STEP] = int(position)
+    cols = st.columns([1, 2])
+    if cols[0].button(t("train.replay.pause") if playing else t("train.replay.play"),
+                      icon=":material/pause:" if playing else ":material/play_arrow:", key=REPLAY_PLAY,
+                      type="primary", width="stretch"):
+        if playing:
+            st.session_state[REPLAY_ANCHOR] = None
+        else:
+            start = 0.0 if position >= rec.last_step else position
+            st.session_state[REPLAY_ANCHOR] = (time.monotonic(), start)
+            st.session_state[REPLAY_STEP] = int(start)
+        st.rerun()  # the whole page: the refresh timer starts or stops
+    epochs = float(rec.history["epoch"][-1]) if "epoch" in rec.history else 0.0
+    cols[1].selectbox(t("train.replay.speed"), REPLAY_SECONDS, key=REPLAY_SECONDS_KEY,
+                      format_func=lambda s: t("train.replay.speed_option", s=s, steps=f"{rec.last_step:,}"),
+                      on_change=_replay_scrubbed)
+    step = st.slider(t("train.metric.step"), 0, rec.last_step, key=REPLAY_STEP, on_change=_replay_scrubbed)
+    history = rec.history_until(step)
+    numbers = [(t("train.metric.step"), f"{step:,} / {rec.last_step:,}"),
+               (t("train.metric.epoch"), _epoch_text(history))]
+    _recording_view(rec, history, numbers, lambda: rec.frame_index_at(step),
+                    _about(rec, "train.replay.about", steps=f"{rec.last_step:,}", epochs=f"{epochs:.0f}"),
+                    lambda: teaching_notes("train.replay"), REPLAY_CURVES)
+
+
+def replay() -> None:
+    """The replay mode: the lecture's recorded run, played back at a chosen speed."""
+    st.caption(t("train.replay.intro"))
+    rec = _load_lecture_recording()
+    if rec is None:
+        return
+    st.session_state.setdefault(REPLAY_STEP, rec.last_step)
+    st.session_state.setdefault(REPLAY_SECONDS_KEY, 30)
+    st.session_state.setdefault(REPLAY_ANCHOR, None)
+    if st.session_state[REPLAY_STEP] > rec.last_step:
+        st.session_state[REPLAY_STEP] = rec.last_step
+    playing = st.session_state[REPLAY_ANCHOR] is not None
+    st.fragment(_replay_view, run_every=REPLAY_REFRESH_SECONDS if playing else None)(rec)
+
+
+# --- watching a run the command line is writing ------------------------------------------------------
+
+def _read_watched(name: str) -> Recording:
+    """The run folder ``name`` under the runs root, read as it is now (RecordingError, OSError if it cannot be)."""
+    folder = run_folder(runs_root(), name)
+    return _recording(str(folder), (folder / "metrics.csv").stat().st_mtime, growing=True)
+
+
+def _watched(name: str) -> Recording | None:
+    """``_read_watched``, or None after saying why."""
+    try:
+        return _read_watched(name)
+    except RecordingError as exc:
+        if exc.key == "errors.recording.empty":  # started, no step written yet
+            st.info(t("train.watch.waiting"))
+        else:
+            st.warning(t("train.watch.unusable", name=name, reason=error_text(exc)))
+    except OSError:  # removed, or a file being replaced this instant: the next refresh reads it
+        st.info(t("train.watch.waiting"))
+    return None
+
+
+def _is_growing(rec: Recording) -> bool:
+    return time.time() - rec.updated < WATCH_LIVE_SECONDS
+
+
+def _watch_view(name: str) -> None:
+    rec = _watched(name)
+    if rec is None:
+        return  # said why; the refresh looks again
+    growing = _is_growing(rec)
+    if growing != st.session_state.get(WATCH_GROWING):  # started or stopped growing: the refresh timer changes
+        st.session_state[WATCH_GROWING] = growing
+        st.rerun()
+    ago = max(0, int(time.time() - rec.updated))
+    target = f"{rec.target_step:,}" if rec.target_step else "?"
+    if growing:
+        st.progress(min(1.0, rec.last_step / rec.target_step) if rec.target_step else 0.0,
+                    text=t("train.watch.growing", step=f"{rec.last_step:,}", target=target, s=ago))
+    else:
+        st.caption(t("train.watch.still", step=f"{rec.last_step:,}", target=target, s=ago))
+    numbers = [(t("train.metric.step"), f"{rec.last_step:,}"), (t("train.metric.epoch"), _epoch_text(rec.history)),
+               (t("train.metric.eta"), charts.duration(rec.eta() if growing else None))]
+
+    def grid() -> int | None:
+        frame = rec.frame_index_at(rec.last_step)
+        if frame is not None and not growing and len(rec.frame_steps) > 1:  # finished: look back through its grids
+            frame = st.select_slider(t("train.watch.grids"), range(len(rec.frame_steps)), value=frame,
+                                     format_func=lambda i: f"{rec.frame_steps[i]:,}", key=WATCH_FRAME)
+        return frame
+
+    def open_latent() -> None:
+        if (rec.path / "config.json").is_file() and st.button(t("train.watch.open_latent"), key=WATCH_LATENT,
+                                                            icon=":material/explore:"):
+            st.session_state[OPEN_LATENT] = f"runs:{name}"
+            st.rerun()
+
+    _recording_view(rec, rec.history, numbers, grid, _about(rec, "train.watch.about"), open_latent, WATCH_CURVES)
+
+
+def _await_run_folders() -> None:
+    """While no run folder exists: look again every second, and redraw the view when one appears."""
+    if run_folders(runs_root()):
+        st.rerun()
+
+
+def watch() -> None:
+    """The watch mode: a run folder under the runs root, followed while the command line writes it."""
+    root = runs_root()
+    st.caption(t("train.watch.intro", root=root.name))
+    folders = run_folders(root)
+    if not folders:
+        st.info(t("train.watch.none", root=root.name))
+        st.fragment(_await_run_folders, run_every=REFRESH_SECONDS)()
+        return
+    names = [p.name for p in folders]
+    if st.session_state.get(WATCH_RUN) not in names:
+        st.session_state[WATCH_RUN] = names[0]  # the most recently updated run
+    name = st.selectbox(t("train.watch.choose"), names, key=WATCH_RUN)
+    try:
+        growing = _is_growing(_read_watched(name))
+    except (RecordingError, OSError):
+        growing = True  # no step written yet (or being replaced): look again every second
+    st.session_state[WATCH_GROWING] = growing
+    st.fragment(_watch_view, run_every=REFRESH_SECONDS if growing else None)(name)
