@@ -22,8 +22,9 @@ Looking at a GAN
   presets ("collapse-it", "fix-it")  <- add a 2-D target / 2-D preset there
 - ``latent``       latent-space tools: z, interpolation, SeFa/GANSpace directions, arithmetic
 - ``images``       sample grids, upscaling, PNG / GIF
-- ``evaluation/``  ``classifier`` (the judge), ``metrics`` (Fréchet distance, confidence, modes, IS),
-  ``diagnostics`` (plain-word warnings while training)
+- ``evaluation/``  ``classifier`` (the labelled judge), ``metrics`` (Fréchet distance, confidence, modes,
+  IS), ``two_sample`` (the independent judge that needs no labels: a classifier two-sample test, the
+  gallery, copies, diversity), ``diagnostics`` (plain-word warnings while training)
 - ``lecture_tf_dcgan``  the lecture's TensorFlow code as text, mapped onto this package
 
 Running it
