@@ -36,8 +36,8 @@ import json
 import lzma
 import math
 import os
+import secrets
 import struct
-import tempfile
 import time
 import zipfile
 import zlib
@@ -145,10 +145,14 @@ def _write_synced(path: Path, data: bytes) -> None:
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Write a file so that readers see the old content or the new one (temporary file + rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write a file so that readers see the old content or the new one (temporary file + rename).
+
+    The file gets the mode every other file of the folder gets (0666 less the umask), not mkstemp's
+    0600, which made config.json the one file of a run that others could not read.
+    """
+    tmp = path.parent / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp, "xb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())

@@ -266,3 +266,21 @@ def test_trim_metrics_keeps_rows_up_to_a_step(tmp_path):
     assert path.read_text() == "step,loss\n1,0.5\n2,0.4\n"
     assert not [p for p in tmp_path.iterdir() if p.name.endswith(".tmp")]
     os.remove(path)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_every_file_of_a_run_has_one_mode(tmp_path, umask):
+    # config.json (written through a temporary file) once got 0600 while the weights and metrics got 0644
+    from gan_core.checkpoint import trim_metrics_csv
+
+    old = os.umask(umask)
+    try:
+        run = tmp_path / "run"
+        save_checkpoint(run, make_trainer())
+        (run / "metrics.csv").write_text("step,loss\n1,0.5\n2,0.4\n")
+        trim_metrics_csv(run / "metrics.csv", 1)  # rewritten through a temporary file too
+        save_checkpoint(run, make_trainer(seed=1))  # config.json replaced
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in run.iterdir()}
+    assert set(modes.values()) == {0o666 & ~umask}, modes
