@@ -161,6 +161,24 @@ def test_start_pause_stop_a_real_run(page, tmp_path):
     assert not at.button(key="train_start").disabled
 
 
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_dataset_missing_offline_names_the_data_folder_not_the_servers_path(page, monkeypatch, tmp_path, lang):
+    home = tmp_path / "home" / "teacher-kim" / ".cache" / "data"
+    monkeypatch.setenv("GAN_DATA_ROOT", str(home))
+    from views import _i18n
+
+    monkeypatch.setattr(_i18n, "current_language", lambda: lang)  # AppTest formats options in its own thread
+    at = page()
+    at.selectbox(key="train_dataset").set_value("cifar10").run()
+    at.button(key="train_start").click().run()
+    assert not at.exception and len(at.error) == 1
+    shown = " ".join(str(e.proto) for e in at.main) + " ".join(str(e.proto) for e in at.sidebar)
+    assert "teacher-kim" not in shown and str(tmp_path) not in shown  # no path of the server on the page
+    message = at.error[0].value
+    assert i18n.translate("common.data_folder", lang) in message and "GAN_DATA_ROOT" in message
+    assert lang == "en" or HANGUL.search(message)
+
+
 def test_bad_zip_upload_shows_an_error(page):
     at = page()
     at.selectbox(key="train_dataset").set_value("own images").run()

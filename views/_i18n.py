@@ -27,7 +27,15 @@ def t(key: str, /, **params: object) -> str:
 
 
 def error_text(error: BaseException | str) -> str:
-    """A user-caused error as a sentence in this session's language (engine errors carry a key)."""
+    """A user-caused error as a sentence in this session's language (engine errors carry a key).
+
+    The server's data folder (an error's ``root``) is never shown: a page says "the data folder" and
+    where it is set instead of a path in the server's home directory.
+    """
+    if isinstance(error, LocalizedError) and "root" in error.params:
+        root, folder = str(error.params["root"]), t("common.data_folder")
+        params = {k: v.replace(root, folder) if isinstance(v, str) else v for k, v in error.params.items()}
+        return t(error.key, **params)
     return localized_message(error, current_language())
 
 
