@@ -761,20 +761,3 @@ def load_checkpoint(source: str | Path | bytes) -> Checkpoint:
     except (OSError, ValueError):
         raise CheckpointError("errors.checkpoint.missing", path=str(path)) from None
     raise CheckpointError("errors.checkpoint.not_regular", path=str(path))
-
-
-def list_checkpoints(root: str | Path) -> list[Path]:
-    """Checkpoint folders directly under ``root`` (e.g. runs/), newest first."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    found = [p for p in root.iterdir() if (p / CONFIG_FILE).is_file()]
-    return sorted(found, key=lambda p: (p / CONFIG_FILE).stat().st_mtime, reverse=True)
-
-
-def summary(ckpt: Checkpoint) -> dict[str, Any]:
-    """A short description for the UI."""
-    mc = ckpt.model_config
-    return {"preset": mc.preset, "image": f"{mc.channels}x{mc.image_size}x{mc.image_size}",
-            "latent_dim": mc.latent_dim, "step": ckpt.step, "dataset": ckpt.dataset.get("name", "?"),
-            "source": ckpt.source}

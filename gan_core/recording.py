@@ -171,16 +171,18 @@ def _final_grid_is_current(folder: Path, step, last_frame_step: int) -> bool:
     return final.stat().st_mtime_ns >= config.stat().st_mtime_ns
 
 
-def run_folders(root: str | Path) -> list[Path]:
-    """Run folders directly under ``root`` (folders with a metrics.csv), most recently updated first."""
+def run_folders(root: str | Path, marker: str = "metrics.csv") -> list[Path]:
+    """Run folders directly under ``root`` that hold a file ``marker`` (metrics.csv: a recorded run;
+    ``gan_core.checkpoint.CONFIG_FILE``: a checkpoint), the most recently updated marker first. Symbolic
+    links and folders removed while listing are left out; at most ``MAX_RUN_FOLDERS``."""
     root = Path(root)
     if not root.is_dir():
         return []
     found = []
     for p in root.iterdir():
         try:
-            if p.is_dir() and not p.is_symlink() and (p / "metrics.csv").is_file():
-                found.append(((p / "metrics.csv").stat().st_mtime, p))
+            if p.is_dir() and not p.is_symlink() and (p / marker).is_file():
+                found.append(((p / marker).stat().st_mtime, p))
         except OSError:  # removed while listing
             continue
     return [p for _, p in sorted(found, key=lambda item: item[0], reverse=True)[:MAX_RUN_FOLDERS]]

@@ -28,3 +28,12 @@ def zip_bytes(members: dict[str, bytes | str | Path], compression: int = zipfile
             else:
                 zf.writestr(name, payload)
     return buf.getvalue()
+
+
+def queue_is_empty(registry) -> bool:
+    """Whether no Start waits in ``registry``'s queue (a ``gan_core.worker.RunRegistry``): a new ticket is first in line."""
+    probe = registry.enqueue("probe", 1)
+    try:
+        return registry.position(probe) == 1
+    finally:
+        registry.leave(probe)

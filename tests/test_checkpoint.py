@@ -12,8 +12,9 @@ import torch
 from safetensors.torch import save_file
 
 from gan_core.checkpoint import (CONFIG_FILE, FORMAT_VERSION, GENERATOR_EMA_FILE, GENERATOR_FILE, CheckpointError,
-                                 checkpoint_zip_bytes, list_checkpoints, load_checkpoint, save_checkpoint)
+                                 checkpoint_zip_bytes, load_checkpoint, save_checkpoint)
 from gan_core.models import get_preset
+from gan_core.recording import run_folders
 from gan_core.trainer import TrainConfig, Trainer
 from helpers import zip_bytes
 
@@ -137,7 +138,7 @@ def test_zip_round_trip_and_no_temporary_files_left(trained):
     for name in ("generator", "raw_generator"):
         assert torch.equal(next(iter(getattr(ckpt, name).state_dict().values())),
                            next(iter(getattr(load_checkpoint(folder), name).state_dict().values())))
-    assert list_checkpoints(folder.parent) == [folder]
+    assert run_folders(folder.parent, marker=CONFIG_FILE) == [folder]
 
 
 def test_a_pickle_file_is_refused_without_being_executed(trained, tmp_path):

@@ -15,7 +15,8 @@ from gan_core.checkpoint import save_checkpoint
 from gan_core.data.datasets import ImageDataset, load_dataset
 from gan_core.evaluation.metrics import (classifier_confidence, frechet_distance, frechet_distance_of_features,
                                          frechet_floor, inception_score, mode_coverage, quick_metrics,
-                                         ring_of_gaussians, sample_mixture, toy_mode_metrics)
+                                         toy_mode_metrics)
+from gan_core.toy.toy2d import TARGETS
 from gan_core.trainer import TrainConfig, Trainer
 
 
@@ -233,17 +234,19 @@ def test_evaluate_without_a_classifier_says_how_to_train_one(tmp_path):
 # --- toy mixtures ------------------------------------------------------------------------------------
 
 def test_ring_sampler_covers_all_modes_with_high_quality():
-    means, std = ring_of_gaussians()
+    ring = TARGETS["ring8"]
+    means, std = ring.means, ring.std
     assert means.shape == (8, 2) and torch.allclose(means.norm(dim=1), torch.full((8,), 2.0))
-    m = toy_mode_metrics(sample_mixture(means, std, 2000, seed=0), means, std)
+    m = toy_mode_metrics(ring.sample(2000, seed=0), means, std)
     # the radius of a 2-D standard normal is within 3 with probability 1 - exp(-9/2) = 0.989
     assert m["modes_covered"] == 8 and m["high_quality_share"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)
     assert min(m["mode_counts"]) > 180
 
 
 def test_collapsed_and_off_mode_samples():
-    means, std = ring_of_gaussians()
-    one_mode = sample_mixture(means[:1], std, 500, seed=1)
+    ring = TARGETS["ring8"]
+    means, std = ring.means, ring.std
+    one_mode = means[0] + std * torch.randn((500, 2), generator=torch.Generator().manual_seed(1))
     assert toy_mode_metrics(one_mode, means, std)["modes_covered"] == 1
     at_centre = torch.zeros(100, 2)  # between all modes: no sample is high quality
     m = toy_mode_metrics(at_centre, means, std)

@@ -33,7 +33,7 @@ from gan_core import i18n, lecture_tf_dcgan
 from gan_core.algorithm1 import Algorithm1
 from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
-from helpers import png_bytes, zip_bytes
+from helpers import png_bytes, queue_is_empty, zip_bytes
 from test_recording import record_cli_run
 from views._svg import text_width
 
@@ -72,7 +72,7 @@ def page(monkeypatch, tmp_path):
             assert run.stop(timeout=30)
         if "train_queued" in at.session_state:  # a Start still waiting in the server's queue
             REGISTRY.leave(at.session_state["train_queued"][0])
-    assert REGISTRY.active() == [] and REGISTRY.waiting() == 0
+    assert REGISTRY.active() == [] and queue_is_empty(REGISTRY)
     assert threading.active_count() == baseline
 
 
@@ -252,7 +252,7 @@ def test_a_full_server_queues_the_start_and_runs_it_by_itself_when_the_slot_free
         info = " ".join(i.value for i in at.info)
         assert "You are in the queue" in info and "**number 1** in the queue (0 ahead of you)" in info
         assert "Going now: small on fake" in " ".join(c.value for c in at.caption)
-        assert "train_run" not in at.session_state and REGISTRY.waiting() == 1
+        assert "train_run" not in at.session_state and REGISTRY.position(at.session_state["train_queued"][0]) == 1
         keys = {b.key for b in at.button}
         assert "train_leave_queue" in keys and "train_start" not in keys and "train_take_over" not in keys
         assert at.selectbox(key="train_preset").disabled  # the settings of the queued run are fixed
@@ -261,7 +261,7 @@ def test_a_full_server_queues_the_start_and_runs_it_by_itself_when_the_slot_free
     at.run()  # the page's next refresh (in the browser its fragment runs every second)
     assert not at.exception
     run = at.session_state["train_run"]
-    assert run.is_alive() and "train_queued" not in at.session_state and REGISTRY.waiting() == 0
+    assert run.is_alive() and "train_queued" not in at.session_state and queue_is_empty(REGISTRY)
     assert any("your run has started" in m.value for m in at.success)
     assert at.button(key="train_start").disabled and not at.button(key="train_pause").disabled
 
@@ -273,7 +273,7 @@ def test_leaving_the_queue_gives_back_the_start_button(page):
         at = page()
         at.button(key="train_start").click().run()
         at.button(key="train_leave_queue").click().run()
-        assert not at.exception and REGISTRY.waiting() == 0 and "train_queued" not in at.session_state
+        assert not at.exception and queue_is_empty(REGISTRY) and "train_queued" not in at.session_state
         assert not at.button(key="train_start").disabled
     finally:
         assert other.stop(timeout=30)

@@ -15,12 +15,13 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from gan_core.checkpoint import list_checkpoints, load_checkpoint
+from gan_core.checkpoint import CONFIG_FILE, load_checkpoint
 from gan_core.i18n import has_key
 from gan_core.latent import cached_checkpoint, checkpoint_key, explorer_settings
 from gan_core.limits import get_limits
 from gan_core.models import ModelConfig
 from gan_core.paths import ASSETS_DIR as ASSETS, runs_root
+from gan_core.recording import run_folders
 from views._i18n import error_text, t
 from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
 
@@ -150,7 +151,7 @@ def choose_model(container=None) -> LatentModel | None:
         paths[p.name] = p
     if st.session_state.get(TRAIN_RUN) is not None:
         labels["run"] = t("latent.source.run")
-    for p in list_checkpoints(runs_root()):
+    for p in run_folders(runs_root(), marker=CONFIG_FILE):
         labels[f"runs:{p.name}"] = t("latent.source.saved", name=p.name)
         paths[f"runs:{p.name}"] = p
     labels["upload"] = t("latent.source.upload")

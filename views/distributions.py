@@ -20,6 +20,7 @@ import streamlit as st
 
 from gan_core.toy import toy1d
 from gan_core.algorithm1 import TrainingDiverged
+from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
 from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
                                       STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
@@ -42,7 +43,6 @@ FAMILIES = ["gaussian", "mixture", "uniform"]
 D_MODES = ["optimal", "partial", "frozen"]
 G_PRIORS = ["normal", "uniform"]
 LOSS_CHOICES = ["non-saturating", "minimax"]
-OPTIMIZERS = ["adam", "sgd"]
 LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
 BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
 WIDTH_CHOICES = [4, 8, 16, 32, 64]
@@ -91,7 +91,7 @@ URL_PARAMS = [
     Param("data", "dist_t_data", "choice", choices=[*TRAIN_DATA, SAME_AS_EXPLORER]),
     Param("loss", "dist_t_loss", "choice", choices=LOSS_CHOICES),
     Param("k", "dist_t_k", "int", 1, 20),
-    Param("opt", "dist_t_opt", "choice", choices=OPTIMIZERS),
+    Param("opt", "dist_t_opt", "choice", choices=list(OPTIMIZERS)),
     Param("lr_d", "dist_t_lr_d", "choice", choices=LR_CHOICES),
     Param("lr_g", "dist_t_lr_g", "choice", choices=LR_CHOICES),
     Param("batch", "dist_t_batch", "choice", choices=BATCH_CHOICES),
@@ -310,8 +310,8 @@ def _training_config() -> Toy1DConfig:
     lr_d = c2.select_slider(t("dist.train.lr_d"), LR_CHOICES, key="dist_t_lr_d")
     lr_g = c2.select_slider(t("dist.train.lr_g"), LR_CHOICES, key="dist_t_lr_g")
     batch = c3.select_slider(t("dist.train.batch"), BATCH_CHOICES, key="dist_t_batch")
-    optimizer = c3.selectbox(t("dist.train.optimizer"), OPTIMIZERS, key="dist_t_opt",
-                             format_func=option_labels("dist.optimizer", OPTIMIZERS), help=t("dist.train.optimizer_help"))
+    optimizer = c3.selectbox(t("dist.train.optimizer"), list(OPTIMIZERS), key="dist_t_opt",
+                             format_func=option_labels("common.optimizer", OPTIMIZERS), help=t("dist.train.optimizer_help"))
     g_hidden = c4.select_slider(t("dist.train.g_width"), WIDTH_CHOICES, key="dist_t_gh")
     d_hidden = c4.select_slider(t("dist.train.d_width"), WIDTH_CHOICES, key="dist_t_dh")
     prior = c1.radio(t("dist.train.noise"), G_PRIORS, key="dist_t_prior", horizontal=True,

@@ -22,7 +22,8 @@ import streamlit as st
 from gan_core.algorithm1 import PRIORS, TrainingDiverged
 from gan_core.losses import LOSSES
 from gan_core.toy.toy2d import MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, points_from_csv, points_from_drawing
-from gan_core.toy.toy2d_train import OPTIMIZERS, PRESETS, Toy2DConfig, Toy2DTrainer
+from gan_core.toy.optimizers import OPTIMIZERS
+from gan_core.toy.toy2d_train import PRESETS, Toy2DConfig, Toy2DTrainer
 from views import _plots2d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
@@ -157,10 +158,10 @@ def settings_panel() -> Toy2DConfig:
         c.number_input(t("modes.settings.k"), 1, 10, key="modes_k", help=t("modes.settings.k_help"))
         c.select_slider(t("modes.settings.batch_size"), BATCHES, key="modes_batch")
         d.selectbox(t("modes.settings.optimizer_d"), list(OPTIMIZERS), key="modes_opt_d",
-                    format_func=option_labels("modes.optimizer", OPTIMIZERS))
+                    format_func=option_labels("common.optimizer", OPTIMIZERS))
         d.select_slider(t("modes.settings.lr_d"), LR_CHOICES, key="modes_lr_d", format_func=lambda v: f"{v:g}")
         d.selectbox(t("modes.settings.optimizer_g"), list(OPTIMIZERS), key="modes_opt_g",
-                    format_func=option_labels("modes.optimizer", OPTIMIZERS))
+                    format_func=option_labels("common.optimizer", OPTIMIZERS))
         d.select_slider(t("modes.settings.lr_g"), LR_CHOICES, key="modes_lr_g", format_func=lambda v: f"{v:g}")
         st.caption(t("modes.settings.new_run"))
     config = _config()

@@ -20,7 +20,6 @@ high-quality sample (the convention of VEEGAN, Srivastava et al. 2017).
 
 from __future__ import annotations
 
-import math
 import threading
 from pathlib import Path
 
@@ -283,27 +282,7 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
     }
 
 
-# --- toy mixtures (1-D / 2-D) ---------------------------------------------------------------------
-
-def ring_of_gaussians(n_modes: int = 8, radius: float = 2.0, std: float = 0.02) -> tuple[torch.Tensor, float]:
-    """The 8-Gaussian ring of the mode-collapse literature: (means (n_modes, 2), std)."""
-    if n_modes < 1 or radius <= 0 or std <= 0:
-        raise MetricsError("errors.metrics.ring")
-    angles = torch.arange(n_modes, dtype=torch.float64) * (2 * math.pi / n_modes)
-    return torch.stack([radius * angles.cos(), radius * angles.sin()], dim=1).float(), float(std)
-
-
-def sample_mixture(means: torch.Tensor, std: float, n: int, seed: int | None = 0) -> torch.Tensor:
-    """n samples (n, d) from the equal-weight mixture of N(mean_i, std² I)."""
-    means = torch.as_tensor(means, dtype=torch.float32).reshape(len(means), -1)
-    gen = torch.Generator()
-    if seed is None:
-        gen.seed()
-    else:
-        gen.manual_seed(int(seed))
-    which = torch.randint(len(means), (n,), generator=gen)
-    return means[which] + std * torch.randn((n, means.shape[1]), generator=gen)
-
+# --- toy mixtures (1-D / 2-D; the 2-D targets and their samplers: gan_core.toy.toy2d) ------------------------
 
 def toy_mode_metrics(samples: torch.Tensor, means: torch.Tensor, std: float, n_sigma: float = 3.0,
                      min_count: int = 1) -> dict:

@@ -162,11 +162,6 @@ class RunRegistry:
         slots = [r[0] if r is not None else None for r in remaining] + [0.0] * max(0, cap - len(remaining))
         return estimated_wait(slots, [t.steps for t in ahead], speed)
 
-    def waiting(self) -> int:
-        """How many Starts are queued."""
-        with self._lock:
-            return len(self._queue)
-
     def _drop_stale(self, now: float) -> None:
         timeout = default_orphan_timeout()
         self._queue = [t for t in self._queue if now - t.last_seen <= timeout]
