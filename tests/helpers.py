@@ -37,3 +37,21 @@ def queue_is_empty(registry) -> bool:
         return registry.position(probe) == 1
     finally:
         registry.leave(probe)
+
+
+def shapes_zip_bytes(n: int = 60, size: int = 32, seed: int = 0) -> bytes:
+    """A zip of ``n`` colour PNGs: a disc of a random colour at a random place on a random background
+    (a dataset with variety, for the judge and the own-images flow)."""
+    import random
+
+    from PIL import ImageDraw
+
+    rng = random.Random(seed)
+    members = {}
+    for i in range(n):
+        image = Image.new("RGB", (size, size), tuple(rng.randrange(256) for _ in range(3)))
+        r = rng.randrange(size // 6, size // 3)
+        x, y = rng.randrange(r, size - r), rng.randrange(r, size - r)
+        ImageDraw.Draw(image).ellipse((x - r, y - r, x + r, y + r), fill=tuple(rng.randrange(256) for _ in range(3)))
+        members[f"shapes/{i:04d}.png"] = png_bytes(image)
+    return zip_bytes(members)

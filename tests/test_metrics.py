@@ -222,13 +222,14 @@ def test_the_shipped_fashion_generator_draws_every_kind_of_clothing(debian_fashi
     assert out["fid_floor"] < out["fid"] < 5 * out["fid_floor"]
 
 
-def test_evaluate_without_a_classifier_says_how_to_train_one(tmp_path):
+def test_evaluate_without_a_classifier_points_at_the_judge_that_needs_no_labels(tmp_path):
     data = ImageDataset("faces", torch.zeros(32, 1, 28, 28), None, [])
     trainer = Trainer(TrainConfig(preset="small", batch_size=8), data)
     save_checkpoint(tmp_path / "run", trainer, dataset={"name": "faces"})
     r = subprocess.run([sys.executable, "-m", "gan_core", "evaluate", "--checkpoint", str(tmp_path / "run")],
                        capture_output=True, text=True, timeout=60)
-    assert r.returncode == 2 and "train-classifier --dataset faces" in r.stderr and "Traceback" not in r.stderr
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert f"evaluate --checkpoint {tmp_path / 'run'} --two-sample" in r.stderr and "train-classifier" not in r.stderr
 
 
 # --- toy mixtures ------------------------------------------------------------------------------------

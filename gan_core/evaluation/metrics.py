@@ -20,6 +20,7 @@ high-quality sample (the convention of VEEGAN, Srivastava et al. 2017).
 
 from __future__ import annotations
 
+import shlex
 import threading
 from pathlib import Path
 
@@ -236,7 +237,7 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
         raise MetricsError("errors.metrics.no_dataset")
     classifier = load_classifier(dataset)
     if classifier is None:
-        raise MetricsError("errors.metrics.no_classifier", dataset=str(dataset), folder=str(classifier_dir(dataset)))
+        raise MetricsError("errors.metrics.no_classifier", dataset=Path(str(dataset)).name, checkpoint=shlex.quote(str(path)))
     mc = ckpt.model_config
     if (mc.channels, mc.image_size, mc.image_size) != classifier.image_shape:
         raise MetricsError("errors.metrics.shape", got=str((mc.channels, mc.image_size, mc.image_size)),

@@ -456,3 +456,40 @@ def _units(config: JudgeConfig, n: int, n_reference: int) -> int:
     reference = min(n_reference, MAX_REFERENCE)
     return (config.epochs * math.ceil(2 * (n // 2) / config.batch_size)
             + sum(math.ceil(k / FEATURE_BATCH) for k in (n, n, reference)))
+
+
+def load_real_images(data: str, image_size: int, channels: int, data_root: str | None = None,
+                     should_stop: ShouldStop | None = None):
+    """The real images to judge against: a registered dataset, or an image folder or .zip by path.
+
+    A name that is neither (a run trained on an upload keeps only the upload's name) is one sentence
+    asking for ``--data``.
+    """
+    from gan_core.data.datasets import DatasetError, load_dataset
+
+    try:
+        return load_dataset(data, image_size=image_size, channels=channels, root=data_root, should_stop=should_stop)
+    except DatasetError as exc:
+        if exc.key in ("errors.data.unknown", "errors.data.path_missing"):
+            raise JudgeError("errors.judge.data_missing", data=str(data)) from None
+        raise
+
+
+def judge_checkpoint(path, data: str | None = None, config: JudgeConfig = JudgeConfig(),
+                     data_root: str | None = None, progress: Progress | None = None,
+                     should_stop: ShouldStop | None = None) -> JudgeResult:
+    """Judge a checkpoint's generator against ``data`` (default: the dataset it was trained on)."""
+    from gan_core.checkpoint import load_checkpoint
+
+    _check_n(config.n)
+    ckpt = load_checkpoint(path)
+    mc = ckpt.model_config
+    data = data or ckpt.dataset.get("name") or ckpt.train_config.get("dataset")
+    if not data:
+        raise JudgeError("errors.judge.no_data")
+    dataset = load_real_images(str(data), mc.image_size, mc.channels, data_root, should_stop)
+    result = judge_generator(ckpt.generator, mc.latent_dim, dataset.images, config,
+                             prior=ckpt.train_config.get("prior", "normal"), progress=progress,
+                             should_stop=should_stop)
+    result.judge.update(data=str(data), checkpoint_step=ckpt.step)
+    return result
