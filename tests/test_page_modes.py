@@ -189,6 +189,21 @@ def test_an_uploaded_csv_trains_and_a_bad_one_is_refused_with_a_sentence():
     assert not app.exception
 
 
+def test_points_near_the_csv_limit_are_standardised_with_the_factor_shown_and_train():
+    app = _new()
+    app.selectbox(key="modes_target").set_value("csv").run()
+    rows = "\n".join(f"{(i % 3) * 4e5 - 4e5},{(i % 3) * 3e5 + 1e4}" for i in range(90))  # 3 points, x and y 3e5-4e5 apart
+    app.file_uploader(key="modes_upload").set_value(("far.csv", rows.encode(), "text/csv")).run()
+    note = next(c.value for c in app.caption if "standardised" in c.value)
+    factor = float(re.search(r"divided by ([\d,.]+)", note).group(1).replace(",", ""))
+    assert 280_000 < factor < 300_000 and "(0, 310000)" in note  # the centre moved to 0, the spread to 1
+    real = next(tr for tr in _chart(app, "modes_view")["data"] if tr.get("name") == "real x")
+    assert max(abs(v) for v in real["x"] + real["y"]) < 3  # shown as trained
+    for _ in range(3):
+        app.button(key="modes_step").click().run()
+    assert not app.error and not app.exception and _steps(app)[1] == 3  # it used to diverge at step 0
+
+
 @pytest.mark.parametrize("content", [
     b"7" * 200_000 + b",1\n" + b"1,2\n" * 20,  # a first field over the csv module's limit (131,072)
     b'x,y\n"1,2\n' + b"3,4\n" * 20,  # a quote left open

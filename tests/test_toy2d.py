@@ -94,6 +94,38 @@ def test_a_bad_csv_is_refused_with_a_sentence(payload, words):  # and only ever 
     assert words.lower() in str(info.value).lower()
 
 
+def test_points_far_from_the_networks_size_are_standardised_and_the_others_kept():
+    from gan_core.toy.toy2d import fit_to_networks
+
+    gen = torch.Generator().manual_seed(0)
+    usual = get_target("ring8").sample(300, 0)
+    assert fit_to_networks(usual) == (usual, None)  # the targets' size: untouched
+    huge = torch.rand(300, 2, generator=gen) * 2e6 - 1e6  # near the CSV limit of ±1e6
+    tiny = 7.0 + 1e-4 * torch.randn(300, 2, generator=gen)  # a cloud D cannot tell apart
+    for points in (huge, tiny, huge[:, :1].repeat(1, 2)):
+        fitted, rescaling = fit_to_networks(points)
+        assert rescaling is not None and abs(float(fitted.std()) - 1.0) < 1e-3 and float(fitted.mean(0).abs().max()) < 1e-3
+        back = fitted.double() / rescaling.factor + torch.tensor(rescaling.centre, dtype=torch.float64)
+        assert torch.allclose(back, points.double(), rtol=1e-4, atol=1e-6 * float(points.abs().max()))  # one factor
+    same, rescaling = fit_to_networks(torch.full((20, 2), 5e5))  # identical points: moved to 0, not divided by 0
+    assert rescaling.factor == 1.0 and float(same.abs().max()) == 0.0
+
+
+@pytest.mark.parametrize("scale", [3e5, 1e-4])  # points up to ±9e5, or a cloud of 1e-4
+def test_a_users_points_at_any_scale_train_without_diverging_once_fitted(scale):
+    # ±1e6 used to diverge at step 0 at any learning rate
+    from gan_core.toy.toy2d import fit_to_networks
+    from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
+
+    text = "\n".join(f"{(i % 7 - 3) * scale},{(i % 5 - 2) * scale}" for i in range(400))
+    points, rescaling = fit_to_networks(points_from_csv(text))
+    assert rescaling is not None
+    trainer = Toy2DTrainer(Toy2DConfig(seed=0), points=points)
+    for _ in range(50):
+        trainer.step()
+    assert all(math.isfinite(v) for v in trainer.step().values() if isinstance(v, float))
+
+
 # --- the 2-D GAN ----------------------------------------------------------------------------------------
 
 def test_a_2d_gan_trained_by_algorithm_1_moves_its_points_onto_the_ring():

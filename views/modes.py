@@ -21,8 +21,9 @@ import streamlit as st
 
 from gan_core.algorithm1 import PRIORS, TrainingDiverged
 from gan_core.losses import LOSSES
-from gan_core.toy.toy2d import MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, points_from_csv, points_from_drawing
 from gan_core.toy.optimizers import OPTIMIZERS
+from gan_core.toy.toy2d import (MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, fit_to_networks, points_from_csv,
+                                points_from_drawing)
 from gan_core.toy.toy2d_train import PRESETS, Toy2DConfig, Toy2DTrainer
 from views import _plots2d as plots
 from views._i18n import error_text, option_labels, t
@@ -202,13 +203,26 @@ def _clear_drawing() -> None:
 
 
 def _uploaded_points():
-    """The uploaded CSV's points (None before a file is chosen); raises Toy2DError for a bad file."""
+    """The uploaded CSV's points (None before a file is chosen), standardised when far from the networks'
+    size (the change is shown under the file); raises Toy2DError for a bad file."""
     file = st.file_uploader(t("modes.upload.label"), type=["csv", "txt"], key="modes_upload",
                             max_upload_size=max(1, MAX_CSV_BYTES // 1_000_000),  # MB, as the widget says
                             help=t("modes.upload.help", limit=f"{MAX_CSV_BYTES // 1_000_000}"))
     if file is None:
         return None, None
-    return points_from_csv(file.getvalue()), file.name
+    points, rescaling = fit_to_networks(points_from_csv(file.getvalue()))
+    if rescaling is not None:  # the student sees by how much their points were changed
+        shrink = rescaling.factor < 1
+        factor = 1 / rescaling.factor if shrink else rescaling.factor
+        st.caption(t("modes.upload.rescaled_down" if shrink else "modes.upload.rescaled_up",
+                     factor=f"{factor:,.0f}" if factor >= 1000 else f"{factor:.3g}",
+                     cx=_plain_number(rescaling.centre[0]), cy=_plain_number(rescaling.centre[1])))
+    return points, file.name
+
+
+def _plain_number(x: float) -> str:
+    """A coordinate for a sentence: whole numbers when large (1000000, not 1e+06), else 3 digits."""
+    return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.3g}"
 
 
 def _trainer(config: Toy2DConfig, points, source: tuple, reset: bool) -> Toy2DTrainer:

@@ -11,7 +11,9 @@ The targets of the mode-collapse literature (``TARGETS``, a registry keyed by na
 A target draws points with ``target.sample(n, seed)``; the mixtures also have ``means`` and ``std``
 for the mode metrics (``gan_core.evaluation.metrics.toy_mode_metrics``: modes covered, share of
 high-quality samples). ``points_from_csv`` reads a user's "x,y" file and refuses anything else with a
-plain sentence; ``points_from_drawing`` turns clicks and boxes on a canvas into a target.
+plain sentence; ``points_from_drawing`` turns clicks and boxes on a canvas into a target;
+``fit_to_networks`` standardises a user's points that are far from the targets' size (the factor is
+shown to the student).
 
 Divergences from samples, not from a histogram (GAN Lab bins a few hundred points on a 30x30 grid,
 which is biased and noisy): ``knn_kl`` is the k-nearest-neighbour estimator of KL(P || Q) of Wang,
@@ -158,6 +160,35 @@ def _add_csv_row(points: list[tuple[float, float]], row: list[str], line_no: int
     points.append((x, y))
     if len(points) > MAX_CSV_POINTS:
         raise Toy2DError("errors.toy2d.csv_too_many", limit=f"{MAX_CSV_POINTS:,}")
+
+
+# The networks, their initialisation and the learning rates are set for the targets' size (points
+# within about ±3 of 0). Points far outside it make the first losses overflow at any learning rate
+# (±1e6 diverges at step 0), and a cloud a thousandth of that size gives D nothing to tell apart.
+USUAL_EXTENT = 10.0  # a user's points within ±this, spread at least USUAL_MIN_SPREAD, are kept as they are
+USUAL_MIN_SPREAD = 0.05
+RESCALED_SPREAD = 1.0  # the standard deviation of rescaled points (the targets': about 0.5 to 2)
+
+
+@dataclass(frozen=True)
+class Rescaling:
+    """How a user's points were moved and scaled for the networks: shown = (x - centre) x factor."""
+
+    centre: tuple[float, float]
+    factor: float
+
+
+def fit_to_networks(points: torch.Tensor) -> tuple[torch.Tensor, Rescaling | None]:
+    """A user's (N, 2) points standardised to the targets' size when they are far from it, with the
+    ``Rescaling`` used (one factor for both axes, so shapes keep their proportions); ``None`` when the
+    points already fit (within ±``USUAL_EXTENT``, spread at least ``USUAL_MIN_SPREAD``) and are kept."""
+    centre = points.double().mean(0)
+    spread = float((points.double() - centre).std()) if len(points) > 1 else 0.0
+    if float(points.abs().max()) <= USUAL_EXTENT and spread >= USUAL_MIN_SPREAD:
+        return points, None
+    factor = RESCALED_SPREAD / spread if spread > 0 else 1.0  # identical points: moved to 0 only
+    moved = ((points.double() - centre) * factor).float()
+    return moved, Rescaling((float(centre[0]), float(centre[1])), factor)
 
 
 POINTS_PER_CLICK = 60  # a click on the canvas drops a small blob, so a few clicks make a trainable target
