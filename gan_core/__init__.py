@@ -32,8 +32,9 @@ Running it
   between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
 - ``background``   slow work (decoding an upload) in a thread that can be told to stop
 - ``cli/``         ``python -m gan_core ...``: ``train``, ``checkpoints`` (sample, export),
-  ``evaluate`` (evaluate, train-classifier)
-- ``bench``        ``python -m gan_core bench``: every speed measurement
+  ``evaluate`` (evaluate, train-classifier), ``bench``
+- ``bench/``       every speed measurement: the timing ``harness``, the ``reference`` loop, one module
+  per measurement in ``parts/`` (a registry: a new module is a new part), ``run`` (goals, markdown)
 - ``registry``     ``Registry``: the name -> item table of datasets, presets and losses (refuses
   a duplicate name)
 - ``i18n`` + ``locales/``  messages in English and Korean; ``limits`` every resource limit;

@@ -8,11 +8,13 @@ import sys
 import pytest
 import torch
 
-from gan_core.bench import GOALS, MARK_END, MARK_START, ReferenceLoop, goals, write_markdown
+from gan_core.bench import (GOALS, MARK_END, MARK_START, PARTS, Goal, Part, ReferenceLoop, goals, markdown, run_bench,
+                            write_markdown)
+from gan_core.bench.harness import BenchSettings, table
 from gan_core.data.datasets import load_dataset
 from gan_core.trainer import TrainConfig, Trainer
 
-PARTS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
+RESULT_KEYS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
          "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed", "goals", "part_seconds")
 
 
@@ -31,8 +33,8 @@ def quick(tmp_path_factory):
 def test_quick_bench_prints_valid_json_with_every_part(quick):
     printed, saved, _ = quick
     assert printed == saved and printed["quick"] is True
-    for part in PARTS:
-        assert part in printed, part
+    for key in RESULT_KEYS:
+        assert key in printed, key
     m = printed["machine"]
     assert m["cores"] >= 1 and m["threads"] == 1 and m["torch"] == torch.__version__ and m["cpu"]
     assert printed["matmul_peak"]["flops_per_sec"] > 0
@@ -42,8 +44,12 @@ def test_quick_bench_prints_valid_json_with_every_part(quick):
         assert r["flops_per_step_trainer"] > 0 and r["flops_per_step_reference"] > 0
     assert set(printed["goals"]) == set(GOALS)
     assert printed["time_to_quality"]["available"] and printed["time_to_quality"]["curve"]
-    for part in ("app_overhead", "latent_latency"):
-        assert "available" in printed[part]
+    app = printed["app_overhead"]  # two fresh processes, each trained for real
+    assert app["available"] and app["headless_images_per_sec"] > 0 and app["in_app_images_per_sec"] > 0
+    assert app["ratio"] == pytest.approx(app["in_app_images_per_sec"] / app["headless_images_per_sec"])
+    lat = printed["latent_latency"]
+    assert lat["available"] and lat["repeats"] == 2
+    assert all(lat[k] > 0 for k in ("one_image_ms", "interpolation_16_frames_ms", "sefa_directions_ms"))
     assert printed["startup"]["import_gan_core_trainer_seconds"] > 0
     amp = printed["amp"]  # --quick times the --amp path even where it would not be measured (this CPU)
     assert amp["available"] and set(amp["presets"]) == {"small", "dcgan", "tf-tutorial"}
@@ -128,3 +134,35 @@ def test_paired_ratio_cancels_drift_and_the_second_runs_advantage():
     naive = statistics.median(x / y for x, y in zip(a, b))
     assert abs(naive - 1.1) > 0.04  # what the plain per-round median would have said
     assert paired_ratio([2.0], [1.0]) == 2.0  # a single round: its own ratio
+
+
+# --- parts in a registry: a new part is one module ---------------------------------------------------
+
+def test_the_parts_are_found_in_their_order_and_a_taken_name_is_refused():
+    assert list(PARTS) == ["matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
+                           "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed"]
+    assert [p.order for p in PARTS.values()] == sorted(p.order for p in PARTS.values())
+    with pytest.raises(ValueError, match="already registered"):
+        PARTS.register(Part("throughput", 999, lambda ctx: {}))
+
+
+def test_a_registered_part_runs_and_brings_its_markdown_and_its_goal(quick, monkeypatch):
+    seen = []
+
+    def run(ctx):
+        seen.append(ctx.settings.quick)
+        return {"available": True, "widgets_per_sec": 12.5}
+
+    part = Part("widgets", 115, run, lambda r: ["", "### Widgets", "", *table(["what", "per s"], [["w", str(r["widgets_per_sec"])]])],
+                goals=(Goal("widgets_fast", "widgets per second", 10.0, lambda r: r["widgets_per_sec"]),))
+    monkeypatch.setitem(PARTS, "widgets", part)
+    out = run_bench(BenchSettings.quick_settings(), threads=1, only=("widgets",))
+    assert out["widgets"] == {"available": True, "widgets_per_sec": 12.5} and seen == [True]
+    assert "throughput" not in out and out["parts"] == ["widgets"]
+
+    result = {**quick[0], "widgets": out["widgets"]}
+    result["goals"] = goals(result)
+    assert result["goals"]["widgets_fast"] == {"target": 10.0, "value": 12.5, "met": True}
+    text = markdown(result)
+    assert "| widgets per second | ≥ 10.0 | 12.50 | yes |" in text
+    assert text.index("### Several processes") < text.index("### Widgets\n\n| what | per s |\n| --- | --- |\n| w | 12.5 |")

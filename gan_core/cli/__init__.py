@@ -5,7 +5,8 @@ Commands (one module each; every module's ``add_parser(sub)`` registers its sub-
                     metrics.csv, sample grids
   sample, export    ``gan_core.cli.checkpoints``: samples of a checkpoint as PNG/.npy; a generator-only copy
   evaluate, train-classifier   ``gan_core.cli.evaluate``: quality metrics as JSON; the metrics' classifier
-  bench             ``gan_core.bench``: measure the speed goals; print JSON and write BENCHMARKS.md
+  bench             ``gan_core.cli.bench``: run ``gan_core.bench``, the speed goals; print JSON and write
+                    BENCHMARKS.md
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ import sys
 import traceback
 import zipfile
 
-from gan_core import bench
-from gan_core.cli import checkpoints, evaluate, train
+from gan_core.cli import bench, checkpoints, evaluate, train
 from gan_core.i18n import translate
 
 COMMANDS = [train.add_parser, checkpoints.add_parser, evaluate.add_parser, bench.add_parser]

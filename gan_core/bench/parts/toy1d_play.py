@@ -1,0 +1,28 @@
+"""``toy1d_play``: the 1-D page's Play loop without the UI: figure updates and Algorithm 1 iterations
+per second (the browser's frame rate is ``scripts/bench_play_browser.py``). JSON only."""
+
+from __future__ import annotations
+
+import time
+
+from gan_core.bench.harness import BenchContext, Part
+
+
+def toy1d_play(ctx: BenchContext) -> dict:
+    """Each tick trains for the page's tick budget, then computes the frame (``Toy1DTrainer.view``),
+    on the page's default settings (p_data N(2, 0.5))."""
+    from gan_core.toy.toy1d import Gaussian
+    from gan_core.toy.toy1d_train import PLAY_TICK_BUDGET, Toy1DTrainer
+
+    trainer = Toy1DTrainer(Gaussian(2.0, 0.5))
+    start, ticks, steps = time.perf_counter(), 0, 0
+    while time.perf_counter() - start < ctx.settings.play_seconds:
+        steps += trainer.run_for(PLAY_TICK_BUDGET)
+        trainer.view()
+        ticks += 1
+    elapsed = time.perf_counter() - start
+    return {"ticks_per_second": ticks / elapsed, "iterations_per_second": steps / elapsed, "ticks": ticks,
+            "iterations": steps, "tick_budget_s": PLAY_TICK_BUDGET, "seconds": elapsed}
+
+
+PART = Part("toy1d_play", 70, toy1d_play)
