@@ -32,7 +32,8 @@ Running it
   between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
 - ``background``   slow work (decoding an upload) in a thread that can be told to stop
 - ``cli/``         ``python -m gan_core ...``: ``train``, ``checkpoints`` (sample, export),
-  ``evaluate`` (evaluate, train-classifier), ``bench``
+  ``evaluate`` (evaluate, train-classifier), ``report``, ``bench``
+- ``report``       the report to hand in: one self-contained HTML file of a run (curves, samples, the judge)
 - ``bench/``       every speed measurement: the timing ``harness``, the ``reference`` loop, one module
   per measurement in ``parts/`` (a registry: a new module is a new part), ``run`` (goals, markdown)
 - ``registry``     ``Registry``: the name -> item table of datasets, presets and losses (refuses

@@ -4,7 +4,9 @@ Commands (one module each; every module's ``add_parser(sub)`` registers its sub-
   train             ``gan_core.cli.train``: train a GAN preset on a dataset; writes a checkpoint folder,
                     metrics.csv, sample grids
   sample, export    ``gan_core.cli.checkpoints``: samples of a checkpoint as PNG/.npy; a generator-only copy
-  evaluate, train-classifier   ``gan_core.cli.evaluate``: quality metrics as JSON; the metrics' classifier
+  evaluate, train-classifier   ``gan_core.cli.evaluate``: quality metrics as JSON (``--two-sample``: the judge
+                    that needs no labels); the metrics' classifier
+  report            ``gan_core.cli.report``: one self-contained HTML report of a run, to hand in
   bench             ``gan_core.cli.bench``: run ``gan_core.bench``, the speed goals; print JSON and write
                     BENCHMARKS.md
 """
@@ -17,10 +19,10 @@ import sys
 import traceback
 import zipfile
 
-from gan_core.cli import bench, checkpoints, evaluate, train
+from gan_core.cli import bench, checkpoints, evaluate, report, train
 from gan_core.i18n import translate
 
-COMMANDS = [train.add_parser, checkpoints.add_parser, evaluate.add_parser, bench.add_parser]
+COMMANDS = [train.add_parser, checkpoints.add_parser, evaluate.add_parser, report.add_parser, bench.add_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

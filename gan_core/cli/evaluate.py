@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import shlex
 import sys
@@ -88,6 +89,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+@contextlib.contextmanager
+def judge_progress():
+    """A ``progress(done, total)`` for the judge that draws a bar on stderr (none when it is not a terminal)."""
+    with tqdm(desc="judge", unit="batch", file=sys.stderr, disable=None) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        yield progress
+
+
 def _classifier_metrics(args: argparse.Namespace) -> dict:
     from gan_core.evaluation.metrics import evaluate_checkpoint
 
@@ -102,11 +114,7 @@ def _two_sample(args: argparse.Namespace) -> dict:
     from gan_core.evaluation.metrics import has_classifier
 
     config = two_sample.JudgeConfig(n=args.n or 1000, seed=args.seed)
-    with tqdm(desc="judge", unit="batch", file=sys.stderr, disable=None) as bar:
-        def progress(done: int, total: int) -> None:
-            bar.total = total
-            bar.update(done - bar.n)
-
+    with judge_progress() as progress:
         if args.real_vs_real:
             real = two_sample.load_real_images(args.data, args.image_size, args.channels, args.data_root)
             result = two_sample.judge_real_vs_real(real.images, config, progress=progress)
