@@ -15,8 +15,9 @@ Training a GAN
 - ``recording``    a recorded run (metrics.csv + sample grids) for replaying
 
 Looking at a GAN
-- ``toy/``         ``toy1d``: the paper's theory on the real line (D*, V(D*, G), JSD, KL);
-  ``toy1d_train``: a real 1-D GAN for the Figure 1 page; ``toy2d``: the mode-collapse targets
+- ``toy/``         ``toy_gan``: the toy GAN both toy trainers extend (networks, optimisers, Algorithm 1,
+  counters, one history, Play's single updates, live settings); ``toy1d``: the paper's theory on the
+  real line (D*, V(D*, G), JSD, KL); ``toy1d_train``: a real 1-D GAN for the Figure 1 page; ``toy2d``: the mode-collapse targets
   (8-Gaussian ring, 5x5 grid, ...), a user's CSV or drawing of points, kNN estimates of KL and JS with
   error bars; ``toy2d_train``: a 2-D GAN (MLPs) on Algorithm 1 with any registered loss, and its
   presets ("collapse-it", "fix-it")  <- add a 2-D target / 2-D preset there

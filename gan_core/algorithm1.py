@@ -11,8 +11,8 @@
             1/m Σ log(1 - D(G(z)))     (or another loss from gan_core.losses)
 
 ``Algorithm1`` holds the two updates, parameterised by the models and their optimisers, the data
-sampler, the noise sampler and the loss; the image ``Trainer`` (gan_core.trainer) and the 1-D
-``Toy1DTrainer`` (gan_core.toy.toy1d_train) decide how many of each to run and what to record. The
+sampler, the noise sampler and the loss; the image ``Trainer`` (gan_core.trainer) and the toy
+GANs (``ToyGAN``, gan_core.toy.toy_gan) decide how many of each to run and what to record. The
 paper on k: "The number of steps to apply to the discriminator, k, is a hyperparameter. We used
 k = 1, the least expensive option, in our experiments."
 

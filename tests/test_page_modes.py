@@ -117,7 +117,8 @@ def test_buttons_walk_algorithm_1_one_update_or_one_iteration_at_a_time():
     assert _steps(app) == (k + 1, 2)
     assert _chart(app, "modes_view")["layout"]["legend"]["title"]["text"] == "<b>G is moving</b>  "
     js = [v for v in _chart(app, "modes_charts_fig")["data"] if v.get("name") == "JS"]
-    assert js[0]["x"] == [0, 1, 1, 2]  # at the start and after each change (the paused page measures what it shows)
+    assert js[0]["x"] == [0, k + 1, k + 2, k + 3]  # at the start and after each change, at the updates so far
+    # (the paused page measures what it shows)
     app.button(key="modes_reset").click().run()
     assert _steps(app) == (0, 0)
     assert not app.exception

@@ -1,10 +1,12 @@
 """gan_core.toy.toy1d / toy1d_train: every formula against scipy.integrate.quad, and a real 1-D GAN."""
 
+import copy
 import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
+import torch
 from scipy import integrate
 
 from gan_core.toy.toy1d import (LOG4, AffineGenerator, Gaussian, GridDensity, Mixture, Toy1DError, Uniform,
@@ -203,12 +205,14 @@ def test_trainer_reduces_jsd_and_nonsaturating_learns_faster_early():
             t.step()
         runs[loss] = t
     ns, mm = runs["non-saturating"], runs["minimax"]
-    assert ns.history.jsd[0] > 0.6
-    assert ns.history.jsd[-1] < 0.5 * mm.history.jsd[-1]  # minimax is still stuck near log 2
+    jsd = ns.history.series("jsd")[1]
+    assert jsd[0] > 0.6
+    assert jsd[-1] < 0.5 * mm.history.last("jsd")  # minimax is still stuck near log 2
     for _ in range(150):
         ns.step()
-    assert ns.history.jsd[-1] < 0.2
-    assert ns.d_steps == 400 and ns.g_steps == 200 and len(ns.history.loss_d) == 400
+    assert ns.history.last("jsd") < 0.2
+    assert ns.d_steps == 400 and ns.g_steps == 200 and len(ns.history.series("loss_d")[1]) == 400
+    assert ns.history.series("jsd")[0][-2:] == [597, 600]  # after each G step, at the updates (D + G) so far
     view = ns.view()
     assert view.x.shape == view.d.shape == view.d_star.shape == view.p_g.shape
     assert np.all((view.d >= 0) & (view.d <= 1))
@@ -219,12 +223,35 @@ def test_trainer_is_reproducible_and_settings_apply_live():
     a, b = (Toy1DTrainer(Gaussian(0, 1), Toy1DConfig(seed=3)) for _ in range(2))
     for t in (a, b):
         t.step()
-    assert a.history.loss_g == b.history.loss_g
+    assert a.history.series("loss_g") == b.history.series("loss_g")
     assert a.apply_settings(Toy1DConfig(seed=3, k=4, lr_g=0.01))
     assert a.config.k == 4 and a.opt_g.param_groups[0]["lr"] == 0.01
     a.train_d()
     assert a.d_steps == 2 + 4
     assert not a.apply_settings(Toy1DConfig(seed=4))  # a new seed needs a new trainer
+
+
+def test_a_loss_switched_mid_run_trains_as_a_trainer_built_with_that_loss():
+    """The page's loss switch reaches the running Algorithm 1: after the switch, the same updates as a
+    trainer built with that loss and given the run so far (weights, optimiser states, random streams)."""
+    data, config = Gaussian(3.0, 0.5), Toy1DConfig(seed=4)
+    switched, kept = Toy1DTrainer(data, config), Toy1DTrainer(data, config)
+    for t in (switched, kept):
+        for _ in range(20):
+            t.step()
+    built = Toy1DTrainer(data, replace(config, loss="minimax"))
+    for mine, theirs in ((built.G, switched.G), (built.D, switched.D), (built.opt_g, switched.opt_g),
+                         (built.opt_d, switched.opt_d)):
+        mine.load_state_dict(copy.deepcopy(theirs.state_dict()))  # a copy: Adam would share its moments
+    built.rng.set_state(switched.rng.get_state())
+    built.numpy_rng.bit_generator.state = switched.numpy_rng.bit_generator.state
+    assert switched.apply_settings(replace(config, loss="minimax"))
+    for t in (switched, built, kept):
+        for _ in range(20):
+            t.step()
+    same = lambda a, b: all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))  # noqa: E731
+    assert same(switched.G, built.G) and same(switched.D, built.D)
+    assert not same(kept.G, built.G)  # the loss made a difference: without the switch the run differs
 
 
 def test_record_figure1_strip_steps_d_then_g_until_panel_d_or_the_cap():

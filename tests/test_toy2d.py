@@ -185,24 +185,26 @@ def test_slow_motion_walks_algorithm_1_one_update_at_a_time_and_the_history_foll
     moved = [trainer.next_update() for _ in range(9)]
     assert moved == ["D", "D", "D", "G"] * 2 + ["D"]
     assert (trainer.d_steps, trainer.g_steps) == (7, 2)
-    steps, losses = trainer.history.series("loss_d")
-    assert steps == [0, 0, 0, 1, 1, 1, 2] and len(losses) == 7  # D losses are filed under the G steps so far
-    assert trainer.history.series("loss_g")[0] == [1, 2]
+    updates, losses = trainer.history.series("loss_d")
+    assert updates == [1, 2, 3, 5, 6, 7, 9] and len(losses) == 7  # every number at the updates (D + G) so far
+    assert trainer.history.series("loss_g")[0] == [4, 8]
     trainer.measure()
-    assert trainer.history.series("js")[0] == [2] and trainer.history.last("js_error") >= 0
+    assert trainer.history.series("js")[0] == [9] and trainer.history.last("js_error") >= 0
     assert trainer.history.series("modes_covered")[1][0] == trainer.measure()["modes_covered"]
 
 
 def test_the_history_stays_bounded_and_keeps_its_first_and_last_points(monkeypatch):
-    from gan_core.toy import toy2d_train
+    from gan_core.toy import toy_gan
 
-    monkeypatch.setattr(toy2d_train, "HISTORY_MAX", 10)
-    history = toy2d_train.Toy2DHistory()
+    monkeypatch.setattr(toy_gan, "HISTORY_MAX", 10)
+    history = toy_gan.ToyHistory()
     for step in range(100):
         history.add(step, {"loss_d": float(step), "mode_counts": [1, 2]})  # lists are not series
     steps, values = history.series("loss_d")
     assert len(steps) <= 10 and steps[0] == 0 and steps[-1] == 99 and values == [float(s) for s in steps]
     assert history.series("mode_counts") == ([], [])
+    thinned, _ = history.series("loss_d", max_points=3)
+    assert len(thinned) <= 4 and thinned[0] == 0 and thinned[-1] == 99  # thinned when read too: the last point stays
 
 
 def test_a_frame_keeps_its_axes_and_trails_record_the_frames_that_trained():
@@ -282,9 +284,9 @@ def test_run_updates_for_walks_algorithm_1_one_update_at_a_time_within_the_budge
     from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
 
     trainer = Toy2DTrainer(Toy2DConfig(k=5, hidden=16, depth=1, batch_size=32))
-    n = trainer.run_updates_for(0.0)
+    n = trainer.run_for(0.0, "update")
     assert n == 1 and (trainer.d_steps, trainer.g_steps) == (1, 0)  # at least one update, D first
-    n += trainer.run_updates_for(0.05)
+    n += trainer.run_for(0.05, "update")
     assert trainer.d_steps + trainer.g_steps == n and trainer.d_steps == 5 * trainer.g_steps + trainer.d_in_a_row
 
 
@@ -300,7 +302,7 @@ def test_a_background_measurement_gives_what_measure_gives_and_files_it_at_the_s
     trainer.step()  # training goes on while the worker measures the points of step 1
     result = trainer.collect_measurement(wait=True)
     assert result == expected.measure()
-    assert trainer.history.series("js") == ([1], [result["js"][0]]) and trainer.collect_measurement() is None
+    assert trainer.history.series("js") == ([2], [result["js"][0]]) and trainer.collect_measurement() is None
     assert trainer.start_measurement()  # the next one may start now
 
 

@@ -1,4 +1,5 @@
-"""Play on the animated pages (the 1-D and 2-D GANs): the Play / Pause callback, and the pacing.
+"""Play on the animated pages (the 1-D and 2-D GANs): the Play / Pause callback, the frame fragment
+(``play_fragment``), and the pacing.
 
 Pacing: an animated page slows its frames down when the server is busy, instead of
 starving the class and losing its frames.
@@ -21,6 +22,8 @@ import time
 from typing import Callable, Iterator
 
 import streamlit as st
+
+from gan_core.algorithm1 import TrainingDiverged
 
 REST = 1.0  # rest this many times what the frame waited for the CPU
 MAX_REST = 0.5  # seconds: Pause and the other buttons still answer within about a second
@@ -54,3 +57,34 @@ def set_playing(prefix: str, playing: bool) -> None:
     st.session_state[f"{prefix}_playing"] = playing
     if not playing:
         st.session_state[f"{prefix}_stop_timer"] = True
+
+
+def play_fragment(prefix: str, run_every: float | None, train: Callable[[], None],
+                  draw: Callable[[bool], None], diverged_key: str) -> Callable[[], None]:
+    """The animated part of a toy page as a fragment: while ``{prefix}_playing``, every ``run_every``
+    seconds (None: not on a timer) ``train()`` for a frame's budget, then ``draw(True)``, in a paced
+    frame; paused, ``draw(False)`` only. A diverging run stops playing and reruns the page, which shows
+    ``diverged_key`` (stored in ``{prefix}_error``). Call the result where the picture goes.
+    """
+    playing_key = f"{prefix}_playing"
+
+    @st.fragment(run_every=run_every)
+    def frame() -> None:
+        s = st.session_state
+        if not s.get(playing_key, False) and s.pop(f"{prefix}_stop_timer", False):
+            # A fragment run does not cancel the browser's timer of this nested fragment, so it would
+            # keep redrawing for many seconds after Pause; a full run clears it at once.
+            st.rerun(scope="app")
+        if not s.get(playing_key, False):
+            draw(False)
+            return
+        with paced_frame():  # fewer frames on a busy server, not none
+            try:
+                train()
+            except TrainingDiverged:
+                s[playing_key] = False
+                s[f"{prefix}_error"] = diverged_key
+                st.rerun()  # the whole page, so the timer stops
+            draw(True)
+
+    return frame

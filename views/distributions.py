@@ -22,13 +22,13 @@ from gan_core.toy import toy1d
 from gan_core.algorithm1 import TrainingDiverged
 from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
-from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PLAY_TICK_BUDGET, PRESETS, STRIP_D_STEPS,
-                                      STRIP_G_STEPS, STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk,
-                                      reached_panel_d)
+from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PRESETS, STRIP_D_STEPS, STRIP_G_STEPS,
+                                      STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk, reached_panel_d)
+from gan_core.toy.toy_gan import PLAY_TICK_BUDGET
 from views import _plots1d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
-from views._play import paced_frame, set_playing
+from views._play import play_fragment, set_playing
 from views._svg import svg_as_img
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -442,24 +442,10 @@ def training_section() -> None:
             st.error(t("dist.train.diverged"))
             return
 
-        @st.fragment(run_every=TICK_SECONDS if playing else None)
-        def tick() -> None:
-            if not st.session_state.get("dist_playing", False) and st.session_state.pop("dist_stop_timer", False):
-                # A fragment run does not cancel the browser's timer of this nested fragment, so it
-                # would keep redrawing for many seconds after Pause; a full run clears it at once.
-                st.rerun(scope="app")
-            playing_now = st.session_state.get("dist_playing", False)
-            if not playing_now:
-                _draw_live_figure(trainer, False)
-                return
-            with paced_frame():  # fewer frames on a busy server, not none
-                try:
-                    trainer.run_for(PLAY_TICK_BUDGET)
-                except TrainingDiverged:
-                    st.session_state.dist_playing = False
-                    st.session_state.dist_error = "dist.train.diverged"
-                    st.rerun()  # the whole page, so the timer stops
-                _draw_live_figure(trainer, True)
+        tick = play_fragment("dist", TICK_SECONDS if playing else None,
+                             train=lambda: trainer.run_for(PLAY_TICK_BUDGET, "update"),
+                             draw=lambda playing_now: _draw_live_figure(trainer, playing_now),
+                             diverged_key="dist.train.diverged")
 
         # The charts over steps change slowly: they redraw once a second, not every frame.
         @st.fragment(run_every=HISTORY_SECONDS if playing else None)

@@ -25,10 +25,11 @@ from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy2d import (MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, fit_to_networks, points_from_csv,
                                 points_from_drawing)
 from gan_core.toy.toy2d_train import PRESETS, Toy2DConfig, Toy2DTrainer
+from gan_core.toy.toy_gan import PLAY_TICK_BUDGET
 from views import _plots2d as plots
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
-from views._play import paced_frame, set_playing
+from views._play import play_fragment, set_playing
 from views._svg import svg_as_img
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
@@ -42,9 +43,6 @@ TICK_SECONDS = 0.07
 SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow enough to follow
 MEASURE_SECONDS = 1.0  # the numbers and charts are measured and redrawn this often while playing
 SHADING_SECONDS = 0.2  # Play recomputes D(x)'s shading this often, not every frame (a 60x60 pass through D)
-# seconds of training per Play frame (single updates, so k = 5 fits too): with fewer, paced frames 20 ms
-# (not 15) keeps the presets' iterations within 60 s of Play; 25 ms made Fix it's frames too long (7 a second)
-PLAY_TICK_BUDGET = 0.02
 ARROWS = 60  # fake points that get an arrow (more is a red blur)
 CHART_POINTS = 400  # a chart line is thinned to about this many points (a chart is ~300 px wide)
 DRAW, UPLOAD = "draw", "csv"
@@ -456,26 +454,16 @@ def training_section() -> None:
                 st.button(t("modes.draw.clear"), key="modes_clear_drawing", on_click=_clear_drawing)
         slow = bool(s.modes_slow)
 
-        @st.fragment(run_every=(SLOW_TICK_SECONDS if slow else TICK_SECONDS) if playing else None)
-        def tick() -> None:
-            if not s.get("modes_playing", False) and s.pop("modes_stop_timer", False):
-                st.rerun(scope="app")  # a fragment run does not cancel the nested timer; a full run does
-            playing_now = s.get("modes_playing", False)
-            if not playing_now:
-                _draw_view(trainer, False, drawing)
-                return
-            with paced_frame():  # fewer frames on a busy server, not none (views/_play.py)
-                try:
-                    if s.modes_slow:
-                        s.modes_highlight = trainer.next_update()
-                    else:
-                        s.pop("modes_highlight", None)
-                        trainer.run_updates_for(PLAY_TICK_BUDGET)
-                except TrainingDiverged:
-                    s.modes_playing = False
-                    s.modes_error = "modes.diverged"
-                    st.rerun()
-                _draw_view(trainer, True, False)
+        def train() -> None:
+            if s.modes_slow:  # slow motion: one update a frame, and which network moved
+                s.modes_highlight = trainer.next_update()
+            else:
+                s.pop("modes_highlight", None)
+                trainer.run_for(PLAY_TICK_BUDGET, "update")
+
+        tick = play_fragment("modes", (SLOW_TICK_SECONDS if slow else TICK_SECONDS) if playing else None, train,
+                             draw=lambda playing_now: _draw_view(trainer, playing_now, drawing and not playing_now),
+                             diverged_key="modes.diverged")
 
         @st.fragment(run_every=MEASURE_SECONDS if playing else None)
         def numbers() -> None:

@@ -1,8 +1,8 @@
 """A real GAN on the real line: Algorithm 1 of Goodfellow et al. 2014 (``gan_core.algorithm1``) with two tiny MLPs.
 
-``Toy1DTrainer`` keeps G, D, their optimisers and the history; the app holds one in its session
-and calls ``train_d`` / ``g_step`` / ``step`` from buttons, or ``run_for(seconds)`` from a
-timer while "Play" is on. ``view()`` returns everything the figure draws: p_data, p_g estimated
+``Toy1DTrainer`` is a ``gan_core.toy.toy_gan.ToyGAN`` (G, D, their optimisers, the counters and the
+history) on a 1-D density; the app holds one in its session and calls ``train_d`` / ``g_step`` / ``step``
+from buttons, or ``run_for(seconds, "update")`` from a timer while "Play" is on. ``view()`` returns everything the figure draws: p_data, p_g estimated
 from G's samples (a KDE with a fixed bandwidth, binned on a ~400-point grid so it is cheap), the
 learned D(x), D*(x) for the estimated p_g, and where a fixed set of z lands (x = G(z)).
 """
@@ -10,18 +10,18 @@ learned D(x), D*(x) for the estimated p_g, and where a fixed set of z lands (x =
 from __future__ import annotations
 
 import math
-import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
-from gan_core.algorithm1 import Algorithm1, TrainingDiverged, render, sample_prior
+from gan_core.algorithm1 import render
 from gan_core.device import single_thread
-from gan_core.losses import LOSSES, get_loss
-from gan_core.toy.optimizers import OPTIMIZERS, make_optimizer
+from gan_core.losses import LOSSES
+from gan_core.toy.optimizers import OPTIMIZERS
+from gan_core.toy.toy_gan import PLAY_TICK_BUDGET, ToyGAN, build_mlp  # noqa: F401 - PLAY_TICK_BUDGET: bench
 from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError, check_prior,
                                 js_divergence, optimal_discriminator, plot_range, prior_quantiles)
 
@@ -36,12 +36,11 @@ STRIP_D_STEPS, STRIP_G_STEPS, STRIP_MAX_ITERATIONS, STRIP_CHECK_EVERY = 200, 25,
 # over the central PANEL_D_MASS of p_data (the "bulk": D is not asked to be 1/2 in the far tails).
 # A little inside issue 13's JSD <= 0.03 and 1/2 +- 0.05, so a recorded (d) is clearly there.
 PANEL_D_JSD, PANEL_D_GAP, PANEL_D_MASS = 0.02, 0.04, 0.8
-PLAY_TICK_BUDGET = 0.02  # seconds of training per Play frame: short, so frames are frequent and Pause is answered at once
 
 @dataclass
 class Toy1DConfig:
-    """Settings of a 1-D run. Network sizes, prior and seed need a new trainer; the rest can
-    change while training (``Toy1DTrainer.apply_settings``)."""
+    """Settings of a 1-D run. Loss, k, batch size and learning rates can change while training
+    (``ToyGAN.apply_settings``); the others need a new trainer."""
 
     g_hidden: int = 16  # width of G's two hidden layers
     d_hidden: int = 32  # width of D's two hidden layers
@@ -56,8 +55,6 @@ class Toy1DConfig:
     optimizer: str = "adam"  # "adam" or plain "sgd"
     loss: str = "non-saturating"
     seed: int = 0
-
-    STRUCTURAL = ("g_hidden", "d_hidden", "prior", "seed", "optimizer")
 
     def validate(self) -> "Toy1DConfig":
         """Raise ``Toy1DError`` with a plain sentence for any setting that cannot work."""
@@ -88,12 +85,6 @@ PRESETS = {
 }
 
 
-def build_mlp(hidden: int, activation: type[nn.Module]) -> nn.Sequential:
-    """1 -> hidden -> hidden -> 1. G uses Tanh (smooth maps), D LeakyReLU; D's output is a logit."""
-    return nn.Sequential(nn.Linear(1, hidden), activation(), nn.Linear(hidden, hidden), activation(),
-                         nn.Linear(hidden, 1))
-
-
 def binned_kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.ndarray:
     """Gaussian KDE with a fixed bandwidth on an evenly spaced grid: histogram the samples onto
     the grid (linear binning), then convolve with the kernel. O(n + grid), no n x grid matrix."""
@@ -109,11 +100,6 @@ def binned_kde(samples: np.ndarray, grid: np.ndarray, bandwidth: float) -> np.nd
     kernel = np.exp(-0.5 * (offsets / bandwidth) ** 2)
     smooth = np.convolve(counts, kernel / kernel.sum(), mode="same")
     return smooth / (max(len(samples), 1) * dx)
-
-
-def _diverged(value: float, who: str) -> TrainingDiverged:
-    # Raised before the update, so the weights stay the last finite ones and Reset is the way on.
-    return TrainingDiverged("errors.train.toy_diverged", who=who)
 
 
 @dataclass(frozen=True)
@@ -133,129 +119,38 @@ class Toy1DView:
     label: str = ""
 
 
-@dataclass
-class Toy1DHistory:
-    """Every loss and JSD, indexed by ``updates`` (D steps + G steps so far)."""
-
-    d_updates: list[int] = field(default_factory=list)
-    loss_d: list[float] = field(default_factory=list)
-    g_updates: list[int] = field(default_factory=list)
-    loss_g: list[float] = field(default_factory=list)
-    jsd_updates: list[int] = field(default_factory=list)
-    jsd: list[float] = field(default_factory=list)
-
-    def series(self, name: str, max_points: int = 1500) -> tuple[np.ndarray, np.ndarray]:
-        """(updates, values) for ``name`` in {"loss_d", "loss_g", "jsd"}, thinned to at most
-        ``max_points`` (keeping the last point) so long runs stay cheap to draw."""
-        xs = {"loss_d": self.d_updates, "loss_g": self.g_updates, "jsd": self.jsd_updates}[name]
-        x, y = np.asarray(xs), np.asarray(getattr(self, name))
-        if len(x) > max_points:
-            idx = np.unique(np.append(np.linspace(0, len(x) - 1, max_points).astype(int), len(x) - 1))
-            x, y = x[idx], y[idx]
-        return x, y
-
-
-class Toy1DTrainer:
-    """Algorithm 1 on a 1-D ``Density`` with small MLPs (CPU; the networks are tiny)."""
+class Toy1DTrainer(ToyGAN):
+    """Algorithm 1 on a 1-D ``Density`` with small MLPs (``ToyGAN``); the history also holds the JSD
+    between p_data and the estimated p_g after every G step ("jsd")."""
 
     def __init__(self, data: Density, config: Toy1DConfig | None = None) -> None:
-        self.config = (config or Toy1DConfig()).validate()
-        c = self.config
+        c = (config or Toy1DConfig()).validate()
+        # 1 -> hidden -> hidden -> 1: G smooth (Tanh), D LeakyReLU with a logit out
+        super().__init__(c, lambda: (build_mlp(1, c.g_hidden, 2, 1, nn.Tanh),
+                                     build_mlp(1, c.d_hidden, 2, 1, lambda: nn.LeakyReLU(0.2))),
+                         noise_dim=1, optimizers=(c.optimizer, c.optimizer))
         self.data = data
-        with torch.random.fork_rng(devices=[]):  # seeded init without touching the app's global RNG
-            torch.manual_seed(c.seed)
-            self.G = build_mlp(c.g_hidden, nn.Tanh)
-            self.D = build_mlp(c.d_hidden, lambda: nn.LeakyReLU(0.2))
-        self.opt_d = make_optimizer(c.optimizer, self.D.parameters(), c.lr_d)
-        self.opt_g = make_optimizer(c.optimizer, self.G.parameters(), c.lr_g)
-        self.torch_rng = torch.Generator().manual_seed(c.seed)  # z for training
         self.numpy_rng = np.random.default_rng(c.seed)  # real samples x ~ p_data
-        self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
-                                    self.sample_x, self.sample_z, on_diverged=_diverged)
         self.kde_z = torch.as_tensor(prior_quantiles(c.prior, KDE_SAMPLES), dtype=torch.float32)[:, None]
         self.line_z = prior_quantiles(c.prior, MAPPING_LINES)
-        self.d_steps = 0
-        self.g_steps = 0
-        self.history = Toy1DHistory()
         self.snapshots: list[Toy1DView] = []
         self._data_range = plot_range(data)
         self._record_jsd()
-
-    @property
-    def updates(self) -> int:
-        return self.d_steps + self.g_steps
-
-    # --- settings ---------------------------------------------------------------------------
-
-    def apply_settings(self, config: Toy1DConfig) -> bool:
-        """Take k, batch size, learning rates and loss from ``config`` now. Returns False (and
-        changes nothing) if a structural setting differs, which needs a new trainer."""
-        config.validate()
-        if any(getattr(config, f) != getattr(self.config, f) for f in Toy1DConfig.STRUCTURAL):
-            return False
-        self.config = replace(config)
-        self.loss = get_loss(config.loss)
-        for opt, lr in ((self.opt_d, config.lr_d), (self.opt_g, config.lr_g)):
-            for group in opt.param_groups:
-                group["lr"] = lr
-        return True
 
     def set_data(self, data: Density) -> None:
         """Train toward a new p_data from now on (G and D keep their weights)."""
         self.data = data
         self._data_range = plot_range(data)
 
-    # --- Algorithm 1 --------------------------------------------------------------------------
-
     def sample_x(self, m: int) -> torch.Tensor:
         """m real examples x ~ p_data, shape (m, 1)."""
         return torch.as_tensor(self.data.sample(m, self.numpy_rng), dtype=torch.float32)[:, None]
 
-    def sample_z(self, n: int) -> torch.Tensor:
-        """n latent values z ~ p_z, shape (n, 1)."""
-        return sample_prior(n, 1, self.config.prior, self.torch_rng)
-
-    @single_thread()
-    def d_step(self) -> float:
-        """One update of D (``Algorithm1.d_step``); returns its loss."""
-        loss = self.algorithm.d_step(self.config.batch_size)["loss_d"]
-        self.d_steps += 1
-        self.history.d_updates.append(self.updates)
-        self.history.loss_d.append(loss)
-        return loss
-
-    @single_thread()
-    def train_d(self, steps: int | None = None) -> float:
-        """``steps`` (default k) D steps; returns the last D loss."""
-        loss = math.nan
-        for _ in range(self.config.k if steps is None else steps):
-            loss = self.d_step()
-        return loss
-
-    @single_thread()
-    def g_step(self) -> float:
-        """One update of G on a fresh batch of z, D frozen (``Algorithm1.g_step``); returns its loss."""
-        loss = self.algorithm.g_step(self.config.batch_size)["loss_g"]
-        self.g_steps += 1
-        self.history.g_updates.append(self.updates)
-        self.history.loss_g.append(loss)
+    def g_step(self) -> dict[str, float]:
+        """One update of G (``ToyGAN.g_step``), then the JSD it reached into the history."""
+        report = super().g_step()
         self._record_jsd()
-        return loss
-
-    @single_thread()
-    def step(self) -> tuple[float, float]:
-        """One outer iteration of Algorithm 1: k D steps, then one G step. Returns (loss_D, loss_G)."""
-        return self.train_d(), self.g_step()
-
-    @single_thread()
-    def run_for(self, seconds: float, max_steps: int = 1000) -> int:
-        """Outer iterations until ``seconds`` have passed (at least one); returns how many ran.
-        A bounded budget keeps each animation tick short, so Pause is answered quickly."""
-        start, n = time.perf_counter(), 0
-        while n < max_steps and (n == 0 or time.perf_counter() - start < seconds):
-            self.step()
-            n += 1
-        return n
+        return report
 
     # --- what the figure shows ---------------------------------------------------------------
 
@@ -288,8 +183,7 @@ class Toy1DTrainer:
         return js_divergence(self.data, p_g, Quadrature.for_densities(self.data, p_g))
 
     def _record_jsd(self) -> None:
-        self.history.jsd_updates.append(self.updates)
-        self.history.jsd.append(self._jsd(self.estimated_pg()))
+        self.history.add(self.updates, {"jsd": self._jsd(self.estimated_pg())})
 
     @single_thread()
     def view(self, label: str = "") -> Toy1DView:

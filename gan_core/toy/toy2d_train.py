@@ -1,8 +1,8 @@
 """A GAN on 2-D points: Algorithm 1 of Goodfellow et al. 2014 (``gan_core.algorithm1``) with two MLPs.
 
-``Toy2DTrainer`` learns a ``gan_core.toy.toy2d`` target (or a user's points) with the losses of
-``gan_core.losses`` (WGAN-GP included): ``d_step`` / ``g_step`` / ``step`` / ``run_for(seconds)``,
-``fake_points()`` (G at a fixed noise batch, so the points move smoothly between frames) and
+``Toy2DTrainer`` is a ``gan_core.toy.toy_gan.ToyGAN`` that learns a ``gan_core.toy.toy2d`` target (or a
+user's points) with the losses of ``gan_core.losses`` (WGAN-GP included): ``d_step`` / ``g_step`` / ``step``
+/ ``next_update`` / ``run_for(seconds)`` from ``ToyGAN``; ``fake_points()`` (G at a fixed noise batch, so the points move smoothly between frames) and
 ``measure()`` (modes covered, share of high-quality samples, KL both ways and JS with error bars; or
 ``start_measurement()`` / ``collect_measurement()`` to have a worker thread compute it while training
 goes on) and ``view()`` (what a figure draws: D(x) on a grid, the direction the G loss pushes each fake
@@ -16,7 +16,6 @@ point, the generator's manifold for 1-D or 2-D noise).
 from __future__ import annotations
 
 import math
-import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,13 +23,14 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from gan_core.algorithm1 import PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
+from gan_core.algorithm1 import PRIORS, render, sample_prior
 from gan_core.device import single_thread
 from gan_core.evaluation.metrics import toy_mode_metrics
-from gan_core.losses import LOSSES, get_loss
+from gan_core.losses import LOSSES
 from gan_core.registry import Registry
-from gan_core.toy.optimizers import OPTIMIZERS, make_optimizer
+from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy2d import Toy2DError, divergences, get_target
+from gan_core.toy.toy_gan import ToyGAN, build_mlp
 
 REAL_POOL = 20_000  # real points drawn once; minibatches are drawn from them
 FIXED_FAKES = 1_000  # the fixed noise batch whose images are drawn and measured
@@ -38,7 +38,6 @@ MEASURE_REAL = 1_000
 DRAWN_REAL = 1_000  # real points a frame draws (more only slows the drawing: the picture is the same)
 MODE_MIN_SHARE = 0.01  # a mode is covered when it holds >= 1% of the fixed fakes (10 of 1,000), not one stray point
 TRAIL_POINTS, TRAIL_FRAMES = 12, 40  # fake points whose last positions (one per frame that trained) are drawn
-HISTORY_MAX = 20_000  # per series: a long Play thins the history (every other point) instead of growing it
 
 # One worker thread for every trainer's background measurements (started at the first one; a trainer has
 # at most one waiting or running). Play's frames run on the page's script thread; the measurement (~50 ms
@@ -48,7 +47,7 @@ _MEASURER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toy2d-measure"
 
 @dataclass(frozen=True)
 class Toy2DConfig:
-    """Settings of a 2-D run (a new trainer for new settings)."""
+    """Settings of a 2-D run (the page starts a new trainer for new settings)."""
 
     target: str = "ring8"
     noise_dim: int = 2  # 1 or 2 shows the generator's manifold; more is allowed
@@ -110,14 +109,6 @@ register_preset(Toy2DPreset("collapse-it", Toy2DConfig(k=5), 500,
                             "the same with k = 5: D gets ahead of G, and G piles onto 3 of the 8 modes"))
 
 
-def build_mlp(n_in: int, hidden: int, depth: int, n_out: int, activation: type[nn.Module]) -> nn.Sequential:
-    """n_in -> (hidden, activation) x depth -> n_out."""
-    layers: list[nn.Module] = []
-    for i in range(depth):
-        layers += [nn.Linear(n_in if i == 0 else hidden, hidden), activation()]
-    return nn.Sequential(*layers, nn.Linear(hidden, n_out))
-
-
 @dataclass(frozen=True)
 class Toy2DView:
     """A frame: real and fake points, D's probability on a grid (rows along y), the push of the G loss on
@@ -135,37 +126,6 @@ class Toy2DView:
     bounds: tuple[float, float, float, float] = (-1.0, 1.0, -1.0, 1.0)  # x0, x1, y0, y1 of the drawing
 
 
-class Toy2DHistory:
-    """Numbers over the run, keyed by G steps so far: each update's losses and D outputs, and the
-    measurements (``Toy2DTrainer.measure``) taken when the caller asks. Bounded: past ``HISTORY_MAX``
-    entries a series keeps every other one (the chart of a long Play stays cheap)."""
-
-    def __init__(self) -> None:
-        self.steps: dict[str, list[int]] = {}
-        self.values: dict[str, list[float]] = {}
-
-    def add(self, step: int, numbers: dict) -> None:
-        for name, value in numbers.items():
-            if isinstance(value, tuple):  # (estimate, error): the error is its own series
-                self.add(step, {name: value[0], f"{name}_error": value[1]})
-                continue
-            if not isinstance(value, (int, float)):
-                continue
-            xs, ys = self.steps.setdefault(name, []), self.values.setdefault(name, [])
-            xs.append(step)
-            ys.append(float(value))
-            if len(xs) > HISTORY_MAX:
-                del xs[1:-1:2], ys[1:-1:2]
-
-    def series(self, name: str) -> tuple[list[int], list[float]]:
-        """(G steps, values) of one number; empty lists if it was never recorded."""
-        return self.steps.get(name, []), self.values.get(name, [])
-
-    def last(self, name: str) -> float | None:
-        values = self.values.get(name)
-        return values[-1] if values else None
-
-
 def _noise_lines(noise_dim: int, prior: str, n_lines: int = 9, points: int = 100) -> list[torch.Tensor]:
     """Lines of a grid over the noise space (its bulk: ±2 for N(0, I), ±1 for U(-1, 1)); one line in 1-D."""
     span = 2.0 if prior == "normal" else 1.0
@@ -179,99 +139,27 @@ def _noise_lines(noise_dim: int, prior: str, n_lines: int = 9, points: int = 100
     return lines
 
 
-def _diverged(value: float, who: str) -> TrainingDiverged:
-    return TrainingDiverged("errors.train.toy_diverged", who=who)
-
-
-class Toy2DTrainer:
-    """Algorithm 1 on 2-D points with MLPs (CPU, one thread: the networks are small)."""
+class Toy2DTrainer(ToyGAN):
+    """Algorithm 1 on 2-D points with MLPs (``ToyGAN``); the history also holds the measurements."""
 
     def __init__(self, config: Toy2DConfig | None = None, points: torch.Tensor | None = None) -> None:
-        self.config = c = (config or Toy2DConfig()).validate()
+        c = (config or Toy2DConfig()).validate()
+        super().__init__(c, lambda: (build_mlp(c.noise_dim, c.hidden, c.depth, 2, nn.ReLU),
+                                     build_mlp(2, c.hidden, c.depth, 1, lambda: nn.LeakyReLU(0.2))),
+                         noise_dim=c.noise_dim, optimizers=(c.optimizer_d, c.optimizer_g), betas=c.betas)
         self.target = None if points is not None else get_target(c.target)
-        gen = torch.Generator().manual_seed(c.seed)
         self.real = points.float() if points is not None else self.target.sample(REAL_POOL, seed=c.seed)
-        with torch.random.fork_rng(devices=[]):  # seeded init without touching anyone's global RNG
-            torch.manual_seed(c.seed)
-            self.G = build_mlp(c.noise_dim, c.hidden, c.depth, 2, nn.ReLU)
-            self.D = build_mlp(2, c.hidden, c.depth, 1, lambda: nn.LeakyReLU(0.2))
-        self.opt_d = make_optimizer(c.optimizer_d, self.D.parameters(), c.lr_d, c.betas)
-        self.opt_g = make_optimizer(c.optimizer_g, self.G.parameters(), c.lr_g, c.betas)
-        self.rng = gen
-        self.algorithm = Algorithm1(self.G, self.D, self.opt_g, self.opt_d, get_loss(c.loss),
-                                    self.sample_x, self.sample_z, on_diverged=_diverged)
         self.fixed_z = sample_prior(FIXED_FAKES, c.noise_dim, c.prior, torch.Generator().manual_seed(c.seed + 1))
-        self.d_steps = self.g_steps = 0
-        self.d_in_a_row = 0  # D steps since the last G step (slow motion walks Algorithm 1 one update at a time)
-        self.history = Toy2DHistory()
         self._trail: deque[torch.Tensor] = deque(maxlen=TRAIL_FRAMES)
         self._trail_at = -1
         self._real_box = _box(self.real)
         self._shading: tuple | None = None  # (bounds, grid_n, D on that grid) of the last view
-        self._measuring: tuple[int, Future] | None = None  # (G steps, result) of a background measurement
+        self._measuring: tuple[int, Future] | None = None  # (updates, result) of a background measurement
         self._noise_grid: tuple[torch.Tensor, list[int]] | None = None  # the manifold's noise lines, joined
-
-    # --- Algorithm 1 ------------------------------------------------------------------------------
 
     def sample_x(self, m: int) -> torch.Tensor:
         """m real points, drawn from the pool with replacement."""
         return self.real[torch.randint(len(self.real), (m,), generator=self.rng)]
-
-    def sample_z(self, m: int) -> torch.Tensor:
-        return sample_prior(m, self.config.noise_dim, self.config.prior, self.rng)
-
-    @single_thread()
-    def d_step(self) -> dict[str, float]:
-        """One update of D; its loss and mean D(x), D(G(z)) go into the history."""
-        report = self.algorithm.d_step(self.config.batch_size)
-        self.d_steps += 1
-        self.d_in_a_row += 1
-        self.history.add(self.g_steps, report)
-        return report
-
-    @single_thread()
-    def g_step(self) -> dict[str, float]:
-        """One update of G, D fixed."""
-        report = self.algorithm.g_step(self.config.batch_size)
-        self.g_steps += 1
-        self.d_in_a_row = 0
-        self.history.add(self.g_steps, report)
-        return report
-
-    def step(self) -> dict[str, float]:
-        """One iteration of Algorithm 1: k D steps, then one G step (k = 1 is "the least expensive
-        option" of the paper's experiments)."""
-        report: dict[str, float] = {}
-        for _ in range(self.config.k):
-            report = self.d_step()
-        return {**report, **self.g_step()}
-
-    def next_update(self) -> str:
-        """Slow motion: the next single update in Algorithm 1's order ("D" while fewer than k D steps
-        ran since the last G step, then "G"); returns which network moved."""
-        if self.d_in_a_row < self.config.k:
-            self.d_step()
-            return "D"
-        self.g_step()
-        return "G"
-
-    def run_updates_for(self, seconds: float) -> int:
-        """Single updates in Algorithm 1's order (``next_update``) until ``seconds`` have passed (at least
-        one); returns how many. Play's frames use it: with k = 5 a whole iteration is six updates, too
-        long for one frame of ~10 per second."""
-        start, n = time.perf_counter(), 0
-        while n == 0 or time.perf_counter() - start < seconds:
-            self.next_update()
-            n += 1
-        return n
-
-    def run_for(self, seconds: float, max_steps: int = 10_000) -> int:
-        """Iterations until ``seconds`` have passed (at least one); returns how many ran."""
-        start, n = time.perf_counter(), 0
-        while n < max_steps and (n == 0 or time.perf_counter() - start < seconds):
-            self.step()
-            n += 1
-        return n
 
     # --- what a figure draws ---------------------------------------------------------------------
 
@@ -298,9 +186,9 @@ class Toy2DTrainer:
         the last view's D on the grid when the grid is the same (the grid through D is the view's largest
         cost; Play redraws D's shading a few times a second, not every frame)."""
         fake = self.fake_points()
-        if self.g_steps + self.d_steps != self._trail_at:
+        if self.updates != self._trail_at:
             self._trail.append(fake[:TRAIL_POINTS].clone())
-            self._trail_at = self.g_steps + self.d_steps
+            self._trail_at = self.updates
         bounds = x0, x1, y0, y1 = self.bounds(fake)
         xs, ys = torch.linspace(x0, x1, grid_n), torch.linspace(y0, y1, grid_n)
         loss = self.algorithm.loss
@@ -330,9 +218,9 @@ class Toy2DTrainer:
 
     def measure(self, seed: int = 0) -> dict:
         """Modes covered and high-quality share (mixture targets), and KL / JS between real and fake
-        points as (estimate, error); recorded in the history at the current G step."""
+        points as (estimate, error); recorded in the history at the current number of updates."""
         result = self._measurement(self.fake_points(), seed)
-        self.history.add(self.g_steps, result)
+        self.history.add(self.updates, result)
         return result
 
     def start_measurement(self, seed: int = 0) -> bool:
@@ -341,18 +229,18 @@ class Toy2DTrainer:
         if self._measuring is not None:
             return False
         # The fakes are computed here, so the worker reads no weight that training is changing.
-        self._measuring = (self.g_steps, _MEASURER.submit(self._measurement, self.fake_points(), seed))
+        self._measuring = (self.updates, _MEASURER.submit(self._measurement, self.fake_points(), seed))
         return True
 
     def collect_measurement(self, wait: bool = False) -> dict | None:
         """The background measurement's result once it is done (or, with ``wait``, when it is), recorded
-        in the history at the G step it was started at; None while it runs or when none was started.
+        in the history at the update it was started at; None while it runs or when none was started.
         The history is only written here, on the caller's thread, never by the worker."""
         if self._measuring is None or not (wait or self._measuring[1].done()):
             return None
-        (step, future), self._measuring = self._measuring, None
+        (updates, future), self._measuring = self._measuring, None
         result = future.result()
-        self.history.add(step, result)
+        self.history.add(updates, result)
         return result
 
     @single_thread()  # on the worker thread too: the page's thread and the browser need the other core
