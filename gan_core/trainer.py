@@ -1,7 +1,8 @@
 """Training on images: ``Trainer`` runs Algorithm 1 of Goodfellow et al. 2014 (``gan_core.algorithm1``).
 
 ``Trainer.d_step()`` and ``Trainer.g_step()`` are its two updates on minibatches of the dataset;
-``Trainer.step()`` is one outer iteration (k D steps, one G step) and returns a ``StepReport``. The
+``Trainer.step()`` is one outer iteration (k D steps, one G step) and returns a ``StepReport``;
+``Trainer.single_update("d" | "g" | "iteration")`` walks it one line at a time. The
 trainer keeps no record of past steps: callers (the CLI's metrics.csv, the app's worker, the bench)
 keep what they need from the reports. ``Trainer.on_phase`` tells a caller which update is about to run. After it, and outside
 Algorithm 1, the trainer updates ``G_ema``: an exponential moving average of G's weights (when
@@ -32,6 +33,7 @@ from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, 
 
 # BatchNorm normalises over the minibatch, so it needs two images to compute a variance.
 MIN_IMAGES = 2
+SINGLE_UPDATES = ("d", "g", "iteration")  # Trainer.single_update: one D step, one G step, one iteration
 
 
 def _pair(value):
@@ -339,9 +341,32 @@ class Trainer:
         for _ in range(self.config.k):
             d = self.d_step()
         g = self.g_step()
+        self._end_iteration()
+        return d, g
+
+    def _end_iteration(self) -> None:
+        """After an iteration's G step: the step counter (G steps) moves on, and so does G_ema."""
         self.step_count += 1
         self.update_ema()  # not part of Algorithm 1: a smoothed copy of G for drawing samples
-        return d, g
+
+    def single_update(self, kind: str) -> dict[str, float]:
+        """Algorithm 1 one line at a time (the app's single steps while paused): ``"d"`` one D step,
+        ``"g"`` one G step, which ends the iteration as in ``step()`` (the step counter and ``G_ema``
+        move on), or ``"iteration"`` (``step()``). Returns the update's numbers (a lone D step has no
+        loss_g, a lone G step no D numbers) and the counters after it: step, epoch, elapsed, and
+        images_per_sec (0 for a lone update)."""
+        if kind == "iteration":
+            return self.step().to_dict()
+        if kind not in SINGLE_UPDATES:
+            raise ValueError(f"unknown single update {kind!r}; choose one of {', '.join(SINGLE_UPDATES)}")
+        self._step_start = {"images_seen": self.images_seen, "cursor": self._cursor, "order": self._order}
+        if kind == "d":
+            numbers = self.d_step()
+        else:
+            numbers = self.g_step()
+            self._end_iteration()
+        return {**numbers, "step": self.step_count, "epoch": self.images_seen / len(self.images),
+                "elapsed": self.elapsed, "images_per_sec": 0.0}
 
     def step(self) -> StepReport:
         """One iteration of Algorithm 1: k discriminator steps, then one generator step."""

@@ -53,6 +53,25 @@ def test_g_step_changes_only_the_generator():
     assert all(p.requires_grad for p in t.D.parameters())  # D unfrozen again
 
 
+def test_single_updates_walk_an_iteration_exactly_as_step_does():
+    config = TrainConfig(preset="small", batch_size=16, k=2, ema=0.9, seed=3)
+    walked, stepped = Trainer(config, fake_dataset()), Trainer(config, fake_dataset())
+    d = walked.single_update("d")
+    assert set(d) == {"loss_d", "d_real", "d_fake", "step", "epoch", "elapsed", "images_per_sec"} and d["step"] == 0
+    walked.single_update("d")
+    g = walked.single_update("g")  # the G step ends the iteration: the counter and G_ema move on
+    assert "loss_d" not in g and g["step"] == walked.step_count == 1 and g["epoch"] == 2 * 16 / 256  # real images: the D steps only
+    report = stepped.step()
+    assert g["loss_g"] == report.loss_g
+    for a, b in ((walked.G, stepped.G), (walked.D, stepped.D), (walked.G_ema, stepped.G_ema)):
+        assert all(torch.equal(p, q) for p, q in zip(a.state_dict().values(), b.state_dict().values()))
+    whole, report = walked.single_update("iteration"), stepped.step().to_dict()
+    same = ("step", "epoch", "loss_d", "loss_g", "d_real", "d_fake")  # the timings differ
+    assert {n: whole[n] for n in same} == {n: report[n] for n in same} and whole["step"] == 2
+    with pytest.raises(ValueError, match="unknown single update 'both'"):
+        walked.single_update("both")
+
+
 def test_same_seed_gives_the_same_run_on_cpu():
     runs = []
     for _ in range(2):

@@ -45,14 +45,12 @@ from gan_core.evaluation import diagnostics
 from gan_core.device import set_cpu_threads
 from gan_core.images import make_grid
 from gan_core.paths import runs_root
-from gan_core.trainer import StepReport, TrainConfig, Trainer, TrainingDiverged
+from gan_core.trainer import SINGLE_UPDATES, StepReport, TrainConfig, Trainer, TrainingDiverged
 from gan_core.worker.pacing import Cadence, Turnstile
 from gan_core.worker.registry import REGISTRY, QueueTicket, WorkerError, default_orphan_timeout
 from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
 
 log = logging.getLogger(__name__)
-
-SINGLE_STEPS = ("d", "g", "iteration")
 
 
 def default_run_dir(preset: str, dataset: str, root: str | Path | None = None) -> Path:
@@ -207,28 +205,14 @@ class _Worker:
                 self.status = "running"
 
     def _single_step(self, kind: str) -> None:
-        """One D step, one G step or one iteration, asked for while paused (see the module docstring)."""
-        t = self.trainer
+        """One D step, one G step or one iteration, asked for while paused (``Trainer.single_update``)."""
         with self.turnstile.step():
-            if kind == "iteration":
-                report = t.step()
-                self._record(report)
-            else:
-                with self.state_lock:  # the other network's numbers stay as they were
-                    last = {name: col[-1] if len(col) else math.nan for name, col in self.history.items()}
-                if kind == "d":
-                    last.update(t.d_step())
-                else:
-                    last.update(t.g_step())
-                    t.step_count += 1  # a generator step ends the iteration, as in Trainer.step
-                    t.update_ema()
-                last.update(step=t.step_count, epoch=t.images_seen / len(t.images), elapsed=t.elapsed,
-                            images_per_sec=0.0)
-                with self.state_lock:
-                    for name in HISTORY_FIELDS:
-                        self.history[name].append(last[name])
+            numbers = self.trainer.single_update(kind)
+        with self.state_lock:  # a lone update leaves the other network's numbers as they were
+            for name, column in self.history.items():
+                column.append(numbers.get(name, column[-1] if len(column) else math.nan))
         self._render_grid(time.monotonic())
-        self._update_warnings(t.step_count)
+        self._update_warnings(self.trainer.step_count)
 
     def _orphaned(self) -> bool:
         timeout = self.options.orphan_timeout
@@ -449,8 +433,8 @@ class TrainingRun:
         The training thread does the work (this thread only waits). Returns False if the run is not
         paused or the step did not finish within ``timeout`` seconds.
         """
-        if kind not in SINGLE_STEPS:
-            raise ValueError(f"unknown single step {kind!r}; choose one of {', '.join(SINGLE_STEPS)}")
+        if kind not in SINGLE_UPDATES:
+            raise ValueError(f"unknown single step {kind!r}; choose one of {', '.join(SINGLE_UPDATES)}")
         w = self._worker
         if not self.is_alive() or self.snapshot().status != "paused":
             return False
