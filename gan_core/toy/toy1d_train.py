@@ -21,7 +21,7 @@ from gan_core.algorithm1 import render
 from gan_core.device import single_thread
 from gan_core.losses import LOSSES
 from gan_core.toy.optimizers import OPTIMIZERS
-from gan_core.toy.toy_gan import PLAY_TICK_BUDGET, ToyGAN, build_mlp  # noqa: F401 - PLAY_TICK_BUDGET: bench
+from gan_core.toy.toy_gan import ToyGAN, build_mlp
 from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError, check_prior,
                                 js_divergence, optimal_discriminator, plot_range, prior_quantiles)
 
