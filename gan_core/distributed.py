@@ -84,8 +84,10 @@ def from_environment(device: torch.device, timeout_s: float = DEFAULT_TIMEOUT_S)
 
 def shutdown(finished: bool = False) -> None:
     """Leave the process group. ``finished``: every rank got to the end, so first wait for the others
-    (rank 0 is still writing the last checkpoint when the others are done): a rank that leaves while
-    another still talks to it can be aborted by gloo ("connection closed by peer")."""
+    (rank 0 is still writing the last checkpoint when the others are done, and a rank may not have read
+    the last message of a collective that the other has already finished). A rank that leaves (closes its
+    connections, or exits) while another still reads from or writes to it makes gloo throw "connection
+    closed by peer" or "reset by peer" in that rank's I/O thread, which aborts the process (SIGABRT)."""
     if dist.is_initialized():
         if finished:
             dist.barrier()

@@ -59,7 +59,7 @@ def _train_worker(rank: int, world: int, port: int, config_kwargs: dict, steps: 
     """One rank: join the gloo group, train ``steps`` steps, save this rank's weights to ``out``."""
     import torch.distributed as dist
 
-    from gan_core.distributed import Distributed
+    from gan_core.distributed import Distributed, shutdown
     from gan_core.trainer import TrainConfig, Trainer
 
     torch.set_num_threads(1)
@@ -75,8 +75,9 @@ def _train_worker(rank: int, world: int, port: int, config_kwargs: dict, steps: 
               for net, module in (("G", trainer.G), ("D", trainer.D))}
     torch.save({**params,
                 "loss_d": [r.loss_d for r in reports], "images_seen": trainer.images_seen}, f"{out}/rank{rank}.pt")
-    if world > 1:
-        dist.destroy_process_group()
+    # As the command line leaves: all ranks meet first. A rank that closed its connections while the other
+    # still read its last message made the other's gloo I/O thread throw, and that rank ended on SIGABRT.
+    shutdown(finished=True)
 
 
 def _run(world: int, config_kwargs: dict, steps: int, out: Path) -> list[dict]:
