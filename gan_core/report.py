@@ -81,6 +81,17 @@ def record_from_checkpoint(path: str | Path) -> RunRecord:
                      elapsed=float(elapsed[-1]) if elapsed is not None and len(elapsed) else None)
 
 
+def record_from_snapshot(snap, dataset) -> RunRecord:
+    """A live run's record: a ``gan_core.worker.RunSnapshot`` and the run's ``ImageDataset``."""
+    picks = np.unique(np.linspace(0, len(snap.grids) - 1, TIMELAPSE_FRAMES).round().astype(int)) if snap.grids else []
+    return RunRecord(train_config=dict(snap.config),
+                     dataset={"name": snap.dataset, "size": len(dataset.images),
+                              "class_names": list(getattr(dataset, "class_names", []) or [])},
+                     image_size=int(snap.config["image_size"]), channels=int(snap.config["channels"]), step=snap.step,
+                     history=snap.history, grids=[snap.grids[i] for i in picks], device=snap.device,
+                     elapsed=snap.elapsed)
+
+
 # --- the command that reproduces a run -------------------------------------------------------------------
 
 def train_command(config: dict, steps: int, out: str = "runs/reproduced") -> str:
@@ -298,8 +309,10 @@ def _judge_section(judge: JudgeResult, lang: str, tr) -> list[str]:
             "report.train", lang, d="%.3f" % pair["pixel_distance"])], tr("copies")) + "</div>"
         for fake, real, pair in zip(judge.images["copy_fakes"], judge.images["copy_train"], pairs))
     flag = lambda bad: "flag" if bad else "ok"  # noqa: E731
+    step = judge.judge.get("checkpoint_step")
     return [
-        f"<h2>{tr('judge')}</h2><p>{tr('judge_note')}</p>",
+        f"<h2>{tr('judge')}</h2><p>{tr('judge_note')}</p>"
+        + (f'<p class="note">{tr("judged_at", step=f"{step:,}", n=judge.judge["n"])}</p>' if step is not None else ""),
         f'<p class="big">{words["accuracy"]}</p><p><b>{words["verdict"]}</b></p>',
         f"<p>{words['accuracy_means']}</p><p class=\"note\">{words['accuracy_limit']}</p>",
         f"<h3>{tr('caught')}</h3>",

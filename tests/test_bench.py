@@ -15,7 +15,8 @@ from gan_core.data.datasets import load_dataset
 from gan_core.trainer import TrainConfig, Trainer
 
 RESULT_KEYS = ("machine", "matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
-         "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed", "goals", "part_seconds")
+         "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed", "judge", "goals",
+               "part_seconds")
 
 
 @pytest.fixture(scope="module")
@@ -59,6 +60,8 @@ def test_quick_bench_prints_valid_json_with_every_part(quick):
     dd = printed["distributed"]  # a real torchrun with 2 gloo processes, and the plain 1-process run
     assert dd["images_per_sec"]["1"] > 0 and dd["images_per_sec"]["2"] > 0
     assert dd["scaling_efficiency"] == pytest.approx(dd["images_per_sec"]["2"] / (2 * dd["images_per_sec"]["1"]))
+    judge = printed["judge"]  # the two-sample judge on 40 + 40 colour images
+    assert judge["n"] == 40 and judge["seconds"] > 0 and 0 <= judge["accuracy"] <= 1
     play = printed["toy1d_play"]
     # every tick runs at least one update and takes at least the tick budget
     assert play["ticks"] >= 1 and play["updates"] >= play["ticks"]
@@ -140,7 +143,7 @@ def test_paired_ratio_cancels_drift_and_the_second_runs_advantage():
 
 def test_the_parts_are_found_in_their_order_and_a_taken_name_is_refused():
     assert list(PARTS) == ["matmul_peak", "throughput", "thread_scaling", "time_to_quality", "app_overhead",
-                           "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed"]
+                           "latent_latency", "toy1d_play", "startup", "amp", "log_every", "distributed", "judge"]
     assert [p.order for p in PARTS.values()] == sorted(p.order for p in PARTS.values())
     with pytest.raises(ValueError, match="already registered"):
         PARTS.register(Part("throughput", 999, lambda ctx: {}))

@@ -7,8 +7,8 @@ mode plays back a recorded run (``gan_core.recording``) with the same charts and
 follows a run the command line is writing.
 
 The page composes its parts, one module each: ``_train_settings`` (sidebar, URL), ``_train_run``
-(buttons, queue), ``_train_live`` (the live view), ``_train_results``, ``_train_replay`` (replay and
-watch) and ``_train_model`` (layer tables, the lecture's code).
+(buttons, queue), ``_train_live`` (the live view), ``_train_results``, ``_train_judge`` (the judge and the
+report), ``_train_replay`` (replay and watch) and ``_train_model`` (layer tables, the lecture's code).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from gan_core.worker import TrainingRun
 from views._i18n import t
 from views._notes import teaching_notes
 from views._session_keys import OPEN_IN_LATENT, QUEUED, TRAIN_RUN
+from views._train_judge import judge_section
 from views._train_live import REFRESH_SECONDS, WAS_ACTIVE, live_view
 from views._train_model import lecture_code, model_tables
 from views._train_replay import replay, watch
@@ -73,6 +74,7 @@ else:
     st.fragment(live_view, run_every=REFRESH_SECONDS if _live else None)()
     teaching_notes("train.live")  # below the live figures: the grid and charts come first on a projector
     results()
+    judge_section()
     model_tables(_settings.model)
     lecture_code(_settings.model)
 

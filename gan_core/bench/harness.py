@@ -38,13 +38,14 @@ class BenchSettings:
     play_seconds: float = 3.0
     startup_repeats: int = 3
     distributed_steps: int = 150
+    judge_n: int = 1000
 
     @classmethod
     def quick_settings(cls) -> "BenchSettings":
         return cls(quick=True, matmul_size=256, matmul_repeats=2, batch_size=8, rounds=2, round_seconds=0.05,
                    quality_cap_seconds=1.0, quality_eval_every=5, quality_samples=50, app_steps=5,
                    app_rounds=1, latency_repeats=2, play_seconds=0.2, startup_repeats=1,
-                   distributed_steps=4)
+                   distributed_steps=4, judge_n=40)
 
 
 @dataclass(frozen=True)
