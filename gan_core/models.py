@@ -21,6 +21,7 @@ from torch import nn
 from gan_core.i18n import LocalizedError
 from gan_core.limits import get_limits
 from gan_core.registry import Registry
+from gan_core.settings import Setting
 
 
 class ConfigError(LocalizedError):
@@ -80,6 +81,25 @@ class Preset:
 
 
 PRESETS: Registry[Preset] = Registry("model preset")
+
+
+# The model's settings, declared once (gan_core.settings): ``TrainConfig`` carries them, the command
+# line and the training page are built from them, and ``validate_model_config`` checks them.
+PRESET = Setting("choice", choices=lambda: list(PRESETS), label="train.preset", help="settings.help.preset",
+                 flag="--preset", url="preset", widget="select")
+IMAGE_SIZE = Setting("choice", choices=lambda: sorted({s for p in PRESETS.values() for s in p.image_sizes}),
+                     label="train.image_size", help="settings.help.image_size", flag="--image-size", url="size",
+                     widget="select")
+CHANNELS = Setting("choice", choices=(1, 3), label="train.colour.label", help="settings.help.channels",
+                   flag="--channels", url="channels", widget="radio")
+LATENT_DIM = Setting("int", 1, 1024, label="train.latent_dim", help="settings.help.latent_dim", flag="--latent-dim",
+                     url="latent", widget="number")
+NGF = Setting("int", 1, 1024, help="settings.help.ngf", flag="--ngf")
+NDF = Setting("int", 1, 1024, help="settings.help.ndf", flag="--ndf")
+FC_WIDTH = Setting("int", 0, 4096, label="train.fc_width", help="settings.help.fc_width", flag="--fc-width",
+                   url="fc", widget="number", step=32)
+MODEL_SETTINGS = {"preset": PRESET, "image_size": IMAGE_SIZE, "channels": CHANNELS, "latent_dim": LATENT_DIM,
+                  "ngf": NGF, "ndf": NDF, "fc_width": FC_WIDTH}
 
 
 def register_preset(preset: Preset) -> Preset:
@@ -389,15 +409,12 @@ def validate_model_config(c: ModelConfig) -> None:
     if c.image_size not in p.image_sizes:
         sizes = ", ".join(str(s) for s in p.image_sizes)
         raise ConfigError("errors.models.image_size", preset=c.preset, sizes=sizes, size=c.image_size)
-    if c.channels not in (1, 3):
-        raise ConfigError("errors.models.channels", value=c.channels)
-    for name, high in (("latent_dim", 1024), ("ngf", 1024), ("ndf", 1024)):
-        if not 1 <= getattr(c, name) <= high:
-            raise ConfigError("errors.models.out_of_range", name=name, low=1, high=high, value=getattr(c, name))
+    for name in ("channels", "latent_dim", "ngf", "ndf", "fc_width"):
+        reason = MODEL_SETTINGS[name].problem(name, getattr(c, name))
+        if reason:
+            raise ConfigError(reason.key, **reason.params)
     if c.fc_width and not p.defaults.fc_width:
         raise ConfigError("errors.models.no_fc_layer", preset=c.preset, value=c.fc_width)
-    if not 0 <= c.fc_width <= 4096:
-        raise ConfigError("errors.models.out_of_range", name="fc_width", low=0, high=4096, value=c.fc_width)
     footprint = model_footprint(c)
     limit = get_limits().max_model_mb
     if footprint.megabytes > limit:

@@ -24,12 +24,14 @@ import torch
 from torch import nn
 
 from gan_core.algorithm1 import MAX_ABS_LOSS, PRIORS, Algorithm1, TrainingDiverged, render, sample_prior
-from gan_core.device import select_device, to_device
+from gan_core.device import DEVICE_CHOICES, select_device, to_device
 from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slice, wrap
 from gan_core.precision import choose_precision
 from gan_core.data.image_files import DatasetError
 from gan_core.losses import LOSSES, get_loss
-from gan_core.models import ConfigError, ModelConfig, build_models, get_preset, validate_model_config
+from gan_core.models import (CHANNELS, FC_WIDTH, IMAGE_SIZE, LATENT_DIM, NDF, NGF, PRESET, ConfigError, ModelConfig,
+                             build_models, get_preset, validate_model_config)
+from gan_core.settings import SEED, Setting, check_fields, setting
 
 # BatchNorm normalises over the minibatch, so it needs two images to compute a variance.
 MIN_IMAGES = 2
@@ -41,6 +43,15 @@ def _pair(value):
     return tuple(value) if isinstance(value, (list, tuple)) else value
 
 
+# How long a run is, the same on the page and the command line. 10^7 steps: metrics.csv keeps one row
+# per step (~70 bytes), so ~700 MB, days of CPU training; longer runs are more runs. 10^4 epochs of the
+# largest offline dataset fit in those steps.
+STEPS = Setting("int", 1, 10_000_000, label="train.steps", help="settings.help.steps", flag="--steps", url="steps",
+                widget="number", step=100)
+EPOCHS = Setting("float", 0.01, 10_000.0, label="train.epochs", help="settings.help.epochs", flag="--epochs",
+                 url="epochs", widget="number", step=1.0)
+
+
 def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) -> int:
     """Generator steps that make ``epochs`` passes over the data (each step uses k real batches).
 
@@ -49,42 +60,71 @@ def steps_for_epochs(epochs: float, n_images: int, batch_size: int, k: int = 1) 
     return max(1, math.ceil(epochs * n_images / (batch_size * k)))
 
 
+# Ranges, justified where they are not the obvious ones: batch >= 2 because BatchNorm needs two images
+# for a variance; lr in [1e-6, 10] (below, nothing moves in the steps a class runs; above, Adam's first
+# step already diverges); label smoothing <= 0.45 (at 0.5 the real target is a coin toss, D has nothing
+# to learn); shift <= 16 px (a quarter of the largest image; ``validate`` ties it to the image size).
+_P = "settings.help."
+
+
 @dataclass
 class TrainConfig:
-    """Hyper-parameters of one run. ``None`` means "the preset's default" (see ``resolved``)."""
+    """Hyper-parameters of one run. ``None`` means "the preset's default" (see ``resolved``).
 
-    preset: str = "small"
-    dataset: str = "mnist5k"
-    image_size: int = 28
-    channels: int = 1
-    latent_dim: int | None = None
-    ngf: int | None = None
-    ndf: int | None = None
-    fc_width: int | None = None  # fully-connected hidden units in G, half as many in D (presets that have them; 0 = none)
-    batch_size: int | None = None
-    k: int = 1  # discriminator steps per generator step (Algorithm 1's k)
-    loss: str = "non-saturating"
-    lr_d: float | None = None
-    lr_g: float | None = None
-    betas_d: tuple[float, float] | None = None
-    betas_g: tuple[float, float] | None = None
-    prior: str = "normal"  # noise prior p_z: "normal" N(0, I) or "uniform" U(-1, 1)
-    label_smoothing: float = 0.0  # one-sided: D's target for real images is 1 - label_smoothing
-    ema: float | None = None  # decay of G_ema, the moving average of G's weights; 0 = off
+    Each field declares its range, help text, flag and widget once (``gan_core.settings``);
+    ``validate``, the ``train`` command's flags and the training page are built from them."""
+
+    preset: str = setting("small", PRESET)
+    dataset: str = setting("mnist5k", Setting("text", label="train.dataset", help=_P + "dataset", flag="--dataset",
+                                              url="dataset", widget="select"))
+    image_size: int = setting(28, IMAGE_SIZE)
+    channels: int = setting(1, CHANNELS)
+    latent_dim: int | None = setting(None, LATENT_DIM)
+    ngf: int | None = setting(None, NGF)
+    ndf: int | None = setting(None, NDF)
+    fc_width: int | None = setting(None, FC_WIDTH)  # G's fully-connected hidden units, half as many in D
+    batch_size: int | None = setting(None, Setting("int", 2, 4096, label="train.batch_size", help=_P + "batch_size",
+                                                   flag="--batch-size", url="batch", widget="number"))
+    k: int = setting(1, Setting("int", 1, 100, label="train.k", help=_P + "k", flag="--k", url="k", widget="number"))
+    loss: str = setting("non-saturating", Setting("choice", choices=lambda: list(LOSSES), label="train.loss",
+                                                  help=_P + "loss", flag="--loss", url="loss", widget="select"))
+    lr_d: float | None = setting(None, Setting("float", 1e-6, 10.0, label="settings.label.lr_d", help=_P + "lr_d",
+                                               flag="--lr-d", url="lr_d", widget="number", step=1e-5,
+                                               format="%.5f"))
+    lr_g: float | None = setting(None, Setting("float", 1e-6, 10.0, label="settings.label.lr_g", help=_P + "lr_g",
+                                               flag="--lr-g", url="lr_g", widget="number", step=1e-5,
+                                               format="%.5f"))
+    # Adam's (beta1, beta2); the command line's --beta1 sets beta1 of both (``gan_core.cli.train``).
+    betas_d: tuple[float, float] | None = setting(None, Setting("float_pair", 0.0, 0.9999, label="settings.label.betas_d",
+                                                                help=_P + "betas", url=("beta1_d", "beta2_d"),
+                                                                widget="pair", format="%.4f"))
+    betas_g: tuple[float, float] | None = setting(None, Setting("float_pair", 0.0, 0.9999, label="settings.label.betas_g",
+                                                                help=_P + "betas", url=("beta1_g", "beta2_g"),
+                                                                widget="pair", format="%.4f"))
+    prior: str = setting("normal", Setting("choice", choices=lambda: list(PRIORS), label="train.prior",
+                                           help=_P + "prior", flag="--prior", url="prior", widget="select"))
+    label_smoothing: float = setting(0.0, Setting("float", 0.0, 0.45, label="train.label_smoothing",
+                                                  help=_P + "label_smoothing", flag="--label-smoothing",
+                                                  url="smoothing", widget="slider", step=0.05))
+    ema: float | None = setting(None, Setting("float", 0.0, 0.9999, help=_P + "ema", flag="--ema"))
     # The G step reuses the D step's G(z) instead of drawing fresh z and running G again, as
     # pytorch/examples' DCGAN does: one G forward per iteration instead of two. None: on when k = 1
-    # (the only case where it applies); False keeps Algorithm 1's separate noise batch.
-    reuse_fake: bool | None = None
-    shift: int | None = None  # D sees real and fake images shifted by up to this many pixels; 0 = off
+    # (the only case where it applies); False (--fresh-noise) keeps Algorithm 1's separate noise batch.
+    reuse_fake: bool | None = setting(None, Setting("bool", label="train.reuse_fake", help=_P + "reuse_fake",
+                                                    flag="--fresh-noise", flag_value=False, url="reuse",
+                                                    widget="checkbox"))
+    shift: int | None = setting(None, Setting("int", 0, 16, help=_P + "shift", flag="--shift"))
     # Convolutions in channels-last memory layout (NHWC): faster on GPUs with tensor cores; the numbers
     # are the same to float rounding. Off by default (on this project's 2-core CPU it does not help).
-    channels_last: bool | None = None  # None: off
+    channels_last: bool | None = setting(None, Setting("bool", help=_P + "channels_last", flag="--channels-last"))
     # Mixed precision (gan_core.precision): bfloat16 forward passes on GPUs and CPUs that have it,
     # float16 with gradient scaling on older GPUs; float32 elsewhere. Off by default.
-    amp: bool | None = None  # None: off
-    seed: int = 0
-    device: str = "auto"
-    n_fixed: int | None = None  # size of the fixed noise batch used for sample grids (None: the preset's)
+    amp: bool | None = setting(None, Setting("bool", help=_P + "amp", flag="--amp"))
+    seed: int = setting(0, SEED)
+    device: str = setting("auto", Setting("choice", choices=DEVICE_CHOICES, label="train.device", help=_P + "device",
+                                          flag="--device", url="device", widget="select"))
+    # size of the fixed noise batch used for sample grids (None: the preset's)
+    n_fixed: int | None = setting(None, Setting("int", 1, 1024))
 
     def resolved(self) -> "TrainConfig":
         """A copy with every ``None`` filled from the preset's defaults, validated."""
@@ -111,48 +151,14 @@ class TrainConfig:
         return c
 
     def validate(self) -> None:
-        """Raise ``ConfigError`` (a ``ValueError``) with a plain sentence for any setting that cannot work."""
-        for name in ("batch_size", "k", "shift", "seed", "n_fixed"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise ConfigError("errors.train.not_whole_number", name=name, value=repr(value))
-        for name in ("reuse_fake", "channels_last", "amp"):
-            if not isinstance(getattr(self, name), bool):
-                raise ConfigError("errors.train.not_a_flag", name=name, value=repr(getattr(self, name)))
-        for name in ("lr_d", "lr_g", "label_smoothing", "ema"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                raise ConfigError("errors.train.not_a_number", name=name, value=repr(value))
-        for name in ("betas_d", "betas_g"):
-            b = getattr(self, name)
-            if (not isinstance(b, (tuple, list)) or len(b) != 2
-                    or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and 0.0 <= x < 1.0 for x in b)):
-                raise ConfigError("errors.train.betas", name=name, value=repr(b))
+        """Raise ``ConfigError`` (a ``ValueError``) with a plain sentence for any setting that cannot work:
+        each field against its declaration, then what depends on several fields."""
+        check_fields(self, ConfigError)
         validate_model_config(self.model_config())
-        if not isinstance(self.loss, str) or self.loss not in LOSSES:
-            raise ConfigError("errors.train.unknown_loss", value=repr(self.loss), choices=", ".join(LOSSES))
-        if not isinstance(self.prior, str) or self.prior not in PRIORS:
-            raise ConfigError("errors.train.unknown_prior", value=repr(self.prior), choices=", ".join(PRIORS))
-        if not 2 <= self.batch_size <= 4096:  # BatchNorm needs two samples to normalise over
-            raise ConfigError("errors.train.batch_size", value=self.batch_size)
-        if not 1 <= self.k <= 100:
-            raise ConfigError("errors.train.k", value=self.k)
-        for name in ("lr_d", "lr_g"):
-            lr = getattr(self, name)
-            if not (math.isfinite(lr) and lr > 0):
-                raise ConfigError("errors.train.learning_rate", name=name, value=lr)
-        if not 0.0 <= self.label_smoothing < 0.5:
-            raise ConfigError("errors.train.label_smoothing", value=self.label_smoothing)
-        if not (math.isfinite(self.ema) and 0.0 <= self.ema < 1.0):
-            raise ConfigError("errors.train.ema", value=self.ema)
-        if not 0 <= self.shift <= self.image_size // 4:
+        if self.shift > self.image_size // 4:
             raise ConfigError("errors.train.shift", high=self.image_size // 4, value=self.shift)
         if self.reuse_fake and self.k != 1:
             raise ConfigError("errors.train.reuse_fake", k=self.k)
-        if not 1 <= self.n_fixed <= 1024:
-            raise ConfigError("errors.train.n_fixed", value=self.n_fixed)
-        if not 0 <= self.seed < 2**63:
-            raise ConfigError("errors.train.seed", value=self.seed)
 
     def model_config(self) -> ModelConfig:
         d = get_preset(self.preset).defaults

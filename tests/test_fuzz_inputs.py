@@ -260,3 +260,61 @@ def test_every_engine_error_class_is_localized():
 
     for cls in (DatasetError, CheckpointError, ClassifierError, MetricsError, TrainingDiverged, ConfigError):
         assert issubclass(cls, LocalizedError) and issubclass(cls, ValueError)
+
+
+# --- every numeric flag of every command, from its declared range (issue 29) ----------------------------
+
+def numeric_flags():
+    """(command, action) for every flag of every command that takes a number, read from the parser."""
+    import argparse
+
+    from gan_core.cli import build_parser
+
+    sub = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for command, parser in sub.choices.items():
+        for action in parser._actions:
+            setting = getattr(action, "setting", None)
+            if setting is None:  # a number without a declared range would pass unchecked
+                assert action.type not in (int, float) or action.choices, \
+                    f"{command} {action.option_strings} takes a number without a declared range"
+            elif setting.kind in ("int", "float"):
+                yield command, action
+
+
+def _required(command: str) -> list[str]:
+    from gan_core.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction").choices[command]
+    return [arg for a in sub._actions if a.required for arg in (a.option_strings[0], "x")]
+
+
+def hostile_values(setting) -> list[str]:
+    """Just below the minimum, just above the maximum, and things that are not numbers."""
+    lo, hi = setting.low, setting.high
+    if setting.kind == "int":
+        return [str(lo - 1), str(hi + 1), str(-(2**70)), "1.5", "abc", ""]
+    return [repr(lo - max(abs(lo), 1e-3)), repr(hi * 1.01 + 1), "nan", "inf", "1e999", "abc", ""]
+
+
+FLAGS = [(command, action.option_strings[0]) for command, action in numeric_flags()]
+
+
+def test_the_harness_covers_every_command_with_numbers():
+    assert {command for command, _ in FLAGS} == {"train", "sample", "evaluate", "train-classifier", "report",
+                                                  "bench"}
+    assert ("train", "--threads") in FLAGS and ("train", "--sample-every") in FLAGS and ("sample", "--n") in FLAGS
+
+
+@pytest.mark.parametrize("command,flag", FLAGS)
+def test_every_numeric_flag_refuses_values_outside_its_declared_range_in_one_line(command, flag, capsys):
+    action = dict(((c, a.option_strings[0]), a) for c, a in numeric_flags())[(command, flag)]
+    setting = action.setting
+    for value in hostile_values(setting):
+        code = main([command, *_required(command), f"{flag}={value}"])
+        err = capsys.readouterr().err
+        assert code == 2, (command, flag, value, err)
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+        assert flag in err, err
+    for edge in (setting.low, setting.high):  # the bounds themselves are allowed
+        assert action.type(str(edge)) == edge

@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import sys
 import traceback
 import zipfile
+from typing import NoReturn
 
 from gan_core.cli import bench, checkpoints, evaluate, report, train
 from gan_core.i18n import translate
@@ -25,8 +27,17 @@ from gan_core.i18n import translate
 COMMANDS = [train.add_parser, checkpoints.add_parser, evaluate.add_parser, report.add_parser, bench.add_parser]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that refuses a bad argument with one ``error:`` line (no usage block) and exit code 2."""
+
+    def error(self, message: str) -> NoReturn:
+        # a declared setting's sentence already names its flag: drop argparse's "argument --x: " before it
+        message = re.sub(r"^argument (\S+): (?=\1 )", "", message)
+        self.exit(2, f"error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gan_core", description="GAN Classroom engine")
+    parser = OneLineParser(prog="python -m gan_core", description="GAN Classroom engine")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in COMMANDS:
         add(sub)
@@ -48,7 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     range, a read-only folder, a full disk) is one plain ``error:`` line and exit code 2; anything
     else is a bug in GAN Classroom and keeps its traceback, with a request to report it (exit 1)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # a refused argument (2) or --help (0): the code, as from a command
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return args.func(args)
     except KeyboardInterrupt:

@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 from gan_core.bench import PARTS, BenchSettings, run_bench, write_markdown
+from gan_core.device import DEVICE_CHOICES
 from gan_core.paths import REPO_ROOT
+from gan_core.settings import THREADS, add_flag
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,8 +25,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks the benchmark runs, measures nothing")
     p.add_argument("--out", default=None, help="markdown file to write (default: BENCHMARKS.md, or none with --quick)")
     p.add_argument("--json", default=None, help="also write the JSON to this file")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    p.add_argument("--device", default="auto", choices=DEVICE_CHOICES)
+    add_flag(p, THREADS, dest="threads")
     p.add_argument("--presets", default=None, help="comma-separated presets to time (default: all)")
     p.add_argument("--parts", default=None,
                    help=f"comma-separated parts to run, of {', '.join(PARTS)} (prints JSON only; no markdown)")

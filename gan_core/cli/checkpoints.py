@@ -6,6 +6,9 @@ import argparse
 import sys
 
 from gan_core.i18n import translate
+from gan_core.settings import SEED, Setting, add_flag
+
+N_SAMPLES = Setting("int", 1, 100_000, help="settings.help.n_samples", flag="--n")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,8 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def _add_sample(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("sample", help="write samples of a checkpoint as a PNG grid or a .npy array")
     p.add_argument("--checkpoint", required=True, help="checkpoint folder or .zip")
-    p.add_argument("--n", type=int, default=64, help="number of samples")
-    p.add_argument("--seed", type=int, default=0)
+    add_flag(p, N_SAMPLES, dest="n", default=64)
+    add_flag(p, SEED, dest="seed", default=0)
     p.add_argument("--out", required=True, help="FILE.png for a grid, FILE.npy for an (N, C, H, W) array in [-1, 1]")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a run's own files)")
     p.set_defaults(func=cmd_sample)
@@ -32,8 +35,6 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from gan_core.images import make_grid, save_png
     from gan_core.latent import sample_latents
 
-    if not 1 <= args.n <= 100_000:
-        raise ValueError(translate("errors.cli.n_samples", value=args.n))
     out = check_output_file(args.out, overwrite=args.overwrite)  # before any slow work
     if out.suffix.lower() not in (".png", ".npy"):  # the bytes written are the format the name says
         raise ValueError(translate("errors.cli.sample_format", suffix=out.suffix))

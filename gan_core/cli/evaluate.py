@@ -22,10 +22,20 @@ import sys
 from tqdm import tqdm
 
 from gan_core.i18n import translate
+from gan_core.settings import SEED, THREADS, Setting, add_flag
+
+_H = "settings.help."
+CLASSIFIER_EPOCHS = Setting("int", 1, 1000, help=_H + "classifier_epochs", flag="--epochs")
+# more images than any dataset registered here (MNIST's 70,000); a bigger --limit would use them all anyway
+LIMIT = Setting("int", 1, 1_000_000, help=_H + "classifier_limit", flag="--limit")
+HOLDOUT = Setting("float", 0.01, 0.5, help=_H + "holdout", flag="--holdout")  # at least one image, at most half
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``evaluate`` and ``train-classifier`` sub-commands."""
+    from gan_core.evaluation.classifier import WIDTH
+    from gan_core.evaluation.metrics import N_SAMPLES
+
     p = sub.add_parser(
         "evaluate", help="print a checkpoint's quality metrics as JSON (--two-sample: the judge that needs no labels)",
         description="Generate --n samples from a checkpoint and measure them. --two-sample: the independent "
@@ -46,9 +56,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="with --real-vs-real: the size the images are judged at (a checkpoint decides its own)")
     p.add_argument("--channels", type=int, default=1, choices=(1, 3),
                    help="with --real-vs-real: 1 (grey) or 3 (colour) (a checkpoint decides its own)")
-    p.add_argument("--n", type=int, default=None,
-                   help="generated samples (and real images per side); default 1000 for the judge, 2000 else")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise, the real-image draw and the judge")
+    add_flag(p, N_SAMPLES, dest="n")
+    add_flag(p, SEED, dest="seed", default=0)
     p.add_argument("--data-root", default=None, help="folder for torchvision datasets")
     p.add_argument("--out", default=None, help="also write the JSON to this file")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a run's own files)")
@@ -61,12 +70,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "accuracy and this command) to --out. The metrics look for assets/classifier-<dataset>.")
     t.add_argument("--dataset", default="mnist5k", help="a labelled dataset name (mnist5k, fashion-mnist, ...)")
     t.add_argument("--out", required=True, help="folder to write, e.g. assets/classifier-mnist5k")
-    t.add_argument("--epochs", type=int, default=8)
-    t.add_argument("--limit", type=int, default=None, help="use this many images, spread evenly (big datasets)")
-    t.add_argument("--width", type=int, default=16, help="feature maps of the first block")
-    t.add_argument("--holdout", type=float, default=0.1, help="share of every class held out for the accuracy")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    add_flag(t, CLASSIFIER_EPOCHS, dest="epochs", default=8)
+    add_flag(t, LIMIT, dest="limit")
+    add_flag(t, WIDTH, dest="width", default=16)
+    add_flag(t, HOLDOUT, dest="holdout", default=0.1)
+    add_flag(t, SEED, dest="seed", default=0)
+    add_flag(t, THREADS, dest="threads")
     t.add_argument("--data-root", default=None, help="folder for torchvision datasets")
     t.set_defaults(func=cmd_train_classifier)
 

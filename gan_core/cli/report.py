@@ -9,10 +9,14 @@ import argparse
 import sys
 
 from gan_core.cli.evaluate import judge_progress
+from gan_core.i18n import LANGUAGES
+from gan_core.settings import SEED, Setting, add_flag
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register the ``report`` sub-command."""
+    from gan_core.evaluation.two_sample import MAX_N, MIN_N
+
     p = sub.add_parser(
         "report", help="write one self-contained HTML report of a run (curves, samples, the judge), to hand in",
         description="Judge a run with the independent two-sample judge and write one HTML file that works "
@@ -21,10 +25,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "the time and hardware.")
     p.add_argument("--checkpoint", required=True, help="run folder (or checkpoint .zip)")
     p.add_argument("--out", required=True, help="the .html file to write")
-    p.add_argument("--lang", default="en", choices=("en", "ko"), help="language of the report (default: en)")
+    p.add_argument("--lang", default="en", choices=list(LANGUAGES), help="language of the report (default: en)")
     p.add_argument("--data", default=None, help="real images for the judge (default: the run's own dataset)")
-    p.add_argument("--n", type=int, default=1000, help="real and generated images the judge sees (default: 1000)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the judge and its noise")
+    add_flag(p, Setting("int", MIN_N, MAX_N, help="settings.help.n_judged", flag="--n"), dest="n", default=1000)
+    add_flag(p, SEED, dest="seed", default=0)
     p.add_argument("--data-root", default=None, help="folder for torchvision datasets")
     p.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a run's own files)")
     p.set_defaults(func=cmd_report)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import math
+import dataclasses
 import signal
 import sys
 from pathlib import Path
@@ -23,84 +23,54 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gan_core.i18n import translate
+from gan_core.settings import THREADS, Setting, add_config_flags, add_flag, declared
+from gan_core.trainer import EPOCHS, STEPS, TrainConfig
 
 DEFAULT_GPU_LOG_EVERY = 25  # steps a GPU runs between reads of the losses (a read waits for the queue to drain)
 
 
-def add_parser(sub: argparse._SubParsersAction) -> None:
-    """Register the ``train`` sub-command."""
-    from gan_core.losses import LOSSES
-    from gan_core.models import PRESETS
+# The command's own numbers (a TrainConfig field declares its flag in gan_core.trainer). Each is
+# refused outside its range with one sentence; defaults are None ("not given") so that --resume keeps
+# the checkpoint's value of every setting the command line does not name.
+_H = "settings.help."
+TIME_LIMIT = Setting("float", 1.0, 1e6, help=_H + "time_limit", flag="--time-limit")
+LOG_EVERY = Setting("int", 1, 10_000, help=_H + "log_every", flag="--log-every")
+DIST_TIMEOUT = Setting("float", 1.0, 86_400.0, help=_H + "dist_timeout", flag="--dist-timeout")
+# 0 means never; at most the longest run (a grid or a save less often than that is never)
+SAMPLE_EVERY = Setting("int", 0, STEPS.hi, help=_H + "sample_every", flag="--sample-every")
+SAVE_EVERY = Setting("int", 0, STEPS.hi, help=_H + "save_every", flag="--save-every")
+# beta1 of both networks, in the range of TrainConfig's betas
+BETA1 = dataclasses.replace(declared(TrainConfig)["betas_d"], kind="float", label="", help=_H + "beta1",
+                            flag="--beta1", url=None, widget=None)
+DEFAULT_SAMPLE_EVERY, DEFAULT_SAVE_EVERY, DEFAULT_STEPS = 250, 1000, 2000
 
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register the ``train`` sub-command: every ``TrainConfig`` flag, then the run's own."""
     p = sub.add_parser("train", help="train a GAN (Algorithm 1) and write a checkpoint folder",
                        description="Train a GAN and write DIR/config.json, DIR/*.safetensors, "
-                       "DIR/metrics.csv (one row per step) and DIR/samples/step_*.png.")
-    p.add_argument("--dataset", default="mnist5k",
-                   help="registry name (mnist5k, mnist, fashion-mnist, cifar10, digits) or a path to an "
-                   "image folder or .zip (default: mnist5k)")
-    p.add_argument("--preset", default="small", choices=sorted(PRESETS), help="model preset (default: small)")
-    p.add_argument("--steps", type=int, default=None, help="generator steps (default: 2000, or from --epochs)")
-    p.add_argument("--epochs", type=float, default=None,
-                   help="train for this many passes over the data instead (a part step rounds up)")
-    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
-                   help="stop after this many seconds of training (saving and sample grids not counted), "
-                   "whatever --steps says, and write everything as at the end of a run")
-    p.add_argument("--batch-size", type=int, default=None,
-                   help="minibatch size m (default: the preset's); under torchrun the global batch, split "
-                        "evenly over the processes (so a multiple of their number)")
-    p.add_argument("--seed", type=int, default=0)
+                       "DIR/metrics.csv (one row per step) and DIR/samples/step_*.png. With --resume, "
+                       "every setting not given keeps the checkpoint's value.")
     p.add_argument("--out", required=True, help="checkpoint folder to write")
-    p.add_argument("--image-size", type=int, default=None, help="28, 32 or 64 (default: the preset's first)")
-    p.add_argument("--channels", type=int, default=1, choices=(1, 3))
-    p.add_argument("--latent-dim", type=int, default=None)
-    p.add_argument("--ngf", type=int, default=None, help="generator width (default: the preset's)")
-    p.add_argument("--ndf", type=int, default=None, help="discriminator width (default: the preset's)")
-    p.add_argument("--fc-width", type=int, default=None,
-                   help="units of G's fully-connected hidden layer; D's has half as many (small preset; 0: none; "
-                        "default: the preset's)")
-    p.add_argument("--k", type=int, default=1, help="discriminator steps per generator step")
-    p.add_argument("--loss", default="non-saturating", choices=sorted(LOSSES))
-    p.add_argument("--lr-d", type=float, default=None)
-    p.add_argument("--lr-g", type=float, default=None)
-    p.add_argument("--beta1", type=float, default=None, help="Adam beta1 for both networks")
-    p.add_argument("--prior", default="normal", choices=("normal", "uniform"))
-    p.add_argument("--label-smoothing", type=float, default=0.0, help="one-sided: real target = 1 - this")
-    p.add_argument("--ema", type=float, default=None,
-                   help="decay of G_ema, the moving average of G's weights that samples come from "
-                   "(0: off; default: the preset's)")
-    p.add_argument("--shift", type=int, default=None,
-                   help="D sees real and fake images shifted by up to this many pixels (0: off; default: the preset's)")
-    p.add_argument("--fresh-noise", action="store_true",
-                   help="the G step draws its own noise batch (Algorithm 1 word for word) instead of reusing "
-                        "the D step's G(z), the default when k = 1")
-    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    p.add_argument("--channels-last", action="store_const", const=True, default=None,
-                   help="convolutions in channels-last (NHWC) memory layout: faster on GPUs with tensor cores, "
-                        "the same numbers to float rounding (default: off, or the checkpoint's when resuming)")
-    p.add_argument("--amp", action="store_const", const=True, default=None,
-                   help="mixed precision: bfloat16 forward passes on GPUs (float16 with gradient scaling on GPUs "
-                        "without bfloat16) and on CPUs with native bfloat16; float32 elsewhere, with a note "
-                        "(default: off, or the checkpoint's when resuming)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="CPU threads (default: all cores; under torchrun the cores shared out among the processes "
-                        "of this machine)")
-    p.add_argument("--log-every", type=int, default=None, metavar="STEPS",
-                   help="read the losses back from the device every this many steps (metrics.csv still gets one "
-                        "row per step; a NaN is found at that time and the last good state restored); default: 1 "
-                        "on the CPU, 25 on a GPU, which then never waits for the host between steps")
+    add_config_flags(p, TrainConfig)
+    add_flag(p, BETA1, dest="beta1")
+    add_flag(p, STEPS, dest="steps")
+    add_flag(p, EPOCHS, dest="epochs")
+    add_flag(p, TIME_LIMIT, dest="time_limit", metavar="SECONDS")
+    add_flag(p, THREADS, dest="threads")
+    add_flag(p, LOG_EVERY, dest="log_every", metavar="STEPS")
+    add_flag(p, DIST_TIMEOUT, dest="dist_timeout", metavar="SECONDS")
+    add_flag(p, SAMPLE_EVERY, dest="sample_every", default=DEFAULT_SAMPLE_EVERY)
+    add_flag(p, SAVE_EVERY, dest="save_every", default=DEFAULT_SAVE_EVERY)
     p.add_argument("--no-sync-batchnorm", action="store_true",
                    help="under torchrun: each process normalises BatchNorm over its own share of the batch "
                         "(default: SyncBatchNorm over the global batch, where PyTorch has it: on GPUs)")
-    p.add_argument("--dist-timeout", type=float, default=None, metavar="SECONDS",
-                   help="under torchrun: a process waiting this long for the others gives up with a message "
-                        "(default: 120)")
-    p.add_argument("--sample-every", type=int, default=250, help="steps between sample grids (0: never)")
-    p.add_argument("--save-every", type=int, default=1000, help="steps between checkpoint saves")
     p.add_argument("--data-root", default=None, help="folder for torchvision datasets")
     p.add_argument("--download", action="store_true", help="download torchvision datasets if missing (online)")
     p.add_argument("--resume", default=None,
                    help="checkpoint folder or .zip to continue from; settings you give (e.g. --lr-g) replace the "
-                   "saved ones, the rest are kept; metrics.csv continues after the checkpoint's step")
+                   "saved ones, the rest are kept (the command says which); the model comes from the checkpoint "
+                   "(a different --preset, --image-size, ... is refused); metrics.csv continues after its step")
     p.add_argument("--overwrite", action="store_true",
                    help="replace the run already in --out (otherwise an --out that holds a run is refused, "
                    "unless it is the folder given to --resume)")
@@ -143,16 +113,49 @@ class GracefulStop:
             signal.signal(s, handler)
 
 
-def _resumed_config(config, checkpoint):
-    """The run's settings when resuming: what the command line gives explicitly, else what was saved.
+def _given_settings(args: argparse.Namespace, saved_betas: dict | None = None) -> dict:
+    """The ``TrainConfig`` settings the command line names (a flag left out is None: not given).
 
-    The model always comes from the checkpoint. Settings left at None on the command line (learning
-    rates, betas, batch size, ...) take the checkpoint's values rather than the preset's defaults.
-    """
-    from gan_core.trainer import TrainConfig
+    ``--beta1`` sets beta1 of both networks; their beta2 stays the checkpoint's (``saved_betas``,
+    when resuming) or the preset's."""
+    from gan_core.models import get_preset
 
-    given = {k: v for k, v in config.to_dict().items() if v is not None}
-    return TrainConfig.from_dict({**checkpoint.train_config, **given, **checkpoint.model_config.to_dict()})
+    given = {name: getattr(args, name) for name, s in declared(TrainConfig).items()
+             if s.flag and getattr(args, name) is not None}
+    if args.beta1 is not None:
+        for name in ("betas_d", "betas_g"):
+            saved = (saved_betas or {}).get(name)
+            beta2 = saved[1] if saved else get_preset(given.get("preset", TrainConfig.preset)).defaults.betas[1]
+            given[name] = (args.beta1, beta2)
+    return given
+
+
+def _fresh_config(given: dict):
+    """A new run's settings: what is given, else the defaults (the image size: the preset's first)."""
+    from gan_core.models import get_preset
+
+    preset = get_preset(given.get("preset", TrainConfig.preset))
+    return TrainConfig(**{"image_size": preset.image_sizes[0], **given})
+
+
+def _resumed_config(given: dict, checkpoint) -> tuple:
+    """(config, kept, changed) when resuming: the model is the checkpoint's (a conflicting value on the
+    command line is refused), every other setting the command line gives replaces the saved one, the
+    rest are kept. ``kept``: names; ``changed``: ``{name: (saved, now)}``."""
+    from gan_core.models import ConfigError
+
+    model = checkpoint.model_config.to_dict()
+    for name, value in given.items():
+        if name in model and value != model[name]:
+            raise ConfigError("errors.cli.resume_model", flag="--" + name.replace("_", "-"), value=value,
+                              saved=model[name])
+    saved = TrainConfig.from_dict(checkpoint.train_config)
+    config = TrainConfig.from_dict({**checkpoint.train_config, **given, **model})
+    changed = {name: (getattr(saved, name), getattr(config, name)) for name in given
+               if name not in model and getattr(saved, name) != getattr(config, name)}
+    kept = [name for name, value in saved.to_dict().items()
+            if name not in given and name not in model and value is not None]
+    return config, kept, changed
 
 
 def _threads_per_process(threads: int | None) -> int | None:
@@ -176,8 +179,6 @@ def _agreed(flag: bool, d) -> bool:
 def cmd_train(args: argparse.Namespace) -> int:
     from gan_core import distributed
 
-    if args.dist_timeout is not None and not (math.isfinite(args.dist_timeout) and 0 < args.dist_timeout <= 86400):
-        raise ValueError(translate("errors.cli.dist_timeout", value=args.dist_timeout))
     if not distributed.launched_by_torchrun():
         return _train(args, distributed.SINGLE, None)
     from gan_core.device import select_device
@@ -203,36 +204,19 @@ def _train(args: argparse.Namespace, d, device) -> int:
     from gan_core.device import set_cpu_threads
     from gan_core.distributed import sync_batchnorm_available
     from gan_core.images import make_grid, save_png
-    from gan_core.models import get_preset
-    from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged
+    from gan_core.trainer import Trainer, TrainingDiverged
 
-    if args.steps is not None and not 1 <= args.steps <= 10**9:
-        raise ValueError(translate("errors.cli.steps", value=args.steps))
-    if args.epochs is not None and not (math.isfinite(args.epochs) and 0 < args.epochs <= 10**6):
-        raise ValueError(translate("errors.cli.epochs", value=args.epochs))
-    if args.time_limit is not None and not (math.isfinite(args.time_limit) and 0 < args.time_limit <= 10**6):
-        raise ValueError(translate("errors.cli.time_limit", value=args.time_limit))
-    if args.log_every is not None and not 1 <= args.log_every <= 10_000:
-        raise ValueError(translate("errors.cli.log_every", value=args.log_every))
     out = Path(args.out).expanduser()
     check_output_folder(out, overwrite=args.overwrite, resuming_from=args.resume)  # before any slow work
     set_cpu_threads(_threads_per_process(args.threads))
-    preset = get_preset(args.preset)
-    image_size = args.image_size or preset.image_sizes[0]
-    betas = (args.beta1, preset.defaults.betas[1]) if args.beta1 is not None else None
-    config = TrainConfig(
-        preset=args.preset, dataset=str(args.dataset), image_size=image_size, channels=args.channels,
-        latent_dim=args.latent_dim, ngf=args.ngf, ndf=args.ndf, fc_width=args.fc_width, batch_size=args.batch_size,
-        k=args.k, loss=args.loss,
-        lr_d=args.lr_d, lr_g=args.lr_g, betas_d=betas, betas_g=betas, prior=args.prior,
-        label_smoothing=args.label_smoothing, ema=args.ema, shift=args.shift,
-        reuse_fake=False if args.fresh_noise else None, seed=args.seed, device=args.device,
-        channels_last=args.channels_last, amp=args.amp)
     resume = load_checkpoint(args.resume) if args.resume else None
-    if resume is not None:  # the checkpoint decides the model; the command line the rest
-        config = _resumed_config(config, resume)
+    if resume is None:
+        config, kept, changed = _fresh_config(_given_settings(args)), [], {}
+    else:  # the checkpoint decides the model; the command line the rest
+        saved_betas = {name: resume.train_config.get(name) for name in ("betas_d", "betas_g")}
+        config, kept, changed = _resumed_config(_given_settings(args, saved_betas), resume)
     config.resolved()  # every setting checked before the dataset is read
-    dataset = load_dataset(args.dataset, image_size=config.image_size, channels=config.channels,
+    dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels,
                            root=args.data_root, download=args.download)
     main = d.is_main  # rank 0 alone writes the folder and prints
     if main:
@@ -244,10 +228,9 @@ def _train(args: argparse.Namespace, d, device) -> int:
     if main and trainer.precision.note:
         print(f"note: {trainer.precision.note}", file=sys.stderr)
     if resume is not None:
-        changes = trainer.load_state(resume.trainer_state())
-        for name, (saved, now) in changes.items():
-            if main:
-                print(translate("errors.cli.resume_changed", name=name, saved=saved, now=now), file=sys.stderr)
+        changed = {**trainer.load_state(resume.trainer_state()), **changed}
+        if main:
+            _report_resume(kept, changed, resume.train_config)
     c = trainer.config
     if args.log_every is None:
         args.log_every = 1 if trainer.device.type == "cpu" else DEFAULT_GPU_LOG_EVERY
@@ -255,7 +238,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
         return _follow(args, trainer, n_steps=_steps_to_run(args, dataset, c))
     n_steps = _steps_to_run(args, dataset, c)
     (out / "samples").mkdir(parents=True, exist_ok=True)
-    ds_info = {"name": str(args.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
+    ds_info = {"name": str(c.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
 
     target_step = trainer.step_count + n_steps  # for whoever watches the folder (the training page's ETA)
 
@@ -317,12 +300,26 @@ def _train(args: argparse.Namespace, d, device) -> int:
     return status
 
 
+def _report_resume(kept: list[str], changed: dict[str, tuple], saved: dict) -> None:
+    """Say which saved settings the resumed run keeps and which the command line changed."""
+    if kept:
+        settings = ", ".join(f"{name}={_shown(saved[name])}" for name in kept)
+        print(translate("errors.cli.resume_kept", settings=settings), file=sys.stderr)
+    for name, (before, now) in changed.items():
+        print(translate("errors.cli.resume_changed", name=name, saved=_shown(before), now=_shown(now)),
+              file=sys.stderr)
+
+
+def _shown(value) -> str:
+    return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+
+
 def _steps_to_run(args: argparse.Namespace, dataset, c) -> int:
     from gan_core.trainer import steps_for_epochs
 
     if args.steps is not None:
         return args.steps
-    return steps_for_epochs(args.epochs, len(dataset), c.batch_size, c.k) if args.epochs else 2000
+    return steps_for_epochs(args.epochs, len(dataset), c.batch_size, c.k) if args.epochs else DEFAULT_STEPS
 
 
 def _next_block(trainer, args: argparse.Namespace, left: int) -> list:

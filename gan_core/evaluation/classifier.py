@@ -31,6 +31,9 @@ from torch import nn
 import gan_core
 from gan_core.checkpoint import CheckpointError, _atomic_write, _load_into, _load_tensors
 from gan_core.i18n import LocalizedError
+from gan_core.settings import Setting
+
+WIDTH = Setting("int", 1, 256, help="settings.help.classifier_width", flag="--width")  # feature maps of the first block
 
 FORMAT = "gan-classroom-classifier"
 FORMAT_VERSION = 1
@@ -261,7 +264,7 @@ def _parse_info(raw: bytes, where: Path) -> tuple[dict, ClassifierConfig]:
     if not isinstance(names, list) or len(names) != config.num_classes:
         raise ClassifierError("errors.metrics.classifier_names", path=str(where / INFO_FILE), names=repr(names)[:80],
                               n=config.num_classes)
-    if config.channels not in (1, 3) or not 1 <= config.width <= 256 or not 1 <= config.feature_dim <= 4096:
+    if config.channels not in (1, 3) or WIDTH.problem("width", config.width) or not 1 <= config.feature_dim <= 4096:
         raise ClassifierError("errors.metrics.classifier_implausible", path=str(where / INFO_FILE), config=str(config))
     return info, config
 

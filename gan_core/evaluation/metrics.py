@@ -30,10 +30,13 @@ from torch import nn
 from gan_core.evaluation.classifier import Classifier, load_classifier_dir
 from gan_core.i18n import LocalizedError
 from gan_core.paths import ASSETS_DIR
+from gan_core.settings import Setting
 
 # Datasets judged by another dataset's classifier (full MNIST looks like mnist5k).
 CLASSIFIER_ALIASES = {"mnist": "mnist5k"}
 CONFIDENCE_THRESHOLD = 0.9
+# Samples per evaluation: two make a covariance; 50,000 is the usual FID sample count.
+N_SAMPLES = Setting("int", 2, 50_000, help="settings.help.n_evaluate", flag="--n")
 MIN_CLASS_SHARE = 0.05
 
 _classifiers: dict[str, Classifier | None] = {}
@@ -229,8 +232,9 @@ def evaluate_checkpoint(path, n: int = 2000, seed: int = 0, real: torch.Tensor |
     from gan_core.checkpoint import load_checkpoint
     from gan_core.latent import sample_latents
 
-    if not 2 <= n <= 50_000:
-        raise MetricsError("errors.metrics.n", value=n)
+    reason = N_SAMPLES.problem("n", n)
+    if reason:
+        raise MetricsError(reason.key, **reason.params)
     ckpt = load_checkpoint(path)
     dataset = ckpt.dataset.get("name") or ckpt.train_config.get("dataset")
     if not dataset:
