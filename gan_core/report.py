@@ -96,21 +96,16 @@ def record_from_snapshot(snap, dataset) -> RunRecord:
 
 def train_command(config: dict, steps: int, out: str = "runs/reproduced") -> str:
     """``python -m gan_core train ...`` with every setting of ``config`` (a TrainConfig dict) spelled out."""
+    from gan_core.settings import command_line_flags
+    from gan_core.trainer import TrainConfig
+
     c = dict(config)
     args = ["python", "-m", "gan_core", "train", "--dataset", str(c.get("dataset", "")),
-            "--preset", str(c.get("preset", "")), "--steps", str(steps)]
-    flags = [("seed", "--seed"), ("image_size", "--image-size"), ("channels", "--channels"),
-             ("batch_size", "--batch-size"), ("latent_dim", "--latent-dim"), ("ngf", "--ngf"), ("ndf", "--ndf"),
-             ("fc_width", "--fc-width"), ("k", "--k"), ("loss", "--loss"), ("lr_d", "--lr-d"), ("lr_g", "--lr-g"),
-             ("prior", "--prior"), ("label_smoothing", "--label-smoothing"), ("ema", "--ema"), ("shift", "--shift")]
-    for key, flag in flags:
-        if c.get(key) is not None:
-            args += [flag, str(c[key])]
+            "--preset", str(c.get("preset", "")), "--steps", str(steps),
+            *command_line_flags(c, TrainConfig, skip=("dataset", "preset"))]
     betas = c.get("betas_g") or c.get("betas_d")
     if betas:
         args += ["--beta1", str(betas[0])]
-    if c.get("reuse_fake") is False:
-        args.append("--fresh-noise")
     args += ["--out", out]
     return shlex.join(args)
 

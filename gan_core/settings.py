@@ -176,6 +176,21 @@ def add_config_flags(parser: argparse.ArgumentParser, cls, skip: Sequence[str] =
     return names
 
 
+def command_line_flags(values: dict, cls, skip: Sequence[str] = ()) -> list[str]:
+    """The flags that give ``values`` (a dict of ``cls``'s fields) on the command line: the inverse of
+    ``add_config_flags`` (a report's "the command that reproduces this run")."""
+    args: list[str] = []
+    for name, s in declared(cls).items():
+        value = values.get(name)
+        if not s.flag or value is None or name in skip:
+            continue
+        if s.kind == "bool":
+            args += [s.flag] if value == s.flag_value else []
+        else:
+            args += [s.flag, str(value)]
+    return args
+
+
 # --- settings many commands share -------------------------------------------------------------------------
 
 # 2^31 - 1: every RNG takes it (numpy's legacy seeding stops at 2^32, torch's at 2^64) and the page's
