@@ -9,6 +9,7 @@ import re
 import pytest
 
 from gan_core import i18n
+from gan_core.report import build_report, record_from_snapshot
 from test_page_train import HANGUL, page, wait_until  # noqa: F401  (page is a fixture)
 from views import _train_judge
 
@@ -57,6 +58,11 @@ def test_judge_runs_in_the_background_and_shows_its_verdict_and_the_report(pause
     assert len(at.get("imgs")) >= 1 or at.get("image")
     labels = [b.label for b in at.get("download_button")]
     assert i18n.translate("train.judge.report", lang) in labels
+    # what that button sends (AppTest does not call it): the live run's report with this verdict
+    run, result = at.session_state["train_run"], at.session_state[_train_judge.RESULT]
+    report = build_report(record_from_snapshot(run.snapshot(), run.dataset), result, lang)
+    assert f"{accuracy:.3f}" in report and i18n.translate("report.title", lang) in report
+    assert f'<html lang="{lang}">' in report and report.count("<polyline") == 4
     assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
     if lang == "ko":
         assert HANGUL.search(at.button(key=_train_judge.START).label)

@@ -185,6 +185,14 @@ def generated_images(generator: nn.Module, n: int, latent_dim: int, prior: str =
     return out
 
 
+def uint8_rows(images: torch.Tensor, index: torch.Tensor, chunk: int = 1000) -> torch.Tensor:
+    """``images[index]`` as uint8, converted a chunk at a time (a float dataset is never copied whole)."""
+    out = torch.empty((len(index), *images.shape[1:]), dtype=torch.uint8)
+    for start in range(0, len(index), chunk):
+        out[start:start + chunk] = as_uint8(images[index[start:start + chunk]])
+    return out
+
+
 def evenly_spaced_indices(total: int, count: int) -> torch.Tensor:
     """``count`` indices spread evenly over range(total) (all of them when count >= total)."""
     if count >= total:
@@ -242,11 +250,13 @@ def _train_judge(net: JudgeNet, x: torch.Tensor, y: torch.Tensor, config: JudgeC
     net.eval()
 
 
-def _nearest(queries: torch.Tensor, reference: torch.Tensor, chunk: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(distance, index) of every query's nearest reference row, in chunks (rows already scaled)."""
+def _nearest(queries: torch.Tensor, reference: torch.Tensor, chunk: int,
+             rows: Callable[[torch.Tensor], torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """(distance, index) of every query's nearest reference row (already scaled), in chunks; ``rows``
+    scales a chunk of queries (uint8 images become float one chunk at a time)."""
     dists, idxs = [], []
     for start in range(0, len(queries), chunk):
-        best = torch.cdist(queries[start:start + chunk], reference).min(dim=1)
+        best = torch.cdist(rows(queries[start:start + chunk]), reference).min(dim=1)
         dists.append(best.values)
         idxs.append(best.indices)
     return torch.cat(dists), torch.cat(idxs)
@@ -262,11 +272,11 @@ def _scaled(features: torch.Tensor) -> torch.Tensor:
     return features / math.sqrt(features.shape[1])
 
 
-def _copies_in(fake: torch.Tensor, reference: torch.Tensor, n_queries: int,
-               chunk: int) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    """The nearest-training-image reading in one space (rows already scaled): the summary, and every
-    fake's nearest distance and reference index."""
-    fake_d, fake_i = _nearest(fake, reference, chunk)
+def _copies_in(fake: torch.Tensor, reference: torch.Tensor, n_queries: int, chunk: int,
+               rows: Callable[[torch.Tensor], torch.Tensor]) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """The nearest-training-image reading in one space (``reference`` scaled, ``fake`` scaled by ``rows``
+    a chunk at a time): the summary, and every fake's nearest distance and reference index."""
+    fake_d, fake_i = _nearest(fake, reference, chunk, rows)
     real_d = _nearest_excluding(reference, evenly_spaced_indices(len(reference), n_queries), chunk)
     threshold = float(torch.quantile(real_d.double(), COPY_QUANTILE))
     summary = {
@@ -369,8 +379,8 @@ def _copies(fake: torch.Tensor, reference: torch.Tensor, fake_feat: torch.Tensor
             ref_feat: torch.Tensor) -> tuple[dict, tuple[torch.Tensor, torch.Tensor]]:
     """The copies reading, and (fake, training image) indices of the closest pairs in pixels."""
     n_queries = min(len(reference), SPREAD_SAMPLES)
-    pixels, pixel_d, nearest = _copies_in(_pixels(fake), _pixels(reference), n_queries, chunk=128)
-    features, feature_d, _ = _copies_in(fake_feat, ref_feat, n_queries, chunk=512)
+    pixels, pixel_d, nearest = _copies_in(fake, _pixels(reference), n_queries, 128, _pixels)
+    features, feature_d, _ = _copies_in(fake_feat, ref_feat, n_queries, 512, lambda x: x)
     closest = pixel_d.argsort()[:COPY_PAIRS]
     share = max(pixels["closer_than_real_share"], features["closer_than_real_share"])
     copies = {
@@ -420,8 +430,8 @@ def judge_generator(generator: nn.Module, latent_dim: int, real: torch.Tensor, c
         raise JudgeError("errors.judge.few", n=n, minimum=MIN_N)
     config = JudgeConfig(**{**config.to_dict(), "n": n})
     gen = torch.Generator().manual_seed(config.seed + 2)
-    real_side = as_uint8(real[torch.randperm(len(real), generator=gen)[:n].sort().values])
-    reference = as_uint8(real[evenly_spaced_indices(len(real), MAX_REFERENCE)])
+    real_side = uint8_rows(real, torch.randperm(len(real), generator=gen)[:n].sort().values)
+    reference = uint8_rows(real, evenly_spaced_indices(len(real), MAX_REFERENCE))
     units = _units(config, n, len(reference))
     tick = _Ticker(n + units, progress)
     fake = generated_images(generator, n, latent_dim, prior=prior, seed=config.seed, should_stop=should_stop,
@@ -446,8 +456,8 @@ def judge_real_vs_real(real: torch.Tensor, config: JudgeConfig = JudgeConfig(), 
     keep = torch.ones(len(real), dtype=torch.bool)
     keep[side_b] = False
     others = keep.nonzero().flatten()
-    reference = as_uint8(real[others[evenly_spaced_indices(len(others), MAX_REFERENCE)]])
-    return two_sample_test(as_uint8(real[side_a]), as_uint8(real[side_b]), reference, config,
+    reference = uint8_rows(real, others[evenly_spaced_indices(len(others), MAX_REFERENCE)])
+    return two_sample_test(uint8_rows(real, side_a), uint8_rows(real, side_b), reference, config,
                            progress=progress, should_stop=should_stop)
 
 
