@@ -204,7 +204,7 @@ def test_bad_checkpoint_upload_shows_an_error(page):
     at = page()
     at.file_uploader(key="train_resume_file").set_value(("run.zip", b"junk", "application/zip")).run()
     assert not at.exception
-    assert any("The checkpoint “run.zip” cannot be used" in e.value for e in at.error), [e.value for e in at.error]
+    assert any("The checkpoint “run\\.zip” cannot be used" in e.value for e in at.error), [e.value for e in at.error]
 
 
 def damaged_zip(kind: str) -> bytes:
@@ -230,8 +230,8 @@ def test_a_damaged_checkpoint_zip_is_a_message_naming_the_upload(page, kind, wor
     at.file_uploader(key="train_resume_file").set_value(("my-run.zip", damaged_zip(kind), "application/zip")).run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert len(errors) == 1 and "“my-run.zip”" in errors[0] and words in errors[0], errors
-    assert "/" not in errors[0].replace("samples/", "")  # no server path
+    assert len(errors) == 1 and "“my\\-run\\.zip”" in errors[0] and words in errors[0], errors  # the name as text
+    assert "/" not in re.sub(r"\\(.)", r"\1", errors[0]).replace("samples/", "")  # no server path
     assert not at.button(key="train_start").disabled  # the page keeps working
 
 
@@ -811,3 +811,57 @@ def test_a_long_runs_live_pictures_are_thinned_to_about_a_point_per_pixel_but_th
     figure = charts.loss_figure(history, 0.9)
     assert all(0.9 * charts.MAX_POINTS <= len(trace.x) <= charts.MAX_POINTS for trace in figure.data)
     assert figure.data[-1].x[-1] == n
+
+
+# --- what a user typed or named is shown as text (issue 29) --------------------------------------------
+
+HOSTILE = "See www.example.com **NOW** :red[ALERT] ![i](x) $x^2$ <b>b</b> :smile:"
+MARKUP = ("www.example.com", "**NOW**", ":red[", "![i](x)", "$x^2$", "<b>", ":smile:")
+
+
+def assert_as_text(body: str, named: str) -> None:
+    """``named`` is in ``body`` with every punctuation character escaped (shown as its characters)."""
+    from views._i18n import user_text
+
+    assert user_text(named) in body, body
+    assert not any(m in body for m in MARKUP), body
+
+
+def test_a_queued_student_sees_the_running_runs_dataset_name_as_text(page):
+    other = someone_elses_run()
+    other.dataset.name = HOSTILE  # an uploaded zip's name is the run's dataset name
+    other.start()
+    try:
+        at = page()
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        going = next(c.value for c in at.caption if c.value.startswith("Going now"))
+        assert_as_text(going, f"small on {HOSTILE}")
+    finally:
+        assert other.stop(timeout=30)
+
+
+def test_an_uploaded_zip_and_its_sub_folders_are_named_as_text(page):
+    classes = ["**cat**", ":red[dog]"]
+    images = {f"{cls}/{i}.png": png_bytes((40, 30), color=60 * i + 50) for cls in classes for i in range(2)}
+    at = page()
+    at.selectbox(key="train_dataset").set_value("own images").run()
+    at.file_uploader(key="train_zip").set_value((f"{HOSTILE}.zip", zip_bytes(images), "application/zip")).run()
+    assert not at.exception and not at.error
+    found = next(m.value for m in at.markdown if "images" in m.value and "cat" in m.value)
+    for name in classes:
+        assert_as_text(found, name)
+    at.file_uploader(key="train_zip").set_value((f"{HOSTILE}.zip", b"not a zip", "application/zip")).run()
+    assert_as_text(at.error[0].value, f"{HOSTILE}.zip")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_watch_views_warning_names_a_run_folder_as_text(monkeypatch, tmp_path, lang):
+    folder = tmp_path / "runs" / "md **bold** www.example.com :red[x]"
+    folder.mkdir(parents=True)
+    (folder / "metrics.csv").write_text("not,the,columns\n1,2,3\n")
+    at = watch_page(monkeypatch, tmp_path / "runs", lang)
+    warning = at.warning[0].value
+    from views._i18n import user_text
+
+    assert user_text(folder.name) in warning and "**bold**" not in warning and ":red[" not in warning

@@ -8,10 +8,12 @@ are ``gan_core.i18n``; see its docstring for the file format and how to add a la
 
 from __future__ import annotations
 
+import re
+
 import streamlit as st
 
-from gan_core.i18n import (DEFAULT_LANGUAGE, LANGUAGES, LocalizedError, localized_message,
-                           normalize_language, translate)
+from gan_core.i18n import (DEFAULT_LANGUAGE, LANGUAGES, LocalizedError, LocalizedText, normalize_language,
+                           translate)
 
 LANG_KEY = "lang"
 
@@ -26,17 +28,47 @@ def t(key: str, /, **params: object) -> str:
     return translate(key, current_language(), **params)
 
 
-def error_text(error: BaseException | str) -> str:
+# Every ASCII punctuation character: CommonMark lets a backslash escape each one, and each can start
+# something (a link, bold, ``:red[...]``, ``$`` KaTeX, a heading, a table, HTML).
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Links from bare addresses (www.x, https://x, a@b.c) and emoji (:smile:) are found in the text after
+# the escapes are read, so an escape cannot stop them: a zero-width space after "www", ":" and "@" does.
+_FOUND_IN_TEXT = re.compile(r"(?i)(www(?=\.)|:|@)")
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def user_text(text: object, limit: int | None = 80) -> str:
+    """Something a user typed or named (a file, folder or run name, a dataset or class label, a CSV
+    value), ready to go inside a message shown as Markdown (``st.markdown``, captions, alerts, toasts,
+    widget labels): on one line, shortened to ``limit`` characters and with every punctuation character
+    escaped, so it shows as exactly its characters and never as a link, an image, bold or coloured
+    text, an emoji or a formula on anyone's screen (an invisible zero-width space follows "www", ":"
+    and "@"). Not for plain-text places (table cells, st.text)."""
+    one_line = " ".join(str(text).split())  # a new line could start a heading, a list or a table
+    if limit is not None and len(one_line) > limit:
+        one_line = one_line[:limit - 1] + "…"
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _FOUND_IN_TEXT.sub(r"\1" + ZERO_WIDTH_SPACE, one_line))
+
+
+def error_text(error: BaseException | str, markdown: bool = True) -> str:
     """A user-caused error as a sentence in this session's language (engine errors carry a key).
 
-    The server's data folder (an error's ``root``) is never shown: a page says "the data folder" and
-    where it is set instead of a path in the server's home directory.
+    What the user named inside it (an engine error's text values: file, folder, tensor or dataset
+    names) goes through ``user_text``, and an error without a key is escaped whole, unless
+    ``markdown=False`` (a table cell shows text as it is). The server's data folder (an error's
+    ``root``) is never shown: a page says "the data folder" and where it is set, not a path in the
+    server's home directory.
     """
-    if isinstance(error, LocalizedError) and "root" in error.params:
-        root, folder = str(error.params["root"]), t("common.data_folder")
-        params = {k: v.replace(root, folder) if isinstance(v, str) else v for k, v in error.params.items()}
-        return t(error.key, **params)
-    return localized_message(error, current_language())
+    shown = (lambda v: user_text(v, limit=None)) if markdown else str
+    if not isinstance(error, (LocalizedError, LocalizedText)):
+        return shown(str(error))
+    root = str(error.params.get("root") or "")
+    params = {}
+    for name, value in error.params.items():
+        if isinstance(value, str):
+            value = shown(value.replace(root, "\0") if root else value).replace("\0", t("common.data_folder"))
+        params[name] = value
+    return t(error.key, **params)
 
 
 def _initial_language() -> str:
@@ -62,7 +94,7 @@ def language_selector() -> str:
     return lang
 
 
-__all__ = ["LANG_KEY", "LocalizedError", "current_language", "error_text", "language_selector", "t"]
+__all__ = ["LANG_KEY", "LocalizedError", "current_language", "error_text", "language_selector", "t", "user_text"]
 
 
 def option_labels(prefix: str, options) -> object:

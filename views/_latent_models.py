@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from gan_core.limits import get_limits
 from gan_core.models import ModelConfig
 from gan_core.paths import ASSETS_DIR as ASSETS, runs_root
 from gan_core.recording import run_folders
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
 
 SOURCE_KEY = "lat_source"
@@ -77,13 +76,6 @@ def shipped_label(folder: Path) -> str:
     if preset:
         return t("latent.source.shipped_preset", name=name, preset=preset)
     return t("latent.source.shipped", name=name)
-
-
-def escape_markdown(text: str, limit: int = 80) -> str:
-    """Text a user chose (a file name, a dataset name in their checkpoint), shortened and with Markdown
-    characters escaped, to show inside a message (no links, images or formatting of theirs)."""
-    short = text if len(text) <= limit else text[:limit - 1] + "…"
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~$])", r"\\\1", short)
 
 
 def _from_checkpoint(ckpt, key: str, label: str) -> LatentModel:
@@ -177,10 +169,10 @@ def choose_model(container=None) -> LatentModel | None:
                 return _from_run()
             return _from_folder(paths[choice], name)
         except ValueError as exc:  # CheckpointError, LatentError: the user's file, said in a plain sentence
-            message = error_text(exc)
+            message = error_text(exc, markdown=False)
             if choice in paths:  # a loader sentence may quote the folder: call it by its label instead
                 message = message.replace(str(paths[choice].resolve()), name).replace(str(paths[choice]), name)
-            st.error(t("latent.error.unusable", name=escape_markdown(name), reason=escape_markdown(message, 600)))
+            st.error(t("latent.error.unusable", name=user_text(name), reason=user_text(message, 600)))
         except Exception as exc:  # a file that passed validation yet fails to run: say so, never a traceback
-            st.error(t("latent.error.failed", name=escape_markdown(name), kind=type(exc).__name__))
+            st.error(t("latent.error.failed", name=user_text(name), kind=type(exc).__name__))
     return None

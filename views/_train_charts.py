@@ -106,7 +106,8 @@ def metrics_figure(rows: list[dict]) -> go.Figure:
 
 def class_histogram_figure(shares: list[float], class_names: list[str]) -> go.Figure:
     """Share of generated samples per class; the dotted line is a perfectly balanced generator."""
-    fig = go.Figure(go.Bar(x=[str(c) for c in class_names], y=shares, marker_color=GEN_COLOR))
+    # escaped: Plotly reads <a>, <b>, <br> in labels, and a class may be named by a user's sub-folder
+    fig = go.Figure(go.Bar(x=[escape(str(c)) for c in class_names], y=shares, marker_color=GEN_COLOR))
     if shares:
         fig.add_hline(y=1.0 / len(shares), line=dict(color=DATA_COLOR, dash="dot"),
                       annotation_text=t("train.chart.balanced"))

@@ -14,7 +14,7 @@ from gan_core.evaluation.metrics import mode_reading
 from gan_core.limits import get_limits
 from gan_core.worker import REGISTRY, QueueTicket, RunSnapshot, TrainingRun
 from views import _train_charts as charts
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._session_keys import QUEUED, TRAIN_RUN
 from views._train_heartbeat import advance_queue
 from views._train_pictures import chart_picture, curves, grid_png
@@ -63,7 +63,7 @@ def _grids(snap: RunSnapshot) -> None:
             step, grid = snap.latest_grid
             st.image(grid_png(grid, size), caption=t("train.generated", step=f"{step:,}"))
     with right:
-        st.image(grid_png(snap.real_grid, size), caption=t("train.real", dataset=snap.dataset))
+        st.image(grid_png(snap.real_grid, size), caption=t("train.real", dataset=user_text(snap.dataset)))
     st.caption(t("train.grid_caption"))
 
 
@@ -136,7 +136,7 @@ def _queue_view(ticket: QueueTicket, run: TrainingRun) -> None:
     wait = REGISTRY.estimated_wait(ticket)
     st.caption(t("train.queue.eta", time=charts.duration(wait)) if wait is not None else t("train.queue.eta_unknown"))
     if REGISTRY.active():
-        st.caption(t("train.queue.running_now", runs=", ".join(REGISTRY.active())))
+        st.caption(t("train.queue.running_now", runs=", ".join(user_text(label) for label in REGISTRY.active())))
 
 
 def live_view() -> None:

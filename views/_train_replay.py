@@ -17,7 +17,7 @@ from gan_core.paths import runs_root
 from gan_core.recording import (Recording, RecordingError, lecture_recording_path, load_recording, run_folder,
                                 run_folders)
 from views import _train_charts as charts
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._notes import teaching_notes
 from views._train_live import REFRESH_SECONDS
 from views._train_pictures import curves, grid_image
@@ -80,7 +80,7 @@ def _recording_view(rec: Recording, history: dict[str, np.ndarray], numbers: lis
 def _about(rec: Recording, key: str, **extra) -> str:
     """The catalog's sentence ``key`` about a recorded run's preset, dataset and settings."""
     c = rec.train_config
-    return t(key, preset=c.get("preset", "?"), dataset=rec.dataset or "?", batch=c.get("batch_size", "?"),
+    return t(key, preset=c.get("preset", "?"), dataset=user_text(rec.dataset or "?"), batch=c.get("batch_size", "?"),
              lr=c.get("lr_g", "?"), k=c.get("k", "?"), **extra)
 
 
@@ -89,7 +89,7 @@ def _about(rec: Recording, key: str, **extra) -> str:
 def _load_lecture_recording() -> Recording | None:
     path = lecture_recording_path()
     if not path.is_dir():
-        st.info(t("train.replay.absent", name=path.name))
+        st.info(t("train.replay.absent", name=user_text(path.name)))
         return None
     metrics = path / "metrics.csv"
     try:
@@ -179,7 +179,7 @@ def _watched(name: str) -> Recording | None:
         if exc.key == "errors.recording.empty":  # started, no step written yet
             st.info(t("train.watch.waiting"))
         else:
-            st.warning(t("train.watch.unusable", name=name, reason=error_text(exc)))
+            st.warning(t("train.watch.unusable", name=user_text(name), reason=error_text(exc)))
     except OSError:  # removed, or a file being replaced this instant: the next refresh reads it
         st.info(t("train.watch.waiting"))
     return None

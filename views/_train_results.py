@@ -13,7 +13,7 @@ import streamlit as st
 from gan_core.checkpoint import CheckpointError, checkpoint_zip_bytes
 from gan_core.images import gif_bytes
 from gan_core.worker import RunSnapshot, TrainingRun
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._session_keys import TRAIN_RUN
 from views._train_pictures import grid_image, grid_png
 
@@ -76,7 +76,7 @@ def results() -> None:
                 st.error(t("train.save_failed", reason=exc.strerror or type(exc).__name__))
         saved = st.session_state.get(SAVED)
         if saved:
-            st.caption(t("train.saved", name=Path(saved).name))
+            st.caption(t("train.saved", name=user_text(Path(saved).name)))
             st.download_button(t("train.download_checkpoint"), icon=DOWNLOAD,
                                data=lambda: checkpoint_zip_bytes(saved), file_name=f"{Path(saved).name}.zip",
                                mime="application/zip", on_click="ignore", key=DL_CHECKPOINT, width="stretch")

@@ -15,7 +15,7 @@ from gan_core.trainer import steps_for_epochs
 from gan_core.worker import REGISTRY, RunLimitReached, TrainingRun
 from views import _train_heartbeat as heartbeat
 from views._cancellable import run_cancellable
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._session_keys import QUEUED, TRAIN_NOTICE, TRAIN_RUN
 from views._train_live import WAS_ACTIVE
 from views._train_results import SAVED
@@ -91,7 +91,7 @@ def take_over_offer() -> None:
     mine.heartbeat()  # its browser is here, looking at the offer: the orphan watchdog must wait
     snap = mine.snapshot()
     with st.container(border=True):
-        st.info(t("train.take_over.text", preset=snap.config["preset"], dataset=snap.dataset, step=f"{snap.step:,}"))
+        st.info(t("train.take_over.text", preset=snap.config["preset"], dataset=user_text(snap.dataset), step=f"{snap.step:,}"))
         if st.button(t("train.take_over.button"), icon=":material/sync_alt:", key=TAKE_OVER):
             st.session_state[TRAIN_RUN] = mine
             st.rerun()

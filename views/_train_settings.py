@@ -25,7 +25,7 @@ from gan_core.losses import LOSSES
 from gan_core.models import PRESETS, ModelConfig, get_preset
 from gan_core.trainer import TrainConfig
 from views._cancellable import run_cancellable
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._session_keys import TRAIN_RUN
 from views._theme import upscale_factor
 from views._urlstate import Param
@@ -144,7 +144,7 @@ def resume_checkpoint(locked: bool) -> Checkpoint | None:
                 ckpt = load_checkpoint(upload.getvalue())
             except UPLOAD_ERRORS as exc:
                 st.session_state.pop(RESUME, None)
-                st.error(t("train.resume.cannot_use", name=upload.name, reason=upload_reason(exc)))
+                st.error(t("train.resume.cannot_use", name=user_text(upload.name), reason=upload_reason(exc)))
                 return None
             st.session_state[RESUME] = (upload.file_id, ckpt)
             if ckpt.dataset.get("name") in dataset_names():  # continue on the checkpoint's dataset
@@ -279,20 +279,21 @@ def own_images(settings: Settings, locked: bool) -> ImageDataset | None:
                 data = upload.getvalue()
                 dataset = run_cancellable(
                     lambda **kw: load_image_zip(data, m.image_size, m.channels, name=Path(upload.name).stem, **kw),
-                    t("train.own.reading", name=upload.name))
+                    t("train.own.reading", name=user_text(upload.name)))
             except UPLOAD_ERRORS as exc:
                 st.session_state.pop(UPLOADED, None)
-                st.error(t("train.own.cannot_use", name=upload.name, reason=upload_reason(exc)))
+                st.error(t("train.own.cannot_use", name=user_text(upload.name), reason=upload_reason(exc)))
                 return None
             st.session_state[UPLOADED] = cached = (cache_key, dataset)
         dataset = cached[1]
-        classes = ", ".join(dataset.class_names[:10]) if dataset.class_names else t("train.own.unlabelled")
+        classes = (", ".join(user_text(c, 30) for c in dataset.class_names[:10]) if dataset.class_names  # sub-folder names
+                   else t("train.own.unlabelled"))
         st.markdown(t("train.own.found", n=f"{len(dataset):,}", size=dataset.image_size,
                       colour=t(f"train.colour.{dataset.channels}"), classes=classes))
         st.image(upscale(make_grid(dataset.images[:32], nrow=8), upscale_factor(m.image_size)),
                  caption=t("train.own.preview"), output_format="PNG")
         if dataset.skipped:
             st.markdown(t("train.own.skipped", n=f"{len(dataset.skipped):,}"))
-            st.dataframe([{t("train.own.col_file"): f, t("train.own.col_reason"): error_text(r)} for f, r in dataset.skipped],
+            st.dataframe([{t("train.own.col_file"): f, t("train.own.col_reason"): error_text(r, markdown=False)} for f, r in dataset.skipped],
                          hide_index=True, width="stretch", height=min(300, 40 + 35 * len(dataset.skipped)))
         return dataset

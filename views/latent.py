@@ -17,9 +17,9 @@ import torch
 
 from gan_core import latent
 from gan_core.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
-from views._i18n import error_text, t
+from views._i18n import error_text, t, user_text
 from views._latent_figures import z_chart_svg
-from views._latent_models import SOURCE_KEY, LatentModel, choose_model, escape_markdown, shipped_ids
+from views._latent_models import SOURCE_KEY, LatentModel, choose_model, shipped_ids
 from views._notes import teaching_notes
 from views._svg import svg_as_img
 from views._theme import current, style, upscale_factor
@@ -547,13 +547,13 @@ def _memorisation_images(m: LatentModel) -> torch.Tensor | None:
     from gan_core.data.datasets import dataset_names
 
     if m.dataset not in dataset_names():  # never read a path named by a (possibly uploaded) checkpoint
-        st.info(t("latent.mem.not_builtin", dataset=escape_markdown(m.dataset)))
+        st.info(t("latent.mem.not_builtin", dataset=user_text(m.dataset)))
         return None
     try:
         with st.spinner(t("latent.mem.loading")):
             return _training_images(m.dataset, size, channels)
     except Exception:  # an absent download, a dataset from another machine, ...: the check is off
-        st.info(t("latent.mem.unavailable", dataset=m.dataset))
+        st.info(t("latent.mem.unavailable", dataset=user_text(m.dataset)))
         return None
 
 
@@ -614,10 +614,10 @@ if model is not None:
         st.error(error_text(exc))
     mc = model.model_config
     colour = t("latent.grayscale") if mc.channels == 1 else t("latent.colour")
-    facts = dict(label=escape_markdown(model.label), preset=mc.preset, size=mc.image_size, colour=colour,
+    facts = dict(label=user_text(model.label), preset=mc.preset, size=mc.image_size, colour=colour,
                  d=mc.latent_dim, prior=t(f"latent.prior.{model.prior}"), steps=f"{model.step:,}")
     st.divider()
-    st.caption(t("latent.model_caption_dataset", dataset=escape_markdown(model.dataset), **facts) if model.dataset
+    st.caption(t("latent.model_caption_dataset", dataset=user_text(model.dataset), **facts) if model.dataset
                else t("latent.model_caption", **facts))
 st.caption(t("latent.caption"))
 _mirror_section(section, st.session_state.get(SOURCE_KEY) in shipped_ids())
