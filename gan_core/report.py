@@ -54,6 +54,8 @@ class RunRecord:
     grids: list[tuple[int, np.ndarray]] = field(default_factory=list)  # the timelapse: (step, uint8 grid)
     device: str = ""
     elapsed: float | None = None  # seconds of training
+    # the labelled classifier's numbers where the dataset has one (evaluate_checkpoint or quick_metrics keys)
+    classifier_metrics: dict | None = None
 
 
 def record_from_checkpoint(path: str | Path) -> RunRecord:
@@ -89,7 +91,7 @@ def record_from_snapshot(snap, dataset) -> RunRecord:
                               "class_names": list(getattr(dataset, "class_names", []) or [])},
                      image_size=int(snap.config["image_size"]), channels=int(snap.config["channels"]), step=snap.step,
                      history=snap.history, grids=[snap.grids[i] for i in picks], device=snap.device,
-                     elapsed=snap.elapsed)
+                     elapsed=snap.elapsed, classifier_metrics=snap.metrics)
 
 
 # --- the command that reproduces a run -------------------------------------------------------------------
@@ -285,6 +287,8 @@ def build_report(record: RunRecord, judge: JudgeResult | None, lang: str = "en",
                           f"<figcaption>{tr('at', step=step)}</figcaption></figure>")
         body.append(f"<h2>{tr('timelapse')}</h2><div class=\"tiles\">{''.join(frames)}</div>")
     body += _judge_section(judge, lang, tr) if judge is not None else [f"<h2>{tr('judge')}</h2><p>{tr('no_judge')}</p>"]
+    if record.classifier_metrics:
+        body += _classifier_section(record.classifier_metrics, tr)
     body.append(f"<h2>{tr('machine')}</h2><table>"
                 f"<tr><th>{tr('time')}</th><td>{_duration(record.elapsed)}</td></tr>"
                 f"<tr><th>{tr('device')}</th><td>{html.escape(record.device or '?')}</td></tr>"
@@ -292,6 +296,17 @@ def build_report(record: RunRecord, judge: JudgeResult | None, lang: str = "en",
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f"<title>{tr('title')}: {html.escape(name)}</title><style>{STYLE}</style></head><body>"
             + "\n".join(body) + "</body></html>")
+
+
+def _classifier_section(m: dict, tr) -> list[str]:
+    """The labelled classifier's numbers beside the judge's (mnist5k, Fashion-MNIST)."""
+    rows = [(tr("confidence"), f"{m['confidence']:.3f}"), (tr("classes_covered"), str(m["classes_covered"])),
+            (tr("inception_score"), f"{m['inception_score']:.2f}")]
+    if "fid" in m:
+        floor = tr("fid_floor", floor="%.1f" % m["fid_floor"])
+        rows.append((tr("fid"), f"{m['fid']:.1f} ({floor})"))
+    return [f"<h2>{tr('classifier')}</h2><p>{tr('classifier_note', n=m.get('n', '?'))}</p><table>"
+            + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>"]
 
 
 def _judge_section(judge: JudgeResult, lang: str, tr) -> list[str]:
@@ -332,6 +347,10 @@ def report_bytes(html_text: str) -> bytes:
     return data
 
 
-def checkpoint_report(path: str | Path, judge: JudgeResult | None, lang: str = "en") -> bytes:
-    """The report of a run folder (or checkpoint .zip) with ``judge``'s verdict."""
-    return report_bytes(build_report(record_from_checkpoint(path), judge, lang))
+def checkpoint_report(path: str | Path, judge: JudgeResult | None, lang: str = "en",
+                      classifier_metrics: dict | None = None) -> bytes:
+    """The report of a run folder (or checkpoint .zip) with ``judge``'s verdict (and the classifier's
+    numbers, ``evaluate_checkpoint``'s result, when the dataset has a classifier)."""
+    record = record_from_checkpoint(path)
+    record.classifier_metrics = classifier_metrics
+    return report_bytes(build_report(record, judge, lang))

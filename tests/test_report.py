@@ -3,6 +3,7 @@ languages, with no external reference, within the size bound, with a command tha
 
 from __future__ import annotations
 
+import html
 import re
 import shlex
 
@@ -43,6 +44,8 @@ def test_report_of_a_run_is_one_offline_file_in_each_language(run, tmp_path, lan
     assert command and "--seed 3 " in command.group(0) and "--batch-size 16 " in command.group(0)
     assert text.count("<svg") == 2 and text.count("<polyline") == 4  # losses, D(x) and D(G(z))
     assert text.count('src="data:image/png;base64,') >= 3 + 8 + 8  # grid, timelapse, gallery
+    assert html.escape(translate("report.classifier", lang)) in text  # mnist5k has a classifier: its numbers beside the judge's
+    assert html.escape(translate("report.confidence", lang)) in text and html.escape(translate("report.fid", lang)) in text
     accuracy = re.search(r"(\d\.\d{3}) \(95%", text) if lang == "en" else re.search(r"(\d\.\d{3}) \(95% 구간", text)
     assert accuracy, "the judge's accuracy is in the report"
     assert "error" not in capsys.readouterr().err.lower()

@@ -118,9 +118,8 @@ def _classifier_metrics(args: argparse.Namespace) -> dict:
 def _two_sample(args: argparse.Namespace) -> dict:
     """The judge's JSON, and beside it the classifier metrics when the checkpoint's own dataset has a
     classifier (measured on that dataset, as plain ``evaluate`` does)."""
-    from gan_core.checkpoint import load_checkpoint
     from gan_core.evaluation import two_sample
-    from gan_core.evaluation.metrics import has_classifier
+    from gan_core.evaluation.metrics import classifier_metrics_if_any
 
     config = two_sample.JudgeConfig(n=args.n or 1000, seed=args.seed)
     with judge_progress() as progress:
@@ -130,10 +129,8 @@ def _two_sample(args: argparse.Namespace) -> dict:
             result.judge.update(data=args.data, real_vs_real=True)
             return result.to_json()
         result = two_sample.judge_checkpoint(args.checkpoint, args.data, config, args.data_root, progress)
-    out = result.to_json()
-    if has_classifier(load_checkpoint(args.checkpoint).dataset.get("name", "")):
-        out.update(_classifier_metrics(args))
-    return out
+    return {**result.to_json(), **(classifier_metrics_if_any(args.checkpoint, args.n or 2000, args.seed,
+                                                             args.data_root) or {})}
 
 
 def cmd_train_classifier(args: argparse.Namespace) -> int:

@@ -36,6 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def cmd_report(args: argparse.Namespace) -> int:
     from gan_core.checkpoint import check_output_file
+    from gan_core.evaluation.metrics import classifier_metrics_if_any
     from gan_core.evaluation.two_sample import JudgeConfig, judge_checkpoint
     from gan_core.report import checkpoint_report
 
@@ -43,7 +44,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     with judge_progress() as progress:
         judge = judge_checkpoint(args.checkpoint, args.data, JudgeConfig(n=args.n, seed=args.seed), args.data_root,
                                  progress)
-    data = checkpoint_report(args.checkpoint, judge, args.lang)
+    metrics = classifier_metrics_if_any(args.checkpoint, args.n, args.seed, args.data_root)  # mnist5k, fashion-mnist
+    data = checkpoint_report(args.checkpoint, judge, args.lang, metrics)
     out.write_bytes(data)
     print(f"report written to {out} ({len(data) / 1e6:.2f} MB)", file=sys.stderr)
     return 0

@@ -311,3 +311,13 @@ def toy_mode_metrics(samples: torch.Tensor, means: torch.Tensor, std: float, n_s
         "high_quality_share": float(good.float().mean()),
         "mode_counts": counts.tolist(),
     }
+
+
+def classifier_metrics_if_any(path, n: int = 2000, seed: int = 0, data_root: str | None = None) -> dict | None:
+    """``evaluate_checkpoint``'s result when the checkpoint's own dataset has a classifier, else None
+    (beside the two-sample judge, which needs none)."""
+    from gan_core.checkpoint import load_checkpoint
+
+    if not has_classifier(load_checkpoint(path).dataset.get("name", "")):
+        return None
+    return evaluate_checkpoint(path, n=n, seed=seed, data_root=data_root)
