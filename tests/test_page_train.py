@@ -772,17 +772,18 @@ def test_watch_follows_a_growing_run_and_a_run_with_no_step_yet_waits(monkeypatc
 
 @pytest.mark.parametrize("lang, theme", [("en", "normal"), ("ko", "projector")])
 def test_live_chart_pictures_are_translated_and_legends_fit(monkeypatch, lang, theme):
-    from views import _theme
+    from views import _charts, _theme
     from views import _train_charts as charts
 
     monkeypatch.setattr(charts, "t", lambda key, **kw: i18n.translate(key, lang, **kw))
-    monkeypatch.setattr(charts, "current", lambda: _theme.THEMES[theme])
+    monkeypatch.setattr(_charts, "current", lambda: _theme.THEMES[theme])
     n = 300
     history = {"step": np.arange(1.0, n + 1), "loss_d": np.linspace(1.4, 1.0, n), "loss_g": np.linspace(0.7, 2.0, n),
                "d_real": np.full(n, 0.6), "d_fake": np.full(n, 0.3)}
     rows = [{"step": s, "classes_covered": s // 100, "confidence": s / 1000, "inception_score": s / 150} for s in (100, 200, 300)]
-    svgs = [charts.loss_svg(history, 0.9), charts.discriminator_svg(history, 0.0), charts.metrics_svg(rows),
-            charts.class_histogram_svg([0.5, 0.5] + [0.0] * 8, list(range(10)))]
+    svgs = [_charts.svg(chart) for chart in (charts.loss_chart(history, 0.9), charts.discriminator_chart(history, 0.0),
+                                             charts.metrics_chart(rows),
+                                             charts.class_histogram_chart([0.5, 0.5] + [0.0] * 8, list(range(10))))]
     for svg in svgs:
         width = float(re.search(r'viewBox="0 0 ([\d.]+)', svg).group(1))
         texts = re.findall(r'<text x="([\d.]+)"[^>]*font-size="(\d+)">([^<]+)</text>', svg)
@@ -799,18 +800,19 @@ def test_a_long_runs_live_pictures_are_thinned_to_about_a_point_per_pixel_but_th
     """Sent every second while training: ~one point per pixel of the plot area, the last step included
     (issue 18: the browser parses and draws them on the same two cores as training)."""
     from views import _train_charts as charts
+    from views._charts import figure, svg
 
     n = 20_000
     history = {"step": np.arange(1.0, n + 1), "loss_d": np.random.default_rng(0).random(n) + 1.0,
                "loss_g": np.random.default_rng(1).random(n), "d_real": np.full(n, 0.6), "d_fake": np.full(n, 0.3)}
-    svg = charts.loss_svg(history, 0.9)
-    paths = re.findall(r'<path d="M([^"]+)" fill="none"', svg)
+    picture = svg(charts.loss_chart(history, 0.9, charts.LIVE_MAX_POINTS))
+    paths = re.findall(r'<path d="M([^"]+)" fill="none"', picture)
     counts = [p.count(" L") + 1 for p in paths]
     curves = sorted(counts)[-4:]  # 2 raw + 2 smoothed (the rest are legend swatches)
     assert all(0.9 * charts.LIVE_MAX_POINTS <= c <= charts.LIVE_MAX_POINTS for c in curves), counts
-    figure = charts.loss_figure(history, 0.9)
-    assert all(0.9 * charts.MAX_POINTS <= len(trace.x) <= charts.MAX_POINTS for trace in figure.data)
-    assert figure.data[-1].x[-1] == n
+    interactive = figure(charts.loss_chart(history, 0.9))
+    assert all(0.9 * charts.MAX_POINTS <= len(trace.x) <= charts.MAX_POINTS for trace in interactive.data)
+    assert interactive.data[-1].x[-1] == n
 
 
 # --- what a user typed or named is shown as text (issue 29) --------------------------------------------

@@ -14,8 +14,9 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from views._charts import Chart, Series
 from views._i18n import t
-from views._svg import escape, nice_ticks, stroke, svg_line, svg_path, text_width
+from views._svg import escape, nice_ticks, stroke, svg_line, text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
 
 DATA_STYLE = dict(color=DATA_COLOR, dash="dot", width=3)
@@ -158,27 +159,13 @@ def panel_strip(panels: Sequence[dict]) -> go.Figure:
     return style(fig, th)
 
 
-def history_figure(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> go.Figure:
-    """Side-by-side line charts over training updates, one per (title -> (x, y)) entry."""
-    th = current()
-    n = len(series)
-    gap = 0.07
-    width = (1 - gap * (n - 1)) / n
-    fig = go.Figure()
-    layout: dict = dict(height=round(th.figure_height * 0.75), showlegend=False, annotations=[],
-                        margin=_margin(th, left=3.4, right=1.0, top=2.2))
-    colors = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
-    for i, (title, (x, y)) in enumerate(series.items()):
-        k = "" if i == 0 else str(i + 1)
-        fig.add_trace(go.Scatter(x=np.asarray(x).tolist(), y=_r(y), mode="lines", xaxis=f"x{k}", yaxis=f"y{k}",
-                                 line=dict(color=colors[i % len(colors)], width=2), name=title))
-        domain = [i * (width + gap), i * (width + gap) + width]
-        layout[f"xaxis{k}"] = dict(domain=domain, anchor=f"y{k}", title=t("dist.fig.updates"))
-        layout[f"yaxis{k}"] = dict(anchor=f"x{k}")
-        layout["annotations"].append(dict(text=title, x=sum(domain) / 2, y=1.0, xref="paper", yref="paper",
-                                          yanchor="bottom", showarrow=False))
-    fig.update_layout(**layout)
-    return style(fig, th)
+HISTORY_COLOURS = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
+
+
+def history_charts(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> list[Chart]:
+    """Side-by-side charts over training updates, one per (title -> (x, y)) entry (``views._charts``)."""
+    return [Chart(title, [Series(title, x, y, HISTORY_COLOURS[i % len(HISTORY_COLOURS)])], t("dist.fig.updates"))
+            for i, (title, (x, y)) in enumerate(series.items())]
 
 
 LOSS_STYLES = {"minimax": dict(color="#c0392b", width=3),
@@ -323,47 +310,5 @@ def distribution_svg(x: np.ndarray, p_data: np.ndarray, p_g: np.ndarray, d: np.n
                    f'{stroke(line_style, th)}/><text x="{lx + 36}" y="{ly:.1f}" font-size="{th.legend}">'
                    f'{escape(name)}</text>')
         lx += item
-    out.append("</svg>")
-    return "".join(out)
-
-
-def history_svg(series: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
-    """``history_figure`` as SVG (side-by-side line charts over updates), for use while playing."""
-    th = current()
-    colors = ["#1a9e3f", "#1f4fd1", "#c0392b", "#8e44ad"]
-    width_px, height = 900, round(th.figure_height * 0.75)  # about the page width at 1280 px
-    n = len(series)
-    gap, left_pad, right_pad, top, bottom = 3.4 * th.tick, 3.4 * th.tick, 10, 2.4 * th.font, height - 3 * th.font
-    width = (width_px - left_pad - right_pad - gap * (n - 1)) / n
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px} {height}" width="100%" '
-           f'role="img" aria-label="{escape(", ".join(series))}" font-family="{escape(FONT_FAMILY)}" '
-           f'font-size="{th.tick}">']
-    for i, (title, (xs, ys)) in enumerate(series.items()):
-        x0 = left_pad + i * (width + gap)
-        x1 = x0 + width
-        xs, ys = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-        keep = np.isfinite(ys)
-        xs, ys = xs[keep], ys[keep]
-        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 0.8 * th.font:.1f}" text-anchor="middle" '
-                   f'font-size="{th.font}">{escape(title)}</text>'
-                   f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="{th.font}">'
-                   f'{escape(t("dist.fig.updates"))}</text>')
-        if len(xs) == 0:
-            continue
-        x_lo, x_hi = float(xs.min()), float(max(xs.max(), xs.min() + 1))
-        y_lo, y_hi = float(ys.min()), float(ys.max())
-        pad = max((y_hi - y_lo) * 0.05, 1e-3)
-        y_lo, y_hi = y_lo - pad, y_hi + pad
-        px = x0 + (xs - x_lo) / (x_hi - x_lo) * width
-        py = bottom - (ys - y_lo) / (y_hi - y_lo) * (bottom - top)
-        for v in nice_ticks(y_lo, y_hi, 4):
-            y = bottom - (v - y_lo) / (y_hi - y_lo) * (bottom - top)
-            out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
-                       f'<text x="{x0 - 6:.1f}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:g}</text>')
-        for v in nice_ticks(x_lo, x_hi, 4):
-            x = x0 + (v - x_lo) / (x_hi - x_lo) * width
-            out.append(f'<text x="{x:.1f}" y="{bottom + th.tick + 4}" text-anchor="middle" fill="#222">{v:g}</text>')
-        out.append(f'<path d="{svg_path(px, py)}" fill="none" stroke="{colors[i % len(colors)]}" '
-                   f'stroke-width="{2 * th.line_scale:g}"/>')
     out.append("</svg>")
     return "".join(out)

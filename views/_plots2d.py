@@ -1,14 +1,14 @@
-"""Figures for the mode-collapse page (drawing only, no maths): the 2-D view and the charts over steps.
+"""Figures for the mode-collapse page (drawing only, no maths): the 2-D view (the charts over steps are
+``views._charts`` charts, built by the page).
 
 The 2-D view draws a ``Toy2DView`` in layers (``LAYERS``): real points black (p_data), fake points
 green (p_g), D(x) as a blue shading, the push of G's loss at each fake point as arrows, the
 generator's manifold (the image of a noise grid) and the trails of a few fake points; the mixture
 targets also get a dotted 3σ circle round each mode (inside it a fake counts as high quality).
 
-Play draws the view as HTML around two PNGs made here (``view_html``) and the charts as SVG
-(``charts_svg``): swapping them costs the browser a millisecond or two, rebuilding a Plotly chart
-~200 ms. Pause draws the same picture with Plotly (``view_figure``, ``charts_figure``: hover, zoom,
-and clicks on the canvas to draw a target). Sizes
+Play draws the view as HTML around two PNGs made here (``view_html``): swapping them costs the
+browser a millisecond or two, rebuilding a Plotly chart ~200 ms. Pause draws the same picture with
+Plotly (``view_figure``: hover, zoom, and clicks on the canvas to draw a target). Sizes
 come from the theme (normal/projector), texts from the catalogs (``modes.fig.*``).
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -26,7 +26,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from gan_core.images import png_bytes
 from views._i18n import t
-from views._svg import escape, nice_ticks, text_width
+from views._svg import escape, nice_ticks
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
 
 LAYERS = ["real", "fake", "heatmap", "arrows", "manifold", "trails"]
@@ -430,148 +430,3 @@ def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highl
         # a dragged box needs the toolbar's Box Select (in select mode Streamlit makes clicks select nothing)
         fig.update_layout(dragmode="zoom")
     return style(fig, th)
-
-
-# --- charts over steps ------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Line:
-    """One curve of a chart: (steps, values), optionally each value's error (drawn as a band)."""
-
-    name: str
-    steps: Sequence[float]
-    values: Sequence[float]
-    colour: str
-    errors: Sequence[float] | None = None
-    dash: str = ""
-
-
-@dataclass(frozen=True)
-class Chart:
-    title: str
-    lines: list[Line] = field(default_factory=list)
-    y_range: tuple[float, float] | None = None  # fixed axis (a share, a count of modes); else from the data
-
-
-def _finite(line: Line) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    x, y = np.asarray(line.steps, dtype=float), np.asarray(line.values, dtype=float)
-    e = None if line.errors is None else np.asarray(line.errors, dtype=float)
-    keep = np.isfinite(y) & np.isfinite(x)
-    if e is not None and len(e) == len(y):
-        e = np.nan_to_num(e[keep])
-    else:
-        e = None
-    return x[keep], y[keep], e
-
-
-def _chart_range(chart: Chart) -> tuple[float, float, float, float] | None:
-    data = [_finite(line) for line in chart.lines]
-    data = [d for d in data if len(d[0])]
-    if not data:
-        return None
-    xs = np.concatenate([d[0] for d in data])
-    lo = min(float((d[1] - (d[2] if d[2] is not None else 0)).min()) for d in data)
-    hi = max(float((d[1] + (d[2] if d[2] is not None else 0)).max()) for d in data)
-    if chart.y_range is not None:
-        lo, hi = chart.y_range
-    else:
-        pad = max((hi - lo) * 0.08, 1e-3)
-        lo, hi = lo - pad, hi + pad
-    return float(xs.min()), float(max(xs.max(), xs.min() + 1)), lo, hi
-
-
-CHART_COLUMNS = 3
-
-
-def charts_svg(charts: Sequence[Chart], x_title: str) -> str:
-    """Small charts over steps in rows of ``CHART_COLUMNS`` (SVG, while playing); errors as bands."""
-    th = current()
-    width_px = 1100
-    rows = math.ceil(len(charts) / CHART_COLUMNS)
-    row_h = round(th.figure_height * 0.55)
-    gap, left_pad = 3.6 * th.tick, 3.6 * th.tick
-    col_w = (width_px - left_pad - 10 - gap * (CHART_COLUMNS - 1)) / CHART_COLUMNS
-    height = rows * row_h
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width_px} {height}" width="100%" role="img" '
-           f'aria-label="{escape(", ".join(c.title for c in charts))}" font-family="{escape(FONT_FAMILY)}" '
-           f'font-size="{th.tick}">']
-    for i, chart in enumerate(charts):
-        r, c = divmod(i, CHART_COLUMNS)
-        x0 = left_pad + c * (col_w + gap)
-        x1 = x0 + col_w
-        top, bottom = r * row_h + 2.0 * th.font, (r + 1) * row_h - 2.4 * th.font
-        out.append(f'<text x="{(x0 + x1) / 2:.1f}" y="{top - 0.6 * th.font:.1f}" text-anchor="middle" '
-                   f'font-size="{th.font}">{escape(chart.title)}</text>')
-        extent = _chart_range(chart)
-        if extent is None:
-            continue
-        lo_x, hi_x, lo_y, hi_y = extent
-
-        def px(v):
-            return x0 + (np.asarray(v) - lo_x) / (hi_x - lo_x) * col_w
-
-        def py(v):
-            return bottom - (np.clip(np.asarray(v), lo_y, hi_y) - lo_y) / (hi_y - lo_y) * (bottom - top)
-
-        for v in nice_ticks(lo_y, hi_y, 3):
-            y = float(py(v))
-            out.append(f'<line x1="{x0:.1f}" x2="{x1:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{th.grid_color}"/>'
-                       f'<text x="{x0 - 5:.1f}" y="{y + th.tick / 3:.1f}" text-anchor="end" fill="#222">{v:g}</text>')
-        for v in nice_ticks(lo_x, hi_x, 3):
-            out.append(f'<text x="{float(px(v)):.1f}" y="{bottom + th.tick + 3:.1f}" text-anchor="middle" '
-                       f'fill="#222">{v:g}</text>')
-        for line in chart.lines:
-            x, y, e = _finite(line)
-            if not len(x):
-                continue
-            if e is not None:
-                band = np.concatenate([np.stack([px(x), py(y + e)], 1), np.stack([px(x), py(y - e)], 1)[::-1]])
-                out.append(f'<path d="M{" L".join(f"{a:.1f} {b:.1f}" for a, b in band)}Z" fill="{line.colour}" '
-                           f'fill-opacity="0.18" stroke="none"/>')
-            dash = ' stroke-dasharray="6,4"' if line.dash else ""
-            pts = " L".join(f"{a:.1f} {b:.1f}" for a, b in zip(px(x), py(y)))
-            out.append(f'<path d="M{pts}" fill="none" stroke="{line.colour}" stroke-width="{2 * th.line_scale:g}"'
-                       f'{dash}/>')
-        legend_x = x0 + 4
-        for line in chart.lines if len(chart.lines) > 1 else []:
-            out.append(f'<text x="{legend_x:.1f}" y="{top + th.tick:.1f}" fill="{line.colour}" font-weight="bold">'
-                       f'{escape(line.name)}</text>')
-            legend_x += text_width(line.name, th.tick) + 12
-    out.append(f'<text x="{width_px / 2}" y="{height - 4}" text-anchor="middle" font-size="{th.tick}">'
-               f'{escape(x_title)}</text></svg>')
-    return "".join(out)
-
-
-def charts_figure(charts: Sequence[Chart], x_title: str) -> go.Figure:
-    """``charts_svg`` with Plotly (paused): hover shows each value; errors as shaded bands."""
-    th = current()
-    rows = math.ceil(len(charts) / CHART_COLUMNS)
-    gap_x, gap_y = 0.07, 0.16 if rows > 1 else 0
-    w = (1 - gap_x * (CHART_COLUMNS - 1)) / CHART_COLUMNS
-    h = (1 - gap_y * (rows - 1)) / rows
-    fig = go.Figure()
-    layout: dict = dict(height=round(th.figure_height * 0.55) * rows + 40, annotations=[],
-                        margin=dict(l=round(3.4 * th.tick), r=10, t=round(2.2 * th.font), b=round(5.5 * th.font)),
-                        legend=dict(orientation="h", y=-0.1, x=0, yanchor="top"))
-    for i, chart in enumerate(charts):
-        r, c = divmod(i, CHART_COLUMNS)
-        k = "" if i == 0 else str(i + 1)
-        xd = [c * (w + gap_x), c * (w + gap_x) + w]
-        yd = [1 - (r + 1) * h - r * gap_y, 1 - r * h - r * gap_y]
-        for line in chart.lines:
-            x, y, e = _finite(line)
-            if e is not None:
-                fig.add_trace(go.Scatter(x=_r(np.concatenate([x, x[::-1]])), y=_r(np.concatenate([y + e, (y - e)[::-1]])),
-                                         fill="toself", fillcolor=line.colour, opacity=0.18, line=dict(width=0),
-                                         hoverinfo="skip", showlegend=False, xaxis=f"x{k}", yaxis=f"y{k}"))
-            fig.add_trace(go.Scatter(x=_r(x), y=_r(y), mode="lines", name=line.name, xaxis=f"x{k}", yaxis=f"y{k}",
-                                     line=dict(color=line.colour, width=2, dash=line.dash or None),
-                                     showlegend=len(chart.lines) > 1))
-        layout[f"xaxis{k}"] = dict(domain=xd, anchor=f"y{k}", title=dict(text=x_title) if r == rows - 1 else None)
-        layout[f"yaxis{k}"] = dict(domain=yd, anchor=f"x{k}", range=list(chart.y_range) if chart.y_range else None)
-        layout["annotations"].append(dict(text=chart.title, x=sum(xd) / 2, y=yd[1], xref="paper", yref="paper",
-                                          yanchor="bottom", showarrow=False))
-    fig.update_layout(**layout)
-    style(fig, th)
-    fig.update_annotations(font_size=th.tick + 1)  # chart titles: three to a row must not run into each other
-    return fig

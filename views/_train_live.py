@@ -14,10 +14,11 @@ from gan_core.evaluation.metrics import mode_reading
 from gan_core.limits import get_limits
 from gan_core.worker import REGISTRY, QueueTicket, RunSnapshot, TrainingRun
 from views import _train_charts as charts
+from views._charts import show
 from views._i18n import error_text, t, user_text
 from views._session_keys import QUEUED, TRAIN_RUN
 from views._train_heartbeat import advance_queue
-from views._train_pictures import chart_picture, curves, grid_png
+from views._train_pictures import curves, grid_png
 from views._train_results import timelapse
 
 # Session-state keys this module owns: whether the last redraw saw an active run (its end redraws the page),
@@ -99,17 +100,10 @@ def _metrics(snap: RunSnapshot, live: bool = False) -> None:
         return
     left, right = st.columns(2)
     m, last = snap.metrics, snap.metrics_history[-1]
-    if live:
-        with left:
-            chart_picture(charts.metrics_svg(snap.metrics_history), METRICS_CHART,
-                          t("train.chart.alt", title=t("train.chart.quality_title"), step=f"{last['step']:,}"))
-        with right:
-            chart_picture(charts.class_histogram_svg(m["class_histogram"], m["class_names"]), HIST_CHART,
-                          t("train.chart.alt", title=t("train.chart.hist_title"), step=f"{last['step']:,}"))
-    else:
-        left.plotly_chart(charts.metrics_figure(snap.metrics_history), key=METRICS_CHART)
-        right.plotly_chart(charts.class_histogram_figure(m["class_histogram"], m["class_names"]),
-                           key=HIST_CHART)
+    for column, key, chart in ((left, METRICS_CHART, charts.metrics_chart(snap.metrics_history)),
+                               (right, HIST_CHART, charts.class_histogram_chart(m["class_histogram"], m["class_names"]))):
+        with column:
+            show(chart, live, key, t("train.chart.alt", title=chart.title, step=f"{last['step']:,}"))
     if "confidence" in last and "classes_covered" in last:  # the latest judgement in words (and for scripts)
         with left.container(key=QUALITY_NOW):
             confident = math.floor(100 * last["confidence"])  # "80%" means >= 0.80

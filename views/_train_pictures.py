@@ -3,15 +3,13 @@ and the loss and D(x) / D(G(z)) charts (live, replay, watch)."""
 
 from __future__ import annotations
 
-import html
-
 import numpy as np
 import streamlit as st
 
 from gan_core.images import png_bytes, upscale
 from views import _train_charts as charts
+from views._charts import show
 from views._i18n import t
-from views._svg import svg_as_img
 from views._theme import upscale_factor
 
 CURVE_SMOOTHING = "train_curve_smoothing"  # the session-state key this module owns: the charts' smoothing slider
@@ -34,12 +32,6 @@ def _encoded_grid(grid: np.ndarray, factor: int) -> bytes:
     return png_bytes(upscale(grid, factor))
 
 
-def chart_picture(svg: str, key: str, alt: str) -> None:
-    """A live chart: one SVG image (see ``views._train_charts``), in a container named by ``key``."""
-    with st.container(key=key):
-        st.html(svg_as_img(svg, alt=html.escape(alt, quote=True)))
-
-
 def curves(history: dict[str, np.ndarray], key: str, live: bool = False) -> None:
     """The loss and D(x) / D(G(z)) charts (shared by the live view, the replay and the watch view).
 
@@ -50,16 +42,10 @@ def curves(history: dict[str, np.ndarray], key: str, live: bool = False) -> None
     st.session_state.setdefault(CURVE_SMOOTHING, 0.9)
     smoothing = st.slider(t("train.smoothing"), 0.0, 0.99, step=0.01, key=CURVE_SMOOTHING)
     left, right = st.columns(2)
-    if live:
-        last = f"{int(history['step'][-1]):,}"
-        with left:
-            chart_picture(charts.loss_svg(history, smoothing), f"{key}_loss_chart",
-                          t("train.chart.alt", title=t("train.chart.losses"), step=last))
-        with right:
-            chart_picture(charts.discriminator_svg(history, smoothing), f"{key}_d_chart",
-                          t("train.chart.alt", title=t("train.chart.d_title"), step=last))
-    else:
-        left.plotly_chart(charts.loss_figure(history, smoothing), key=f"{key}_loss_chart")
-        right.plotly_chart(charts.discriminator_figure(history, smoothing), key=f"{key}_d_chart")
+    points, last = charts.LIVE_MAX_POINTS if live else charts.MAX_POINTS, f"{int(history['step'][-1]):,}"
+    for column, name, chart in ((left, "loss", charts.loss_chart(history, smoothing, points)),
+                                (right, "d", charts.discriminator_chart(history, smoothing, points))):
+        with column:
+            show(chart, live, f"{key}_{name}_chart", t("train.chart.alt", title=chart.title, step=last))
     left.caption(t("train.loss_caption"))
     right.caption(t("train.d_caption"))

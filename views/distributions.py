@@ -26,6 +26,7 @@ from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PR
                                       STRIP_MAX_ITERATIONS, Toy1DConfig, Toy1DTrainer, d_gap_over_bulk, reached_panel_d)
 from gan_core.toy.toy_gan import PLAY_TICK_BUDGET
 from views import _plots1d as plots
+from views._charts import show_grid
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._play import play_fragment, set_playing
@@ -372,10 +373,8 @@ def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
     h = trainer.history
     series = {"JSD(p_data ‖ p_g)": h.series("jsd", 600), "loss_D": h.series("loss_d", 600),
               "loss_G": h.series("loss_g", 600)}
-    if playing:
-        st.html(svg_as_img(plots.history_svg(series), alt=t("dist.fig.history_alt")))
-    else:
-        st.plotly_chart(plots.history_figure(series), key="dist_history_fig")
+    show_grid(plots.history_charts(series), playing, "dist_history_fig", t("dist.fig.history_alt"),
+              columns=len(series), width=900, height_scale=0.75)
     st.caption(t("dist.train.history_caption"))
 
 

@@ -27,10 +27,10 @@ from gan_core.toy.toy2d import (MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DE
 from gan_core.toy.toy2d_train import PRESETS, Toy2DConfig, Toy2DTrainer
 from gan_core.toy.toy_gan import PLAY_TICK_BUDGET
 from views import _plots2d as plots
+from views._charts import Chart, Series, show_grid
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._play import play_fragment, set_playing
-from views._svg import svg_as_img
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -346,7 +346,7 @@ def _numbers(trainer: Toy2DTrainer) -> None:
         st.metric(t("modes.metric.js"), f"{js:.3f} ± {js_err or 0:.3f}", help=t("modes.metric.js_help"))
 
 
-def _charts(trainer: Toy2DTrainer) -> list[plots.Chart]:
+def _charts(trainer: Toy2DTrainer) -> list[Chart]:
     h = trainer.history
 
     def line(name: str, label: str, colour: str, errors: bool = False, scale: float = 1.0, dash: str = ""):
@@ -354,31 +354,32 @@ def _charts(trainer: Toy2DTrainer) -> list[plots.Chart]:
         e = h.series(f"{name}_error")[1] if errors else None
         stride = max(1, len(x) // CHART_POINTS)  # the losses have one value per update: thousands in a minute
         x, y, e = x[::stride], y[::stride], None if e is None else e[::stride]
-        return plots.Line(label, x, [v * scale for v in y], colour, errors=e, dash=dash)
+        return Series(label, x, [v * scale for v in y], colour, dash, errors=e)
 
+    steps = t("modes.chart.x")
     charts = []
     n_modes = h.last("n_modes")
     if n_modes:
-        charts.append(plots.Chart(t("modes.chart.modes", n=int(n_modes)),
-                                  [line("modes_covered", t("modes.metric.modes"), GEN_COLOR)], (0, n_modes + 0.5)))
-        charts.append(plots.Chart(t("modes.chart.hq"), [line("high_quality_share", "%", GEN_COLOR, scale=100)],
-                                  (0, 100)))
-    charts.append(plots.Chart(t("modes.chart.js"), [line("js", "JS", "#8e44ad", errors=True)], (0, math.log(2) * 1.05)))
-    charts.append(plots.Chart(t("modes.chart.kl"), [line("kl_pq", "KL(p_data‖p_g)", "#222", errors=True),
-                                                    line("kl_qp", "KL(p_g‖p_data)", GEN_COLOR, errors=True, dash="dash")]))
-    charts.append(plots.Chart(t("modes.chart.losses"), [line("loss_d", "loss_D", D_COLOR),
-                                                        line("loss_g", "loss_G", GEN_COLOR, dash="dash")]))
-    charts.append(plots.Chart(t("modes.chart.d_out"), [line("d_real", "D(x)", "#222"),
-                                                       line("d_fake", "D(G(z))", GEN_COLOR, dash="dash")], (0, 1)))
+        charts.append(Chart(t("modes.chart.modes", n=int(n_modes)), [line("modes_covered", t("modes.metric.modes"), GEN_COLOR)],
+                            steps, y_range=(0, n_modes + 0.5)))
+        charts.append(Chart(t("modes.chart.hq"), [line("high_quality_share", "%", GEN_COLOR, scale=100)], steps,
+                            y_range=(0, 100)))
+    charts.append(Chart(t("modes.chart.js"), [line("js", "JS", "#8e44ad", errors=True)], steps,
+                        y_range=(0, math.log(2) * 1.05)))
+    charts.append(Chart(t("modes.chart.kl"), [line("kl_pq", "KL(p_data‖p_g)", "#222", errors=True),
+                                              line("kl_qp", "KL(p_g‖p_data)", GEN_COLOR, errors=True, dash="dash")],
+                        steps))
+    charts.append(Chart(t("modes.chart.losses"), [line("loss_d", "loss_D", D_COLOR),
+                                                  line("loss_g", "loss_G", GEN_COLOR, dash="dash")], steps))
+    charts.append(Chart(t("modes.chart.d_out"), [line("d_real", "D(x)", "#222"),
+                                                 line("d_fake", "D(G(z))", GEN_COLOR, dash="dash")], steps,
+                        y_range=(0, 1)))
     return charts
 
 
 def _draw_charts(trainer: Toy2DTrainer, playing: bool) -> None:
-    charts = _charts(trainer)
-    if playing:
-        st.html(svg_as_img(plots.charts_svg(charts, t("modes.chart.x")), alt=t("modes.fig.charts_alt")))
-    else:
-        st.plotly_chart(plots.charts_figure(charts, t("modes.chart.x")), key="modes_charts_fig")
+    show_grid(_charts(trainer), playing, "modes_charts_fig", t("modes.fig.charts_alt"), columns=3, width=1100,
+              height_scale=0.55)
     st.caption(t("modes.chart.caption"))
 
 
