@@ -14,7 +14,9 @@ from PIL import Image
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """(N, C, H, W) in [-1, 1] -> uint8 array (N, H, W, C)."""
+    """(N, C, H, W) in [-1, 1] (or uint8 pixels, kept as they are) -> uint8 array (N, H, W, C)."""
+    if images.dtype == torch.uint8:
+        return images.detach().cpu().permute(0, 2, 3, 1).numpy()
     x = images.detach().float().cpu().clamp(-1, 1)
     x = ((x + 1.0) * 127.5).round().to(torch.uint8)
     return x.permute(0, 2, 3, 1).numpy()

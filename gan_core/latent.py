@@ -31,6 +31,7 @@ from torch import nn
 
 from gan_core.algorithm1 import PRIORS, eval_mode, sample_prior
 from gan_core.algorithm1 import render as render_eval
+from gan_core.data.datasets import to_float_images
 from gan_core.i18n import LocalizedError
 
 
@@ -382,15 +383,18 @@ class Neighbours:
 
 
 def nearest_vectors(queries: torch.Tensor, bank: torch.Tensor, k: int = 5, chunk: int = 8192) -> Neighbours:
-    """Exact k nearest rows of ``bank`` (N, F) to each row of ``queries`` (Q, F) by Euclidean distance."""
-    queries, bank = queries.reshape(len(queries), -1).float(), bank.reshape(len(bank), -1).float()
+    """Exact k nearest rows of ``bank`` (N, F) to each row of ``queries`` (Q, F) by Euclidean distance.
+
+    uint8 rows are pixels: they are compared in [-1, 1] (``to_float_images``), one chunk at a time.
+    """
+    queries, bank = to_float_images(queries.reshape(len(queries), -1)), bank.reshape(len(bank), -1)
     if queries.shape[1] != bank.shape[1]:
         raise LatentError("errors.latent.feature_sizes", got=queries.shape[1], expected=bank.shape[1])
     if not 1 <= k <= len(bank):
         raise LatentError("errors.latent.neighbours_k", k=k, n=len(bank))
     best_d, best_i = [], []
     for start in range(0, len(bank), chunk):  # bounded memory for large training sets
-        d = torch.cdist(queries, bank[start:start + chunk])
+        d = torch.cdist(queries, to_float_images(bank[start:start + chunk]))
         kk = min(k, d.shape[1])
         v, i = d.topk(kk, dim=1, largest=False)
         best_d.append(v)

@@ -35,7 +35,7 @@ class Limits:
     max_concurrent_runs: int = 1  # training runs at once on this server (CPU default)
     max_checkpoint_mb: int = 512  # weights file size accepted when loading a checkpoint
     max_aspect_ratio: int = 50  # long side / short side of one image (a 1,000,000 x 1 strip is refused)
-    max_dataset_mb: int = 1024  # decoded folder/zip dataset, images x C x H x W x 4 bytes, checked before decoding
+    max_dataset_mb: int = 1024  # decoded folder/zip dataset, images x C x H x W bytes (uint8), checked before decoding
     max_decode_megapixels: int = 2000  # pixels decoded for one folder/zip in total (CPU time of a load)
     max_model_mb: int = 256  # float32 weights of G and D together, computed from a config before building
 

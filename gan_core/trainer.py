@@ -27,7 +27,7 @@ from gan_core.algorithm1 import MAX_ABS_LOSS, PRIORS, Algorithm1, TrainingDiverg
 from gan_core.device import DEVICE_CHOICES, select_device, to_device
 from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slice, wrap
 from gan_core.precision import choose_precision
-from gan_core.data.image_files import DatasetError
+from gan_core.data.datasets import DatasetError, to_float_images
 from gan_core.losses import LOSSES, get_loss
 from gan_core.models import (CHANNELS, FC_WIDTH, IMAGE_SIZE, LATENT_DIM, NDF, NGF, PRESET, ConfigError, ModelConfig,
                              build_models, get_preset, validate_model_config)
@@ -231,7 +231,7 @@ def _all_finite(module: nn.Module) -> bool:
 
 
 class Trainer:
-    """Algorithm 1 on an ``ImageDataset`` (anything with ``.images`` in [-1, 1], shape (N, C, H, W))."""
+    """Algorithm 1 on an ``ImageDataset`` (anything with ``.images`` (N, C, H, W): uint8 pixels or floats in [-1, 1])."""
 
     snapshot_every = 50  # steps between copies of the weights kept for recovery from NaN
 
@@ -258,6 +258,8 @@ class Trainer:
         self.images = images  # the CPU copy (grids of real images, snapshots)
         # Batches come from a copy on the device when that is a GPU: no host-to-device copy per step
         # (the dataset's size is bounded by GAN_MAX_DATASET_MB). On the CPU the two are one tensor.
+        # Datasets keep uint8 pixels: the copy on the GPU is uint8 too, and each batch becomes
+        # float32 there (next_real_batch), a quarter of the memory of a float copy.
         self._batch_source = images.to(self.device) if self.device.type in ("cuda", "mps") else images
         self.memory_format = torch.channels_last if c.channels_last else torch.contiguous_format
         self.precision = choose_precision(self.device, c.amp)  # float32 unless --amp (and the device has a fast format)
@@ -312,7 +314,7 @@ class Trainer:
         idx = self._order[self._cursor:self._cursor + b]
         self._cursor += b
         self.images_seen += len(idx)
-        batch = self._batch_source[to_device(idx, self._batch_source.device)]
+        batch = to_float_images(self._batch_source[to_device(idx, self._batch_source.device)])
         return batch.contiguous(memory_format=self.memory_format)
 
     def _rank_real_batch(self, m: int) -> torch.Tensor:

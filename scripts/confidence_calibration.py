@@ -19,7 +19,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-from gan_core.data.datasets import load_dataset  # noqa: E402
+from gan_core.data.datasets import load_dataset, to_float_images  # noqa: E402
 from gan_core.evaluation.metrics import quick_metrics  # noqa: E402
 
 
@@ -41,7 +41,7 @@ def wobble(x: torch.Tensor, amp: float, gen: torch.Generator) -> torch.Tensor:
 
 def main() -> None:
     torch.set_num_threads(1)
-    images = load_dataset("mnist5k").images
+    images = to_float_images(load_dataset("mnist5k").images)  # blurs and wobbles work on floats
     x = images[torch.randperm(len(images), generator=torch.Generator().manual_seed(1))[:1000]]
     gen = torch.Generator().manual_seed(0)
     cases = [("real digits", x)]

@@ -30,6 +30,7 @@ from gan_core.data.datasets import (
     prepare_images,
     read_idx,
     from_unit_range,
+    to_float_images,
     to_unit_range,
 )
 from gan_core.data.image_files import ImageSkipped, decode_image
@@ -99,7 +100,8 @@ def png_header_only(width: int, height: int) -> bytes:
 
 
 def pixels(dataset: ImageDataset) -> np.ndarray:
-    return from_unit_range(dataset.images).numpy()
+    assert dataset.images.dtype == torch.uint8  # datasets keep pixels; batches become float
+    return dataset.images.numpy()
 
 
 def decode_rgb(payload: bytes) -> np.ndarray:
@@ -117,14 +119,16 @@ def test_registry_names_and_specs():
 
 def test_mnist5k_is_5000_balanced_digits_in_range():
     mnist = load_dataset("mnist5k")
-    assert mnist.images.shape == (5000, 1, 28, 28) and mnist.images.dtype == torch.float32
-    assert mnist.images.min() == -1.0 and mnist.images.max() == 1.0
+    assert mnist.images.shape == (5000, 1, 28, 28) and mnist.images.dtype == torch.uint8
+    assert mnist.images.min() == 0 and mnist.images.max() == 255
+    floats = to_float_images(mnist.images[:100])
+    assert floats.dtype == torch.float32 and floats.min() == -1.0 and floats.max() == 1.0
     assert mnist.class_names == [str(d) for d in range(10)]
     assert torch.bincount(mnist.labels).tolist() == [500] * 10
     assert mnist.labels.dtype == torch.int64
     assert len(mnist) == 5000 and mnist.num_classes == 10 and mnist.channels == 1
     # digits are white strokes on black: most pixels are background
-    assert (mnist.images == -1.0).float().mean() > 0.7
+    assert (mnist.images == 0).float().mean() > 0.7
     assert "5,000 images" in mnist.describe()
 
 
@@ -133,7 +137,7 @@ def test_mnist5k_sizes_and_channels(size, channels):
     mnist = load_dataset("mnist5k", image_size=size, channels=channels, limit=200)
     assert mnist.images.shape == (200, channels, size, size)
     assert mnist.image_size == size and mnist.channels == channels
-    assert -1.0 <= mnist.images.min() < mnist.images.max() <= 1.0
+    assert mnist.images.dtype == torch.uint8 and mnist.images.min() < mnist.images.max()
     if channels == 3:  # gray -> RGB repeats the channel
         assert torch.equal(mnist.images[:, 0], mnist.images[:, 1])
         assert torch.equal(mnist.images[:, 0], mnist.images[:, 2])
@@ -166,8 +170,8 @@ def test_digits_resized_with_labels():
     digits = load_dataset("digits", image_size=32)
     assert digits.images.shape == (1797, 1, 32, 32)
     assert torch.equal(digits.labels, torch.as_tensor(load_digits().target))
-    assert digits.images.min() >= -1.0 and digits.images.max() <= 1.0
-    assert digits.images.max() > 0.9  # 16 (the maximum ink) maps near white
+    assert digits.images.dtype == torch.uint8
+    assert to_float_images(digits.images).max() > 0.9  # 16 (the maximum ink) maps near white
 
 
 def test_unknown_name_lists_registry():
@@ -324,17 +328,25 @@ def test_unit_range_round_trip():
     assert torch.equal(from_unit_range(unit), values)
 
 
+def test_to_float_images_scales_pixels_and_passes_floats_through():
+    pixels_ = torch.tensor([0, 255, 51], dtype=torch.uint8).view(1, 1, 1, 3)
+    floats = to_float_images(pixels_)
+    assert floats.dtype == torch.float32 and floats.flatten().tolist() == pytest.approx([-1.0, 1.0, -0.6])
+    generated = torch.tensor([-0.25, 0.5]).view(1, 1, 1, 2)
+    assert to_float_images(generated) is generated  # already in [-1, 1]: no copy
+
+
 def test_prepare_images_center_crops_non_square():
     wide = torch.zeros(1, 3, 28, 84, dtype=torch.uint8)
     wide[:, 1, :, 28:56] = 255  # left third black, middle green, right third black
-    out = from_unit_range(prepare_images(wide, 28, 3))
+    out = prepare_images(wide, 28, 3)
     assert out.shape == (1, 3, 28, 28)
     assert (out[0, 1] == 255).all() and (out[0, 0] == 0).all()
 
 
 def test_prepare_images_rgb_to_gray_matches_pil():
     rgb = torch.randint(0, 256, (2, 3, 28, 28), dtype=torch.uint8)
-    gray = from_unit_range(prepare_images(rgb, 28, 1))[:, 0].int()
+    gray = prepare_images(rgb, 28, 1)[:, 0].int()
     pil = np.stack([np.asarray(Image.fromarray(x.permute(1, 2, 0).numpy()).convert("L"))
                     for x in rgb])
     assert (gray - torch.from_numpy(pil).int()).abs().max() <= 1

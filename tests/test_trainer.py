@@ -6,6 +6,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from gan_core.data.datasets import to_float_images, to_unit_range
 from gan_core.losses import GANLoss, get_loss
 from gan_core.trainer import TrainConfig, Trainer, TrainingDiverged, random_shift
 
@@ -20,6 +21,17 @@ def margin(trainer, x, z):
     with torch.no_grad():
         p = trainer.algorithm.loss.probability
         return (p(trainer.D(x)).mean() - p(trainer.D(trainer.G(z))).mean()).item()
+
+
+def test_uint8_datasets_stay_uint8_and_each_batch_becomes_float():
+    pixels = torch.randint(0, 256, (40, 1, 28, 28), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    t = Trainer(TrainConfig(preset="small", batch_size=8, seed=0, device="cpu"), SimpleNamespace(images=pixels))
+    order = t._order[:8].clone()
+    batch = t.next_real_batch(8)
+    assert t.images.dtype == torch.uint8 and t._batch_source is pixels  # no float copy of the dataset
+    assert batch.dtype == torch.float32 and torch.equal(batch, to_unit_range(pixels[order]))
+    t.step()  # trains on it
+    assert t.step_count == 1
 
 
 def test_d_step_raises_d_of_real_minus_d_of_fake_on_a_fixed_batch():
@@ -243,7 +255,7 @@ def test_200_steps_on_mnist5k_move_samples_toward_the_data():
 
     data = load_dataset("mnist5k")
     t = Trainer(TrainConfig(preset="small", seed=0, device="cpu"), data)
-    real = data.images
+    real = to_float_images(data.images)
 
     def distance():
         fake = t.generate(t.sample_noise(512))

@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from gan_core.checkpoint import load_checkpoint
-from gan_core.data.datasets import load_dataset
+from gan_core.data.datasets import load_dataset, to_float_images
 from gan_core.evaluation.two_sample import (MAX_N, JudgeCancelled, JudgeConfig, JudgeError, as_uint8,
                                             detectable_deviation, judge_generator, judge_real_vs_real, p_value,
                                             two_sample_test, wilson_interval)
@@ -44,7 +44,7 @@ class Replay(nn.Module):
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         idx = (torch.arange(len(z)) + self.next) % len(self.images)
         self.next += len(z)
-        return self.images[idx].float()
+        return to_float_images(self.images[idx])  # a generator outputs [-1, 1]
 
 
 # --- statistics -------------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def test_the_floor_flags_neither_copies_nor_low_diversity(floor):
 
 @pytest.mark.slow
 def test_a_generator_that_returns_one_image_is_flagged_as_not_diverse(mnist):
-    one = Replay(mnist[7:8].float().expand(4, -1, -1, -1) + 0.0)
+    one = Replay(to_float_images(mnist[7:8]).expand(4, -1, -1, -1) + 0.0)
     result = judge_generator(one, 8, mnist, SMALL)
     assert result.diversity["flagged"]
     assert result.diversity["pixels"]["ratio"] == pytest.approx(0.0, abs=1e-6)

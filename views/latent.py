@@ -16,6 +16,7 @@ import streamlit as st
 import torch
 
 from gan_core import latent
+from gan_core.data.datasets import to_float_images
 from gan_core.images import gif_bytes, make_grid, png_bytes, to_uint8, upscale
 from views._i18n import error_text, t, user_text
 from views._latent_figures import z_chart_svg
@@ -589,7 +590,7 @@ def memorisation(m: LatentModel) -> None:
     for name, found in spaces.items():
         st.markdown(t(f"latent.mem.nearest_{name}", k=k))
         for q in range(len(fakes)):
-            row = torch.cat([fakes[q:q + 1], train[found.indices[q]]])
+            row = torch.cat([fakes[q:q + 1], to_float_images(train[found.indices[q]])])
             captions = [t("latent.mem.generated")] + [f"{float(v):.2f}" for v in found.distances[q]]
             st.image(_tiles(row, times=min(1.0, 6 / (k + 1))), caption=captions, output_format="PNG")
 

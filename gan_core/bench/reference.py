@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan_core.data.datasets import to_float_images
+
 
 class ReferenceLoop:
     """The plain way to write DCGAN training (pytorch/examples ``dcgan/main.py``), one loop body.
@@ -32,7 +34,7 @@ class ReferenceLoop:
         b = self.config.batch_size
         if self.cursor + b > len(self.order):
             self.order, self.cursor = torch.randperm(len(self.images), generator=self.rng), 0
-        real = self.images[self.order[self.cursor:self.cursor + b]].to(self.device)
+        real = to_float_images(self.images[self.order[self.cursor:self.cursor + b]].to(self.device))
         self.cursor += b
         self.images_seen += b
         ones, zeros = torch.ones(b, device=self.device), torch.zeros(b, device=self.device)

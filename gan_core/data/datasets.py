@@ -1,4 +1,4 @@
-"""Dataset registry: every training set as float32 images (N, C, H, W) in [-1, 1].
+"""Dataset registry: every training set as uint8 pixels (N, C, H, W), converted to [-1, 1] per batch.
 
 Registered datasets (``DATASETS``, keyed by name)::
 
@@ -19,9 +19,15 @@ Every result has the same shape conventions, whatever the source:
 - ``channels`` is 1 (gray) or 3 (RGB): gray -> RGB repeats the channel, RGB -> gray uses
   ITU-R 601-2 luma (0.299 R + 0.587 G + 0.114 B, the same as PIL).
 
+Images are *kept* as uint8 (1 byte per value) and turned into float32 in [-1, 1] (4 bytes) one
+batch at a time with ``to_float_images``: 20,000 images at 64x64 RGB are 0.25 GB as pixels and
+would be 1 GB as floats. Every consumer (the trainer, the classifiers, the metrics, the latent
+page) converts what it indexes, and ``to_float_images`` lets float images (a generator's output,
+a test's tensor) pass through unchanged.
+
 Registry loads are cached in memory (a few entries, keyed by name, size, channels, root, split
 and limit). The cached tensors are *shared* with every caller rather than copied (a 64x64 RGB
-CIFAR-10 is 2.4 GB), so treat ``ImageDataset.images`` as read-only: index or copy it, never
+CIFAR-10 is 0.6 GB), so treat ``ImageDataset.images`` as read-only: index or copy it, never
 modify it in place.
 """
 
@@ -65,7 +71,7 @@ __all__ = [
     "DATASETS", "DatasetError", "DatasetSpec", "DecodingCancelled", "ImageDataset", "RawImages",
     "check_image_options", "clear_cache", "dataset_names", "default_data_root",
     "from_unit_range", "load_dataset", "load_image_folder", "load_image_zip", "prepare_images",
-    "read_idx", "register_dataset", "to_unit_range",
+    "read_idx", "register_dataset", "to_float_images", "to_unit_range",
 ]
 
 IMAGE_SIZES = (28, 32, 64)
@@ -79,8 +85,9 @@ CACHE_SIZE = 3
 
 @dataclass
 class ImageDataset:
-    """Images ready for training: float32 (N, C, H, W) in [-1, 1], with optional labels.
+    """Images ready for training: uint8 pixels (N, C, H, W), with optional labels.
 
+    Index ``images`` and convert the batch with ``to_float_images`` (float32 in [-1, 1]).
     ``images`` may be shared with the in-memory cache: treat it as read-only.
     """
 
@@ -151,6 +158,15 @@ def to_unit_range(images: torch.Tensor | np.ndarray) -> torch.Tensor:
     return torch.as_tensor(images).to(torch.float32).div(127.5).sub(1.0)
 
 
+def to_float_images(images: torch.Tensor) -> torch.Tensor:
+    """Stored images -> float32 in [-1, 1]: uint8 pixels are scaled, float images pass through.
+
+    Call it on a batch (what was indexed), on the device the batch lives on: converting a whole
+    dataset at once costs 4 bytes per value instead of 1.
+    """
+    return to_unit_range(images) if images.dtype == torch.uint8 else images.float()
+
+
 def from_unit_range(images: torch.Tensor) -> torch.Tensor:
     """Images in [-1, 1] -> uint8 in [0, 255] (clamped, rounded): the inverse of to_unit_range."""
     return images.detach().add(1.0).mul(127.5).round().clamp(0, 255).to(torch.uint8)
@@ -167,10 +183,10 @@ def check_image_options(image_size: int, channels: int) -> None:
 def prepare_images(
     images: torch.Tensor, image_size: int, channels: int, chunk: int = 2048
 ) -> torch.Tensor:
-    """uint8 (N, C, H, W) -> float32 (N, channels, image_size, image_size) in [-1, 1].
+    """uint8 (N, C, H, W) -> uint8 (N, channels, image_size, image_size).
 
-    Short side resized (bilinear, antialiased), centre cropped, channels converted. Works in
-    chunks so a 60,000-image set never needs a second full-size float copy.
+    Short side resized (bilinear, antialiased), centre cropped, channels converted, rounded back to
+    pixels. Works in chunks so a 60,000-image set never needs a full-size float copy.
     """
     check_image_options(image_size, channels)
     count, source_channels, height, width = images.shape
@@ -178,7 +194,9 @@ def prepare_images(
     new_h, new_w = max(image_size, round(height * scale)), max(image_size, round(width * scale))
     top, left = (new_h - image_size) // 2, (new_w - image_size) // 2
     luma = torch.tensor(LUMA_WEIGHTS).view(1, 3, 1, 1)
-    out = torch.empty(count, channels, image_size, image_size)
+    if (source_channels, height, width) == (channels, image_size, image_size):
+        return images  # already the size asked for (mnist5k at 28 px): shared, not copied
+    out = torch.empty(count, channels, image_size, image_size, dtype=torch.uint8)
     for start in range(0, count, chunk):
         x = images[start : start + chunk].to(torch.float32)
         if source_channels == 3 and channels == 1:  # before resizing: less to resize
@@ -189,7 +207,7 @@ def prepare_images(
         x = x[:, :, top : top + image_size, left : left + image_size]
         if x.shape[1] == 1 and channels == 3:  # after resizing: less to resize
             x = x.expand(-1, 3, -1, -1)
-        out[start : start + chunk] = to_unit_range(x.clamp(0, 255))
+        out[start : start + chunk] = x.round().clamp(0, 255).to(torch.uint8)
     return out
 
 
@@ -493,7 +511,7 @@ def _exists_but_is_special(path: Path) -> bool:
 
 def _to_dataset(name: str, decoded: DecodedImages) -> ImageDataset:
     labels = None if decoded.labels is None else torch.from_numpy(decoded.labels)
-    return ImageDataset(name, to_unit_range(torch.from_numpy(decoded.images)), labels,
+    return ImageDataset(name, torch.from_numpy(decoded.images), labels,
                         decoded.class_names, decoded.skipped, decoded.notes)
 
 

@@ -10,7 +10,7 @@ folders, so every file is treated as hostile until decoded.
   sizes in the header are only claims.
 - A single bad file never stops the load: empty, non-image, corrupt, too large, nested-zip files
   are *skipped* and reported as ``(file name, reason)``.
-- The decoded dataset's size (images x channels x H x W x 4 bytes) is checked against
+- The decoded dataset's size (images x channels x H x W bytes, kept as uint8) is checked against
   ``max_dataset_mb`` before the first image is decoded, and the pixels decoded in one load add up
   against ``max_decode_megapixels``: a small zip cannot ask for gigabytes or hours.
 - A zip's end-of-central-directory record (entry count, directory size) is read *before*
@@ -515,9 +515,9 @@ def decode_members(
             keep = evenly_spaced(len(usable), cap)
             usable, classes = [usable[i] for i in keep], [classes[i] for i in keep]
 
-    # float32 in [-1, 1] is what training keeps: 4 bytes per value (the uint8 staging array is a
-    # quarter of that again). Checked before the first image is decoded.
-    dataset_bytes = len(usable) * channels * image_size * image_size * 4
+    # The uint8 array below is what the dataset keeps (1 byte per value; batches become float one at
+    # a time). Checked before the first image is decoded.
+    dataset_bytes = len(usable) * channels * image_size * image_size
     if dataset_bytes > limits.max_dataset_mb * MB:
         raise DatasetError("errors.data.dataset_too_large", source=source, n=f"{len(usable):,}",
                            mb=f"{dataset_bytes / MB:,.0f}", size=image_size, channels=channels,

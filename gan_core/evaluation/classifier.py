@@ -29,6 +29,7 @@ from safetensors.torch import save as st_save
 from torch import nn
 
 import gan_core
+from gan_core.data.datasets import to_float_images
 from gan_core.checkpoint import CheckpointError, _atomic_write, _load_into, _load_tensors
 from gan_core.i18n import LocalizedError
 from gan_core.settings import Setting
@@ -118,8 +119,9 @@ class Classifier:
         if not self.accepts(images):
             raise ClassifierError("errors.metrics.classifier_shape", dataset=self.dataset,
                                   expected=str(self.image_shape), got=str(tuple(images.shape[1:])))
-        x = images.detach().float().cpu()
-        return torch.cat([fn(chunk) for chunk in x.split(self.batch)]) if len(x) else fn(x)
+        x = images.detach().cpu()  # uint8 pixels or floats: each chunk becomes float in [-1, 1]
+        return (torch.cat([fn(to_float_images(chunk)) for chunk in x.split(self.batch)]) if len(x)
+                else fn(to_float_images(x)))
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """Penultimate-layer features (N, feature_dim) of images in [-1, 1]."""
@@ -170,7 +172,7 @@ def accuracy(net: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> floa
     was_training = net.training
     net.eval()
     try:
-        pred = torch.cat([net(chunk).argmax(1) for chunk in images.split(500)])
+        pred = torch.cat([net(to_float_images(chunk)).argmax(1) for chunk in images.split(500)])
     finally:
         net.train(was_training)
     return float((pred == labels).float().mean())
@@ -204,7 +206,8 @@ def train_classifier(dataset, epochs: int = 8, width: int = 16, batch_size: int 
         net.train()
         order = train_idx[torch.randperm(len(train_idx), generator=gen)]
         for idx in order.split(batch_size):
-            loss = F.cross_entropy(net(random_batch_shift(images[idx], max_shift, gen)), labels[idx])
+            batch = to_float_images(images[idx])
+            loss = F.cross_entropy(net(random_batch_shift(batch, max_shift, gen)), labels[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()

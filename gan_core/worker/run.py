@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_core.data.datasets import to_float_images
 from gan_core.evaluation import diagnostics
 from gan_core.device import set_cpu_threads
 from gan_core.images import make_grid
@@ -126,7 +127,7 @@ class _Worker:
 
         c = trainer.config
         pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(c.seed))[:c.n_fixed]
-        self.real_images = dataset.images[pick]
+        self.real_images = to_float_images(dataset.images[pick])
         self.real_grid = _read_only(make_grid(self.real_images, nrow=options.grid_nrow))
         self.metrics_noise = trainer.sample_noise(options.metrics_samples,
                                                   torch.Generator().manual_seed(c.seed + 2))
