@@ -18,7 +18,8 @@ while a run is still writing it: a CSV line cut mid-write (too few fields, or a 
 number) is skipped, and so is a row whose step does not increase (a resumed run that repeated steps).
 
 A run the command line is still writing is read the same way (``growing=True`` allows a run that has
-no grid yet); ``run_folders(root)`` lists the run folders under the server's runs root and
+no grid yet), its metrics through a ``MetricsFollower`` kept between reads, which parses only what was
+appended and keeps at most ``MAX_KEPT_ROWS`` rows (thinned) however long the run; ``run_folders(root)`` lists the run folders under the server's runs root and
 ``run_folder(root, name)`` refuses any name that would lead outside it. ``config.json``'s
 ``target_step`` (written by the CLI from its first step on) gives ``Recording.eta()``.
 
@@ -31,10 +32,13 @@ no grid yet); ``run_folders(root)`` lists the run folders under the server's run
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
+import operator
 import os
 import re
+import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -121,33 +125,113 @@ def _read_frame(path: Path) -> np.ndarray:
         raise RecordingError("errors.recording.bad_frame", name=path.name) from None
 
 
-def _read_metrics(path: Path) -> dict[str, np.ndarray]:
-    """metrics.csv as float columns; cut or malformed rows and non-increasing steps are skipped."""
-    try:
-        with open(path, newline="", encoding="utf-8", errors="replace") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
+MAX_KEPT_ROWS = 20_000  # metric rows kept for the charts, whatever the run's length (thinned evenly)
+READ_CHUNK_BYTES = 4 << 20  # a long metrics.csv is read in pieces of this size (69 MB for a million rows)
+FINGERPRINT_BYTES = 64  # the bytes before the read offset, compared to notice a file rewritten in place
+
+
+class MetricsFollower:
+    """A run's metrics.csv, read by what was appended since the last ``read()`` (a run being written
+    adds a row per step; reading the whole file again on every change cost 5 s at a million rows).
+
+    Each line is parsed once. A line still being written (no newline yet) waits for the next update;
+    a cut or malformed row and a step that does not increase (a resumed run that repeated steps) are
+    skipped. A file replaced or rewritten (a resume trims metrics.csv) is noticed by its inode, its
+    size or the bytes before the offset, and read again from the start. At most ``max_rows`` rows are
+    kept, every n-th one (n doubles when they would be more), plus always the newest row, so the
+    memory kept and the charts' work are bounded whatever the run's length. Thread-safe (one follower
+    may serve every page that watches the run).
+    """
+
+    def __init__(self, path: str | Path, max_rows: int = MAX_KEPT_ROWS):
+        self.path = Path(path)
+        self.max_rows = max_rows
+        self.rows_parsed = 0  # lines handed to the CSV parser since the follower was made (tests count them)
+        self._lock = threading.Lock()
+        self._start_over()
+
+    def _start_over(self) -> None:
+        self._inode: int | None = None
+        self._offset = 0  # bytes of complete lines consumed
+        self._fingerprint = b""
+        self._names: list[str] | None = None  # the columns kept, from the header
+        self._pick = None  # the columns kept, out of a row
+        self._width = 0
+        self._kept: list[tuple[float, ...]] = []
+        self._latest: tuple[float, ...] | None = None
+        self._stride, self._valid_rows, self._last_step = 1, 0, -math.inf
+        self._history: dict[str, np.ndarray] | None = None
+
+    def read(self) -> dict[str, np.ndarray]:
+        """Parse what was appended, then the columns kept (``REQUIRED_COLUMNS`` + ``OPTIONAL_COLUMNS`` present)."""
+        with self._lock:
+            self._update()
+            if self._history is None:
+                rows = self._kept + ([self._latest] if self._latest is not None and
+                                     (not self._kept or self._kept[-1] is not self._latest) else [])
+                names = self._names or list(REQUIRED_COLUMNS)  # no header line yet: no rows yet
+                table = np.asarray(rows, dtype=np.float64).reshape(len(rows), len(names))
+                self._history = {n: table[:, i].copy() for i, n in enumerate(names)}
+            return self._history
+
+    def _update(self) -> None:
+        try:
+            stat = os.stat(self.path)
+            with open(self.path, "rb") as f:
+                if self._inode != stat.st_ino or stat.st_size < self._offset or not self._same_before_offset(f):
+                    self._start_over()  # replaced, cut or rewritten (a resume trims it): read it all again
+                    self._inode = stat.st_ino
+                f.seek(self._offset)
+                while chunk := f.read(READ_CHUNK_BYTES):
+                    complete = chunk.rfind(b"\n") + 1
+                    if complete == 0 and len(chunk) < READ_CHUNK_BYTES:
+                        break  # a line still being written: the next update reads it whole
+                    self._consume(chunk[:complete or len(chunk)])  # (a line longer than a chunk: junk, skipped)
+                    f.seek(self._offset)  # what is left of the chunk starts a line: read it with what follows
+        except OSError:
+            raise RecordingError("errors.recording.unreadable", name=self.path.name) from None
+
+    def _same_before_offset(self, f) -> bool:
+        if not self._offset:
+            return True
+        f.seek(self._offset - len(self._fingerprint))
+        return f.read(len(self._fingerprint)) == self._fingerprint
+
+    def _consume(self, data: bytes) -> None:
+        rows = csv.reader(io.StringIO(data.decode("utf-8", errors="replace")))
+        if self._names is None:
+            header = next(rows, None)
             if header is None or any(name not in header for name in REQUIRED_COLUMNS):
                 raise RecordingError("errors.recording.bad_header", columns=", ".join(REQUIRED_COLUMNS))
-            names = [n for n in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if n in header]
-            where = {n: header.index(n) for n in names}
-            columns: dict[str, list[float]] = {n: [] for n in names}
-            last_step = -math.inf
-            for row in reader:
-                if len(row) != len(header):
-                    continue  # a line cut mid-write (or a stray one)
-                try:
-                    values = {n: float(row[where[n]]) for n in names}
-                except ValueError:
-                    continue
-                if not all(math.isfinite(v) for v in values.values()) or values["step"] <= last_step:
-                    continue
-                last_step = values["step"]
-                for n in names:
-                    columns[n].append(values[n])
-    except OSError:
-        raise RecordingError("errors.recording.unreadable", name=path.name) from None
-    return {n: np.asarray(v, dtype=np.float64) for n, v in columns.items()}
+            self._names = [n for n in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS) if n in header]
+            self._width = len(header)
+            self._pick = operator.itemgetter(*(header.index(n) for n in self._names))
+        # one loop with local names: a million rows are parsed in a few seconds
+        width, pick, kept, last_step = self._width, self._pick, self._kept, self._last_step
+        parsed = 0
+        for row in rows:
+            parsed += 1
+            if len(row) != width:
+                continue  # a line cut mid-write (or a stray one)
+            try:
+                values = tuple(map(float, pick(row)))  # values[0]: the step
+            except ValueError:
+                continue
+            if values[0] <= last_step or not math.isfinite(sum(values)):
+                continue  # a repeated step (a resumed run), NaN or infinity
+            last_step = values[0]
+            if self._valid_rows % self._stride == 0:
+                kept.append(values)
+                if len(kept) > self.max_rows:  # every other one: the stride doubles
+                    kept[:] = kept[::2]
+                    self._stride *= 2
+            self._valid_rows += 1
+            self._latest = values
+        self._last_step = last_step
+        self.rows_parsed += parsed
+        self._offset += len(data)
+        self._fingerprint = data[-FINGERPRINT_BYTES:]
+        self._history = None
 
 
 def _read_config(path: Path) -> dict:
@@ -197,16 +281,17 @@ def run_folder(root: str | Path, name: str) -> Path:
     return candidate
 
 
-def load_recording(path: str | Path, growing: bool = False) -> Recording:
+def load_recording(path: str | Path, growing: bool = False, metrics: MetricsFollower | None = None) -> Recording:
     """Read a run folder (see the module docstring); raises RecordingError if it has no metrics or grids
-    (``growing``: a run still being written may have no grid yet)."""
+    (``growing``: a run still being written may have no grid yet). ``metrics``: the folder's
+    metrics.csv follower, kept between reads of a growing run (only the rows appended are parsed)."""
     folder = Path(path)
     if not folder.is_dir():
         raise RecordingError("errors.recording.missing", name=folder.name)
-    metrics = folder / "metrics.csv"
-    if not metrics.is_file():
+    metrics_file = folder / "metrics.csv"
+    if not metrics_file.is_file():
         raise RecordingError("errors.recording.no_metrics", name=folder.name)
-    history = _read_metrics(metrics)
+    history = (metrics or MetricsFollower(metrics_file)).read()
     frames = sorted((int(m.group(1)), p) for p in (folder / "samples").glob("step_*.png")
                     if (m := FRAME_NAME.match(p.name)) and p.is_file())
     if (not frames and not growing) or not len(history["step"]):
@@ -224,4 +309,4 @@ def load_recording(path: str | Path, growing: bool = False) -> Recording:
     return Recording(path=folder, train_config=dict(train), dataset=name, history=history,
                      frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames],
                      target_step=target if isinstance(target, int) and not isinstance(target, bool) else None,
-                     updated=metrics.stat().st_mtime)
+                     updated=metrics_file.stat().st_mtime)

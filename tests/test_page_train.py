@@ -770,6 +770,42 @@ def test_watch_follows_a_growing_run_and_a_run_with_no_step_yet_waits(monkeypatc
     assert i18n.MISSING_KEYS == set() and HANGUL.search(korean.selectbox(key="train_watch_run").label)
 
 
+def test_watching_a_growing_run_parses_each_metrics_row_once(monkeypatch, tmp_path):
+    # (watching a million-row run re-read the whole file on every change: 5 s a time)
+    import os
+
+    from gan_core.checkpoint import trim_metrics_csv
+    from views._train_replay import _metrics_follower
+
+    folder = (tmp_path / "runs" / "long-run").resolve()
+    folder.mkdir(parents=True)
+    metrics = folder / "metrics.csv"
+    row = "{0},{1},1.2,0.8,0.6,0.4,500,{2}\n"
+
+    def parsed_rows() -> int:
+        return _metrics_follower(str(metrics)).rows_parsed  # the page's follower of this file
+
+    def write(mode: str, steps: range) -> None:
+        with open(metrics, mode) as f:
+            f.write("".join(row.format(s, s / 100, s / 10) for s in steps))
+        now = time.time_ns() + steps.stop  # a change the page notices (mtime is the cache key)
+        os.utime(metrics, ns=(now, now))
+
+    metrics.write_text("step,epoch,loss_d,loss_g,d_real,d_fake,images_per_sec,elapsed\n")
+    write("a", range(1, 301))
+    at = watch_page(monkeypatch, tmp_path / "runs")
+    assert at.metric[0].value == "300" and parsed_rows() == 300
+    write("a", range(301, 501))
+    at.run()
+    assert at.metric[0].value == "500" and parsed_rows() == 500  # the 200 new rows, not 500 again
+    at.run()
+    assert parsed_rows() == 500  # nothing new, nothing parsed
+    trim_metrics_csv(metrics, 200)  # a resume from step 200 rewrote the file
+    write("a", range(201, 211))
+    at.run()
+    assert not at.exception and at.metric[0].value == "210" and parsed_rows() == 500 + 210  # read again, once
+
+
 @pytest.mark.parametrize("lang, theme", [("en", "normal"), ("ko", "projector")])
 def test_live_chart_pictures_are_translated_and_legends_fit(monkeypatch, lang, theme):
     from views import _charts, _theme

@@ -206,3 +206,66 @@ def test_a_growing_run_without_a_grid_yet_is_readable_and_run_folders_are_listed
     for name in ("..", "../etc", "/etc", "a/b", "", "link"):
         with pytest.raises(RecordingError, match="is not a run folder of this server"):
             run_folder(root, name)
+
+
+# --- a growing metrics.csv, read by what was appended ---------------------------------------------------
+
+HEADER = "step,epoch,loss_d,loss_g,d_real,d_fake,images_per_sec,elapsed\n"
+
+
+def _rows(first: int, last: int) -> str:
+    return "".join(f"{s},{s / 100},{1 + s % 7 / 10},{2 - s % 5 / 10},0.6,0.4,500,{s / 10}\n" for s in range(first, last + 1))
+
+
+def test_a_growing_metrics_file_is_parsed_one_row_at_a_time_once(tmp_path):
+    from gan_core.recording import MetricsFollower
+
+    path = tmp_path / "metrics.csv"
+    path.write_text(HEADER + _rows(1, 300) + "301,3.01,1.2")  # the last line still being written
+    follower = MetricsFollower(path)
+    assert list(follower.read()["step"]) == list(range(1, 301)) and follower.rows_parsed == 300
+    assert follower.read() is follower.read() and follower.rows_parsed == 300  # unchanged: nothing parsed again
+    with open(path, "a") as f:
+        f.write(",1.5,0.6,0.4,500,30.1\n" + _rows(302, 500))  # the cut line completed, and more
+    history = follower.read()
+    assert list(history["step"]) == list(range(1, 501)) and follower.rows_parsed == 500  # each row once
+    assert history["loss_g"][300] == 1.5 and history["elapsed"][-1] == 50.0
+
+
+def test_a_rewritten_or_truncated_metrics_file_is_read_again_from_its_start(tmp_path):
+    from gan_core.checkpoint import trim_metrics_csv
+    from gan_core.recording import MetricsFollower
+
+    path = tmp_path / "metrics.csv"
+    path.write_text(HEADER + _rows(1, 400))
+    follower = MetricsFollower(path)
+    assert follower.read()["step"][-1] == 400
+    trim_metrics_csv(path, 250)  # a resume from the checkpoint at 250 (a new file in its place)
+    with open(path, "a") as f:
+        f.write(_rows(251, 260))
+    assert list(follower.read()["step"]) == list(range(1, 261))
+    path.write_text(HEADER + _rows(1, 30))  # cut in place (the same inode, shorter)
+    assert follower.read()["step"][-1] == 30
+    with open(path, "r+") as f:  # rewritten in place with different rows before the offset, then grown
+        f.write(HEADER + _rows(1, 30).replace("0.6,0.4", "0.7,0.3") + _rows(31, 40))
+    history = follower.read()
+    assert history["step"][-1] == 40 and set(history["d_real"]) == {0.7, 0.6}
+
+
+def test_the_rows_kept_are_bounded_and_thinned_evenly_whatever_the_runs_length(tmp_path):
+    from gan_core.recording import MetricsFollower
+
+    path = tmp_path / "metrics.csv"
+    path.write_text(HEADER)
+    follower = MetricsFollower(path, max_rows=1000)
+    written = 0
+    for last in (700, 5_000, 33_333, 100_000):  # a run growing between reads
+        with open(path, "a") as f:
+            f.write(_rows(written + 1, last))
+        written = last
+        steps = follower.read()["step"]
+        assert len(steps) <= 1001 and steps[0] == 1 and steps[-1] == last  # the first and the newest row
+        gaps = np.diff(steps[:-1])
+        assert len(set(gaps)) == 1 and (last < 1000 or len(steps) > 500)  # every n-th row, at least half the bound
+    assert follower.rows_parsed == 100_000
+    assert all(len(c) == len(steps) for c in follower.read().values())
