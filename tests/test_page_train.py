@@ -903,3 +903,24 @@ def test_the_watch_views_warning_names_a_run_folder_as_text(monkeypatch, tmp_pat
     from views._i18n import user_text
 
     assert user_text(folder.name) in warning and "**bold**" not in warning and ":red[" not in warning
+
+
+def test_settings_and_a_links_values_survive_a_visit_to_another_page():
+    # issue 27: the seed went back to 0, and a link's steps 1234 to 2000, after a look at the home page
+    at = AppTest.from_file(str(Path(PAGE).parents[1] / "app.py"), default_timeout=90)
+    at.query_params["steps"] = "1234"
+    at.query_params["k"] = "3"
+    at.switch_page("views/train.py").run()
+    assert not at.exception
+    assert at.number_input(key="train_steps").value == 1234 and at.number_input(key="train_k").value == 3  # the link
+    at.number_input(key="train_seed").set_value(77).run()
+    at.selectbox(key="train_loss").set_value("hinge").run()
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/train.py").run()
+    assert not at.exception
+    assert at.number_input(key="train_seed").value == 77 and at.selectbox(key="train_loss").value == "hinge"
+    assert at.number_input(key="train_steps").value == 1234 and at.number_input(key="train_k").value == 3
+    at.radio(key="train_mode").set_value("watch").run()
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/train.py").run()
+    assert at.radio(key="train_mode").value == "watch"

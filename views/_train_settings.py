@@ -12,22 +12,25 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
-from gan_core.algorithm1 import PRIORS
 from gan_core.checkpoint import Checkpoint, load_checkpoint
 from gan_core.data.datasets import DATASETS, ImageDataset, dataset_names, load_image_zip
-from gan_core.device import DEVICE_CHOICES, available_devices
+from gan_core.device import available_devices
 from gan_core.i18n import has_key
 from gan_core.images import make_grid, upscale
-from gan_core.losses import LOSSES
-from gan_core.models import PRESETS, ModelConfig, get_preset
+from gan_core.models import MODEL_SETTINGS, PRESETS, ModelConfig, get_preset
+from gan_core.settings import declared
+from gan_core.trainer import EPOCHS as EPOCHS_SETTING
+from gan_core.trainer import STEPS as STEPS_SETTING
 from gan_core.trainer import TrainConfig
 from views._cancellable import run_cancellable
 from views._i18n import error_text, t, user_text
 from views._session_keys import TRAIN_RUN
 from views._theme import upscale_factor
+from views._settings import PERSIST, param, params, widget
 from views._urlstate import Param
 
 # Session-state keys this module owns: the widgets' keys, and the two parsed uploads. The keys of the
@@ -42,6 +45,13 @@ OWN_ZIP, UPLOADED = "train_zip", "train_uploaded_dataset"  # the upload; ((file 
 
 OWN_IMAGES = "own images"
 MODES = ("live", "replay", "watch")
+UNITS = ("steps", "epochs")
+DEFAULT_STEPS = 2000
+FIELDS = declared(TrainConfig)
+# the training settings drawn under "Training" (the dataset and the model have their own places)
+TRAINING = [name for name, s in FIELDS.items() if s.widget and name not in ("dataset", *MODEL_SETTINGS)]
+KNOWN_KEYS = ("batch_size", "k", "loss", "lr_d", "lr_g", "betas_d", "betas_g", "prior", "label_smoothing",
+              "reuse_fake", "seed", "device")
 DEFAULT_PRESET = "small"  # learns recognisable digits in about a minute on a laptop CPU
 # What a user can get wrong in an upload: a damaged zip (bad CRC, truncated), an odd compression
 # method or an encrypted entry, unreadable bytes. Shown as a sentence naming the upload, never a traceback.
@@ -54,33 +64,29 @@ def per(key: str, *parts) -> str:
     return "_".join((key, *map(str, parts)))
 
 
+def field_keys(preset: str, dataset: str) -> dict[str, str | tuple[str, str]]:
+    """The widget key of every ``TrainConfig`` field the page shows (a pair: one key per number)."""
+    return {
+        "preset": PRESET, "dataset": DATASET, "image_size": per(SIZE, preset), "channels": per(CHANNELS, dataset),
+        "latent_dim": per(LATENT, preset), "fc_width": per(FC, preset), "batch_size": per(BATCH, preset),
+        "k": K, "loss": LOSS, "lr_d": per(LR, "d", preset), "lr_g": per(LR, "g", preset),
+        "betas_d": (per(BETA1, "d", preset), per(BETA2, "d", preset)),
+        "betas_g": (per(BETA1, "g", preset), per(BETA2, "g", preset)),
+        "prior": PRIOR, "label_smoothing": SMOOTHING, "reuse_fake": REUSE_FAKE, "seed": SEED, "device": DEVICE,
+        # a setting declared with a widget later gets a key of its own, and its widget below the others
+        **{name: f"train_{name}" for name in TRAINING if name not in KNOWN_KEYS},
+    }
+
+
 def url_params(preset: str, dataset: str) -> list[Param]:
-    """The settings mirrored in the URL (never uploaded files); widget keys depend on the preset."""
-    p = get_preset(preset)
-    per_net = [Param(f"{name}_{net}", per(key, net, preset), "float", lo, hi)
-               for net in ("d", "g") for name, key, lo, hi in (("lr", LR, 1e-6, 10.0), ("beta1", BETA1, 0.0, 0.999),
-                                                               ("beta2", BETA2, 0.0, 0.9999))]
-    return [
-        Param("mode", MODE, "choice", choices=MODES),
-        Param("dataset", DATASET, "choice", choices=dataset_names() + [OWN_IMAGES]),  # never the file
-        Param("preset", PRESET, "choice", choices=list(PRESETS)),
-        Param("size", per(SIZE, preset), "choice", choices=list(p.image_sizes)),
-        Param("channels", per(CHANNELS, dataset), "choice", choices=(1, 3)),
-        Param("latent", per(LATENT, preset), "int", 1, 1024),
-        Param("fc", per(FC, preset), "int", 0, 4096),
-        Param("batch", per(BATCH, preset), "int", 2, 4096),
-        Param("loss", LOSS, "choice", choices=list(LOSSES)),
-        Param("k", K, "int", 1, 100),
-        *per_net,
-        Param("smoothing", SMOOTHING, "float", 0.0, 0.45),
-        Param("reuse", REUSE_FAKE, "bool"),
-        Param("prior", PRIOR, "choice", choices=PRIORS),
-        Param("unit", UNIT, "choice", choices=("steps", "epochs")),
-        Param("steps", STEPS, "int", 1, 10_000_000),
-        Param("epochs", EPOCHS, "float", 0.01, 10_000.0),
-        Param("seed", SEED, "int", 0, 2**31 - 1),
-        Param("device", DEVICE, "choice", choices=DEVICE_CHOICES),
-    ]
+    """The settings mirrored in the URL (never uploaded files), from their declarations; widget keys
+    depend on the preset and the dataset."""
+    narrowed = {"dataset": dataset_names() + [OWN_IMAGES], "image_size": list(get_preset(preset).image_sizes)}
+    keys = field_keys(preset, dataset)
+    fields = [p for name, setting in declared(TrainConfig).items() if setting.url
+              for p in params(setting, keys[name], **({"choices": narrowed[name]} if name in narrowed else {}))]
+    return [Param("mode", MODE, "choice", choices=MODES), *fields,
+            Param("unit", UNIT, "choice", choices=UNITS), param(STEPS_SETTING, STEPS), param(EPOCHS_SETTING, EPOCHS)]
 
 
 def url_keys() -> tuple[str, str]:
@@ -108,26 +114,12 @@ class Settings:
     dataset: str  # a registry name or OWN_IMAGES
     download: bool
     model: ModelConfig
-    batch_size: int
-    lr_d: float
-    lr_g: float
-    betas_d: tuple[float, float]
-    betas_g: tuple[float, float]
-    loss: str
-    k: int
-    label_smoothing: float
-    reuse_fake: bool
-    prior: str
+    training: dict[str, Any]  # the other TrainConfig fields the page shows, by field name
     unit: str  # "steps" or "epochs"
     amount: float
-    seed: int
-    device: str
 
     def train_config(self, dataset_name: str) -> TrainConfig:
-        return TrainConfig(
-            **self.model.to_dict(), dataset=dataset_name, batch_size=self.batch_size, k=self.k, loss=self.loss,
-            lr_d=self.lr_d, lr_g=self.lr_g, betas_d=self.betas_d, betas_g=self.betas_g, prior=self.prior,
-            label_smoothing=self.label_smoothing, reuse_fake=self.reuse_fake, seed=self.seed, device=self.device)
+        return TrainConfig(**self.model.to_dict(), dataset=dataset_name, **self.training)
 
 
 def resume_checkpoint(locked: bool) -> Checkpoint | None:
@@ -169,13 +161,14 @@ def upload_reason(exc: BaseException) -> str:
 def _dataset_choice(locked: bool) -> tuple[str, bool]:
     options = dataset_names() + [OWN_IMAGES]
     default(DATASET, "mnist5k")
-    name = st.sidebar.selectbox(t("train.dataset"), options, key=DATASET, disabled=locked,
-                                format_func=lambda n: t("train.own_images") if n == OWN_IMAGES else n)
+    name = widget(FIELDS["dataset"], DATASET, options=options, disabled=locked,
+                  format_func=lambda n: t("train.own_images") if n == OWN_IMAGES else n)
     download = False
     if name in DATASETS:
         st.sidebar.caption(maybe(f"train.dataset_desc.{name}", DATASETS[name].description))
         if not DATASETS[name].offline:
-            download = st.sidebar.checkbox(t("train.download"), key=DOWNLOAD_DATA, disabled=locked)
+            download = st.sidebar.checkbox(t("train.download"), key=DOWNLOAD_DATA, disabled=locked,
+                                           persist_state=PERSIST)
     else:
         st.sidebar.caption(t("train.own_images_help"))
     return name, download
@@ -188,22 +181,22 @@ def _model_choice(locked: bool, resume: Checkpoint | None, dataset: str) -> Mode
                              colour=t(f"train.colour.{mc.channels}"), latent=mc.latent_dim))
         return mc
     default(PRESET, DEFAULT_PRESET)
-    preset = st.sidebar.selectbox(t("train.preset"), list(PRESETS), key=PRESET, disabled=locked)
+    preset = widget(FIELDS["preset"], PRESET, disabled=locked)
     p = get_preset(preset)
+    keys = field_keys(preset, dataset)
     st.sidebar.caption(maybe(f"train.preset_desc.{preset}", p.description))
-    default(per(SIZE, preset), p.image_sizes[0])
-    size = st.sidebar.selectbox(t("train.image_size"), p.image_sizes, key=per(SIZE, preset),
-                                disabled=locked or len(p.image_sizes) == 1)
-    default(per(CHANNELS, dataset), 3 if dataset == "cifar10" else 1)
-    colour = st.sidebar.radio(t("train.colour.label"), (1, 3), horizontal=True, key=per(CHANNELS, dataset),
-                              format_func=lambda c: t(f"train.colour.{c}"), disabled=locked)
-    default(per(LATENT, preset), p.defaults.latent_dim)
-    latent = st.sidebar.number_input(t("train.latent_dim"), 1, 1024, key=per(LATENT, preset), disabled=locked)
+    default(keys["image_size"], p.image_sizes[0])
+    size = widget(FIELDS["image_size"], keys["image_size"], options=p.image_sizes,
+                  disabled=locked or len(p.image_sizes) == 1)
+    default(keys["channels"], 3 if dataset == "cifar10" else 1)
+    colour = widget(FIELDS["channels"], keys["channels"], format_func=lambda c: t(f"train.colour.{c}"),
+                    disabled=locked)
+    default(keys["latent_dim"], p.defaults.latent_dim)
+    latent = widget(FIELDS["latent_dim"], keys["latent_dim"], disabled=locked)
     fc_width = p.defaults.fc_width
     if fc_width:
-        default(per(FC, preset), fc_width)
-        fc_width = st.sidebar.number_input(t("train.fc_width"), 0, 4096, step=32, key=per(FC, preset),
-                                           disabled=locked, help=t("train.fc_width_help"))
+        default(keys["fc_width"], fc_width)
+        fc_width = widget(FIELDS["fc_width"], keys["fc_width"], disabled=locked, help=t("train.fc_width_help"))
     return ModelConfig(preset, int(size), int(colour), int(latent), p.defaults.ngf, p.defaults.ndf, int(fc_width))
 
 
@@ -211,57 +204,46 @@ def sidebar_settings(locked: bool, resume: Checkpoint | None) -> Settings:
     st.sidebar.header(t("train.settings"))
     dataset, download = _dataset_choice(locked)
     model = _model_choice(locked, resume, dataset)
-    d = get_preset(model.preset).defaults
-    key = model.preset  # preset defaults: one set of widgets per preset
+    keys = field_keys(model.preset, dataset)  # preset defaults: one set of model/optimiser widgets per preset
     sb = st.sidebar
     sb.subheader(t("train.training"))
-    default(per(BATCH, key), d.batch_size)
-    batch = sb.number_input(t("train.batch_size"), 2, 4096, key=per(BATCH, key), disabled=locked)
-    default(LOSS, "non-saturating")
-    loss = sb.selectbox(t("train.loss"), list(LOSSES), key=LOSS, disabled=locked,
-                        format_func=lambda name: t(f"train.loss_name.{name}"))
-    sb.caption(t(f"train.loss_desc.{loss}"))
-    default(K, 1)
-    k = sb.number_input(t("train.k"), 1, 100, key=K, disabled=locked)
-    lr_cols, b1_cols, b2_cols = sb.columns(2), sb.columns(2), sb.columns(2)
-    lr = {}
-    betas = {}
+    preset_defaults = TrainConfig(**model.to_dict()).resolved()  # every setting's first value
+    for name in TRAINING:
+        value = getattr(preset_defaults, name)
+        for key, v in (zip(keys[name], value) if isinstance(keys[name], tuple) else [(keys[name], value)]):
+            default(key, v)
+    chosen = {"batch_size": widget(FIELDS["batch_size"], keys["batch_size"], disabled=locked)}
+    chosen["loss"] = widget(FIELDS["loss"], keys["loss"], disabled=locked,
+                            format_func=lambda name: t(f"train.loss_name.{name}"))
+    sb.caption(t(f"train.loss_desc.{chosen['loss']}"))
+    chosen["k"] = widget(FIELDS["k"], keys["k"], disabled=locked)
+    columns = {name: sb.columns(2) for name in ("lr", "beta1", "beta2")}  # D and G side by side
     for i, net in enumerate(("d", "g")):
-        name = net.upper()
-        for field, value in ((LR, d.lr), (BETA1, d.betas[0]), (BETA2, d.betas[1])):
-            default(per(field, net, key), float(value))
-        lr[net] = lr_cols[i].number_input(t("train.lr", net=name), 1e-6, 10.0, step=1e-5, format="%.5f",
-                                          key=per(LR, net, key), disabled=locked)
-        b1 = b1_cols[i].number_input(t("train.beta1", net=name), 0.0, 0.999, step=0.05, format="%.3f",
-                                     key=per(BETA1, net, key), disabled=locked)
-        b2 = b2_cols[i].number_input(t("train.beta2", net=name), 0.0, 0.9999, step=0.001, format="%.4f",
-                                     key=per(BETA2, net, key), disabled=locked)
-        betas[net] = (float(b1), float(b2))
-    default(SMOOTHING, 0.0)
-    smoothing = sb.slider(t("train.label_smoothing"), 0.0, 0.45, step=0.05, key=SMOOTHING,
-                          disabled=locked)
-    default(REUSE_FAKE, True)
-    reuse = sb.checkbox(t("train.reuse_fake"), key=REUSE_FAKE, disabled=locked or k != 1,
-                        help=t("train.reuse_fake_help")) and k == 1
-    default(PRIOR, "normal")
-    prior = sb.selectbox(t("train.prior"), PRIORS, key=PRIOR, disabled=locked,
-                         format_func=lambda p: t(f"train.prior_name.{p}"))
+        chosen[f"lr_{net}"] = widget(FIELDS[f"lr_{net}"], keys[f"lr_{net}"], columns["lr"][i], disabled=locked)
+        betas = FIELDS[f"betas_{net}"]
+        chosen[f"betas_{net}"] = tuple(
+            float(widget(betas, key, columns[which][i], label=t(f"train.{which}", net=net.upper()), disabled=locked))
+            for key, which in zip(keys[f"betas_{net}"], ("beta1", "beta2")))
+    chosen["label_smoothing"] = widget(FIELDS["label_smoothing"], keys["label_smoothing"], disabled=locked)
+    k = chosen["k"]
+    chosen["reuse_fake"] = widget(FIELDS["reuse_fake"], keys["reuse_fake"], disabled=locked or k != 1,
+                                  help=t("train.reuse_fake_help")) and k == 1
+    chosen["prior"] = widget(FIELDS["prior"], keys["prior"], disabled=locked,
+                             format_func=lambda p: t(f"train.prior_name.{p}"))
     default(UNIT, "steps")
-    unit = sb.radio(t("train.unit"), ("steps", "epochs"), horizontal=True, key=UNIT, disabled=locked,
+    unit = sb.radio(t("train.unit"), UNITS, horizontal=True, key=UNIT, disabled=locked, persist_state=PERSIST,
                     format_func=lambda u: t(f"train.unit_name.{u}"))
     if unit == "steps":
-        default(STEPS, 2000)
-        amount = sb.number_input(t("train.steps"), 1, 10_000_000, step=100, key=STEPS, disabled=locked)
+        default(STEPS, DEFAULT_STEPS)
+        amount = widget(STEPS_SETTING, STEPS, disabled=locked)
     else:
         default(EPOCHS, 5.0)
-        amount = sb.number_input(t("train.epochs"), 0.01, 10_000.0, step=1.0, key=EPOCHS, disabled=locked)
-    default(SEED, 0)
-    seed = sb.number_input(t("train.seed"), 0, 2**31 - 1, key=SEED, disabled=locked)
-    default(DEVICE, DEVICE_CHOICES[0])
-    device = sb.selectbox(t("train.device"), DEVICE_CHOICES, key=DEVICE, disabled=locked)
+        amount = widget(EPOCHS_SETTING, EPOCHS, disabled=locked)
+    for name in TRAINING:  # seed, device and any other declared setting, as declared
+        if name not in chosen:
+            chosen[name] = widget(FIELDS[name], keys[name], disabled=locked)
     sb.caption(t("train.devices_here", devices=", ".join(available_devices())))
-    return Settings(dataset, download, model, int(batch), float(lr["d"]), float(lr["g"]), betas["d"], betas["g"],
-                    loss, int(k), float(smoothing), bool(reuse), prior, unit, float(amount), int(seed), device)
+    return Settings(dataset, download, model, chosen, unit, float(amount))
 
 
 def own_images(settings: Settings, locked: bool) -> ImageDataset | None:

@@ -29,6 +29,7 @@ from views._train_results import OPEN_LATENT, results
 from views._train_run import buttons, notice, take_over_offer
 from views._train_settings import (MODE, MODES, OWN_IMAGES, default, own_images, resume_checkpoint, sidebar_settings,
                                    url_keys, url_params)
+from views._settings import PERSIST
 from views._urlstate import link_box, mirror, restore
 
 URL_PARAMS = url_params(*url_keys())
@@ -48,7 +49,8 @@ if _open_latent:
 
 default(MODE, "live")
 # In the sidebar: the live grid then starts high enough to fit one 1280x720 projector screen.
-_mode = st.sidebar.radio(t("train.mode.label"), MODES, key=MODE, format_func=lambda m: t(f"train.mode.{m}"))
+_mode = st.sidebar.radio(t("train.mode.label"), MODES, key=MODE, format_func=lambda m: t(f"train.mode.{m}"),
+                         persist_state=PERSIST)
 
 if _mode == "replay":
     replay()
