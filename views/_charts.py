@@ -104,6 +104,7 @@ def y_extent(chart: Chart, pad: float = 0.05) -> tuple[float, float]:
 
 
 def x_extent(chart: Chart) -> tuple[float, float]:
+    """The x-axis range of the series (at least one unit wide)."""
     xs = [_finite(s)[0] for s in chart.series]
     xs = [x for x in xs if len(x)]
     if not xs:
