@@ -239,10 +239,10 @@ def _train_judge(net: JudgeNet, x: torch.Tensor, y: torch.Tensor, config: JudgeC
         order = torch.randperm(len(x), generator=gen)
         for idx in order.split(config.batch_size):
             _stop_if_asked(should_stop)
-            batch = _as_float(x[idx], device)
-            flip = torch.rand(len(idx), generator=gen) < 0.5  # mirror half the batch: the same recipe for all data
-            batch[flip.to(device)] = batch[flip.to(device)].flip(-1)
-            loss = F.binary_cross_entropy_with_logits(net(batch), y[idx].to(device))
+            # No augmentation: a mirrored or shifted copy of a real image is a different image to the judge
+            # (mirroring half of each batch made it blind to handedness and cost power: 0.57 vs 0.66 on the
+            # 3,000-step small generator, the real-vs-real floor unchanged within its interval).
+            loss = F.binary_cross_entropy_with_logits(net(_as_float(x[idx], device)), y[idx].to(device))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
