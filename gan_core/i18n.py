@@ -16,6 +16,7 @@ the English sentence (what the CLI prints); the app shows ``error.localized(lang
 
 from __future__ import annotations
 
+import math
 import string
 import tomllib
 from functools import lru_cache
@@ -86,6 +87,20 @@ def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: object) -> st
     except (KeyError, IndexError, ValueError):  # a translator's typo must not break the page
         MISSING_KEYS.add(f"{key} (placeholders)")
         return text
+
+
+def duration_text(seconds: float | None, lang: str = DEFAULT_LANGUAGE) -> str:
+    """'1 min 05 s' style in ``lang``, or '–' when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "–"
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return translate("train.duration.seconds", lang, s=seconds)
+    minutes, s = divmod(seconds, 60)
+    if minutes < 60:
+        return translate("train.duration.minutes", lang, m=minutes, s=f"{s:02d}")
+    hours, m = divmod(minutes, 60)
+    return translate("train.duration.hours", lang, h=hours, m=f"{m:02d}")
 
 
 class LocalizedError(ValueError):

@@ -32,7 +32,7 @@ from PIL import Image
 
 import gan_core
 from gan_core.evaluation.two_sample import JudgeResult
-from gan_core.i18n import normalize_language, translate
+from gan_core.i18n import duration_text, normalize_language, translate
 from gan_core.images import make_grid
 
 MAX_BYTES = 5_000_000  # the whole file, to stay small enough to mail
@@ -58,6 +58,11 @@ class RunRecord:
     classifier_metrics: dict | None = None
 
 
+def _timelapse_picks(count: int) -> list[int]:
+    """Up to ``TIMELAPSE_FRAMES`` indices of ``count`` grids, evenly spaced, the first and last included."""
+    return sorted({round(i * (count - 1) / max(1, TIMELAPSE_FRAMES - 1)) for i in range(TIMELAPSE_FRAMES)}) if count else []
+
+
 def record_from_checkpoint(path: str | Path) -> RunRecord:
     """A run folder's record: its checkpoint's config, metrics.csv and samples/ (each optional but the config)."""
     from gan_core.checkpoint import load_checkpoint
@@ -71,9 +76,7 @@ def record_from_checkpoint(path: str | Path) -> RunRecord:
         try:
             rec = load_recording(path, growing=True)
             history = rec.history
-            picks = np.unique(np.linspace(0, len(rec.frame_steps) - 1, TIMELAPSE_FRAMES).round().astype(int)) \
-                if rec.frame_steps else []
-            grids = [(rec.frame_steps[i], rec.frame_image(i)) for i in picks]
+            grids = [(rec.frame_steps[i], rec.frame_image(i)) for i in _timelapse_picks(len(rec.frame_steps))]
         except RecordingError:
             pass
     elapsed = history.get("elapsed")
@@ -85,12 +88,11 @@ def record_from_checkpoint(path: str | Path) -> RunRecord:
 
 def record_from_snapshot(snap, dataset) -> RunRecord:
     """A live run's record: a ``gan_core.worker.RunSnapshot`` and the run's ``ImageDataset``."""
-    picks = np.unique(np.linspace(0, len(snap.grids) - 1, TIMELAPSE_FRAMES).round().astype(int)) if snap.grids else []
     return RunRecord(train_config=dict(snap.config),
                      dataset={"name": snap.dataset, "size": len(dataset.images),
                               "class_names": list(getattr(dataset, "class_names", []) or [])},
                      image_size=int(snap.config["image_size"]), channels=int(snap.config["channels"]), step=snap.step,
-                     history=snap.history, grids=[snap.grids[i] for i in picks], device=snap.device,
+                     history=snap.history, grids=[snap.grids[i] for i in _timelapse_picks(len(snap.grids))], device=snap.device,
                      elapsed=snap.elapsed, classifier_metrics=snap.metrics)
 
 
@@ -229,18 +231,12 @@ figure{margin:0;text-align:center;font-size:.85em}.pair{display:inline-block;mar
 """
 
 
-def _hardware() -> str:
+def _hardware(lang: str) -> str:
     cpu = platform.processor() or platform.machine()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else ""
-    return ", ".join(p for p in (cpu, f"{os.cpu_count()} CPU cores", gpu, f"PyTorch {torch.__version__}",
-                                 f"gan_core {gan_core.__version__}") if p)
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    minutes, s = divmod(int(round(seconds)), 60)
-    return f"{minutes} min {s} s" if minutes else f"{s} s"
+    cores = translate("report.cores", lang, n=os.cpu_count() or 1)
+    return ", ".join(p for p in (cpu, cores, gpu, f"PyTorch {torch.__version__}", f"gan_core {gan_core.__version__}")
+                     if p)
 
 
 def build_report(record: RunRecord, judge: JudgeResult | None, lang: str = "en",
@@ -290,9 +286,9 @@ def build_report(record: RunRecord, judge: JudgeResult | None, lang: str = "en",
     if record.classifier_metrics:
         body += _classifier_section(record.classifier_metrics, tr)
     body.append(f"<h2>{tr('machine')}</h2><table>"
-                f"<tr><th>{tr('time')}</th><td>{_duration(record.elapsed)}</td></tr>"
+                f"<tr><th>{tr('time')}</th><td>{html.escape(duration_text(record.elapsed, lang))}</td></tr>"
                 f"<tr><th>{tr('device')}</th><td>{html.escape(record.device or '?')}</td></tr>"
-                f"<tr><th>{tr('hardware')}</th><td>{html.escape(_hardware())}</td></tr></table>")
+                f"<tr><th>{tr('hardware')}</th><td>{html.escape(_hardware(lang))}</td></tr></table>")
     return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
             f"<title>{tr('title')}: {html.escape(name)}</title><style>{STYLE}</style></head><body>"
             + "\n".join(body) + "</body></html>")

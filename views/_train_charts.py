@@ -19,7 +19,8 @@ import numpy as np
 
 from gan_core.evaluation.diagnostics import ema, thin_indices
 from views._charts import GREY, Bars, Chart, Series
-from views._i18n import t
+from gan_core.i18n import duration_text
+from views._i18n import current_language, t
 from views._theme import D_COLOR, DATA_COLOR, GEN_COLOR
 
 MAX_POINTS = 1500  # points per curve of an interactive chart: enough detail to zoom into
@@ -89,16 +90,7 @@ def class_histogram_chart(shares: list[float], class_names: list[str]) -> Chart:
 
 def duration(seconds: float | None) -> str:
     """'1 min 05 s' style (in the session's language), or '–' when unknown."""
-    if seconds is None or not np.isfinite(seconds):
-        return "–"
-    seconds = int(round(seconds))
-    if seconds < 60:
-        return t("train.duration.seconds", s=seconds)
-    minutes, s = divmod(seconds, 60)
-    if minutes < 60:
-        return t("train.duration.minutes", m=minutes, s=f"{s:02d}")
-    hours, m = divmod(minutes, 60)
-    return t("train.duration.hours", h=hours, m=f"{m:02d}")
+    return duration_text(seconds, current_language())
 
 
 def shape_text(shape) -> str:
