@@ -28,6 +28,7 @@ def run(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_report_of_a_run_is_one_offline_file_in_each_language(run, tmp_path, lang, capsys):
     out = tmp_path / f"report-{lang}.html"
