@@ -239,6 +239,14 @@ def _hardware(lang: str) -> str:
                      if p)
 
 
+def _names_its_data(dataset: str) -> bool:
+    """True when ``--dataset`` finds the images here: a registered name or an existing path (a run trained
+    on an upload keeps only the upload's name)."""
+    from gan_core.data.datasets import dataset_names
+
+    return str(dataset).strip().lower() in dataset_names() or Path(str(dataset)).expanduser().exists()
+
+
 def build_report(record: RunRecord, judge: JudgeResult | None, lang: str = "en",
                  final_grid: np.ndarray | None = None) -> str:
     """The HTML text of the report (self-contained; see the module docstring)."""
@@ -262,7 +270,9 @@ def build_report(record: RunRecord, judge: JudgeResult | None, lang: str = "en",
             f"<h2>{tr('dataset')}</h2><table>"
             + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>",
             f"<h2>{tr('command')}</h2><p>{tr('command_note')}</p>"
-            f"<pre><code>{html.escape(train_command(record.train_config, record.step))}</code></pre>",
+            f"<pre><code>{html.escape(train_command(record.train_config, record.step))}</code></pre>"
+            + ("" if _names_its_data(record.train_config.get("dataset", name)) else
+               f'<p class="note">{tr("command_data", name=str(record.train_config.get("dataset", name)))}</p>'),
             f"<h2>{tr('curves')}</h2><p>{tr('curves_note')}</p>",
             svg_chart(record.history, [("loss_d", tr("loss_d"), "#1f77b4"), ("loss_g", tr("loss_g"), "#d62728")],
                       translate("report.losses", lang)),

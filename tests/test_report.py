@@ -45,6 +45,7 @@ def test_report_of_a_run_is_one_offline_file_in_each_language(run, tmp_path, lan
     assert command and "--seed 3 " in command.group(0) and "--batch-size 16 " in command.group(0)
     assert text.count("<svg") == 2 and text.count("<polyline") == 4  # losses, D(x) and D(G(z))
     assert text.count('src="data:image/png;base64,') >= 3 + 8 + 8  # grid, timelapse, gallery
+    assert html.escape(translate("report.command_data", lang, name="mnist5k")) not in text  # a registered name
     assert html.escape(translate("report.classifier", lang)) in text  # mnist5k has a classifier: its numbers beside the judge's
     assert html.escape(translate("report.confidence", lang)) in text and html.escape(translate("report.fid", lang)) in text
     accuracy = re.search(r"(\d\.\d{3}) \(95%", text) if lang == "en" else re.search(r"(\d\.\d{3}) \(95% 구간", text)
@@ -79,6 +80,8 @@ def test_a_64px_colour_run_with_incompressible_grids_stays_under_the_bound():
     for lang in ("en", "ko"):
         data = report_bytes(build_report(record, judge, lang, final_grid=noise()))
         assert len(data) <= MAX_BYTES
+        # photos.zip was an upload (no such file here): the report says to give its path
+        assert html.escape(translate("report.command_data", lang, name="photos.zip")).encode() in data
         assert data.count(b"<figure><img") >= 2  # some timelapse frames kept
 
 
