@@ -85,16 +85,18 @@ def test_write_markdown_creates_a_file_with_markers(quick, tmp_path):
 
 
 def test_goals_compare_in_the_right_direction():
-    def result(ratio, share, seconds, app):
+    def result(ratio, share, seconds, app, judge):
         return {"throughput": {"tf-tutorial": {"ratio": ratio, "trainer_peak_share": share},
                                "small": {"ratio": 2.0, "trainer_peak_share": 0.1}},
-                "time_to_quality": {"seconds": seconds}, "app_overhead": {"ratio": app}}
+                "time_to_quality": {"seconds": seconds}, "app_overhead": {"ratio": app}, "judge": {"seconds": judge}}
 
-    good = goals(result(1.05, 0.7, 40.0, 0.95))
-    assert all(g["met"] for g in good.values())
-    bad = goals(result(0.8, 0.3, 90.0, 0.5))
+    good = goals(result(1.05, 0.7, 40.0, 0.95, 30.0))
+    assert set(good) == set(GOALS) and all(g["met"] for g in good.values())
+    bad = goals(result(0.8, 0.3, 90.0, 0.5, 90.0))
     assert not any(g["met"] for g in bad.values())
-    assert goals(result(1.0, 0.7, None, None))["time_to_quality_seconds"]["met"] is None
+    assert goals(result(1.0, 0.7, None, None, None))["time_to_quality_seconds"]["met"] is None
+    partial = goals({"throughput": result(1.05, 0.7, 40.0, 0.95, 30.0)["throughput"]})  # the other parts did not run
+    assert partial["trainer_vs_reference"]["met"] and partial["judge_seconds"] == {"target": 60.0, "value": None, "met": None}
 
 
 def test_reference_loop_starts_from_the_trainers_weights_and_learns():
@@ -153,14 +155,16 @@ def test_a_registered_part_runs_and_brings_its_markdown_and_its_goal(quick, monk
     seen = []
 
     def run(ctx):
-        seen.append(ctx.settings.quick)
+        seen.append((ctx.settings.quick, ctx.sizes))
         return {"available": True, "widgets_per_sec": 12.5}
 
     part = Part("widgets", 115, run, lambda r: ["", "### Widgets", "", *table(["what", "per s"], [["w", str(r["widgets_per_sec"])]])],
-                goals=(Goal("widgets_fast", "widgets per second", 10.0, lambda r: r["widgets_per_sec"]),))
+                goals=(Goal("widgets_fast", "widgets per second", 10.0, lambda r: r["widgets_per_sec"]),),
+                sizes={"widgets": (1000, 3)})
     monkeypatch.setitem(PARTS, "widgets", part)
     out = run_bench(BenchSettings.quick_settings(), threads=1, only=("widgets",))
-    assert out["widgets"] == {"available": True, "widgets_per_sec": 12.5} and seen == [True]
+    assert out["widgets"] == {"available": True, "widgets_per_sec": 12.5} and seen == [(True, {"widgets": 3})]
+    assert part.sized(False) == {"widgets": 1000}  # a full run's size, declared with the part
     assert "throughput" not in out and out["parts"] == ["widgets"]
 
     result = {**quick[0], "widgets": out["widgets"]}

@@ -1,8 +1,9 @@
 """``python -m gan_core bench``: measure the speed goals and write BENCHMARKS.md.
 
-- ``harness``    the sizes (``BenchSettings``; ``--quick`` shrinks every part so a test can check the
-                 JSON in well under a minute, its numbers mean nothing), what a ``Part`` and a ``Goal``
-                 are, and the timing tools (alternating A/B rounds, FLOP counting, fresh processes)
+- ``harness``    what the parts share (``BenchSettings``: presets, batch, A/B rounds; ``--quick`` shrinks
+                 them and every part's own ``sizes`` so a test can check the JSON in well under a minute,
+                 its numbers mean nothing), what a ``Part`` and a ``Goal`` are, and the timing tools
+                 (alternating A/B rounds, FLOP counting, fresh processes)
 - ``reference``  ``ReferenceLoop``: the plain PyTorch DCGAN loop the ``Trainer`` is timed against
 - ``parts/``     one module per measurement, each with its markdown section and its goals; a new
                  module there is a new part (its docstring says what it measures)

@@ -10,7 +10,7 @@ import statistics
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
@@ -20,44 +20,32 @@ from gan_core.paths import REPO_ROOT
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """Sizes of every part; ``quick_settings()`` is the tiny version for tests."""
+    """What the timing parts share; ``quick_settings()`` is the tiny version for tests. A part's own
+    sizes are declared with the part (``Part.sizes``)."""
 
     quick: bool = False
-    matmul_size: int = 2048
-    matmul_repeats: int = 5
     presets: tuple[str, ...] = ("small", "dcgan", "tf-tutorial")
     batch_size: int | None = None  # None: each preset's default
     rounds: int = 14  # A/B rounds per preset: 7 pairs of A B, B A (see paired_ratio)
     round_seconds: float = 3.0  # target length of one side of one round
-    quality_cap_seconds: float = 180.0
-    quality_eval_every: int = 50
-    quality_samples: int = 500
-    app_steps: int = 400
-    app_rounds: int = 2
-    latency_repeats: int = 20
-    play_seconds: float = 3.0
-    startup_repeats: int = 3
-    distributed_steps: int = 150
-    judge_n: int = 1000
 
     @classmethod
     def quick_settings(cls) -> "BenchSettings":
-        return cls(quick=True, matmul_size=256, matmul_repeats=2, batch_size=8, rounds=2, round_seconds=0.05,
-                   quality_cap_seconds=1.0, quality_eval_every=5, quality_samples=50, app_steps=5,
-                   app_rounds=1, latency_repeats=2, play_seconds=0.2, startup_repeats=1,
-                   distributed_steps=4, judge_n=40)
+        return cls(quick=True, batch_size=8, rounds=2, round_seconds=0.05)
 
 
 @dataclass(frozen=True)
 class BenchContext:
-    """What a part is given: the sizes, mnist5k (loaded once), the device, and the options as typed
-    (``device_name`` "auto" and ``threads`` are passed on to the fresh processes some parts start)."""
+    """What a part is given: the shared settings, its own ``sizes`` (``Part.sizes``, full or
+    ``--quick``), mnist5k (loaded once), the device, and the options as typed (``device_name`` "auto"
+    and ``threads`` are passed on to the fresh processes some parts start)."""
 
     settings: BenchSettings
     dataset: object  # gan_core.data.datasets.ImageDataset
     device: torch.device
     device_name: str = "auto"
     threads: int | None = None
+    sizes: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -82,13 +70,19 @@ class Goal:
 class Part:
     """One measurement. ``run`` returns plain (JSON-able) data, stored under ``name`` in the result;
     ``markdown`` turns that data into its section of BENCHMARKS.md (None: JSON only). ``order``
-    places it among the others, in the run and in the markdown (the shipped parts use 10, 20, ...)."""
+    places it among the others, in the run and in the markdown (the shipped parts use 10, 20, ...).
+    ``sizes``: name -> (full, ``--quick``) value, given to ``run`` as ``ctx.sizes[name]``."""
 
     name: str
     order: int
     run: Callable[[BenchContext], dict]
     markdown: Callable[[dict], list[str]] | None = None
     goals: tuple[Goal, ...] = ()
+    sizes: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    def sized(self, quick: bool) -> dict:
+        """This part's sizes for a full run or a ``--quick`` one."""
+        return {name: values[1] if quick else values[0] for name, values in self.sizes.items()}
 
 
 # --- timing -------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """The benchmark's parts, one module each, found here by themselves: a module that defines
-``PART = Part(name, order, run, markdown, goals)`` is a part (``gan_core.bench.harness.Part``), so adding
+``PART = Part(name, order, run, markdown, goals, sizes)`` is a part (``gan_core.bench.harness.Part``), so adding
 a part is adding its module. ``PARTS`` holds them by name, in their ``order`` (the order they run in
 and their sections of BENCHMARKS.md follow), and refuses a second part of the same name."""
 

@@ -74,15 +74,16 @@ def app_overhead(ctx: BenchContext) -> dict:
     code = (f"import json, sys; from {__name__} import probe; "
             "print(json.dumps(probe(*json.loads(sys.argv[1]))))")
     rates: dict[str, list[float]] = {"headless": [], "in_app": []}
-    for _ in range(settings.app_rounds):
+    steps = ctx.sizes["steps"]
+    for _ in range(ctx.sizes["rounds"]):
         for mode in rates:  # alternating: headless, in_app, headless, in_app, ...
-            args = json.dumps([mode, settings.app_steps, batch, ctx.threads, ctx.device_name])
+            args = json.dumps([mode, steps, batch, ctx.threads, ctx.device_name])
             _, out = fresh_process_seconds(["-c", code, args])
             rates[mode].append(float(out.strip().splitlines()[-1]))
     med = {k: statistics.median(v) for k, v in rates.items()}
     from gan_core.trainer import TrainConfig
 
-    return {"available": True, "steps": settings.app_steps, "preset": "small",
+    return {"available": True, "steps": steps, "preset": "small",
             "batch_size": TrainConfig(preset="small", batch_size=batch).resolved().batch_size,
             "headless_images_per_sec": med["headless"], "in_app_images_per_sec": med["in_app"],
             "ratio": med["in_app"] / med["headless"], "per_round": rates,
@@ -98,6 +99,6 @@ def markdown(app: dict) -> list[str]:
         f"img/s, ratio **{a['ratio']:.2f}** ({a['measured']})."])
 
 
-PART = Part("app_overhead", 50, app_overhead, markdown, goals=(
+PART = Part("app_overhead", 50, app_overhead, markdown, sizes={"steps": (400, 5), "rounds": (2, 1)}, goals=(
     Goal("app_vs_headless", "in-app / headless throughput", 0.9, lambda app: app.get("ratio")),
 ))

@@ -43,7 +43,7 @@ def distributed_scaling(ctx: BenchContext) -> dict:
     """1 vs 2 processes on the same global batch (CPU, gloo, one thread each): images/s, efficiency."""
     import tempfile
 
-    steps, batch = ctx.settings.distributed_steps, 64
+    steps, batch = ctx.sizes["steps"], 64
     with tempfile.TemporaryDirectory() as tmp:
         one = _cli_images_per_sec(1, steps, batch, Path(tmp) / "one")
         two = _cli_images_per_sec(2, steps, batch, Path(tmp) / "two")
@@ -60,4 +60,4 @@ def markdown(dd: dict) -> list[str]:
             f"scaling efficiency **{dd['scaling_efficiency']:.0%}** (2 processes / twice 1)."]
 
 
-PART = Part("distributed", 110, distributed_scaling, markdown)
+PART = Part("distributed", 110, distributed_scaling, markdown, sizes={"steps": (150, 4)})

@@ -23,7 +23,7 @@ def judge_time(ctx: BenchContext) -> dict:
     from gan_core.evaluation.two_sample import JudgeConfig, judge_generator
     from gan_core.models import build_generator, default_model_config
 
-    n = ctx.settings.judge_n
+    n = ctx.sizes["n"]
     real = colour_images(ctx.dataset.images, len(ctx.dataset.images))
     config = default_model_config("dcgan", image_size=32, channels=3)
     torch.manual_seed(0)
@@ -45,7 +45,7 @@ def markdown(r: dict) -> list[str]:
                                ["accuracy of an untrained dcgan's fakes", f"{r['accuracy']:.3f}"]])])
 
 
-PART = Part("judge", 115, judge_time, markdown, goals=(
+PART = Part("judge", 115, judge_time, markdown, sizes={"n": (1000, 40)}, goals=(
     Goal("judge_seconds", "seconds to judge N = 1,000 at 32x32 RGB", 60.0, lambda r: r.get("seconds"),
          lower_is_better=True, target_text="≤ {:.0f} s", value_text="{:.1f}"),
 ))

@@ -14,7 +14,7 @@ def latent_latency(ctx: BenchContext) -> dict:
     from gan_core import latent
     from gan_core.models import build_generator, default_model_config
 
-    settings = ctx.settings
+    repeats = ctx.sizes["repeats"]
     shipped = REPO_ROOT / "assets" / "generator-mnist5k"
     if (shipped / "config.json").is_file():
         from gan_core.checkpoint import load_checkpoint
@@ -26,7 +26,7 @@ def latent_latency(ctx: BenchContext) -> dict:
 
     def median_ms(fn: Callable[[], object]) -> float:
         fn()
-        return 1000 * statistics.median(timed(fn) for _ in range(settings.latency_repeats))
+        return 1000 * statistics.median(timed(fn) for _ in range(repeats))
 
     return {
         "available": True,
@@ -34,7 +34,7 @@ def latent_latency(ctx: BenchContext) -> dict:
         "one_image_ms": median_ms(lambda: latent.render(generator, z0)),
         "interpolation_16_frames_ms": median_ms(lambda: latent.render(generator, latent.interpolation(z0, z1, 16))),
         "sefa_directions_ms": median_ms(lambda: latent.sefa_directions(generator, 5)),
-        "repeats": settings.latency_repeats,
+        "repeats": repeats,
     }
 
 
@@ -46,4 +46,4 @@ def markdown(lat: dict) -> list[str]:
                                      ["SeFa directions (k = 5)", f"{r['sefa_directions_ms']:.2f}"]])])
 
 
-PART = Part("latent_latency", 60, latent_latency, markdown)
+PART = Part("latent_latency", 60, latent_latency, markdown, sizes={"repeats": (20, 2)})

@@ -7,8 +7,8 @@ from __future__ import annotations
 from gan_core.bench.harness import BenchContext, Part, alternate, section, table
 
 
-def log_every_throughput(ctx: BenchContext, block: int = 25) -> dict:
-    """images/s reading the losses back every step vs once per ``block`` steps (``--log-every``)."""
+def log_every_throughput(ctx: BenchContext) -> dict:
+    """images/s reading the losses back every step vs once per block of steps (``--log-every``)."""
     from gan_core.trainer import TrainConfig, Trainer
 
     settings, dataset, device = ctx.settings, ctx.dataset, ctx.device
@@ -20,7 +20,7 @@ def log_every_throughput(ctx: BenchContext, block: int = 25) -> dict:
                              dataset, device=device)
         blocked = Trainer(every_step.config, dataset, device=device)
         batch = every_step.config.batch_size
-        n = 2 if settings.quick else block
+        n = ctx.sizes["block"]
         # one side's "step" is a block of n steps either way, so both count n x batch images
         timing = alternate({"every_step": lambda: [every_step.step() for _ in range(n)],
                             "log_every": lambda: blocked.run_steps(n)}, batch * n, settings.rounds, settings.round_seconds)
@@ -37,4 +37,4 @@ def markdown(le: dict) -> list[str]:
           f"{p['speedup']:.2f}"] for name, p in r["presets"].items()]))
 
 
-PART = Part("log_every", 100, log_every_throughput, markdown)
+PART = Part("log_every", 100, log_every_throughput, markdown, sizes={"block": (25, 2)})

@@ -60,7 +60,7 @@ def markdown(peak: dict) -> list[str]:
 
 
 def _run(ctx: BenchContext) -> dict:
-    return matmul_peak(ctx.settings.matmul_size, ctx.settings.matmul_repeats)
+    return matmul_peak(**ctx.sizes)
 
 
-PART = Part("matmul_peak", 10, _run, markdown)
+PART = Part("matmul_peak", 10, _run, markdown, sizes={"size": (2048, 256), "repeats": (5, 2)})

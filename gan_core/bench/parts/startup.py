@@ -16,7 +16,7 @@ APP_PROBE = REPO_ROOT / "scripts" / "app_startup_probe.py"
 
 def startup(ctx: BenchContext) -> dict:
     settings = ctx.settings
-    repeat = lambda code: statistics.median(fresh_process_seconds(["-c", code])[0] for _ in range(settings.startup_repeats))  # noqa: E731
+    repeat = lambda code: statistics.median(fresh_process_seconds(["-c", code])[0] for _ in range(ctx.sizes["repeats"]))  # noqa: E731
     result = {"python_bare_seconds": repeat("pass"), "import_gan_core_trainer_seconds": repeat("import gan_core.trainer")}
     pages = [] if settings.quick else [str(p.relative_to(REPO_ROOT)) for p in sorted((REPO_ROOT / "views").glob("[!_]*.py"))
                                        if p.name != "home.py"]
@@ -46,4 +46,4 @@ def markdown(st: dict) -> list[str]:
     return ["", "### Startup (fresh processes)", "", *table(["what", "seconds"], rows)]
 
 
-PART = Part("startup", 80, startup, markdown)
+PART = Part("startup", 80, startup, markdown, sizes={"repeats": (3, 1)})

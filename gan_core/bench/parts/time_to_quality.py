@@ -21,13 +21,14 @@ def time_to_quality(ctx: BenchContext, config=None) -> dict:
     from gan_core.trainer import TrainConfig, Trainer
 
     settings, dataset = ctx.settings, ctx.dataset
+    cap, every, samples = ctx.sizes["cap_seconds"], ctx.sizes["eval_every"], ctx.sizes["samples"]
     config = config or TrainConfig(preset="small", dataset=dataset.name, batch_size=settings.batch_size, seed=0)
     trainer = Trainer(config, dataset, device=ctx.device)
-    z = trainer.sample_noise(settings.quality_samples, torch.Generator().manual_seed(1234))
+    z = trainer.sample_noise(samples, torch.Generator().manual_seed(1234))
     curve, reached = [], None
     wall_start = time.perf_counter()
-    while trainer.elapsed < settings.quality_cap_seconds and time.perf_counter() - wall_start < 3 * settings.quality_cap_seconds:
-        for _ in range(settings.quality_eval_every):
+    while trainer.elapsed < cap and time.perf_counter() - wall_start < 3 * cap:
+        for _ in range(every):
             trainer.step()
         m = quick_metrics(trainer.generate(z), dataset.name)
         if m is None:
@@ -39,11 +40,11 @@ def time_to_quality(ctx: BenchContext, config=None) -> dict:
             break
     return {
         "available": True,
-        "target": dict(QUALITY_TARGET, samples=settings.quality_samples, evaluated_every_steps=settings.quality_eval_every),
+        "target": dict(QUALITY_TARGET, samples=samples, evaluated_every_steps=every),
         "reached": reached is not None,
         "seconds": reached["seconds"] if reached else None,
         "steps": reached["step"] if reached else None,
-        "cap_seconds": settings.quality_cap_seconds,
+        "cap_seconds": cap,
         "preset": trainer.config.preset,
         "batch_size": trainer.config.batch_size,
         "recipe": {k: trainer.config.to_dict()[k] for k in ("ngf", "ndf", "fc_width", "latent_dim", "lr_d", "lr_g", "ema", "reuse_fake")},
@@ -71,7 +72,8 @@ def markdown(ttq: dict) -> list[str]:
     return section("Time to quality", ttq, _body)
 
 
-PART = Part("time_to_quality", 40, time_to_quality, markdown, goals=(
+PART = Part("time_to_quality", 40, time_to_quality, markdown,
+            sizes={"cap_seconds": (180.0, 1.0), "eval_every": (50, 5), "samples": (500, 50)}, goals=(
     Goal("time_to_quality_seconds", "seconds to 80% confident, 10 classes (small, mnist5k)", 60.0,
          lambda ttq: ttq.get("seconds"), lower_is_better=True, target_text="≤ {:.0f} s"),
 ))

@@ -17,7 +17,7 @@ def toy1d_play(ctx: BenchContext) -> dict:
 
     trainer = Toy1DTrainer(Gaussian(2.0, 0.5))
     start, ticks, updates = time.perf_counter(), 0, 0
-    while time.perf_counter() - start < ctx.settings.play_seconds:
+    while time.perf_counter() - start < ctx.sizes["seconds"]:
         updates += trainer.run_for(PLAY_TICK_BUDGET, "update")
         trainer.view()
         ticks += 1
@@ -26,4 +26,4 @@ def toy1d_play(ctx: BenchContext) -> dict:
             "updates": updates, "tick_budget_s": PLAY_TICK_BUDGET, "seconds": elapsed}
 
 
-PART = Part("toy1d_play", 70, toy1d_play)
+PART = Part("toy1d_play", 70, toy1d_play, sizes={"seconds": (3.0, 0.2)})
