@@ -5,6 +5,7 @@ in both languages. AppTest never fires ``st.fragment(run_every=...)``, so the te
 from __future__ import annotations
 
 import re
+import threading
 
 import pytest
 
@@ -80,3 +81,39 @@ def test_cancel_stops_the_judge_and_says_so(paused_run):
     assert any(i18n.translate("train.judge.cancelled", "en") in i.value for i in at.info)
     assert not at.metric or i18n.translate("train.judge.accuracy", "en") not in [m.label for m in at.metric]
     assert not at.button(key=_train_judge.START).disabled
+
+
+@pytest.mark.slow
+def test_training_goes_on_and_the_page_answers_while_the_judge_works(paused_run, monkeypatch):
+    # the judge works on a copy of G in a background job: Resume trains, Pause answers, and the job is
+    # neither restarted nor cancelled by either
+    release = threading.Event()
+    judge = _train_judge.judge_generator
+
+    def held_judge(*args, **kwargs):
+        assert release.wait(120)
+        return judge(*args, **kwargs)
+
+    monkeypatch.setattr(_train_judge, "judge_generator", held_judge)
+    try:
+        _judge_while_training(paused_run("en"), release)
+    finally:
+        release.set()  # a failed check must not leave the job's thread waiting
+
+
+def _judge_while_training(at, release) -> None:
+    at.button(key=_train_judge.START).click().run()
+    job, run = at.session_state[_train_judge.JOB], at.session_state["train_run"]
+    paused_at = run.snapshot().step
+    at.button(key="train_resume").click().run()
+    wait_until(lambda: run.snapshot().step >= paused_at + 3)
+    at.button(key="train_pause").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert run.snapshot().status == "paused" and not at.button(key="train_resume").disabled
+    assert at.session_state[_train_judge.JOB] is job and not job.wait(0)
+    release.set()
+    assert job.wait(120)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert i18n.translate("train.judge.accuracy", "en") in [m.label for m in at.metric]
+    assert at.session_state[_train_judge.RESULT].judge["checkpoint_step"] == paused_at
