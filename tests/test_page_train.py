@@ -266,6 +266,21 @@ def test_a_full_server_queues_the_start_and_runs_it_by_itself_when_the_slot_free
     assert at.button(key="train_start").disabled and not at.button(key="train_pause").disabled
 
 
+def test_a_korean_student_in_the_queue_reads_the_running_runs_label_in_korean(page, monkeypatch):
+    from views import _i18n
+
+    monkeypatch.setattr(_i18n, "current_language", lambda: "ko")  # AppTest formats options in its own thread
+    other = someone_elses_run()
+    other.start()
+    try:
+        at = page()
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        assert "지금 학습 중: fake 데이터의 small." in " ".join(c.value for c in at.caption)
+    finally:
+        assert other.stop(timeout=30)
+
+
 def test_leaving_the_queue_gives_back_the_start_button(page):
     other = someone_elses_run()
     other.start()

@@ -51,7 +51,8 @@ def user_text(text: object, limit: int | None = 80) -> str:
 
 
 def error_text(error: BaseException | str, markdown: bool = True) -> str:
-    """A user-caused error as a sentence in this session's language (engine errors carry a key).
+    """A user-caused error (or any message the engine keeps with its key, such as a run's label) as a
+    sentence in this session's language.
 
     What the user named inside it (an engine error's text values: file, folder, tensor or dataset
     names) goes through ``user_text``, and an error without a key is escaped whole, unless

@@ -130,7 +130,7 @@ def _queue_view(ticket: QueueTicket, run: TrainingRun) -> None:
     wait = REGISTRY.estimated_wait(ticket)
     st.caption(t("train.queue.eta", time=charts.duration(wait)) if wait is not None else t("train.queue.eta_unknown"))
     if REGISTRY.active():
-        st.caption(t("train.queue.running_now", runs=", ".join(user_text(label) for label in REGISTRY.active())))
+        st.caption(t("train.queue.running_now", runs=", ".join(error_text(label) for label in REGISTRY.active())))
 
 
 def live_view() -> None:

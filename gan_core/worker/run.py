@@ -44,6 +44,7 @@ import torch
 from gan_core.data.datasets import to_float_images
 from gan_core.evaluation import diagnostics
 from gan_core.device import set_cpu_threads
+from gan_core.i18n import LocalizedText
 from gan_core.images import make_grid
 from gan_core.paths import runs_root
 from gan_core.trainer import SINGLE_UPDATES, StepReport, TrainConfig, Trainer, TrainingDiverged
@@ -378,9 +379,9 @@ class TrainingRun:
     # --- control --------------------------------------------------------------------------------
 
     @property
-    def label(self) -> str:
-        """What runs, in a few words (e.g. 'small on mnist5k')."""
-        return f"{self.config.preset} on {self.dataset.name}"
+    def label(self) -> LocalizedText:
+        """What runs, in a few words (e.g. 'small on mnist5k'), in each viewer's language."""
+        return LocalizedText("train.queue.run_label", preset=self.config.preset, dataset=self.dataset.name)
 
     @property
     def steps_to_train(self) -> int:
