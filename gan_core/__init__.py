@@ -39,6 +39,8 @@ Running it
   per measurement in ``parts/`` (a registry: a new module is a new part), ``run`` (goals, markdown)
 - ``registry``     ``Registry``: the name -> item table of datasets, presets and losses (refuses
   a duplicate name)
+- ``settings``     a setting declared once on its config field (range, help, flag, widget): validate(),
+  the command line's flags and the pages' widgets and links are built from it  <- add a setting there
 - ``i18n`` + ``locales/``  messages in English and Korean; ``limits`` every resource limit;
   ``device`` cuda > mps > cpu; ``paths`` the repository's folders
 

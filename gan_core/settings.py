@@ -22,16 +22,17 @@ from typing import Any, Callable, Sequence
 from gan_core.i18n import LocalizedText, translate
 
 KINDS = ("int", "float", "choice", "bool", "text", "float_pair")
-WIDGETS = ("number", "slider", "select", "radio", "checkbox", "pair")
+WIDGETS = ("number", "slider", "select_slider", "select", "radio", "checkbox", "pair")
 
 
 @dataclass(frozen=True)
 class Setting:
     """One setting's declaration. ``lo``/``hi`` are inclusive bounds (numbers, or a callable for a
     bound that depends on the machine); ``choices`` a sequence or a callable returning a registry's
-    names; ``label`` and ``help`` catalog keys; ``flag`` the command-line flag (None: not on the
-    command line), ``flag_value`` what a flag of a "bool" setting stores; ``url`` the name in a
-    page's link (a pair: two names); ``widget`` how a page shows it (None: not on a page)."""
+    names (for a number: the values a page offers, all within the range); ``label`` and ``help``
+    catalog keys; ``flag`` the command-line flag (None: not on the command line), ``flag_value``
+    what a flag of a "bool" setting stores; ``url`` the name in a page's link (a pair: two names);
+    ``widget`` how a page shows it (None: not on a page)."""
 
     kind: str
     lo: float | Callable[[], float] | None = None
@@ -59,7 +60,8 @@ class Setting:
         return self.hi() if callable(self.hi) else self.hi
 
     def options(self) -> list:
-        """The allowed values of a "choice" setting (read from the registry now)."""
+        """The allowed values of a "choice" setting (read from the registry now), or the values a page
+        offers for a number."""
         return list(self.choices() if callable(self.choices) else self.choices)
 
     def problem(self, name: str, value: Any) -> LocalizedText | None:

@@ -352,3 +352,22 @@ def test_projector_mode_enlarges_figure_fonts_and_lines():
             svg_line=float(re.search(r'stroke="black" stroke-width="([\d.]+)"', svg).group(1)))
     normal, projector = sizes[False], sizes[True]
     assert all(projector[k] > normal[k] for k in normal), sizes
+
+
+def test_settings_survive_a_visit_to_another_page():
+    # issue 27: the mean of p_data and the 1-D trainer's settings went back to their first values
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.switch_page("views/distributions.py").run()
+    assert not at.exception
+    at.slider(key="dist_mean").set_value(1.5).run()
+    at.session_state["dist_tab_id"] = "train"
+    at.run()
+    at.number_input(key="dist_t_k").set_value(4).run()
+    at.number_input(key="dist_t_seed").set_value(77).run()
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/distributions.py").run()
+    assert not at.exception
+    assert at.number_input(key="dist_t_k").value == 4 and at.number_input(key="dist_t_seed").value == 77
+    at.session_state["dist_tab_id"] = "explorer"
+    at.run()
+    assert at.slider(key="dist_mean").value == 1.5

@@ -277,3 +277,19 @@ def test_projector_mode_enlarges_the_view_and_the_charts():
                                 live_font=int(re.search(r"font-size:(\d+)px", html).group(1)),
                                 legend_dot=int(re.search(r"width:(\d+)px;height:\d+px;border-radius:50%", html).group(1)))
     assert all(sizes[True][k] > sizes[False][k] for k in sizes[False]), sizes
+
+
+def test_settings_and_a_links_values_survive_a_visit_to_another_page():
+    # issue 27: k, the seed and lr_d went back to the preset's after a look at the home page
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.query_params["batch"] = "64"
+    at.switch_page("views/modes.py").run()
+    assert not at.exception and at.select_slider(key="modes_batch").value == 64  # the link
+    at.number_input(key="modes_k").set_value(3).run()
+    at.number_input(key="modes_seed").set_value(77).run()
+    at.select_slider(key="modes_lr_d").set_value(5e-3).run()
+    at.switch_page("views/home.py").run()
+    at.switch_page("views/modes.py").run()
+    assert not at.exception
+    assert at.number_input(key="modes_k").value == 3 and at.number_input(key="modes_seed").value == 77
+    assert at.select_slider(key="modes_lr_d").value == 5e-3 and at.select_slider(key="modes_batch").value == 64

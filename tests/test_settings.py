@@ -110,3 +110,36 @@ def test_a_declaration_refuses_wrong_types_and_values_in_a_sentence():
         assert "b must be two numbers from 0 to 0.9999" in pair.problem("b", bad)
     with pytest.raises(argparse.ArgumentTypeError, match=r"--x must be a whole number from 1 to 10, not abc\."):
         s.parse("abc")
+
+
+@pytest.mark.parametrize("page_file,config", [("modes.py", "Toy2DConfig"), ("distributions.py", "Toy1DConfig")])
+def test_each_toy_setting_is_on_its_page_and_in_its_link_with_the_declared_range(page_file, config):
+    from gan_core.i18n import translate
+    from gan_core.toy import toy1d_train, toy2d_train
+
+    cls = getattr(toy2d_train if config == "Toy2DConfig" else toy1d_train, config)
+    shown = {name: s for name, s in declared(cls).items() if s.widget}
+    # a link at the edge of every range: a number past its top is clamped to it, a listed value is taken
+    # (the loss: one both pages offer; the 1-D page offers two of the losses)
+    link = {name: (str(s.high + 1), s.high) if s.widget == "number" else
+            (("minimax",) * 2 if name == "loss" else (str(s.options()[-1]), s.options()[-1]))
+            for name, s in shown.items()}
+    at = AppTest.from_file(str(ROOT / "views" / page_file), default_timeout=90)
+    for name, (raw, _) in link.items():
+        at.query_params[shown[name].url] = raw
+    at.session_state["dist_tab_id"] = "train"  # the 1-D trainer's tab (lazy tabs: only the open one runs)
+    at.run()
+    assert not at.exception
+    widgets = {w.label: w for kind in ("number_input", "select_slider", "selectbox", "radio")
+               for w in getattr(at, kind)}
+    for name, s in shown.items():
+        w = widgets[translate(s.label)]  # drawn, with its declared label
+        assert w.value == link[name][1], name  # the link's value, within the declared range
+        assert s.url in at.query_params, name  # and mirrored back into the link
+        if s.widget == "number":
+            assert (w.min, w.max) == (s.low, s.high), name
+        elif s.kind in ("int", "float"):  # a number offered from a list: every value within the range
+            assert [float(str(o)) for o in w.options] == [float(o) for o in s.options()], name
+            assert all(s.low <= o <= s.high for o in s.options())
+        elif name != "loss":
+            assert len(w.options) == len(s.options()), name

@@ -130,14 +130,16 @@ def test_bad_inputs_raise_clear_errors_in_every_language():
         Mixture((Gaussian(),), (1.0, 2.0))
     with pytest.raises(Toy1DError, match="prior 'cauchy'"):
         AffineGenerator(0, 1, "cauchy")
-    with pytest.raises(Toy1DError, match="k"):
+    with pytest.raises(Toy1DError, match="k must be a whole number from 1 to 20, not 0"):
         Toy1DConfig(k=0).validate()
-    with pytest.raises(Toy1DError, match="loss 'nope'") as err:
+    with pytest.raises(Toy1DError, match="loss must be one of .*, not 'nope'") as err:
         Toy1DConfig(loss="nope").validate()
-    assert "손실함수" in err.value.localized("ko") and "nope" in err.value.localized("ko")
-    with pytest.raises(Toy1DError, match="learning rate of G") as err:
+    assert "nope" in err.value.localized("ko") and "가운데 하나" in err.value.localized("ko")
+    with pytest.raises(Toy1DError, match="lr_g must be a number from 1e-05 to 1, not 2") as err:
         Toy1DConfig(lr_g=2.0).validate()
-    assert err.value.params == {"net": "G", "value": 2.0}
+    assert err.value.params["name"] == "lr_g" and err.value.params["value"] == "2"
+    with pytest.raises(Toy1DError, match="seed must be"):
+        Toy1DConfig(seed=-1).validate()
 
 
 def test_affine_generator_density_matches_its_mapping():

@@ -150,8 +150,9 @@ def test_the_2d_gan_takes_any_registered_loss_a_users_points_and_refuses_bad_set
     report = trainer.step()
     assert set(report) >= {"loss_d", "loss_g", "d_real", "d_fake"} and trainer.d_steps == 5
     assert "modes_covered" not in trainer.measure()  # a user's points have no known modes
-    for bad, words in ((dict(loss="magic"), "Unknown loss 'magic'"), (dict(k=0), "k must be between 1"),
-                       (dict(prior="cauchy"), "Unknown noise prior"), (dict(lr_g=5.0), "lr_g must be")):
+    for bad, words in ((dict(loss="magic"), "loss must be one of .*, not 'magic'"), (dict(k=0), "k must be a whole"),
+                       (dict(prior="cauchy"), "prior must be one of normal, uniform"), (dict(lr_g=5.0), "lr_g must be"),
+                       (dict(depth=5), "depth must be a whole number from 1 to 4"), (dict(seed=2**31), "seed")):
         with pytest.raises(Toy2DError, match=words):
             Toy2DConfig(**bad).validate()
 
@@ -233,7 +234,7 @@ def test_each_network_has_its_own_optimiser(optimizer):
                                        depth=1))
     assert type(trainer.opt_d).__name__.lower() == optimizer and type(trainer.opt_g).__name__ == "SGD"
     assert trainer.opt_g.param_groups[0]["lr"] == 0.02
-    with pytest.raises(Toy2DError, match="Unknown optimiser 'lbfgs'"):
+    with pytest.raises(Toy2DError, match="optimizer_d must be one of .*, not 'lbfgs'"):
         Toy2DConfig(optimizer_d="lbfgs").validate()
 
 

@@ -23,6 +23,7 @@ from gan_core.paths import ASSETS_DIR as ASSETS, runs_root
 from gan_core.recording import run_folders
 from views._i18n import error_text, t, user_text
 from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
+from views._settings import PERSIST
 
 SOURCE_KEY = "lat_source"
 SHIPPED_PREFIX = "generator-"
@@ -156,7 +157,7 @@ def choose_model(container=None) -> LatentModel | None:
         st.session_state[SOURCE_KEY] = next(iter(labels))
     with area:
         choice = st.selectbox(t("latent.source.label"), list(labels), format_func=labels.get, key=SOURCE_KEY,
-                              persist_state="session")
+                              persist_state=PERSIST)
         name = labels[choice]
         try:
             if choice == "upload":

@@ -44,10 +44,13 @@ def widget(s: Setting, key: str, where=None, *, label: str | None = None, option
     if s.widget == "slider":
         lo, hi = _bounds(s)
         return where.slider(label, lo, hi, step=s.step, **common)
+    if s.widget == "select_slider":
+        return where.select_slider(label, list(options if options is not None else s.options()), **common)
     if s.widget == "select":
         return where.selectbox(label, list(options if options is not None else s.options()), **common)
     if s.widget == "radio":
-        return where.radio(label, list(options if options is not None else s.options()), horizontal=True, **common)
+        common.setdefault("horizontal", True)
+        return where.radio(label, list(options if options is not None else s.options()), **common)
     if s.widget == "checkbox":
         return where.checkbox(label, **common)
     raise ValueError(f"a setting with widget {s.widget!r} cannot be drawn")
@@ -56,9 +59,11 @@ def widget(s: Setting, key: str, where=None, *, label: str | None = None, option
 def param(s: Setting, key: str, *, name: str | None = None, choices: Sequence | None = None) -> Param:
     """The link parameter of ``s`` (named as declared) for the widget under ``key``, with its range."""
     kind = _PARAM_KINDS[s.kind]
-    if kind in ("int", "float"):
+    if kind in ("int", "float") and not s.choices:
         return Param(name or s.url, key, kind, s.low, s.high)
-    return Param(name or s.url, key, kind, choices=list(choices if choices is not None else s.options()))
+    # a choice, or a number the page offers from a list (a link can only give one of those values)
+    return Param(name or s.url, key, "choice" if kind != "bool" else kind,
+                 choices=list(choices if choices is not None else s.options()))
 
 
 def params(s: Setting, keys: str | tuple[str, str], **kwargs) -> list[Param]:

@@ -20,6 +20,7 @@ import streamlit as st
 
 from gan_core.toy import toy1d
 from gan_core.algorithm1 import TrainingDiverged
+from gan_core.settings import declared
 from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy1d import AffineGenerator, Gaussian, Mixture, Toy1DError, Uniform
 from gan_core.toy.toy1d_train import (PANEL_D_GAP, PANEL_D_JSD, PANEL_D_MASS, PRESETS, STRIP_D_STEPS, STRIP_G_STEPS,
@@ -30,6 +31,7 @@ from views._charts import show_grid
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._play import play_fragment, set_playing
+from views._settings import PERSIST, params, widget
 from views._svg import svg_as_img
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -44,9 +46,6 @@ FAMILIES = ["gaussian", "mixture", "uniform"]
 D_MODES = ["optimal", "partial", "frozen"]
 G_PRIORS = ["normal", "uniform"]
 LOSS_CHOICES = ["non-saturating", "minimax"]
-LR_CHOICES = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]
-BATCH_CHOICES = [16, 32, 64, 128, 256, 512]
-WIDTH_CHOICES = [4, 8, 16, 32, 64]
 MC_SIZES = [100, 1_000, 10_000, 100_000]
 TRAIN_DATA = {
     "gaussian": Gaussian(3.0, 0.5),
@@ -67,6 +66,7 @@ DEFAULTS = {  # explorer widget values
 CONFIG_WIDGETS = {"loss": "dist_t_loss", "k": "dist_t_k", "lr_d": "dist_t_lr_d", "lr_g": "dist_t_lr_g",
                   "batch_size": "dist_t_batch", "optimizer": "dist_t_opt", "g_hidden": "dist_t_gh",
                   "d_hidden": "dist_t_dh", "prior": "dist_t_prior", "seed": "dist_t_seed"}
+FIELDS = declared(Toy1DConfig)
 TRAIN_DEFAULTS = {
     **{key: getattr(Toy1DConfig(), field) for field, key in CONFIG_WIDGETS.items()},
     "dist_t_preset": next(iter(PRESETS)), "dist_t_data": "gaussian", "dist_mc_m": 10_000, "dist_mc_seed": 0,
@@ -90,16 +90,8 @@ URL_PARAMS = [
     Param("d", "dist_d_mode", "choice", choices=D_MODES),
     Param("d_trained", "dist_d_training", "float", *SLIDER["training"][:2]),
     Param("data", "dist_t_data", "choice", choices=[*TRAIN_DATA, SAME_AS_EXPLORER]),
-    Param("loss", "dist_t_loss", "choice", choices=LOSS_CHOICES),
-    Param("k", "dist_t_k", "int", 1, 20),
-    Param("opt", "dist_t_opt", "choice", choices=list(OPTIMIZERS)),
-    Param("lr_d", "dist_t_lr_d", "choice", choices=LR_CHOICES),
-    Param("lr_g", "dist_t_lr_g", "choice", choices=LR_CHOICES),
-    Param("batch", "dist_t_batch", "choice", choices=BATCH_CHOICES),
-    Param("g_width", "dist_t_gh", "choice", choices=WIDTH_CHOICES),
-    Param("d_width", "dist_t_dh", "choice", choices=WIDTH_CHOICES),
-    Param("z", "dist_t_prior", "choice", choices=G_PRIORS),
-    Param("seed", "dist_t_seed", "int", 0, 10_000),
+    *[p for field, key in CONFIG_WIDGETS.items()  # the 1-D trainer's settings, as declared
+      for p in params(FIELDS[field], key, **({"choices": LOSS_CHOICES} if field == "loss" else {}))],
     Param("mc_m", "dist_mc_m", "choice", choices=MC_SIZES),
     Param("mc_seed", "dist_mc_seed", "int", 0, 10_000),
 ]
@@ -112,7 +104,7 @@ def _fmt(v: float) -> str:
 def _slider(label: str, key: str, kind: str, container=st, **kwargs) -> float:
     """A slider over one of the ``SLIDER`` ranges (its value lives in session state under ``key``)."""
     lo, hi, step = SLIDER[kind]
-    return container.slider(label, lo, hi, step=step, key=key, **kwargs)
+    return container.slider(label, lo, hi, step=step, key=key, **kwargs, persist_state=PERSIST)
 
 
 # --- 1. analytic explorer ----------------------------------------------------------------------------
@@ -152,7 +144,7 @@ def _data_changed() -> None:
 
 def _data_controls() -> None:
     family = st.selectbox(t("dist.data.family"), FAMILIES, key="dist_family", on_change=_data_changed,
-                          format_func=option_labels("dist.family", FAMILIES))
+                          format_func=option_labels("dist.family", FAMILIES), persist_state=PERSIST)
     if family == "gaussian":
         _slider(t("dist.data.mean"), "dist_mean", "mean", on_change=_data_changed)
         _slider(t("dist.data.std"), "dist_std", "std", on_change=_data_changed)
@@ -165,17 +157,16 @@ def _data_controls() -> None:
         _slider(t("dist.data.interval"), "dist_uni", "mean", on_change=_data_changed)
 
 
-def keep_widget_values() -> None:
-    """Set every widget's default once, and keep its value while its tab is closed.
+def first_values() -> None:
+    """Set every widget's first value, once per session.
 
     Only the open tab runs (lazy tabs: a closed tab costs nothing, and Play's browser updates
-    stay cheap), and Streamlit forgets the value of a widget that did not run. Writing each value
-    back at the start of the run keeps it. The widgets take their defaults from here, not from a
-    ``value=`` argument, so the two never disagree.
+    stay cheap); the widgets keep their values while their tab is closed, or another page is shown,
+    with ``persist_state`` (``views._settings.PERSIST``). They take their first values from here, not
+    from a ``value=`` argument, so the two never disagree.
     """
-    s = st.session_state
     for key, value in {**DEFAULTS, **TRAIN_DEFAULTS}.items():
-        s[key] = s[key] if key in s else value
+        st.session_state.setdefault(key, value)
 
 
 def explorer_data() -> toy1d.Density:
@@ -226,11 +217,11 @@ def explorer_section() -> None:
         _data_controls()
         st.markdown(t("dist.explorer.generator"))
         st.radio(t("dist.explorer.noise"), G_PRIORS, key="dist_g_prior", horizontal=True,
-                 format_func=option_labels("dist.prior", G_PRIORS))
+                 format_func=option_labels("dist.prior", G_PRIORS), persist_state=PERSIST)
         _slider(t("dist.explorer.g_mean"), "dist_g_mean", "mean")
         _slider(t("dist.explorer.g_std"), "dist_g_std", "std")
         mode = st.radio(t("dist.explorer.d_mode"), D_MODES, key="dist_d_mode",
-                        format_func=option_labels("dist.d_mode", D_MODES))
+                        format_func=option_labels("dist.d_mode", D_MODES), persist_state=PERSIST)
         if mode == "partial":
             _slider(t("dist.explorer.d_training"), "dist_d_training", "training")
         elif mode == "frozen" and st.session_state.get("dist_frozen"):
@@ -303,23 +294,18 @@ def _apply_preset() -> None:
 
 def _training_config() -> Toy1DConfig:
     st.selectbox(t("dist.train.preset"), list(PRESETS), key="dist_t_preset", on_change=_apply_preset,
-                 format_func=option_labels("dist.preset", PRESETS))
+                 format_func=option_labels("dist.preset", PRESETS), persist_state=PERSIST)
     c1, c2, c3, c4 = st.columns(4)
-    loss = c1.selectbox(t("dist.train.loss"), LOSS_CHOICES, key="dist_t_loss", help=t("dist.train.loss_help"),
-                        format_func=option_labels("dist.loss", LOSS_CHOICES))
-    k = c1.number_input(t("dist.train.k"), 1, 20, key="dist_t_k")
-    lr_d = c2.select_slider(t("dist.train.lr_d"), LR_CHOICES, key="dist_t_lr_d")
-    lr_g = c2.select_slider(t("dist.train.lr_g"), LR_CHOICES, key="dist_t_lr_g")
-    batch = c3.select_slider(t("dist.train.batch"), BATCH_CHOICES, key="dist_t_batch")
-    optimizer = c3.selectbox(t("dist.train.optimizer"), list(OPTIMIZERS), key="dist_t_opt",
-                             format_func=option_labels("common.optimizer", OPTIMIZERS), help=t("dist.train.optimizer_help"))
-    g_hidden = c4.select_slider(t("dist.train.g_width"), WIDTH_CHOICES, key="dist_t_gh")
-    d_hidden = c4.select_slider(t("dist.train.d_width"), WIDTH_CHOICES, key="dist_t_dh")
-    prior = c1.radio(t("dist.train.noise"), G_PRIORS, key="dist_t_prior", horizontal=True,
-                     format_func=option_labels("dist.prior", G_PRIORS))
-    seed = c2.number_input(t("dist.train.seed"), 0, 10_000, key="dist_t_seed")
-    return Toy1DConfig(g_hidden=g_hidden, d_hidden=d_hidden, prior=prior, k=int(k), batch_size=batch,
-                       lr_d=lr_d, lr_g=lr_g, optimizer=optimizer, loss=loss, seed=int(seed))
+    options = {"loss": dict(options=LOSS_CHOICES, help=t("dist.train.loss_help"),
+                            format_func=option_labels("dist.loss", LOSS_CHOICES)),
+               "optimizer": dict(format_func=option_labels("common.optimizer", OPTIMIZERS),
+                                 help=t("dist.train.optimizer_help")),
+               "prior": dict(format_func=option_labels("dist.prior", G_PRIORS))}
+    chosen = {field: widget(FIELDS[field], CONFIG_WIDGETS[field], column, **options.get(field, {}))
+              for field, column in (("loss", c1), ("k", c1), ("lr_d", c2), ("lr_g", c2), ("batch_size", c3),
+                                    ("optimizer", c3), ("g_hidden", c4), ("d_hidden", c4), ("prior", c1),
+                                    ("seed", c2))}
+    return Toy1DConfig(**chosen)
 
 
 def _trainer(config: Toy1DConfig, data: toy1d.Density, reset: bool) -> Toy1DTrainer:
@@ -407,7 +393,8 @@ def training_section() -> None:
         playing = bool(st.session_state.get("dist_playing", False))
         with st.expander(t("dist.train.settings")):
             choice = st.selectbox(t("dist.train.data"), [*TRAIN_DATA, SAME_AS_EXPLORER], key="dist_t_data",
-                                  format_func=option_labels("dist.train_data", [*TRAIN_DATA, SAME_AS_EXPLORER]))
+                                  format_func=option_labels("dist.train_data", [*TRAIN_DATA, SAME_AS_EXPLORER]),
+                                  persist_state=PERSIST)
             config = _training_config()
             st.caption(t(f"dist.preset_why.{st.session_state.dist_t_preset}"))
         if "dist_error" in st.session_state:
@@ -516,8 +503,8 @@ def expectation_section() -> None:
     col_fig, col_text = st.columns([2.2, 1])
     with col_text:
         st.markdown(t("dist.expectation.lln"))
-        max_m = st.select_slider(t("dist.expectation.max_m"), MC_SIZES, key="dist_mc_m")
-        seed = st.number_input(t("dist.expectation.seed"), 0, 10_000, key="dist_mc_seed")
+        max_m = st.select_slider(t("dist.expectation.max_m"), MC_SIZES, key="dist_mc_m", persist_state=PERSIST)
+        seed = st.number_input(t("dist.expectation.seed"), 0, 10_000, key="dist_mc_seed", persist_state=PERSIST)
     with col_fig:
         try:
             p_data, generator, discriminator = explorer_model()
@@ -551,7 +538,7 @@ def _remember_tab() -> None:
 
 
 restore(URL_PARAMS, "distributions")
-keep_widget_values()
+first_values()
 st.title(t("dist.title"))
 # Lazy tabs: only the open tab runs. A closed tab then costs nothing on a rerun (Pause reruns the
 # page), and the browser does not re-check the hidden tabs' contents on every Play frame.

@@ -22,6 +22,7 @@ from views._i18n import error_text, t, user_text
 from views._latent_figures import z_chart_svg
 from views._latent_models import SOURCE_KEY, LatentModel, choose_model, shipped_ids
 from views._notes import teaching_notes
+from views._settings import PERSIST
 from views._svg import svg_as_img
 from views._theme import current, style, upscale_factor
 from views._urlstate import Param, link_box, mirror, restore
@@ -40,7 +41,7 @@ CONCEPT_POOL = 256  # samples measured to pick the concept groups
 
 # Every choice of the page, with its first value. Widgets are created with key= only (their value comes
 # from here through session state), which avoids Streamlit's "default value but also set via the Session
-# State API" warning, and with persist_state="session", so a choice survives a trip to another section
+# State API" warning, and with persist_state=PERSIST, so a choice survives a trip to another section
 # or page (Streamlit otherwise forgets the value of a widget that a run does not draw).
 DEFAULTS = {
     "lat_section": "move",
@@ -277,7 +278,7 @@ def _z_sliders(m: LatentModel, z: torch.Tensor, seed: int, dims: list[int]) -> t
         key = f"lat_zdim_{i}"
         st.session_state.setdefault(key, start)
         _fit_number(key, lo, hi)
-        value = cols[j % 2].slider(f"z[{i}]", lo, hi, step=0.05, key=key, persist_state="session")
+        value = cols[j % 2].slider(f"z[{i}]", lo, hi, step=0.05, key=key, persist_state=PERSIST)
         if value != start:  # untouched sliders keep z's exact value
             z[i] = value
     return z
@@ -291,12 +292,12 @@ def move_z(m: LatentModel) -> None:
     with controls:
         # a row that puts the button under the seed box when both do not fit (150% zoom, projector)
         row = st.container(horizontal=True, wrap=True, vertical_alignment="bottom", key="lat_seed_row")
-        seed = int(row.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", persist_state="session",
+        seed = int(row.number_input(t("latent.move.seed"), 0, MAX_SEED, key="lat_seed", persist_state=PERSIST,
                                     help=t("latent.move.seed_help"), width=220))
         row.button(t("latent.move.random"), icon=":material/casino:", on_click=_randomise_seed, width="content",
                    key="lat_btn_random")
         c1, c2 = st.columns([3, 2], vertical_alignment="bottom")
-        method = c1.radio(t("latent.move.method"), DIRECTION_METHODS, key="lat_dir_method", persist_state="session",
+        method = c1.radio(t("latent.move.method"), DIRECTION_METHODS, key="lat_dir_method", persist_state=PERSIST,
                           format_func=lambda v: t(f"latent.method.{v}"))
         if st.session_state.get("lat_alpha_origin") != (m.key, method):  # other directions: start at 0
             if "lat_alpha_origin" in st.session_state:
@@ -305,21 +306,21 @@ def move_z(m: LatentModel) -> None:
         directions, strengths = _directions(m.key, method, m.generator, m.prior)
         _fit_number("lat_k", 1, len(directions))
         # (a one-dimensional z has one direction: a slider from 1 to 1 cannot be drawn)
-        k = (c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k", persist_state="session")
+        k = (c2.slider(t("latent.move.k"), 1, len(directions), key="lat_k", persist_state=PERSIST)
              if len(directions) > 1 else 1)
         cols = st.columns(2)
         offset = torch.zeros(d)
         for i in range(k):
             st.session_state.setdefault(f"lat_alpha_{i}", 0.0)
             alpha = cols[i % 2].slider(t("latent.move.direction", n=i + 1), -3.0, 3.0, step=0.1,
-                                       key=f"lat_alpha_{i}", persist_state="session")
+                                       key=f"lat_alpha_{i}", persist_state=PERSIST)
             offset += alpha * directions[i]
         st.button(t("latent.move.reset"), on_click=_reset_directions, key="lat_btn_reset_directions")
 
         # this generator's dimensions, each once (one slider per dimension: a repeat would make two widgets)
         dims_here = dict.fromkeys(i for i in st.session_state["lat_dims"] if 0 <= i < d)
         st.session_state["lat_dims"] = list(dims_here)[:MAX_DIMS]
-        dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", persist_state="session",
+        dims = st.multiselect(t("latent.move.dims"), list(range(d)), key="lat_dims", persist_state=PERSIST,
                               max_selections=MAX_DIMS)
         z = _z_sliders(m, latent.sample_latents(1, d, seed, m.prior)[0], seed, dims)
     z_now = z + offset
@@ -344,10 +345,10 @@ def move_z(m: LatentModel) -> None:
     _fit_choice("lat_plane_d1", options, 0)
     _fit_choice("lat_plane_d2", options, min(1, len(options) - 1))
     name = lambda i: t("latent.move.direction", n=i + 1)  # noqa: E731
-    i1 = c1.selectbox(t("latent.move.across"), options, format_func=name, key="lat_plane_d1", persist_state="session")
-    i2 = c2.selectbox(t("latent.move.down"), options, format_func=name, key="lat_plane_d2", persist_state="session")
-    n = c3.slider(t("latent.move.plane_n"), 3, 11, step=2, key="lat_plane_n", persist_state="session")
-    span = c4.slider(t("latent.move.span"), 0.5, 6.0, step=0.5, key="lat_plane_span", persist_state="session")
+    i1 = c1.selectbox(t("latent.move.across"), options, format_func=name, key="lat_plane_d1", persist_state=PERSIST)
+    i2 = c2.selectbox(t("latent.move.down"), options, format_func=name, key="lat_plane_d2", persist_state=PERSIST)
+    n = c3.slider(t("latent.move.plane_n"), 3, 11, step=2, key="lat_plane_n", persist_state=PERSIST)
+    span = c4.slider(t("latent.move.span"), 0.5, 6.0, step=0.5, key="lat_plane_span", persist_state=PERSIST)
     if i1 == i2:
         st.warning(t("latent.move.same_direction"))
     else:
@@ -377,24 +378,24 @@ def _norm_chart(paths: dict[str, torch.Tensor], d: int, prior: str) -> go.Figure
 def _endpoints(m: LatentModel) -> tuple[torch.Tensor, torch.Tensor]:
     d = m.model_config.latent_dim
     mode = st.radio(t("latent.interp.endpoints"), ["seeds", "grid"], horizontal=True, key="lat_interp_mode",
-                    persist_state="session",
+                    persist_state=PERSIST,
                     format_func=lambda v: t(f"latent.interp.mode_{v}"))
     if mode == "seeds":
         c1, c2 = st.columns(2)
         s0 = int(c1.number_input(t("latent.interp.start_seed"), 0, MAX_SEED, key="lat_interp_s0",
-                                 persist_state="session"))
+                                 persist_state=PERSIST))
         s1 = int(c2.number_input(t("latent.interp.end_seed"), 0, MAX_SEED, key="lat_interp_s1",
-                                 persist_state="session"))
+                                 persist_state=PERSIST))
         return latent.sample_latents(1, d, s0, m.prior)[0], latent.sample_latents(1, d, s1, m.prior)[0]
     grid_seed = int(st.number_input(t("latent.interp.grid_seed"), 0, MAX_SEED, key="lat_interp_grid_seed",
-                                    persist_state="session"))
+                                    persist_state=PERSIST))
     z = latent.sample_latents(INTERP_GRID, d, grid_seed, m.prior)
     _show_numbered(latent.render(m.generator, z))
     c1, c2 = st.columns(2)
     a = c1.selectbox(t("latent.interp.start_image"), range(INTERP_GRID), format_func=_number, key="lat_interp_a",
-                     persist_state="session")
+                     persist_state=PERSIST)
     b = c2.selectbox(t("latent.interp.end_image"), range(INTERP_GRID), format_func=_number, key="lat_interp_b",
-                     persist_state="session")
+                     persist_state=PERSIST)
     return z[a], z[b]
 
 
@@ -403,7 +404,7 @@ def interpolation(m: LatentModel) -> None:
     controls, figures = st.columns([2, 3], gap="large")
     with controls:
         z0, z1 = _endpoints(m)
-        steps = st.slider(t("latent.interp.steps"), 3, 32, key="lat_interp_steps", persist_state="session")
+        steps = st.slider(t("latent.interp.steps"), 3, 32, key="lat_interp_steps", persist_state=PERSIST)
         st.markdown(t("latent.interp.intro", d=d, sqrt_d=f"{d ** 0.5:.1f}"))
         teaching_notes("latent.interp")
     paths = {name: latent.interpolation(z0, z1, steps, name) for name in ("lerp", "slerp")}
@@ -417,9 +418,9 @@ def interpolation(m: LatentModel) -> None:
 
     c1, c2, c3 = st.columns(3)
     which = c1.radio(t("latent.interp.export"), ["slerp", "lerp"], horizontal=True, key="lat_export_method",
-                     persist_state="session",
+                     persist_state=PERSIST,
                      format_func=lambda v: t(f"latent.interp.{v}"))
-    ms = c2.slider(t("latent.interp.frame_ms"), 40, 500, step=20, key="lat_gif_ms", persist_state="session")
+    ms = c2.slider(t("latent.interp.frame_ms"), 40, 500, step=20, key="lat_gif_ms", persist_state=PERSIST)
     frames = _tiles(strips[which], times=8 / 3)
     c3.download_button(t("latent.interp.download_gif"), gif_bytes(frames + frames[-2:0:-1], ms),
                        f"interpolation-{which}.gif", "image/gif", key="lat_dl_interp_gif")
@@ -429,11 +430,11 @@ def interpolation(m: LatentModel) -> None:
     st.subheader(t("latent.walk.title"))
     st.markdown(t("latent.walk.intro"))
     c1, c2, c3, c4 = st.columns(4)
-    n_points = c1.slider(t("latent.walk.points"), 2, 8, key="lat_walk_points", persist_state="session")
-    per_leg = c2.slider(t("latent.walk.frames"), 2, 16, key="lat_walk_steps", persist_state="session")
-    walk_seed = int(c3.number_input(t("latent.walk.seed"), 0, MAX_SEED, key="lat_walk_seed", persist_state="session"))
+    n_points = c1.slider(t("latent.walk.points"), 2, 8, key="lat_walk_points", persist_state=PERSIST)
+    per_leg = c2.slider(t("latent.walk.frames"), 2, 16, key="lat_walk_steps", persist_state=PERSIST)
+    walk_seed = int(c3.number_input(t("latent.walk.seed"), 0, MAX_SEED, key="lat_walk_seed", persist_state=PERSIST))
     walk_method = c4.radio(t("latent.walk.path"), ["slerp", "lerp"], horizontal=True, key="lat_walk_method",
-                           persist_state="session",
+                           persist_state=PERSIST,
                            format_func=lambda v: t(f"latent.interp.{v}"))
     path = latent.random_walk(d, n_points, per_leg, walk_seed, walk_method, m.prior, closed=True)
     walk = latent.render(m.generator, path)
@@ -492,7 +493,7 @@ def _custom_groups(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[i
     for col, g in zip(cols, "ABC"):
         st.session_state[f"lat_arith_{g}"] = [i for i in st.session_state[f"lat_arith_{g}"] if i in options]
         groups.append(col.multiselect(t("latent.arith.group", name=g), options, format_func=_number,
-                                      key=f"lat_arith_{g}", persist_state="session"))
+                                      key=f"lat_arith_{g}", persist_state=PERSIST))
     missing = [g for g, chosen in zip("ABC", groups) if not chosen]
     if missing:
         st.info(t("latent.arith.pick", groups=", ".join(missing)))
@@ -503,11 +504,11 @@ def _custom_groups(m: LatentModel, seed: int) -> tuple[torch.Tensor, list[list[i
 def arithmetic(m: LatentModel) -> None:
     controls, figures = st.columns([2, 3], gap="large")
     with controls:
-        concept = st.radio(t("latent.arith.concept"), CONCEPTS, key="lat_arith_concept", persist_state="session",
+        concept = st.radio(t("latent.arith.concept"), CONCEPTS, key="lat_arith_concept", persist_state=PERSIST,
                            format_func=lambda v: t(f"latent.concept.{v}"))
         c1, c2 = st.columns(2)
-        seed = int(c1.number_input(t("latent.arith.seed"), 0, MAX_SEED, key="lat_arith_seed", persist_state="session"))
-        noise = c2.slider(t("latent.arith.noise"), 0.0, 1.0, step=0.05, key="lat_arith_noise", persist_state="session")
+        seed = int(c1.number_input(t("latent.arith.seed"), 0, MAX_SEED, key="lat_arith_seed", persist_state=PERSIST))
+        noise = c2.slider(t("latent.arith.noise"), 0.0, 1.0, step=0.05, key="lat_arith_noise", persist_state=PERSIST)
         st.markdown(t("latent.arith.intro"))
         teaching_notes("latent.arith")
     with figures:
@@ -566,11 +567,11 @@ def memorisation(m: LatentModel) -> None:
         return
     c1, c2, c3 = st.columns(3)
     source = c1.radio(t("latent.mem.source"), ["grid", "current"], horizontal=True, key="lat_mem_source",
-                      persist_state="session",
+                      persist_state=PERSIST,
                       format_func=lambda v: t(f"latent.mem.source_{v}"))
-    seed = int(c2.number_input(t("latent.mem.seed"), 0, MAX_SEED, key="lat_mem_seed", persist_state="session",
+    seed = int(c2.number_input(t("latent.mem.seed"), 0, MAX_SEED, key="lat_mem_seed", persist_state=PERSIST,
                                disabled=source == "current"))
-    k = c3.slider(t("latent.mem.k"), 1, 10, key="lat_mem_k", persist_state="session")
+    k = c3.slider(t("latent.mem.k"), 1, 10, key="lat_mem_k", persist_state=PERSIST)
     current_z = st.session_state.get("lat_current_z")
     if source == "current" and current_z and current_z[0] == m.key:
         z = torch.tensor([current_z[1]])
@@ -604,7 +605,7 @@ _first_values()
 st.title(t("latent.title"))
 pick, show = st.columns([2, 3], vertical_alignment="bottom")
 model = choose_model(pick)
-section = show.radio(t("latent.section.label"), SECTIONS, horizontal=True, key="lat_section", persist_state="session",
+section = show.radio(t("latent.section.label"), SECTIONS, horizontal=True, key="lat_section", persist_state=PERSIST,
                      format_func=lambda v: t(f"latent.section.{v}"))
 with st.sidebar:
     link_box()

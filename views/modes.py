@@ -21,6 +21,7 @@ import streamlit as st
 
 from gan_core.algorithm1 import PRIORS, TrainingDiverged
 from gan_core.losses import LOSSES
+from gan_core.settings import declared
 from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy2d import (MAX_CSV_BYTES, POINTS_PER_CLICK, TARGETS, Toy2DError, fit_to_networks, points_from_csv,
                                 points_from_drawing)
@@ -31,6 +32,7 @@ from views._charts import Chart, Series, show_grid
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
 from views._play import play_fragment, set_playing
+from views._settings import PERSIST, params, widget
 from views._theme import D_COLOR, GEN_COLOR
 from views._urlstate import Param, link_box, mirror, restore
 
@@ -48,9 +50,6 @@ CHART_POINTS = 400  # a chart line is thinned to about this many points (a chart
 DRAW, UPLOAD = "draw", "csv"
 TARGET_CHOICES = [*TARGETS, DRAW, UPLOAD]
 CANVAS_BOUNDS = (-3.0, 3.0, -3.0, 3.0)  # the empty drawing canvas
-WIDTHS = [16, 32, 64, 128, 256]
-LR_CHOICES = [1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2]
-BATCHES = [32, 64, 128, 256, 512]
 CUSTOM = "custom"
 
 # The settings widgets and the Toy2DConfig field each one sets (defaults: the first preset's config).
@@ -64,29 +63,19 @@ DEFAULTS = {
     "modes_preset": FIRST_PRESET, "modes_target": PRESETS[FIRST_PRESET].config.target,
     "modes_layers": ["real", "fake", "heatmap", "arrows", "manifold", "trails"], "modes_slow": False,
 }
+FIELDS = declared(Toy2DConfig)
 URL_PARAMS = [
     Param("preset", "modes_preset", "choice", choices=[*PRESETS, CUSTOM]),
     Param("target", "modes_target", "choice", choices=list(TARGETS)),  # a drawing or a file cannot go in a link
-    Param("width", "modes_hidden", "choice", choices=WIDTHS),
-    Param("depth", "modes_depth", "int", 1, 4),
-    Param("z_dim", "modes_noise_dim", "int", 1, 2),
-    Param("z", "modes_prior", "choice", choices=list(PRIORS)),
-    Param("loss", "modes_loss", "choice", choices=list(LOSSES)),
-    Param("k", "modes_k", "int", 1, 10),
-    Param("opt_d", "modes_opt_d", "choice", choices=list(OPTIMIZERS)),
-    Param("opt_g", "modes_opt_g", "choice", choices=list(OPTIMIZERS)),
-    Param("lr_d", "modes_lr_d", "choice", choices=LR_CHOICES),
-    Param("lr_g", "modes_lr_g", "choice", choices=LR_CHOICES),
-    Param("batch", "modes_batch", "choice", choices=BATCHES),
-    Param("seed", "modes_seed", "int", 0, 10_000),
+    *[p for field, key in CONFIG_WIDGETS.items() for p in params(FIELDS[field], key)],  # as declared
 ]
 
 
-def keep_widget_values() -> None:
-    """Set every widget's default once and keep values across reruns (see the 1-D page)."""
+def first_values() -> None:
+    """Set every widget's first value once per session (the widgets keep theirs with persist_state)."""
     s = st.session_state
     for key, value in DEFAULTS.items():
-        s[key] = s[key] if key in s else value
+        s.setdefault(key, value)
     s.setdefault("modes_clicks", [])
     s.setdefault("modes_boxes", [])
 
@@ -135,8 +124,21 @@ def _target_label(target: str) -> str:
 def choose_preset_and_target() -> None:
     """The preset and the target (beside the view: the first things a lecture picks)."""
     st.selectbox(t("modes.preset"), [*PRESETS, CUSTOM], key="modes_preset", on_change=_apply_preset,
-                 format_func=option_labels("modes.presets", [*PRESETS, CUSTOM]))
-    st.selectbox(t("modes.target"), TARGET_CHOICES, key="modes_target", format_func=_target_label)
+                 format_func=option_labels("modes.presets", [*PRESETS, CUSTOM]), persist_state=PERSIST)
+    st.selectbox(t("modes.target"), TARGET_CHOICES, key="modes_target", format_func=_target_label,
+                 persist_state=PERSIST)
+
+
+def _widget_options(field: str) -> dict:
+    """How a setting's widget names its options and what it says about it (the rest is declared)."""
+    s = st.session_state
+    return {"noise_dim": dict(help=t("modes.settings.noise_dim_help")),
+            "prior": dict(format_func=option_labels("train.prior_name", PRIORS), horizontal=False),
+            "loss": dict(format_func=option_labels("train.loss_name", LOSSES), help=t(f"train.loss_desc.{s.modes_loss}")),
+            "k": dict(help=t("modes.settings.k_help")),
+            "optimizer_d": dict(format_func=option_labels("common.optimizer", OPTIMIZERS)),
+            "optimizer_g": dict(format_func=option_labels("common.optimizer", OPTIMIZERS)),
+            "lr_d": dict(format_func=lambda v: f"{v:g}"), "lr_g": dict(format_func=lambda v: f"{v:g}")}.get(field, {})
 
 
 def settings_panel() -> Toy2DConfig:
@@ -145,23 +147,10 @@ def settings_panel() -> Toy2DConfig:
     s = st.session_state
     with st.expander(t("modes.settings.title")):
         a, b, c, d = st.columns(4)
-        a.select_slider(t("modes.settings.hidden"), WIDTHS, key="modes_hidden")
-        a.number_input(t("modes.settings.depth"), 1, 4, key="modes_depth")
-        a.number_input(t("modes.settings.seed"), 0, 10_000, key="modes_seed")
-        b.radio(t("modes.settings.noise_dim"), [1, 2], key="modes_noise_dim", horizontal=True,
-                help=t("modes.settings.noise_dim_help"))
-        b.radio(t("modes.settings.prior"), list(PRIORS), key="modes_prior",
-                format_func=option_labels("train.prior_name", PRIORS))
-        c.selectbox(t("modes.settings.loss"), list(LOSSES), key="modes_loss",
-                    format_func=option_labels("train.loss_name", LOSSES), help=t(f"train.loss_desc.{s.modes_loss}"))
-        c.number_input(t("modes.settings.k"), 1, 10, key="modes_k", help=t("modes.settings.k_help"))
-        c.select_slider(t("modes.settings.batch_size"), BATCHES, key="modes_batch")
-        d.selectbox(t("modes.settings.optimizer_d"), list(OPTIMIZERS), key="modes_opt_d",
-                    format_func=option_labels("common.optimizer", OPTIMIZERS))
-        d.select_slider(t("modes.settings.lr_d"), LR_CHOICES, key="modes_lr_d", format_func=lambda v: f"{v:g}")
-        d.selectbox(t("modes.settings.optimizer_g"), list(OPTIMIZERS), key="modes_opt_g",
-                    format_func=option_labels("common.optimizer", OPTIMIZERS))
-        d.select_slider(t("modes.settings.lr_g"), LR_CHOICES, key="modes_lr_g", format_func=lambda v: f"{v:g}")
+        for field, column in (("hidden", a), ("depth", a), ("seed", a), ("noise_dim", b), ("prior", b), ("loss", c),
+                              ("k", c), ("batch_size", c), ("optimizer_d", d), ("lr_d", d), ("optimizer_g", d),
+                              ("lr_g", d)):
+            widget(FIELDS[field], CONFIG_WIDGETS[field], column, **_widget_options(field))
         st.caption(t("modes.settings.new_run"))
     config = _config()
     st.markdown(t(f"modes.preset_why.{s.modes_preset}"))
@@ -250,7 +239,7 @@ def _buttons(playing: bool) -> dict[str, bool]:
         "step": row.button(t("modes.step"), key="modes_step", help=t("modes.step_help", k=k)),
         "reset": row.button(t("modes.reset"), key="modes_reset", help=t("modes.reset_help")),
     }
-    st.toggle(t("modes.slow"), key="modes_slow", help=t("modes.slow_help", k=k))
+    st.toggle(t("modes.slow"), key="modes_slow", help=t("modes.slow_help", k=k), persist_state=PERSIST)
     return clicked
 
 
@@ -412,7 +401,7 @@ def training_section() -> None:
             choose_preset_and_target()
             clicked = _buttons(playing)
             st.pills(t("modes.layers"), plots.LAYERS, selection_mode="multi", key="modes_layers", wrap=True,
-                     format_func=option_labels("modes.layer", plots.LAYERS))
+                     format_func=option_labels("modes.layer", plots.LAYERS), persist_state=PERSIST)
         drawing = s.modes_target == DRAW
         try:
             if drawing:
@@ -496,7 +485,7 @@ def training_section() -> None:
 
 
 restore(URL_PARAMS, "modes")
-keep_widget_values()
+first_values()
 st.title(t("modes.title"))
 st.caption(t("modes.caption"))
 training_section()

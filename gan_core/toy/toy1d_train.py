@@ -17,12 +17,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_core.algorithm1 import render
+from gan_core.algorithm1 import PRIORS, render
 from gan_core.device import single_thread
 from gan_core.losses import LOSSES
+from gan_core.settings import SEED, Setting, check_fields, setting
 from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy_gan import ToyGAN, build_mlp
-from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError, check_prior,
+from gan_core.toy.toy1d import (Density, GridDensity, Quadrature, Toy1DError,
                                 js_divergence, optimal_discriminator, plot_range, prior_quantiles)
 
 GRID_POINTS = 400  # where D, D* and p_g are evaluated for drawing
@@ -37,42 +38,38 @@ STRIP_D_STEPS, STRIP_G_STEPS, STRIP_MAX_ITERATIONS, STRIP_CHECK_EVERY = 200, 25,
 # A little inside issue 13's JSD <= 0.03 and 1/2 +- 0.05, so a recorded (d) is clearly there.
 PANEL_D_JSD, PANEL_D_GAP, PANEL_D_MASS = 0.02, 0.04, 0.8
 
+_L = "dist.train."
+_WIDTH = dict(choices=(4, 8, 16, 32, 64), widget="select_slider")  # the widths the page offers
+_LR = dict(choices=(0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5), widget="select_slider")
+
+
 @dataclass
 class Toy1DConfig:
     """Settings of a 1-D run. Loss, k, batch size and learning rates can change while training
-    (``ToyGAN.apply_settings``); the others need a new trainer."""
+    (``ToyGAN.apply_settings``); the others need a new trainer. Each field declares its range, page
+    widget and link name once (``gan_core.settings``); k up to 20 as on the 2-D page."""
 
-    g_hidden: int = 16  # width of G's two hidden layers
-    d_hidden: int = 32  # width of D's two hidden layers
-    prior: str = "normal"  # p_z: "uniform" U(-1, 1) or "normal" N(0, 1)
-    k: int = 2  # D steps per G step (Algorithm 1's k)
-    batch_size: int = 128  # m in Algorithm 1
+    g_hidden: int = setting(16, Setting("int", 1, 512, label=_L + "g_width", url="g_width", **_WIDTH))
+    d_hidden: int = setting(32, Setting("int", 1, 512, label=_L + "d_width", url="d_width", **_WIDTH))
+    # p_z: "uniform" U(-1, 1) or "normal" N(0, 1)
+    prior: str = setting("normal", Setting("choice", choices=PRIORS, label=_L + "noise", url="z", widget="radio"))
+    k: int = setting(2, Setting("int", 1, 20, label=_L + "k", url="k", widget="number"))  # Algorithm 1's k
+    batch_size: int = setting(128, Setting("int", 1, 8192, choices=(16, 32, 64, 128, 256, 512), label=_L + "batch",
+                                           url="batch", widget="select_slider"))  # m in Algorithm 1
     # Adam keeps both networks moving when D's gradients shrink near the equilibrium, so the
     # run reaches Figure 1 (d) (measured in BENCHMARKS.md; tests/test_toy1d.py checks it).
     # D a little slower than G keeps the learned D from chasing minibatch noise at the end.
-    lr_d: float = 0.0005
-    lr_g: float = 0.001
-    optimizer: str = "adam"  # "adam" or plain "sgd"
-    loss: str = "non-saturating"
-    seed: int = 0
+    lr_d: float = setting(0.0005, Setting("float", 1e-5, 1.0, label=_L + "lr_d", url="lr_d", **_LR))
+    lr_g: float = setting(0.001, Setting("float", 1e-5, 1.0, label=_L + "lr_g", url="lr_g", **_LR))
+    optimizer: str = setting("adam", Setting("choice", choices=lambda: list(OPTIMIZERS), label=_L + "optimizer",
+                                             url="opt", widget="select"))  # "adam" or plain "sgd"
+    loss: str = setting("non-saturating", Setting("choice", choices=lambda: list(LOSSES), label=_L + "loss",
+                                                  url="loss", widget="select"))
+    seed: int = setting(0, SEED)
 
     def validate(self) -> "Toy1DConfig":
         """Raise ``Toy1DError`` with a plain sentence for any setting that cannot work."""
-        check_prior(self.prior)
-        if self.optimizer not in OPTIMIZERS:
-            raise Toy1DError("errors.toy1d.optimizer", name=self.optimizer, choices=", ".join(OPTIMIZERS))
-        if self.loss not in LOSSES:
-            raise Toy1DError("errors.toy1d.loss", name=self.loss, choices=", ".join(LOSSES))
-        for net, width in (("G", self.g_hidden), ("D", self.d_hidden)):
-            if not 1 <= width <= 512:
-                raise Toy1DError("errors.toy1d.width", net=net, value=width)
-        if not 1 <= self.k <= 100:
-            raise Toy1DError("errors.toy1d.k", value=self.k)
-        if not 1 <= self.batch_size <= 8192:
-            raise Toy1DError("errors.toy1d.batch", value=self.batch_size)
-        for net, lr in (("D", self.lr_d), ("G", self.lr_g)):
-            if not (math.isfinite(lr) and 0 < lr <= 1):
-                raise Toy1DError("errors.toy1d.lr", net=net, value=lr)
+        check_fields(self, Toy1DError)
         return self
 
 

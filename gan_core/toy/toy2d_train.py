@@ -28,10 +28,12 @@ from gan_core.device import single_thread
 from gan_core.evaluation.metrics import toy_mode_metrics
 from gan_core.losses import LOSSES
 from gan_core.registry import Registry
+from gan_core.settings import SEED, Setting, check_fields, setting
 from gan_core.toy.optimizers import OPTIMIZERS
 from gan_core.toy.toy2d import Toy2DError, divergences, get_target
 from gan_core.toy.toy_gan import ToyGAN, build_mlp
 
+LR_CHOICES = (1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2)  # the learning rates the page offers
 REAL_POOL = 20_000  # real points drawn once; minibatches are drawn from them
 FIXED_FAKES = 1_000  # the fixed noise batch whose images are drawn and measured
 MEASURE_REAL = 1_000
@@ -45,41 +47,44 @@ TRAIL_POINTS, TRAIL_FRAMES = 12, 40  # fake points whose last positions (one per
 _MEASURER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toy2d-measure")
 
 
+# Toy ranges: k up to 20 (beyond, D is at its optimum before every G step: nothing new to see); depth
+# up to 4 hidden layers (more only slows Play); learning rates up to 1. A number's ``choices`` are the
+# values the page offers.
+_L = "modes.settings."
+
+
 @dataclass(frozen=True)
 class Toy2DConfig:
-    """Settings of a 2-D run (the page starts a new trainer for new settings)."""
+    """Settings of a 2-D run (the page starts a new trainer for new settings). Each field declares its
+    range, page widget and link name once (``gan_core.settings``)."""
 
-    target: str = "ring8"
-    noise_dim: int = 2  # 1 or 2 shows the generator's manifold; more is allowed
-    prior: str = "normal"
-    hidden: int = 128  # width of every hidden layer of G and D
-    depth: int = 3  # hidden layers of G and D
-    k: int = 1  # D steps per G step (Algorithm 1's k)
-    batch_size: int = 256
-    lr_d: float = 1e-3
-    lr_g: float = 1e-3
-    optimizer_d: str = "adam"
-    optimizer_g: str = "adam"
-    betas: tuple[float, float] = (0.5, 0.999)  # Adam's (DCGAN's beta1 = 0.5)
-    loss: str = "non-saturating"
-    seed: int = 0
+    target: str = setting("ring8", Setting("text"))  # a TARGETS name (get_target refuses others)
+    # 1 or 2 shows the generator's manifold; more is allowed
+    noise_dim: int = setting(2, Setting("int", 1, 64, choices=(1, 2), label=_L + "noise_dim", url="z_dim",
+                                        widget="radio"))
+    prior: str = setting("normal", Setting("choice", choices=PRIORS, label=_L + "prior", url="z", widget="radio"))
+    hidden: int = setting(128, Setting("int", 1, 1024, choices=(16, 32, 64, 128, 256), label=_L + "hidden",
+                                       url="width", widget="select_slider"))  # width of every hidden layer
+    depth: int = setting(3, Setting("int", 1, 4, label=_L + "depth", url="depth", widget="number"))  # hidden layers
+    k: int = setting(1, Setting("int", 1, 20, label=_L + "k", url="k", widget="number"))  # Algorithm 1's k
+    batch_size: int = setting(256, Setting("int", 2, 10_000, choices=(32, 64, 128, 256, 512), label=_L + "batch_size",
+                                           url="batch", widget="select_slider"))
+    lr_d: float = setting(1e-3, Setting("float", 1e-5, 1.0, choices=LR_CHOICES, label=_L + "lr_d", url="lr_d",
+                                        widget="select_slider"))
+    lr_g: float = setting(1e-3, Setting("float", 1e-5, 1.0, choices=LR_CHOICES, label=_L + "lr_g", url="lr_g",
+                                        widget="select_slider"))
+    optimizer_d: str = setting("adam", Setting("choice", choices=lambda: list(OPTIMIZERS), label=_L + "optimizer_d",
+                                               url="opt_d", widget="select"))
+    optimizer_g: str = setting("adam", Setting("choice", choices=lambda: list(OPTIMIZERS), label=_L + "optimizer_g",
+                                               url="opt_g", widget="select"))
+    # Adam's (DCGAN's beta1 = 0.5)
+    betas: tuple[float, float] = setting((0.5, 0.999), Setting("float_pair", 0.0, 0.9999))
+    loss: str = setting("non-saturating", Setting("choice", choices=lambda: list(LOSSES), label=_L + "loss",
+                                                  url="loss", widget="select"))
+    seed: int = setting(0, SEED)
 
     def validate(self) -> "Toy2DConfig":
-        if self.prior not in PRIORS:
-            raise Toy2DError("errors.toy2d.prior", prior=self.prior, choices=", ".join(PRIORS))
-        if self.loss not in LOSSES:
-            raise Toy2DError("errors.toy2d.loss", name=self.loss, choices=", ".join(LOSSES))
-        for name in (self.optimizer_d, self.optimizer_g):
-            if name not in OPTIMIZERS:
-                raise Toy2DError("errors.toy2d.optimizer", name=name, choices=", ".join(OPTIMIZERS))
-        for name, value, low, high in (("noise_dim", self.noise_dim, 1, 64), ("hidden", self.hidden, 1, 1024),
-                                       ("depth", self.depth, 1, 8), ("k", self.k, 1, 100),
-                                       ("batch_size", self.batch_size, 2, 10_000)):
-            if not isinstance(value, int) or not low <= value <= high:
-                raise Toy2DError("errors.toy2d.range", name=name, value=value, low=low, high=high)
-        for name, lr in (("lr_d", self.lr_d), ("lr_g", self.lr_g)):
-            if not 0 < lr <= 1:
-                raise Toy2DError("errors.toy2d.range", name=name, value=lr, low=0, high=1)
+        check_fields(self, Toy2DError)
         return self
 
 
