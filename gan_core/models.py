@@ -2,8 +2,9 @@
 
 - ``tf-tutorial`` -- the lecture's TensorFlow MNIST DCGAN, layer for layer (28x28).
 - ``dcgan``       -- Radford, Metz & Chintala 2016 guidelines, for 28, 32 or 64 px.
-- ``small``       -- a narrow 28x28 DCGAN with a fully-connected hidden layer in G and in D
-                     (InfoGAN's MNIST layout), fast enough to train live on a laptop CPU.
+- ``small``       -- a narrow DCGAN with a fully-connected hidden layer in G and in D (InfoGAN's
+                     MNIST layout), fast enough to train live on a laptop CPU; 28, 32 or 64 px,
+                     grey or colour (a student's own photos at 32 or 64 px RGB).
 
 Every discriminator returns one unbounded score per image (a logit); ``gan_core.losses`` turns
 scores into losses. Every generator maps z of shape (N, latent_dim) to images in [-1, 1].
@@ -328,43 +329,55 @@ def _fc(n_in: int, n_out: int, activation: nn.Module) -> list[nn.Module]:
     return [nn.Linear(n_in, n_out, bias=False), nn.BatchNorm1d(n_out), activation]
 
 
+def _small_plan(image_size: int) -> tuple[int, int]:
+    """(start resolution, number of 2x up/down-samplings): 7 -> 14 -> 28, 8 -> 16 -> 32, 8 -> ... -> 64.
+
+    Every size starts at 7 or 8 pixels, so the fully-connected layers stay the same size; 64 px
+    adds one block (and doubles the widths before it, as DCGAN does).
+    """
+    plans = {28: (7, 2), 32: (8, 2), 64: (8, 3)}
+    if image_size not in plans:
+        raise ValueError(f"small supports image sizes {sorted(plans)}, not {image_size}")
+    return plans[image_size]
+
+
 def _small_generator(c: ModelConfig) -> nn.Module:
-    w = c.ngf  # default 32: 64 -> 32 feature maps
+    start, n_up = _small_plan(c.image_size)
+    widths = [c.ngf * 2 ** i for i in reversed(range(n_up))]  # default ngf 32: 64 -> 32 feature maps at 28 px
     hidden = _fc(c.latent_dim, c.fc_width, nn.ReLU(True)) if c.fc_width else []
-    net = nn.Sequential(
+    layers: list[nn.Module] = [
         *hidden,
-        *_fc(c.fc_width or c.latent_dim, 2 * w * 7 * 7, nn.ReLU(True)),
-        Reshape(2 * w, 7, 7),
-        *_up(2 * w, w),
-        nn.ConvTranspose2d(w, c.channels, 4, 2, 1),
-        nn.Tanh(),
-    )
-    g = Generator(c, net)
+        *_fc(c.fc_width or c.latent_dim, widths[0] * start * start, nn.ReLU(True)),
+        Reshape(widths[0], start, start),
+    ]
+    for w_in, w_out in zip(widths, widths[1:]):
+        layers += _up(w_in, w_out)
+    layers += [nn.ConvTranspose2d(widths[-1], c.channels, 4, 2, 1), nn.Tanh()]
+    g = Generator(c, nn.Sequential(*layers))
     dcgan_init(g)
     return g
 
 
 def _small_discriminator(c: ModelConfig) -> nn.Module:
-    w = c.ndf  # default 16: as good as 32 in steps to good digits and ~1.4x faster per step (BENCHMARKS.md)
-    hidden = _fc(2 * w * 7 * 7, c.d_fc_width, nn.LeakyReLU(0.2, True)) if c.d_fc_width else []
-    net = nn.Sequential(
-        *_down(c.channels, w, batchnorm=False),
-        *_down(w, 2 * w),
-        nn.Flatten(),
-        *hidden,
-        nn.Linear(c.d_fc_width or 2 * w * 7 * 7, 1),
-    )
-    d = Discriminator(c, net)
+    # ndf default 16: as good as 32 in steps to good digits and ~1.4x faster per step (BENCHMARKS.md)
+    start, n_down = _small_plan(c.image_size)
+    widths = [c.ndf * 2 ** i for i in range(n_down)]
+    layers = _down(c.channels, widths[0], batchnorm=False)
+    for w_in, w_out in zip(widths, widths[1:]):
+        layers += _down(w_in, w_out)
+    flat = widths[-1] * start * start
+    hidden = _fc(flat, c.d_fc_width, nn.LeakyReLU(0.2, True)) if c.d_fc_width else []
+    d = Discriminator(c, nn.Sequential(*layers, nn.Flatten(), *hidden, nn.Linear(c.d_fc_width or flat, 1)))
     dcgan_init(d)
     return d
 
 
 register_preset(Preset(
     name="small",
-    description="A narrow 28x28 DCGAN (two up/down-sampling blocks) with a fully-connected hidden layer "
-    "in G and in D, as in InfoGAN's MNIST networks; learns recognisable MNIST digits in about a minute "
-    "on a laptop CPU.",
-    image_sizes=(28,),
+    description="A narrow DCGAN (two up/down-sampling blocks; three at 64 px) with a fully-connected hidden "
+    "layer in G and in D, as in InfoGAN's MNIST networks; learns recognisable MNIST digits in about a "
+    "minute on a laptop CPU, and colour images at 32 or 64 px.",
+    image_sizes=(28, 32, 64),
     # lr 1e-3 rather than DCGAN's 2e-4: measured on mnist5k, faster to good digits (BENCHMARKS.md,
     # time to quality). G_ema (decay 0.999) is for the samples.
     defaults=TrainDefaults(batch_size=64, lr=1e-3, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=16,

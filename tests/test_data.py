@@ -34,7 +34,7 @@ from gan_core.data.datasets import (
     to_unit_range,
 )
 from gan_core.data.image_files import ImageSkipped, decode_image
-from helpers import zip_bytes
+from helpers import png_bytes, zip_bytes
 
 SIZE = 28  # fixture images are 28x28 so pixel values survive without resampling
 
@@ -112,7 +112,7 @@ def decode_rgb(payload: bytes) -> np.ndarray:
 
 
 def test_registry_names_and_specs():
-    assert set(dataset_names()) == {"mnist5k", "digits", "fashion-mnist", "mnist", "cifar10"}
+    assert set(dataset_names()) == {"mnist5k", "digits", "shapes", "fashion-mnist", "mnist", "cifar10"}
     assert dataset_names()[0] == "mnist5k"
     assert DATASETS["mnist5k"].offline and not DATASETS["mnist"].offline
 
@@ -668,3 +668,40 @@ def test_dataset_errors_are_localized(tmp_path):
         load_dataset(str(tmp_path / "absent"))
     assert info.value.key == "errors.data.path_missing"
     assert "does not exist" in str(info.value) and "없습니다" in info.value.localized("ko")
+
+
+# ----------------------------------------------------------------------------- folders on the server
+
+
+def test_a_link_to_a_file_outside_the_folder_is_skipped_not_read(tmp_path):
+    secret = tmp_path / "elsewhere" / "secret.png"
+    secret.parent.mkdir()
+    secret.write_bytes(png_bytes((8, 8), color=200))
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(png_bytes((8, 8), color=10))
+    (folder / "b.png").symlink_to(folder / "a.png")  # a link inside the folder is fine
+    (folder / "c.png").symlink_to(secret)
+    ds = load_image_folder(folder)
+    assert len(ds) == 2 and pixels(ds).max() < 100  # a.png twice, never the secret's 200
+    assert ds.skipped == [("c.png", "a link to a file outside the folder (not read)")]
+
+
+def test_the_page_reads_only_real_sub_folders_of_its_root(tmp_path, monkeypatch):
+    from gan_core.paths import image_folder, image_folders, image_folders_root
+
+    monkeypatch.delenv("GAN_IMAGE_FOLDERS", raising=False)
+    assert image_folders_root() is None
+    root = tmp_path / "class-photos"
+    for name in ("cats", "flowers", ".hidden"):
+        (root / name).mkdir(parents=True)
+    (root / "readme.txt").write_text("x")
+    (tmp_path / "private").mkdir()
+    (root / "escape").symlink_to(tmp_path / "private")
+    monkeypatch.setenv("GAN_IMAGE_FOLDERS", str(root))
+    assert image_folders_root() == root
+    assert image_folders(root) == ["cats", "flowers"]
+    assert image_folder(root, "cats") == root / "cats"
+    for hostile in ("escape", "..", "../private", "/etc", ".hidden", "readme.txt", "cats/../.."):
+        assert image_folder(root, hostile) is None
+    assert image_folders(tmp_path / "missing") == []

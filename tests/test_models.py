@@ -99,8 +99,8 @@ def test_small_without_fc_layers_is_the_all_convolutional_layout_of_older_checkp
 @pytest.mark.parametrize("bad,match", [
     (ModelConfig(preset="dcgan", fc_width=128), "no fully-connected hidden layer"),
     (ModelConfig(preset="small", fc_width=-1), "fc_width"),
-    (ModelConfig(preset="small", image_size=64), "makes 28 px"),
-    (ModelConfig(preset="dcgan", image_size=30), "makes 28, 32, 64 px"),
+    (ModelConfig(preset="tf-tutorial", image_size=64), "makes 28 px"),
+    (ModelConfig(preset="small", image_size=30), "makes 28, 32, 64 px"),
     (ModelConfig(preset="small", channels=2), "channels"),
     (ModelConfig(preset="nope"), "unknown model preset"),
     (ModelConfig(preset="small", latent_dim=0), "latent_dim"),
@@ -108,3 +108,48 @@ def test_small_without_fc_layers_is_the_all_convolutional_layout_of_older_checkp
 def test_invalid_model_configs_are_refused_with_a_sentence(bad, match):
     with pytest.raises(ValueError, match=match):
         validate_model_config(bad)
+
+
+# --- small in colour at 32 and 64 px (issue 28) ------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [32, 64])
+def test_small_trains_on_colour_images_at_32_and_64_px_and_round_trips_a_checkpoint(size, tmp_path):
+    from types import SimpleNamespace
+
+    from gan_core.checkpoint import load_checkpoint, save_checkpoint
+    from gan_core.trainer import TrainConfig, Trainer
+
+    pixels = torch.randint(0, 256, (48, 3, size, size), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+    t = Trainer(TrainConfig(preset="small", image_size=size, channels=3, batch_size=16, seed=0, device="cpu"),
+                SimpleNamespace(images=pixels))
+    before = {k: v.clone() for k, v in t.G.state_dict().items()}
+    for _ in range(3):
+        report = t.step()
+    assert report.step == 3 and all(map(torch.isfinite, (torch.tensor(report.loss_d), torch.tensor(report.loss_g))))
+    assert any(not torch.equal(before[k], v) for k, v in t.G.state_dict().items())  # it learned something
+    ckpt = load_checkpoint(save_checkpoint(tmp_path / "run", t, dataset={"name": "colour"}))
+    assert ckpt.model_config == t.config.model_config() and ckpt.model_config.image_size == size
+    z = t.sample_noise(4)
+    assert torch.equal(ckpt.generator(z), t.generate(z))  # the same samples after loading
+    assert ckpt.generator(z).shape == (4, 3, size, size)
+
+
+def test_small_at_64_px_adds_a_block_and_keeps_its_fully_connected_layers():
+    rows = {size: describe(build_models(default_model_config("small", size, 3))[0], (64,)) for size in (28, 32, 64)}
+    ups = {size: sum(r["layer"].startswith("ConvTranspose2d") for r in table) for size, table in rows.items()}
+    assert ups == {28: 2, 32: 2, 64: 3}
+    assert rows[28][0]["layer"] == rows[32][0]["layer"] == rows[64][0]["layer"] == "Linear 64→256"
+
+
+def test_the_shipped_small_generator_still_loads_into_the_same_layers():
+    from gan_core.checkpoint import load_checkpoint
+    from gan_core.paths import ASSETS_DIR
+
+    ckpt = load_checkpoint(ASSETS_DIR / "generator-mnist5k")
+    assert ckpt.model_config.preset == "small" and ckpt.model_config.image_size == 28
+    names = [n for n, _ in ckpt.generator.named_parameters()]
+    fresh, _ = build_models(ckpt.model_config)
+    assert names == [n for n, _ in fresh.named_parameters()]  # the 28 px layers kept their names
+    z = torch.randn(2, 64, generator=torch.Generator().manual_seed(0))
+    x = ckpt.generator(z)
+    assert x.shape == (2, 1, 28, 28) and x.std() > 0.3  # digits (ink on black), not a flat image

@@ -1,5 +1,5 @@
-"""The training page's settings: the sidebar widgets, their URL parameters and the two uploads
-(a checkpoint to resume, a .zip of the student's own images).
+"""The training page's settings: the sidebar widgets, their URL parameters and the checkpoint upload
+(to resume); the student's own images are ``views._train_own``.
 
 Every widget is created with ``key=`` only; its first value is set once in session state
 (``default``), so a value from a link (``views._urlstate.restore``) is not overwritten.
@@ -11,29 +11,24 @@ import lzma
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
 from gan_core.checkpoint import Checkpoint, load_checkpoint
-from gan_core.data.datasets import DATASETS, ImageDataset, dataset_names, load_image_zip
+from gan_core.data.datasets import DATASETS, dataset_names
 from gan_core.device import available_devices
 from gan_core.i18n import has_key
-from gan_core.images import make_grid, upscale
 from gan_core.models import MODEL_SETTINGS, PRESETS, ModelConfig, get_preset
 from gan_core.settings import declared
 from gan_core.trainer import EPOCHS as EPOCHS_SETTING
 from gan_core.trainer import STEPS as STEPS_SETTING
 from gan_core.trainer import TrainConfig
-from views._cancellable import run_cancellable
 from views._i18n import error_text, t, user_text
-from views._session_keys import TRAIN_RUN
-from views._theme import upscale_factor
 from views._settings import PERSIST, param, params, widget
 from views._urlstate import Param
 
-# Session-state keys this module owns: the widgets' keys, and the two parsed uploads. The keys of the
+# Session-state keys this module owns: the widgets' keys, and the parsed checkpoint upload. The keys of the
 # model and optimiser widgets also name the preset (``per``): each preset keeps its own defaults.
 MODE, DATASET, DOWNLOAD_DATA, PRESET = "train_mode", "train_dataset", "train_download", "train_preset"
 SIZE, CHANNELS, LATENT, FC, BATCH = "train_size", "train_channels", "train_latent", "train_fc", "train_batch"
@@ -41,7 +36,6 @@ LR, BETA1, BETA2 = "train_lr", "train_beta1", "train_beta2"
 LOSS, K, SMOOTHING, REUSE_FAKE, PRIOR = "train_loss", "train_k", "train_label_smoothing", "train_reuse_fake", "train_prior"
 UNIT, STEPS, EPOCHS, SEED, DEVICE = "train_unit", "train_steps", "train_epochs", "train_seed", "train_device"
 RESUME_FILE, RESUME = "train_resume_file", "train_resume_checkpoint"  # the upload; (file id, Checkpoint)
-OWN_ZIP, UPLOADED = "train_zip", "train_uploaded_dataset"  # the upload; ((file id, size, channels), ImageDataset)
 
 OWN_IMAGES = "own images"
 MODES = ("live", "replay", "watch")
@@ -188,7 +182,7 @@ def _model_choice(locked: bool, resume: Checkpoint | None, dataset: str) -> Mode
     default(keys["image_size"], p.image_sizes[0])
     size = widget(FIELDS["image_size"], keys["image_size"], options=p.image_sizes,
                   disabled=locked or len(p.image_sizes) == 1)
-    default(keys["channels"], 3 if dataset == "cifar10" else 1)
+    default(keys["channels"], 3 if dataset in ("cifar10", "shapes") else 1)
     colour = widget(FIELDS["channels"], keys["channels"], format_func=lambda c: t(f"train.colour.{c}"),
                     disabled=locked)
     default(keys["latent_dim"], p.defaults.latent_dim)
@@ -244,38 +238,3 @@ def sidebar_settings(locked: bool, resume: Checkpoint | None) -> Settings:
             chosen[name] = widget(FIELDS[name], keys[name], disabled=locked)
     sb.caption(t("train.devices_here", devices=", ".join(available_devices())))
     return Settings(dataset, download, model, chosen, unit, float(amount))
-
-
-def own_images(settings: Settings, locked: bool) -> ImageDataset | None:
-    """The uploader for a .zip of the student's images, with a preview of what was found and skipped."""
-    upload = st.sidebar.file_uploader(t("train.own.upload"), type=["zip"], key=OWN_ZIP, disabled=locked)
-    with st.expander(t("train.own.title"), expanded=st.session_state.get(TRAIN_RUN) is None):
-        if upload is None:
-            st.info(t("train.own.how"))
-            return None
-        m = settings.model
-        cache_key = (upload.file_id, m.image_size, m.channels)
-        cached = st.session_state.get(UPLOADED)
-        if cached is None or cached[0] != cache_key:
-            try:
-                data = upload.getvalue()
-                dataset = run_cancellable(
-                    lambda **kw: load_image_zip(data, m.image_size, m.channels, name=Path(upload.name).stem, **kw),
-                    t("train.own.reading", name=user_text(upload.name)))
-            except UPLOAD_ERRORS as exc:
-                st.session_state.pop(UPLOADED, None)
-                st.error(t("train.own.cannot_use", name=user_text(upload.name), reason=upload_reason(exc)))
-                return None
-            st.session_state[UPLOADED] = cached = (cache_key, dataset)
-        dataset = cached[1]
-        classes = (", ".join(user_text(c, 30) for c in dataset.class_names[:10]) if dataset.class_names  # sub-folder names
-                   else t("train.own.unlabelled"))
-        st.markdown(t("train.own.found", n=f"{len(dataset):,}", size=dataset.image_size,
-                      colour=t(f"train.colour.{dataset.channels}"), classes=classes))
-        st.image(upscale(make_grid(dataset.images[:32], nrow=8), upscale_factor(m.image_size)),
-                 caption=t("train.own.preview"), output_format="PNG")
-        if dataset.skipped:
-            st.markdown(t("train.own.skipped", n=f"{len(dataset.skipped):,}"))
-            st.dataframe([{t("train.own.col_file"): f, t("train.own.col_reason"): error_text(r, markdown=False)} for f, r in dataset.skipped],
-                         hide_index=True, width="stretch", height=min(300, 40 + 35 * len(dataset.skipped)))
-        return dataset

@@ -6,9 +6,10 @@ D step / G step / one iteration buttons ask that thread for exactly one more ste
 mode plays back a recorded run (``gan_core.recording``) with the same charts and grid; "watch"
 follows a run the command line is writing.
 
-The page composes its parts, one module each: ``_train_settings`` (sidebar, URL), ``_train_run``
-(buttons, queue), ``_train_live`` (the live view), ``_train_results``, ``_train_judge`` (the judge and the
-report), ``_train_replay`` (replay and watch) and ``_train_model`` (layer tables, the lecture's code).
+The page composes its parts, one module each: ``_train_settings`` (sidebar, URL), ``_train_own`` (the
+student's own images: summary, proposed settings), ``_train_run`` (buttons, queue), ``_train_live`` (the
+live view), ``_train_results``, ``_train_judge`` (the judge and the report), ``_train_replay`` (replay
+and watch) and ``_train_model`` (layer tables, the lecture's code).
 """
 
 from __future__ import annotations
@@ -27,8 +28,9 @@ from views._train_model import lecture_code, model_tables
 from views._train_replay import replay, watch
 from views._train_results import OPEN_LATENT, results
 from views._train_run import buttons, notice, take_over_offer
-from views._train_settings import (MODE, MODES, OWN_IMAGES, default, own_images, resume_checkpoint, sidebar_settings,
-                                   url_keys, url_params)
+from views._train_own import apply_proposal, own_images
+from views._train_settings import (MODE, MODES, OWN_IMAGES, default, resume_checkpoint, sidebar_settings, url_keys,
+                                   url_params)
 from views._settings import PERSIST
 from views._urlstate import link_box, mirror, restore
 
@@ -63,8 +65,9 @@ else:
         _run.heartbeat()  # first thing: a slow page run must not look like a closed tab
     _locked = (_run is not None and _run.is_alive()) or st.session_state.get(QUEUED) is not None
     _resume = resume_checkpoint(_locked)
+    apply_proposal()  # the settings proposed for new own images, before the sidebar's widgets exist
     _settings = sidebar_settings(_locked, _resume)
-    _own = own_images(_settings, _locked) if _settings.dataset == OWN_IMAGES else None
+    _own = own_images(_settings, _locked, _resume is not None) if _settings.dataset == OWN_IMAGES else None
     take_over_offer()
     buttons(_settings, _own, _resume)
 

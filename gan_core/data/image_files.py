@@ -142,6 +142,20 @@ def open_image(data: bytes, image_size: int, max_pixels: int,
 
     The returned image's ``size`` is what decoding it will cost (after JPEG draft downscaling).
     """
+    img = read_header(data, max_pixels, max_aspect_ratio)
+    if img.format == "JPEG":
+        try:
+            img.draft(img.mode, (image_size, image_size))  # let libjpeg downscale big photos
+        except Exception as exc:  # noqa: BLE001 -- PIL raises many types on corrupt data
+            raise ImageSkipped(LocalizedText("errors.files.corrupt", detail=f"{type(exc).__name__}: {exc}")) from None
+    return img
+
+
+def read_header(data: bytes, max_pixels: int, max_aspect_ratio: int = Limits.max_aspect_ratio) -> Image.Image:
+    """Open one image file from its header only: its own ``size`` and ``mode``, checked, no pixels.
+
+    Raises ImageSkipped with a reason for anything that is not a usable image.
+    """
     if not data:
         raise ImageSkipped(LocalizedText("errors.files.empty"))
     try:
@@ -156,8 +170,6 @@ def open_image(data: bytes, image_size: int, max_pixels: int,
         if max(width, height) > max_aspect_ratio * min(width, height):
             raise ImageSkipped(LocalizedText(
                 "errors.files.aspect_ratio", width=width, height=height, ratio=max_aspect_ratio))
-        if img.format == "JPEG":
-            img.draft(img.mode, (image_size, image_size))  # let libjpeg downscale big photos
         return img
     except ImageSkipped:
         raise
@@ -255,14 +267,22 @@ def _is_ignored(path: str) -> bool:
 
 
 def folder_members(folder: Path, limits: Limits) -> list[Member]:
-    """Every non-hidden file under ``folder`` (recursively, symlinked folders not followed)."""
+    """Every non-hidden file under ``folder`` (recursively, symlinked folders not followed).
+
+    A linked file is read only when its target lies inside ``folder``: a link cannot make the load
+    read (and show) a file from elsewhere on the machine, as a zip cannot.
+    """
     members = []
+    inside = folder.resolve()
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not _is_ignored(d))
         for filename in filenames:
             full = Path(dirpath, filename)
             relative = full.relative_to(folder).as_posix()
             if _is_ignored(relative):
+                continue
+            if full.is_symlink() and not full.resolve().is_relative_to(inside):
+                members.append(Member(relative, -1, _raiser(LocalizedText("errors.files.link_outside"))))
                 continue
             try:
                 info = full.stat()
@@ -458,6 +478,53 @@ def _strip_wrapping_folder(paths: list[str]) -> list[str]:
     return ["/".join(p) for p in parts]
 
 
+@dataclass
+class ImageFiles:
+    """The files of a folder or zip that look like images, before any is opened."""
+
+    usable: list[Member]
+    classes: list[str | None]  # each usable file's class (its top sub-folder), None when unlabelled
+    labelled: bool  # True when the images sit in sub-folders (= classes)
+    skipped: list[tuple[str, str]]  # (file name, reason): not images, empty, outside the classes
+
+
+def select_image_files(members: list[Member], source: str) -> ImageFiles:
+    """Sort ``members`` into image files (with their classes) and skipped files (with reasons).
+
+    Files in sub-folders are labelled by their top sub-folder (one wrapping folder is looked
+    through); a flat set of files is unlabelled. Raises DatasetError when no file is an image.
+    """
+    skipped: list[tuple[str, str]] = []
+    candidates: list[Member] = []
+    for member in members:
+        suffix = Path(member.path).suffix.lower()
+        if suffix == ".zip":
+            skipped.append((member.path, LocalizedText("errors.files.nested_zip")))
+        elif suffix not in IMAGE_EXTENSIONS:
+            skipped.append((member.path, LocalizedText("errors.files.not_an_image_file", suffix=suffix or "—")))
+        elif member.size == 0:
+            skipped.append((member.path, LocalizedText("errors.files.empty")))
+        else:
+            candidates.append(member)
+    if not candidates:
+        if not members:
+            raise DatasetError("errors.data.no_files", source=source)
+        raise DatasetError("errors.data.no_image_files", source=source,
+                           extensions=", ".join(sorted(IMAGE_EXTENSIONS)), skipped=summarise_skipped(skipped))
+
+    relative = _strip_wrapping_folder([m.path for m in candidates])
+    labelled = any("/" in r for r in relative)
+    classes: list[str | None] = []
+    usable: list[Member] = []
+    for member, rel in zip(candidates, relative):
+        if labelled and "/" not in rel:
+            skipped.append((member.path, LocalizedText("errors.files.outside_classes")))
+            continue
+        usable.append(member)
+        classes.append(rel.split("/")[0] if labelled else None)
+    return ImageFiles(usable, classes, labelled, skipped)
+
+
 def decode_members(
     members: list[Member],
     source: str,
@@ -478,35 +545,8 @@ def decode_members(
     ``limits.max_decode_megapixels``; DecodingCancelled when ``should_stop()`` returns True (it is
     asked before every image). ``progress(done, total)`` follows the decoding.
     """
-    skipped: list[tuple[str, str]] = []
-    candidates: list[Member] = []
-    for member in members:
-        suffix = Path(member.path).suffix.lower()
-        if suffix == ".zip":
-            skipped.append((member.path, LocalizedText("errors.files.nested_zip")))
-        elif suffix not in IMAGE_EXTENSIONS:
-            skipped.append((member.path, LocalizedText("errors.files.not_an_image_file", suffix=suffix or "—")))
-        elif member.size == 0:
-            skipped.append((member.path, LocalizedText("errors.files.empty")))
-        else:
-            candidates.append(member)
-    if not candidates:
-        if not members:
-            raise DatasetError("errors.data.no_files", source=source)
-        raise DatasetError("errors.data.no_image_files", source=source,
-                           extensions=", ".join(sorted(IMAGE_EXTENSIONS)), skipped=_summarise(skipped))
-
-    relative = _strip_wrapping_folder([m.path for m in candidates])
-    labelled = any("/" in r for r in relative)
-    classes: list[str | None] = []
-    usable: list[Member] = []
-    for member, rel in zip(candidates, relative):
-        if labelled and "/" not in rel:
-            skipped.append((member.path, LocalizedText("errors.files.outside_classes")))
-            continue
-        usable.append(member)
-        classes.append(rel.split("/")[0] if labelled else None)
-
+    files = select_image_files(members, source)
+    usable, classes, labelled, skipped = files.usable, files.classes, files.labelled, files.skipped
     notes: list[str] = []
     for cap, why in ((limits.max_images, "GAN_MAX_IMAGES"), (limit, "limit")):
         if cap is not None and len(usable) > cap:
@@ -546,7 +586,7 @@ def decode_members(
         progress(len(usable), len(usable))
     if not kept_classes:
         raise DatasetError("errors.data.none_readable", n=f"{len(usable):,}", source=source,
-                           skipped=_summarise(skipped))
+                           skipped=summarise_skipped(skipped))
 
     images = images[: len(kept_classes)]
     if not labelled:
@@ -557,7 +597,8 @@ def decode_members(
     return DecodedImages(images, labels, class_names, skipped, notes)
 
 
-def _summarise(skipped: list[tuple[str, str]], shown: int = 3) -> str:
+def summarise_skipped(skipped: list[tuple[str, str]], shown: int = 3) -> str:
+    """The first ``shown`` skipped files with their reasons, and how many more (for one error sentence)."""
     text = "; ".join(f"{name} ({reason})" for name, reason in skipped[:shown])
     more = len(skipped) - shown
     return text + (f"; and {more:,} more" if more > 0 else "")
