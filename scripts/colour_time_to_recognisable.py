@@ -32,6 +32,7 @@ def main() -> None:
     parser.add_argument("--every", type=int, default=100)
     parser.add_argument("--max-seconds", type=float, default=900)
     parser.add_argument("--judge-n", type=int, default=1000)
+    parser.add_argument("--grid-out", help="write the last samples (64 of G_ema) to this PNG")
     args = parser.parse_args()
 
     import torch
@@ -73,6 +74,10 @@ def main() -> None:
               "images_per_sec": round(trainer.images_seen / max(trainer.elapsed, 1e-9), 1),
               "judge_accuracy": round(judge.two_sample["accuracy"], 3)}
     print(json.dumps(result), flush=True)
+    if args.grid_out:
+        from gan_core.images import make_grid, save_png
+
+        save_png(make_grid(trainer.generate(noise[:64]), nrow=8), args.grid_out)
 
 
 if __name__ == "__main__":

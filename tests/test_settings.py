@@ -69,12 +69,14 @@ def test_each_field_has_one_range_on_the_command_line(name):
 @pytest.mark.parametrize("name", [n for n, s in FIELDS.items() if s.widget])
 def test_each_field_with_a_widget_is_on_the_page_and_in_its_link_with_the_same_range(name, page):
     from gan_core.data.datasets import dataset_names
-    from views._train_settings import OWN_IMAGES
+    from gan_core.models import get_preset
+    from views._train_settings import DEFAULT_PRESET, OWN_IMAGES
 
     widgets, keys, params = page
     s = FIELDS[name]
     # a choice the page narrows: the preset's image sizes; the registry's datasets and the student's own
-    options = {"image_size": [28], "dataset": dataset_names() + [OWN_IMAGES]}.get(name) or s.options()
+    sizes = list(get_preset(DEFAULT_PRESET).image_sizes)
+    options = {"image_size": sizes, "dataset": dataset_names() + [OWN_IMAGES]}.get(name) or s.options()
     for key in (keys[name] if isinstance(keys[name], tuple) else (keys[name],)):
         w, p = widgets[key], params[key]
         assert p.name in ((s.url,) if isinstance(s.url, str) else s.url)
