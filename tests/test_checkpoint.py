@@ -187,7 +187,8 @@ def edit_config(folder: Path, **changes) -> None:
     ({"format_version": FORMAT_VERSION + 1}, "newer GAN Classroom"),
     ({"format": "something-else"}, "not a GAN Classroom checkpoint"),
     ({"model_latent_dim": 65}, "shape"),
-    ({"model_image_size": 64}, "makes 28 px images, not 64 px"),
+    ({"model_image_size": 30}, "makes 28, 32, 64 px images, not 30 px"),
+    ({"model_image_size": 64}, "does not match the model in the config"),  # a size small makes, other layers
     ({"step": -4}, "invalid step"),
 ])
 def test_bad_configs_are_refused(trained, tmp_path, changes, match):

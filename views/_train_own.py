@@ -73,9 +73,9 @@ def _summary(source_id: str, source: object, shown: str) -> tuple[DatasetSummary
     cached = st.session_state.get(SUMMARY)
     if cached is not None and cached[0] == source_id:
         return cached[1], cached[2]
-    readable = source if isinstance(source, Path) else source.getvalue()
+    readable, name = (source, shown) if isinstance(source, Path) else (source.getvalue(), Path(shown).stem)
     try:
-        summary = run_cancellable(lambda **kw: summarise_images(readable, name=Path(shown).stem, **kw),
+        summary = run_cancellable(lambda **kw: summarise_images(readable, name=name, **kw),
                                   t("train.own.reading", name=user_text(shown)))
     except UPLOAD_ERRORS as exc:
         st.session_state.pop(SUMMARY, None)

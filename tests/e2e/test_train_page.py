@@ -140,7 +140,7 @@ def test_bad_image_zips_are_refused_with_a_sentence_and_the_page_keeps_working(p
         path = tmp_path / name
         path.write_bytes(payload)
         messages = upload_expecting_error(page, "Your images (.zip)", path, reason)
-        assert any(m.startswith("This zip cannot be used") for m in messages), messages
+        assert any(m.startswith("These images cannot be used") for m in messages), messages
         screenshot(page, f"train-bad-zip-{name}")
     assert not (tmp_path.parent / "evil.png").exists()
 
