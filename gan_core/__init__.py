@@ -10,7 +10,8 @@ Training a GAN
 - ``models``       model presets (tf-tutorial, dcgan, small) and their layer tables  <- add a preset here
 - ``losses``       GAN losses (minimax, non-saturating, lsgan, hinge)               <- add a loss here
 - ``data/``        ``datasets``: the dataset registry and loaders                  <- add a dataset here;
-  ``image_files``: safe decoding of untrusted image folders and zips
+  ``image_files``: safe decoding of untrusted image folders and zips; ``summary``: what a folder or
+  zip holds and the preset, size and colour that fit it; ``shapes``: the offline colour dataset
 - ``checkpoint``   safetensors + JSON checkpoints, validated on load, never unpickled
 - ``recording``    a recorded run (metrics.csv + sample grids) for replaying
 
@@ -42,7 +43,7 @@ Running it
 - ``settings``     a setting declared once on its config field (range, help, flag, widget): validate(),
   the command line's flags and the pages' widgets and links are built from it  <- add a setting there
 - ``i18n`` + ``locales/``  messages in English and Korean; ``limits`` every resource limit;
-  ``device`` cuda > mps > cpu; ``paths`` the repository's folders
+  ``device`` cuda > mps > cpu; ``paths`` the repository's folders (and ``GAN_IMAGE_FOLDERS``)
 
 Import submodules directly (``from gan_core.trainer import Trainer``); this file stays light so
 that importing the package is cheap.
