@@ -177,3 +177,20 @@ def choose_model(container=None) -> LatentModel | None:
         except Exception as exc:  # a file that passed validation yet fails to run: say so, never a traceback
             st.error(t("latent.error.failed", name=user_text(name), kind=type(exc).__name__))
     return None
+
+
+def metrics_classifier(dataset: str | None, images: torch.Tensor):
+    """The shipped metrics classifier for this dataset if it takes these images, else None."""
+    from gan_core.data.datasets import dataset_names
+
+    if dataset not in dataset_names():  # a name from an uploaded checkpoint never picks a folder
+        return None
+    try:
+        from gan_core.evaluation.metrics import load_classifier
+
+        classifier = load_classifier(dataset)
+    except (ImportError, ValueError):  # no metrics module, or a broken classifier folder
+        return None
+    if classifier is None or not classifier.accepts(images[:1]):
+        return None
+    return classifier
