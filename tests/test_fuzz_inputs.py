@@ -264,8 +264,9 @@ def test_every_engine_error_class_is_localized():
 
 # --- every numeric flag of every command, from its declared range (issue 29) ----------------------------
 
-def numeric_flags():
-    """(command, action) for every flag of every command that takes a number, read from the parser."""
+def numeric_flags(listed: bool = False):
+    """(command, action) for every flag of every command that takes a number, read from the parser: those
+    with a declared range, or (``listed``) those that take one of a few listed numbers."""
     import argparse
 
     from gan_core.cli import build_parser
@@ -277,7 +278,9 @@ def numeric_flags():
             if setting is None:  # a number without a declared range would pass unchecked
                 assert action.type not in (int, float) or action.choices, \
                     f"{command} {action.option_strings} takes a number without a declared range"
-            elif setting.kind in ("int", "float"):
+                if listed and action.type in (int, float):
+                    yield command, action
+            elif setting.kind in ("int", "float") and not listed:
                 yield command, action
 
 
@@ -318,3 +321,21 @@ def test_every_numeric_flag_refuses_values_outside_its_declared_range_in_one_lin
         assert flag in err, err
     for edge in (setting.low, setting.high):  # the bounds themselves are allowed
         assert action.type(str(edge)) == edge
+
+
+LISTED = [(command, action.option_strings[0]) for command, action in numeric_flags(listed=True)]
+
+
+def test_the_harness_covers_the_numbers_given_from_a_list():
+    assert ("evaluate", "--image-size") in LISTED and ("evaluate", "--channels") in LISTED
+
+
+@pytest.mark.parametrize("command,flag", LISTED)
+def test_every_listed_number_refuses_other_values_in_one_line(command, flag, capsys):
+    action = dict(((c, a.option_strings[0]), a) for c, a in numeric_flags(listed=True))[(command, flag)]
+    for value in (str(max(action.choices) + 1), str(min(action.choices) - 1), "1.5", "abc", ""):
+        code = main([command, *_required(command), f"{flag}={value}"])
+        err = capsys.readouterr().err
+        assert code == 2, (command, flag, value, err)
+        assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+        assert flag in err, err
