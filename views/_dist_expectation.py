@@ -9,10 +9,9 @@ import numpy as np
 import streamlit as st
 
 from gan_core.toy import toy1d
-from gan_core.toy.toy1d import Toy1DError
 from views import _plots1d as plots
 from views._dist_explorer import explorer_model
-from views._i18n import error_text, t
+from views._i18n import t
 from views._notes import teaching_notes
 from views._settings import PERSIST
 from views._urlstate import Param
@@ -34,11 +33,10 @@ def show() -> None:
         max_m = st.select_slider(t("dist.expectation.max_m"), MC_SIZES, key="dist_mc_m", persist_state=PERSIST)
         seed = st.number_input(t("dist.expectation.seed"), 0, 10_000, key="dist_mc_seed", persist_state=PERSIST)
     with col_fig:
-        try:
-            p_data, generator, discriminator = explorer_model()
-        except Toy1DError as exc:
-            st.error(error_text(exc))
+        model = explorer_model()
+        if model is None:
             return
+        p_data, generator, discriminator = model
         p_g = generator.density()
         exact = toy1d.value_function(p_data, p_g, discriminator)
         if not math.isfinite(exact):

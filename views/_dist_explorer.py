@@ -121,11 +121,16 @@ def explorer_data() -> toy1d.Density:
     return Uniform(*s.dist_uni)
 
 
-def explorer_model() -> tuple[toy1d.Density, AffineGenerator, object]:
-    """(p_data, G, D as a function of x) of section 1, from its widgets' values (open tab or not)."""
+def explorer_model() -> tuple[toy1d.Density, AffineGenerator, object] | None:
+    """(p_data, G, D as a function of x) of section 1, from its widgets' values (open tab or not); None
+    after showing why, when a setting cannot work."""
     s = st.session_state
-    p_data = explorer_data()
-    generator = AffineGenerator(s.dist_g_mean, s.dist_g_std, s.dist_g_prior)
+    try:
+        p_data = explorer_data()
+        generator = AffineGenerator(s.dist_g_mean, s.dist_g_std, s.dist_g_prior)
+    except Toy1DError as exc:
+        st.error(error_text(exc))
+        return None
     training, d_data, reference = 1.0, p_data, None
     if s.dist_d_mode == "partial":
         training = s.dist_d_training
@@ -170,11 +175,10 @@ def show() -> None:
             st.caption(t("dist.explorer.frozen_caption", mean=reference.mean, std=reference.std))
 
     with view:
-        try:
-            p_data, generator, discriminator = explorer_model()
-        except Toy1DError as exc:
-            st.error(error_text(exc))
+        model = explorer_model()
+        if model is None:
             return
+        p_data, generator, discriminator = model
         p_g = generator.density()
         lo, hi = toy1d.plot_range(p_data, p_g)
         x = np.linspace(lo, hi, 500)

@@ -20,7 +20,7 @@ from views._charts import show_grid
 from views._dist_explorer import G_PRIORS, explorer_data
 from views._i18n import error_text, option_labels, t
 from views._notes import teaching_notes
-from views._play import play_fragment, set_playing
+from views._play import play_fragment, play_pause_button
 from views._settings import PERSIST, params, widget
 from views._svg import svg_as_img
 from views._urlstate import Param
@@ -138,9 +138,7 @@ def _draw_history(trainer: Toy1DTrainer, playing: bool) -> None:
 def _training_buttons(playing: bool) -> dict[str, bool]:
     """The row of Algorithm-1 buttons (short labels, content-wide, wrapping: never truncated)."""
     row = st.container(horizontal=True, key="dist_buttons")
-    row.button(t("dist.train.pause") if playing else t("dist.train.play"), key="dist_pause" if playing else "dist_play",
-               type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
-               on_click=set_playing, args=("dist", not playing))
+    play_pause_button(row, "dist", playing, t("dist.train.play"), t("dist.train.pause"))
     k = st.session_state.dist_t_k
     clicked = {
         "train_d": row.button(t("dist.train.train_d"), key="dist_train_d", help=t("dist.train.train_d_help", k=k)),

@@ -46,6 +46,14 @@ def paced_frame(clock: Callable[[], float] = time.monotonic, cpu: Callable[[], f
         sleep(rest)
 
 
+def play_pause_button(row, prefix: str, playing: bool, play_label: str, pause_label: str) -> None:
+    """The primary Play or Pause button of a toy page's button row: two widgets (keys ``{prefix}_play``
+    and ``{prefix}_pause``) calling ``set_playing``, for the reason it gives."""
+    row.button(pause_label if playing else play_label, key=f"{prefix}_pause" if playing else f"{prefix}_play",
+               type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
+               on_click=set_playing, args=(prefix, not playing))
+
+
 def set_playing(prefix: str, playing: bool) -> None:
     """The Play / Pause buttons' callback: ``{prefix}_playing`` set to ``playing`` and, on Pause,
     ``{prefix}_stop_timer`` raised for the page to stop its frame timer.

@@ -29,7 +29,7 @@ from views import _modes_settings as settings
 from views import _modes_view as view
 from views._i18n import error_text, t
 from views._notes import teaching_notes
-from views._play import play_fragment, set_playing
+from views._play import play_fragment, play_pause_button, set_playing
 from views._settings import PERSIST
 from views._urlstate import link_box, mirror, restore
 
@@ -69,9 +69,7 @@ def _trainer(config: Toy2DConfig, points, source: tuple, reset: bool) -> Toy2DTr
 
 def _buttons(playing: bool) -> dict[str, bool]:
     row = st.container(horizontal=True, key="modes_buttons")
-    row.button(t("modes.pause") if playing else t("modes.play"), key="modes_pause" if playing else "modes_play",
-               type="primary", icon=":material/pause:" if playing else ":material/play_arrow:",
-               on_click=set_playing, args=("modes", not playing))
+    play_pause_button(row, "modes", playing, t("modes.play"), t("modes.pause"))
     k = st.session_state.modes_k
     clicked = {
         "d_step": row.button(t("modes.d_step"), key="modes_d_step", help=t("modes.d_step_help")),
