@@ -6,7 +6,8 @@ Training a GAN
 - ``algorithm1``   Algorithm 1 of Goodfellow et al. 2014, once: the D step and the G step, the noise
   priors, eval-mode rendering (every trainer runs it)
 - ``trainer``      ``Trainer``: Algorithm 1 on image minibatches (G_ema, divergence recovery);
-  ``TrainConfig`` and ``steps_for_epochs``
+  ``TrainConfig`` and ``steps_for_epochs``; ``precision`` its mixed precision (``--amp``);
+  ``distributed`` the same step on several processes or GPUs (torchrun, DDP)
 - ``models``       model presets (tf-tutorial, dcgan, small) and their layer tables  <- add a preset here
 - ``losses``       GAN losses (minimax, non-saturating, lsgan, hinge)               <- add a loss here
 - ``data/``        ``datasets``: the dataset registry and loaders                  <- add a dataset here;
