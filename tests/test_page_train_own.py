@@ -38,9 +38,10 @@ def own_page(page, monkeypatch):
     monkeypatch.delenv("GAN_IMAGE_FOLDERS", raising=False)
 
     def make(lang: str = "en") -> AppTest:
-        from views import _i18n
+        from views import _i18n, _train_own
 
-        monkeypatch.setattr(_i18n, "current_language", lambda: lang)  # AppTest formats in its own thread
+        for module in (_i18n, _train_own):  # AppTest formats in its own thread; the proposal's reason too
+            monkeypatch.setattr(module, "current_language", lambda: lang)
         return page()
 
     return make
@@ -136,8 +137,9 @@ def test_a_folder_on_the_server_is_read_like_a_zip(own_page, monkeypatch, tmp_pa
     assert not at.exception and not at.error, [e.value for e in at.error]
     summary = shown_markdown(at)
     assert "80x80" in summary and i18n.translate("train.own.grey_images", lang) in summary
-    # grey and typically 80x80: 64x64 with one channel
-    assert at.session_state["train_size_small"] == 64 and at.session_state["train_channels_own images"] == 1
+    # grey and typically 80x80, on a CPU: 28x28 with one channel, and why not 64x64
+    assert at.session_state["train_size_small"] == 28 and at.session_state["train_channels_own images"] == 1
+    assert i18n.translate("data.proposal.grey_28_cpu", lang, width=80, height=80) in summary
     skipped = at.dataframe[0].value
     assert list(skipped[skipped.columns[0]]) == ["link.png"]  # a link out of the folder is never read
     shown = " ".join(str(e.proto) for e in at.main) + " ".join(str(e.proto) for e in at.sidebar)

@@ -78,10 +78,10 @@ def test_a_zip_reads_like_a_folder_and_names_itself(tmp_path):
     assert s.source == "my photos" and s.class_names == ["blue", "red"]  # the wrapping folder looked through
     assert s.median == (80, 64) and s.colour
     p = propose(s)
-    assert (p.preset, p.image_size, p.channels) == ("small", 64, 3)
+    assert (p.preset, p.image_size, p.channels) == ("small", 32, 3)  # large colour images, on a CPU
     # what the summary proposes loads as proposed
     ds = load_image_zip(payload, image_size=p.image_size, channels=p.channels)
-    assert tuple(ds.images.shape[1:]) == (3, 64, 64) and ds.class_names == s.class_names
+    assert tuple(ds.images.shape[1:]) == (3, 32, 32) and ds.class_names == s.class_names
 
 
 def test_a_hostile_zip_is_refused_as_when_loading():
@@ -106,15 +106,18 @@ def test_reading_stops_when_asked(tmp_path):
     ((28, 28), False, 28, 1), ((40, 60), False, 28, 1), ((64, 90), False, 64, 1),
 ])
 def test_the_proposed_size_never_enlarges_the_typical_image_beyond_the_smallest_size(median, colour, size, channels):
-    p = propose(summary_of(median=median, colour=colour))
+    p = propose(summary_of(median=median, colour=colour), accelerated=True)
     assert (p.image_size, p.channels) == (size, channels)
+    cpu = propose(summary_of(median=median, colour=colour))  # a CPU keeps to the small size, and says why
+    assert (cpu.image_size, cpu.channels) == (32 if colour else 28, channels)
+    assert ("64x64" in cpu.reason("en") and "GPU" in cpu.reason("en")) == (size == 64)
 
 
 def test_the_proposal_says_why_in_both_languages_and_takes_dcgan_on_a_gpu():
     s = summary_of(median=(128, 96), colour=True)
     cpu, gpu = propose(s), propose(s, accelerated=True)
-    assert cpu.preset == "small" and gpu.preset == "dcgan" and gpu.image_size == 64
+    assert cpu.preset == "small" and gpu.preset == "dcgan" and gpu.image_size == 64 and cpu.image_size == 32
     english, korean = cpu.reason("en"), cpu.reason("ko")
-    assert "128x96" in english and "64x64" in english and "small" in english
+    assert "128x96" in english and "32x32" in english and "small" in english
     assert "128x96" in korean and "컬러" in korean and korean != english
     assert "GPU" in gpu.reason("en")

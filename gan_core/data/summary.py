@@ -160,17 +160,18 @@ def _colour_share(usable, maybe_colour: list[int], readable: int, limits, should
 def propose(summary: DatasetSummary, accelerated: bool = False) -> Proposal:
     """The preset, image size and channels that fit ``summary``, with the reason.
 
-    ``accelerated``: a GPU (CUDA or MPS) trains here, so the larger ``dcgan`` is affordable.
+    ``accelerated``: a GPU (CUDA or MPS) trains here, so the larger ``dcgan`` and 64 px are affordable. On
+    a CPU large images are proposed at the small size all the same: 64 px is four times the work a step,
+    and ``small`` at 64 px RGB drew only blobs after 20 minutes on 2 cores (BENCHMARKS.md) where 32 px
+    drew clear shapes in 5.
     """
     channels = 3 if summary.colour else 1
     side = summary.typical_side
-    if side >= LARGE_SIZE:
-        size = LARGE_SIZE
-    else:
-        size = 32 if channels == 3 else 28
     kind = "colour" if channels == 3 else "grey"
+    size = LARGE_SIZE if side >= LARGE_SIZE and accelerated else (32 if channels == 3 else 28)
+    key = f"data.proposal.{kind}_{size}" + ("_cpu" if side >= LARGE_SIZE and not accelerated else "")
     width, height = summary.median
-    size_reason = LocalizedText(f"data.proposal.{kind}_{size}", width=width, height=height, size=size)
+    size_reason = LocalizedText(key, width=width, height=height, size=size)
     preset = "dcgan" if accelerated else "small"
     preset_reason = LocalizedText(f"data.proposal.preset_{preset}", size=size)
     return Proposal(preset, size, channels, (size_reason, preset_reason))
