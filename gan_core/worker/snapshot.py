@@ -23,7 +23,7 @@ class RunSnapshot:
     start_step: int  # the step it started (or resumed) from
     target_step: int  # the step it stops at
     epoch: float
-    elapsed: float  # wall-clock seconds of training, pauses excluded
+    elapsed: float  # seconds of training on the monotonic clock, pauses excluded
     eta: float | None  # seconds left at the current speed
     images_per_sec: float  # real images per second, measured on the wall clock
     phase: str  # "d" (a discriminator step), "g" (the generator step) or ""
