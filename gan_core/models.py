@@ -264,16 +264,18 @@ def _down(c_in: int, c_out: int, batchnorm: bool = True) -> list[nn.Module]:
     return layers
 
 
-def _dcgan_plan(image_size: int) -> tuple[int, int]:
-    """(start resolution, number of 2x up/down-samplings) for each supported size."""
-    plans = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+def _plan(preset: str, plans: dict[int, tuple[int, int]], image_size: int) -> tuple[int, int]:
+    """(start resolution, number of 2x up/down-samplings) of ``preset`` at ``image_size``."""
     if image_size not in plans:
-        raise ValueError(f"dcgan supports image sizes {sorted(plans)}, not {image_size}")
+        raise ValueError(f"{preset} supports image sizes {sorted(plans)}, not {image_size}")
     return plans[image_size]
 
 
+DCGAN_PLANS = {28: (7, 2), 32: (4, 3), 64: (4, 4)}
+
+
 def _dcgan_generator(c: ModelConfig) -> nn.Module:
-    start, n_up = _dcgan_plan(c.image_size)
+    start, n_up = _plan("dcgan", DCGAN_PLANS, c.image_size)
     widths = [c.ngf * 2 ** i for i in reversed(range(n_up))]  # e.g. 64px: 8ngf,4ngf,2ngf,ngf
     # Project z to start x start x widths[0]: a "1x1 -> k x k" transposed conv is the paper's projection.
     layers: list[nn.Module] = [
@@ -290,7 +292,7 @@ def _dcgan_generator(c: ModelConfig) -> nn.Module:
 
 
 def _dcgan_discriminator(c: ModelConfig) -> nn.Module:
-    start, n_down = _dcgan_plan(c.image_size)
+    start, n_down = _plan("dcgan", DCGAN_PLANS, c.image_size)
     widths = [c.ndf * 2 ** i for i in range(n_down)]
     layers = _down(c.channels, widths[0], batchnorm=False)  # no BN on D's input layer
     for w_in, w_out in zip(widths, widths[1:]):
@@ -306,7 +308,7 @@ register_preset(Preset(
     description="Radford et al. 2016: 4x4 fractionally-strided convs + BatchNorm + ReLU in G, tanh "
     "output; strided convs + LeakyReLU 0.2 in D (no BN on its input layer); N(0, 0.02) init; "
     "Adam 2e-4, beta1 0.5.",
-    image_sizes=(28, 32, 64),
+    image_sizes=tuple(DCGAN_PLANS),
     defaults=TrainDefaults(batch_size=128, lr=2e-4, betas=(0.5, 0.999), latent_dim=100, ngf=64, ndf=64),
     build_generator=_dcgan_generator,
     build_discriminator=_dcgan_discriminator,
@@ -329,20 +331,13 @@ def _fc(n_in: int, n_out: int, activation: nn.Module) -> list[nn.Module]:
     return [nn.Linear(n_in, n_out, bias=False), nn.BatchNorm1d(n_out), activation]
 
 
-def _small_plan(image_size: int) -> tuple[int, int]:
-    """(start resolution, number of 2x up/down-samplings): 7 -> 14 -> 28, 8 -> 16 -> 32, 8 -> ... -> 64.
-
-    Every size starts at 7 or 8 pixels, so the fully-connected layers stay the same size; 64 px
-    adds one block (and doubles the widths before it, as DCGAN does).
-    """
-    plans = {28: (7, 2), 32: (8, 2), 64: (8, 3)}
-    if image_size not in plans:
-        raise ValueError(f"small supports image sizes {sorted(plans)}, not {image_size}")
-    return plans[image_size]
+# 7 -> 14 -> 28, 8 -> 16 -> 32, 8 -> ... -> 64: every size starts at 7 or 8 pixels, so the fully-connected
+# layers stay the same size; 64 px adds one block (and doubles the widths before it, as DCGAN does).
+SMALL_PLANS = {28: (7, 2), 32: (8, 2), 64: (8, 3)}
 
 
 def _small_generator(c: ModelConfig) -> nn.Module:
-    start, n_up = _small_plan(c.image_size)
+    start, n_up = _plan("small", SMALL_PLANS, c.image_size)
     widths = [c.ngf * 2 ** i for i in reversed(range(n_up))]  # default ngf 32: 64 -> 32 feature maps at 28 px
     hidden = _fc(c.latent_dim, c.fc_width, nn.ReLU(True)) if c.fc_width else []
     layers: list[nn.Module] = [
@@ -360,7 +355,7 @@ def _small_generator(c: ModelConfig) -> nn.Module:
 
 def _small_discriminator(c: ModelConfig) -> nn.Module:
     # ndf default 16: as good as 32 in steps to good digits and ~1.4x faster per step (BENCHMARKS.md)
-    start, n_down = _small_plan(c.image_size)
+    start, n_down = _plan("small", SMALL_PLANS, c.image_size)
     widths = [c.ndf * 2 ** i for i in range(n_down)]
     layers = _down(c.channels, widths[0], batchnorm=False)
     for w_in, w_out in zip(widths, widths[1:]):
@@ -377,7 +372,7 @@ register_preset(Preset(
     description="A narrow DCGAN (two up/down-sampling blocks; three at 64 px) with a fully-connected hidden "
     "layer in G and in D, as in InfoGAN's MNIST networks; learns recognisable MNIST digits in about a "
     "minute on a laptop CPU, and colour images at 32 or 64 px.",
-    image_sizes=(28, 32, 64),
+    image_sizes=tuple(SMALL_PLANS),
     # lr 1e-3 rather than DCGAN's 2e-4: measured on mnist5k, faster to good digits (BENCHMARKS.md,
     # time to quality). G_ema (decay 0.999) is for the samples.
     defaults=TrainDefaults(batch_size=64, lr=1e-3, betas=(0.5, 0.999), latent_dim=64, ngf=32, ndf=16,
