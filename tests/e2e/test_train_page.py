@@ -146,8 +146,8 @@ def test_bad_image_zips_are_refused_with_a_sentence_and_the_page_keeps_working(p
 
     # Start with no usable images says so instead of failing
     button(page, "Start").click()
-    wait_until(lambda: any("upload a .zip of your images first" in m for m in error_messages(page)), 60,
-               message="the refusal to start without images")
+    refusal = "upload a .zip of your images, or pick a folder of the server"
+    wait_until(lambda: any(refusal in m for m in error_messages(page)), 60, message="the refusal to start without images")
     assert exception_count(page) == 0
 
     # a good zip then works: its images are previewed
