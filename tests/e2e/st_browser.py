@@ -189,7 +189,11 @@ def numbers_after(text: str, label: str) -> list[float]:
 
 def choose_option(page, label: str, option: str) -> None:
     """Pick ``option`` (visible text, substring) in the selectbox labelled ``label``."""
-    page.get_by_role("combobox", name=label).first.click()
+    box = page.get_by_role("combobox", name=label).first
+    # scrolled there first: a click that scrolls the sidebar on its way (projector mode's larger widgets
+    # put the dataset below the fold at 1280x720) opens the list and closes it again
+    box.scroll_into_view_if_needed()
+    box.click()
     page.get_by_role("option").filter(has_text=option).first.click()
     wait_idle(page, settle_s=0.3)  # a page with a running training refreshes every second
 
