@@ -548,7 +548,7 @@ def image_files_of(source: str | Path | ZipSource, name: str | None = None) -> I
     """
     limits = get_limits()
     if isinstance(source, (str, Path)) and Path(source).expanduser().is_dir():
-        folder = _checked_folder(source)
+        folder = Path(source).expanduser()
         yield folder_members(folder, limits), name or folder.name
         return
     archive, zip_name = open_zip(source, limits)
