@@ -39,6 +39,7 @@ DIST_TIMEOUT = Setting("float", 1.0, 86_400.0, help=_H + "dist_timeout", flag="-
 # 0 means never; at most the longest run (a grid or a save less often than that is never)
 SAMPLE_EVERY = Setting("int", 0, STEPS.hi, help=_H + "sample_every", flag="--sample-every")
 SAVE_EVERY = Setting("int", 0, STEPS.hi, help=_H + "save_every", flag="--save-every")
+RECORD_CLASSES = Setting("int", 0, 10_000, help=_H + "record_classes", flag="--record-classes")
 # beta1 of both networks, in the range of TrainConfig's betas
 BETA1 = dataclasses.replace(declared(TrainConfig)["betas_d"], kind="float", label="", help=_H + "beta1",
                             flag="--beta1", url=None, widget=None)
@@ -62,6 +63,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_flag(p, DIST_TIMEOUT, dest="dist_timeout", metavar="SECONDS")
     add_flag(p, SAMPLE_EVERY, dest="sample_every", default=DEFAULT_SAMPLE_EVERY)
     add_flag(p, SAVE_EVERY, dest="save_every", default=DEFAULT_SAVE_EVERY)
+    add_flag(p, RECORD_CLASSES, dest="record_classes", metavar="N", default=0)
     p.add_argument("--no-sync-batchnorm", action="store_true",
                    help="under torchrun: each process normalises BatchNorm over its own share of the batch "
                         "(default: SyncBatchNorm over the global batch, where PyTorch has it: on GPUs)")
@@ -204,6 +206,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
     from gan_core.device import set_cpu_threads
     from gan_core.distributed import sync_batchnorm_available
     from gan_core.images import make_grid, save_png
+    from gan_core.class_shares import ClassRecorder
     from gan_core.trainer import Trainer, TrainingDiverged
 
     out = Path(args.out).expanduser()
@@ -253,6 +256,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
     elif args.overwrite:
         for old in (out / "samples").glob("*.png"):
             old.unlink()
+    classes = ClassRecorder.for_run(out, trainer, args.record_classes, resumed=append)
     save()  # the run's config is in the folder from the start: a watching page knows what trains
     status, out_of_time = 0, False
     started = trainer.elapsed  # the checkpoint's training time, when resuming
@@ -279,6 +283,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
             bar.set_postfix(loss_d=f"{r.loss_d:.3f}", loss_g=f"{r.loss_g:.3f}", img_s=f"{r.images_per_sec:.0f}")
             if args.sample_every and r.step % args.sample_every == 0:
                 save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
+                classes.record(r.step)
             if args.save_every and r.step % args.save_every == 0:
                 save()
             out_of_time = args.time_limit is not None and trainer.elapsed - started >= args.time_limit
@@ -287,6 +292,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
         bar.close()
     if status:  # a divergence went back to an earlier step: its later rows are not part of the run
         trim_metrics_csv(metrics_path, trainer.step_count)
+        classes.trim(trainer.step_count)
     save()
     save_png(make_grid(trainer.generate()), out / "samples" / "final.png")
     if stop.requested:
