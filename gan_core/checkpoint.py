@@ -536,7 +536,11 @@ def _parse_config(raw: bytes) -> tuple[dict, ModelConfig]:
     bad = [k for k, v in values.items() if not _is_int(v)]
     if bad:
         raise CheckpointError("errors.checkpoint.model_field", name=CONFIG_FILE, field=bad[0], value=repr(values[bad[0]])[:40])
-    mc = ModelConfig(preset=model["preset"], **values)
+    ablations = model.get("ablations", [])  # absent in checkpoints from before ablations
+    if not isinstance(ablations, list) or not all(isinstance(n, str) for n in ablations):
+        raise CheckpointError("errors.checkpoint.model_field", name=CONFIG_FILE, field="ablations",
+                              value=repr(ablations)[:40])
+    mc = ModelConfig(preset=model["preset"], **values, ablations=tuple(ablations))
     try:
         validate_model_config(mc)  # includes the memory the weights would take (GAN_MAX_MODEL_MB)
     except LocalizedError as exc:  # the model's own sentence, in every language

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from gan_core.ablations import ABLATIONS, Build, ablate, ablated_defaults
 from gan_core.i18n import LocalizedError
 from gan_core.limits import get_limits
 from gan_core.registry import Registry
@@ -43,6 +44,9 @@ class ModelConfig:
     # between its convolutions and its score, has half as many (presets that have them; 0 = none).
     # Checkpoints written before this field existed have none.
     fc_width: int = 0
+    # DCGAN guidelines this model breaks on purpose (gan_core.ablations; in registry order). Checkpoints
+    # written before this field existed have none.
+    ablations: tuple[str, ...] = ()
 
     @property
     def d_fc_width(self) -> int:
@@ -78,6 +82,8 @@ class Preset:
     build_generator: Callable[[ModelConfig], nn.Module]
     build_discriminator: Callable[[ModelConfig], nn.Module]
     source: str = ""
+    # how the builders initialise a layer, and so an ablation's new layers (None: PyTorch's defaults)
+    init: Callable[[nn.Module], None] | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -99,8 +105,10 @@ NGF = Setting("int", 1, 1024, help="settings.help.ngf", flag="--ngf")
 NDF = Setting("int", 1, 1024, help="settings.help.ndf", flag="--ndf")
 FC_WIDTH = Setting("int", 0, 4096, label="train.fc_width", help="settings.help.fc_width", flag="--fc-width",
                    url="fc", widget="number", step=32)
+ABLATE = Setting("choice_list", choices=lambda: list(ABLATIONS), label="train.ablate", help="settings.help.ablate",
+                 flag="--ablate")
 MODEL_SETTINGS = {"preset": PRESET, "image_size": IMAGE_SIZE, "channels": CHANNELS, "latent_dim": LATENT_DIM,
-                  "ngf": NGF, "ndf": NDF, "fc_width": FC_WIDTH}
+                  "ngf": NGF, "ndf": NDF, "fc_width": FC_WIDTH, "ablations": ABLATE}
 
 
 def register_preset(preset: Preset) -> Preset:
@@ -245,6 +253,7 @@ register_preset(Preset(
     build_generator=_tf_generator,
     build_discriminator=_tf_discriminator,
     source="TensorFlow tutorial 'Deep Convolutional Generative Adversarial Network'",
+    init=keras_init,
 ))
 
 
@@ -313,6 +322,7 @@ register_preset(Preset(
     build_generator=_dcgan_generator,
     build_discriminator=_dcgan_discriminator,
     source="Radford, Metz & Chintala, ICLR 2016",
+    init=dcgan_init,
 ))
 
 
@@ -380,6 +390,7 @@ register_preset(Preset(
     build_generator=_small_generator,
     build_discriminator=_small_discriminator,
     source="GAN Classroom (DCGAN guidelines, narrowed; fully-connected layers after InfoGAN, Chen et al. 2016)",
+    init=dcgan_init,
 ))
 
 
@@ -392,12 +403,18 @@ def get_preset(name: str) -> Preset:
         raise ConfigError("errors.models.unknown_preset", name=repr(name), choices=", ".join(PRESETS)) from None
 
 
-def default_model_config(preset: str, image_size: int | None = None, channels: int = 1) -> ModelConfig:
+def preset_defaults(preset: str, ablations: tuple[str, ...] = ()) -> TrainDefaults:
+    """The preset's training defaults, as the ablations change them (e.g. beta1 = 0.9)."""
+    return ablated_defaults(get_preset(preset).defaults, ablations)
+
+
+def default_model_config(preset: str, image_size: int | None = None, channels: int = 1,
+                         ablations: tuple[str, ...] = ()) -> ModelConfig:
     """The preset's default configuration (first supported size unless one is given)."""
     p = get_preset(preset)
-    d = p.defaults
+    d = preset_defaults(preset, ablations)
     return ModelConfig(preset=preset, image_size=image_size or p.image_sizes[0], channels=channels,
-                       latent_dim=d.latent_dim, ngf=d.ngf, ndf=d.ndf, fc_width=d.fc_width)
+                       latent_dim=d.latent_dim, ngf=d.ngf, ndf=d.ndf, fc_width=d.fc_width, ablations=ablations)
 
 
 def _is_int(value: object) -> bool:
@@ -423,6 +440,8 @@ def validate_model_config(c: ModelConfig) -> None:
             raise ConfigError(reason.key, **reason.params)
     if c.fc_width and not p.defaults.fc_width:
         raise ConfigError("errors.models.no_fc_layer", preset=c.preset, value=c.fc_width)
+    if not isinstance(c.ablations, tuple) or ABLATE.problem("ablations", c.ablations):
+        raise ConfigError("errors.ablations.unknown", value=repr(c.ablations)[:80], choices=", ".join(ABLATIONS))
     footprint = model_footprint(c)
     limit = get_limits().max_model_mb
     if footprint.megabytes > limit:
@@ -449,9 +468,8 @@ def model_footprint(c: ModelConfig) -> ModelFootprint:
     memory, so this is exact (it is the real builder) and costs milliseconds even for a model that
     could not fit in memory.
     """
-    p = get_preset(c.preset)
     with torch.device("meta"):
-        g, d = p.build_generator(c), p.build_discriminator(c)
+        g, d = _build(c)
     shapes = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in (g, d)]
     params = sum(t.numel() for m in (g, d) for t in m.parameters())
     size = sum(t.numel() * t.element_size() for m in (g, d) for t in m.state_dict().values())
@@ -459,16 +477,29 @@ def model_footprint(c: ModelConfig) -> ModelFootprint:
     return ModelFootprint(shapes[0], shapes[1], order[0], order[1], params, size / 2**20)
 
 
+def _build(c: ModelConfig) -> tuple[Generator, Discriminator]:
+    """The preset's G and D, then the guidelines ``c.ablations`` break (refused where there is nothing
+    to break: checked on the preset's own networks)."""
+    p = get_preset(c.preset)
+    g, d = p.build_generator(c), p.build_discriminator(c)
+    for name in c.ablations:
+        reason = ABLATIONS[name].not_for(c.preset, p.defaults, g, d)
+        if reason:
+            raise ConfigError(reason.key, **reason.params)
+    ablate(g, d, c.ablations, Build(p.init or (lambda module: None), p.defaults))
+    return g, d
+
+
 def build_models(config: ModelConfig) -> tuple[Generator, Discriminator]:
     """Build (G, D) for a configuration, freshly initialised."""
     validate_model_config(config)
-    p = get_preset(config.preset)
-    return p.build_generator(config), p.build_discriminator(config)
+    return _build(config)
 
 
 def build_generator(config: ModelConfig) -> Generator:
+    """Build G alone (to load a generator's weights into), with its ablations."""
     validate_model_config(config)
-    return get_preset(config.preset).build_generator(config)
+    return _build(config)[0]
 
 
 def layer_label(m: nn.Module) -> str:

@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 from gan_core.i18n import LocalizedText, translate
 
-KINDS = ("int", "float", "choice", "bool", "text", "float_pair")
+KINDS = ("int", "float", "choice", "choice_list", "bool", "text", "float_pair")
 WIDGETS = ("number", "slider", "select_slider", "select", "radio", "checkbox", "pair")
 
 
@@ -78,6 +78,12 @@ class Setting:
                 return None
             return LocalizedText("errors.settings.choice", name=name, value=repr(value),
                              choices=", ".join(str(o) for o in options))
+        if self.kind == "choice_list":  # several of the choices (a repeated flag), each at most once
+            options = self.options()
+            if isinstance(value, (tuple, list)) and all(isinstance(v, str) and v in options for v in value):
+                return None
+            return LocalizedText("errors.settings.choice", name=name, value=repr(value)[:80],
+                                 choices=", ".join(str(o) for o in options))
         if self.kind == "float_pair":
             if isinstance(value, (tuple, list)) and len(value) == 2 and not any(self._number_problem(name, v)
                                                                                for v in value):
@@ -159,6 +165,9 @@ def add_flag(parser: argparse.ArgumentParser, s: Setting, dest: str | None = Non
         cast = type(options[0]) if options else str
         action = parser.add_argument(s.flag, dest=dest, type=cast, choices=options, default=default,
                                      help=help_text, **kwargs)
+    elif s.kind == "choice_list":  # repeated: --ablate a --ablate b
+        action = parser.add_argument(s.flag, dest=dest, action="append", choices=s.options(), default=default,
+                                     help=help_text, **kwargs)
     elif s.kind == "text":
         action = parser.add_argument(s.flag, dest=dest, default=default, help=help_text, **kwargs)
     else:
@@ -188,6 +197,8 @@ def command_line_flags(values: dict, cls, skip: Sequence[str] = ()) -> list[str]
             continue
         if s.kind == "bool":
             args += [s.flag] if value == s.flag_value else []
+        elif s.kind == "choice_list":
+            args += [part for v in value for part in (s.flag, str(v))]
         else:
             args += [s.flag, str(value)]
     return args

@@ -29,8 +29,9 @@ from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slic
 from gan_core.precision import choose_precision
 from gan_core.data.datasets import DatasetError, to_float_images
 from gan_core.losses import LOSSES, get_loss
-from gan_core.models import (CHANNELS, FC_WIDTH, IMAGE_SIZE, LATENT_DIM, NDF, NGF, PRESET, ConfigError, ModelConfig,
-                             build_models, get_preset, validate_model_config)
+from gan_core.ablations import ABLATIONS, canonical_ablations
+from gan_core.models import (ABLATE, CHANNELS, FC_WIDTH, IMAGE_SIZE, LATENT_DIM, NDF, NGF, PRESET, ConfigError,
+                             ModelConfig, build_models, preset_defaults, validate_model_config)
 from gan_core.settings import SEED, Setting, check_fields, setting
 
 # BatchNorm normalises over the minibatch, so it needs two images to compute a variance.
@@ -83,6 +84,7 @@ class TrainConfig:
     ngf: int | None = setting(None, NGF)
     ndf: int | None = setting(None, NDF)
     fc_width: int | None = setting(None, FC_WIDTH)  # G's fully-connected hidden units, half as many in D
+    ablations: tuple[str, ...] = setting((), ABLATE)  # DCGAN guidelines broken on purpose (gan_core.ablations)
     batch_size: int | None = setting(None, Setting("int", 2, 4096, label="train.batch_size", help=_P + "batch_size",
                                                    flag="--batch-size", url="batch", widget="number"))
     k: int = setting(1, Setting("int", 1, 100, label="train.k", help=_P + "k", flag="--k", url="k", widget="number"))
@@ -127,10 +129,12 @@ class TrainConfig:
     n_fixed: int | None = setting(None, Setting("int", 1, 1024))
 
     def resolved(self) -> "TrainConfig":
-        """A copy with every ``None`` filled from the preset's defaults, validated."""
-        d = get_preset(self.preset).defaults
+        """A copy with every ``None`` filled from the preset's defaults (as its ablations change them),
+        validated; the ablations in registry order."""
+        d = preset_defaults(self.preset, self.ablations)
         c = replace(
             self,
+            ablations=canonical_ablations(self.ablations),
             latent_dim=self.latent_dim if self.latent_dim is not None else d.latent_dim,
             ngf=self.ngf if self.ngf is not None else d.ngf,
             ndf=self.ndf if self.ndf is not None else d.ndf,
@@ -159,16 +163,21 @@ class TrainConfig:
             raise ConfigError("errors.train.shift", high=self.image_size // 4, value=self.shift)
         if self.reuse_fake and self.k != 1:
             raise ConfigError("errors.train.reuse_fake", k=self.k)
+        for name in self.ablations:  # a setting given that undoes an ablation (--beta1 0.5 with adam-beta1-0.9)
+            reason = ABLATIONS[name].conflict(self, preset_defaults(self.preset))
+            if reason:
+                raise ConfigError(reason.key, **reason.params)
 
     def model_config(self) -> ModelConfig:
-        d = get_preset(self.preset).defaults
+        d = preset_defaults(self.preset, self.ablations)
         pick = lambda value, default: default if value is None else value  # noqa: E731
         return ModelConfig(self.preset, self.image_size, self.channels, pick(self.latent_dim, d.latent_dim),
-                           pick(self.ngf, d.ngf), pick(self.ndf, d.ndf), pick(self.fc_width, d.fc_width))
+                           pick(self.ngf, d.ngf), pick(self.ndf, d.ndf), pick(self.fc_width, d.fc_width),
+                           canonical_ablations(self.ablations))
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        for key in ("betas_d", "betas_g"):
+        for key in ("betas_d", "betas_g", "ablations"):
             if out[key] is not None:
                 out[key] = list(out[key])
         return out
@@ -183,10 +192,11 @@ class TrainConfig:
             raise ConfigError("errors.train.not_a_table", value=type(data).__name__)
         known = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in known}
-        for key in ("betas_d", "betas_g"):
+        for key in ("betas_d", "betas_g", "ablations"):
             if kwargs.get(key) is not None:
                 if not isinstance(kwargs[key], (list, tuple)):
-                    raise ConfigError("errors.train.betas", name=key, value=repr(kwargs[key]))
+                    raise ConfigError("errors.train.betas" if key != "ablations" else "errors.ablations.unknown",
+                                      name=key, value=repr(kwargs[key])[:80], choices=", ".join(ABLATIONS))
                 kwargs[key] = tuple(kwargs[key])
         return cls(**kwargs)
 

@@ -939,3 +939,32 @@ def test_settings_and_a_links_values_survive_a_visit_to_another_page():
     at.switch_page("views/home.py").run()
     at.switch_page("views/train.py").run()
     assert at.radio(key="train_mode").value == "watch"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_an_ablated_checkpoint_says_on_the_model_table_which_guideline_it_breaks(page, tmp_path, monkeypatch, lang):
+    from views import _i18n
+
+    monkeypatch.setattr(_i18n, "current_language", lambda: lang)  # AppTest formats options in its own thread
+    from gan_core.ablations import ABLATIONS
+    from gan_core.checkpoint import checkpoint_zip_bytes, save_checkpoint
+    from gan_core.data.datasets import load_dataset
+    from gan_core.trainer import Trainer
+
+    run = tmp_path / "ablated"
+    trainer = Trainer(TrainConfig(dataset="digits", batch_size=8, ablations=("relu-d",)),
+                      load_dataset("digits", image_size=28, channels=1), device="cpu")
+    trainer.step()
+    save_checkpoint(run, trainer, dataset={"name": "digits", "class_names": [], "size": 1797})
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.run()
+    assert not [w for w in at.warning if i18n.translate("ablations.relu_d", lang) in w.value]
+    at.file_uploader(key="train_resume_file").set_value(("ablated.zip", checkpoint_zip_bytes(run),
+                                                         "application/zip")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    warned = [w.value for w in at.warning if i18n.translate("ablations.relu_d", lang) in w.value]
+    assert len(warned) == 1 and (lang == "en" or HANGUL.search(warned[0]))
+    d_layers = [row for row in layer_table(at, 1).iloc[:, 0]]
+    assert any("ReLU" in r for r in d_layers) and not any("LeakyReLU" in r for r in d_layers)
+    assert str(ABLATIONS["relu-d"].guideline)  # the English text is the catalog's

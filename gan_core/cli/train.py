@@ -120,10 +120,13 @@ def _given_settings(args: argparse.Namespace, saved_betas: dict | None = None) -
 
     ``--beta1`` sets beta1 of both networks; their beta2 stays the checkpoint's (``saved_betas``,
     when resuming) or the preset's."""
+    from gan_core.ablations import canonical_ablations
     from gan_core.models import get_preset
 
     given = {name: getattr(args, name) for name, s in declared(TrainConfig).items()
              if s.flag and getattr(args, name) is not None}
+    if "ablations" in given:  # a repeated flag's list, as the checkpoint's model stores it
+        given["ablations"] = canonical_ablations(given["ablations"])
     if args.beta1 is not None:
         for name in ("betas_d", "betas_g"):
             saved = (saved_betas or {}).get(name)
@@ -149,8 +152,8 @@ def _resumed_config(given: dict, checkpoint) -> tuple:
     model = checkpoint.model_config.to_dict()
     for name, value in given.items():
         if name in model and value != model[name]:
-            raise ConfigError("errors.cli.resume_model", flag="--" + name.replace("_", "-"), value=value,
-                              saved=model[name])
+            raise ConfigError("errors.cli.resume_model", flag=declared(TrainConfig)[name].flag, value=_shown(value),
+                              saved=_shown(model[name]))
     saved = TrainConfig.from_dict(checkpoint.train_config)
     config = TrainConfig.from_dict({**checkpoint.train_config, **given, **model})
     changed = {name: (getattr(saved, name), getattr(config, name)) for name in given
