@@ -722,7 +722,7 @@ async def main_async(args) -> dict:
     try:
         monitor.start()
         start = monitor.sample()
-        for p in server.backends if isinstance(server, ClassServers) else [port]:  # every process's imports
+        for p in server.local_ports if isinstance(server, ClassServers) else [port]:  # every process's imports
             await warm_up(host, p)
         warm = monitor.sample()
         if start:

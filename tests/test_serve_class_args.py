@@ -17,7 +17,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "serve_class.py"
 sys.path.insert(0, str(REPO / "scripts"))
-from serve_class import APP_PROCESS_MB, ClassServers, StartError, max_processes  # noqa: E402
+from serve_class import APP_PROCESS_MB, ClassServers, StartError, max_processes, parse_backends  # noqa: E402
 
 
 @pytest.fixture
@@ -44,12 +44,27 @@ def _serve(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     (["--processes", "1", "--port", "8501"], {"GAN_MAX_CONCURRENT_RUNS": "many"}, "GAN_MAX_CONCURRENT_RUNS"),
     (["--processes", "1", "--port", "8501"], {"GAN_MAX_CONCURRENT_RUNS": "0"}, "GAN_MAX_CONCURRENT_RUNS"),
     (["--processes", "1", "--address", "192.0.2.1"], {}, "cannot listen on 192.0.2.1"),  # not this machine's
+    (["--backends", "lab2"], {}, "--backends entry 'lab2' is not host:port (for example lab2:8501)"),
+    (["--backends", "lab2:8501,"], {}, "--backends entry '' is not host:port"),
+    (["--backends", "lab 2:8501"], {}, "--backends entry 'lab 2:8501' is not host:port"),
+    (["--backends", "::1:8501"], {}, "is not host:port"),  # an IPv6 address needs its brackets
+    (["--backends", "lab2:http"], {}, "is not host:port"),
+    (["--backends", "lab2:99999"], {}, "--backends entry 'lab2:99999' has a port outside 1 to 65535"),
+    (["--backends", "lab2:8501,lab2:8501"], {}, "--backends lists 'lab2:8501' twice"),
+    (["--backends", "nosuchhost.invalid:8501"], {}, "--backends host 'nosuchhost.invalid' does not resolve"),
+    (["--backends", "127.0.0.1:8501", "--port", "8501"], {}, "127.0.0.1:8501 is this server's own --port"),
+    (["--processes", "0", "--backends", "127.0.0.1:8502", "--port", "99999"], {}, "--port must be"),  # 0 is allowed
 ])
 def test_settings_that_cannot_start_a_class_are_refused_in_one_line(args, env, words):
     result = _serve(*args, env=env)
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1, result.stderr
     assert words in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_backend_list_is_read_in_order():
+    assert parse_backends("lab2:8501, lab3.example.org:8502,10.0.0.4:8501,[fd00::5]:8501") == [
+        ("lab2", 8501), ("lab3.example.org", 8502), ("10.0.0.4", 8501), ("[fd00::5]", 8501)]
 
 
 def test_a_port_in_use_is_refused_before_anything_starts(busy_port):
