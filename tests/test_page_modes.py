@@ -7,6 +7,7 @@ and Pause by the Plotly figure coming back; live Play is the browser's job (test
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
@@ -109,13 +110,13 @@ def test_buttons_walk_algorithm_1_one_update_or_one_iteration_at_a_time():
     app.button(key="modes_d_step").click().run()
     assert _steps(app) == (k + 1, 1)
     view = _chart(app, "modes_view")
-    assert view["layout"]["legend"]["title"]["text"].startswith("<b>D is learning")  # the network that moved, in words
+    assert view["layout"]["title"]["text"].startswith("<b>D is learning")  # the network that moved, in words
     frame = [s for s in view["layout"]["shapes"] if s.get("line", {}).get("width") == 5]  # framed in its colour,
     assert [(s["x0"], s["x1"], s["y0"], s["y1"]) for s in frame] == [tuple(view["layout"]["xaxis"]["range"] +
                                                                           view["layout"]["yaxis"]["range"])]  # round the plot
     app.button(key="modes_g_step").click().run()
     assert _steps(app) == (k + 1, 2)
-    assert _chart(app, "modes_view")["layout"]["legend"]["title"]["text"] == "<b>G is moving</b>  "
+    assert _chart(app, "modes_view")["layout"]["title"]["text"] == "<b>G is moving</b>"
     js = [v for v in _chart(app, "modes_charts_fig")["data"] if v.get("name") == "JS"]
     assert js[0]["x"] == [0, k + 1, k + 2, k + 3]  # at the start and after each change, at the updates so far
     # (the paused page measures what it shows)
@@ -293,3 +294,73 @@ def test_settings_and_a_links_values_survive_a_visit_to_another_page():
     assert not at.exception
     assert at.number_input(key="modes_k").value == 3 and at.number_input(key="modes_seed").value == 77
     assert at.select_slider(key="modes_lr_d").value == 5e-3 and at.select_slider(key="modes_batch").value == 64
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _graph(at: AppTest) -> tuple[ElementTree.Element, str]:
+    """The overview graph beside the view: its SVG (decoded from the image) and the words under it."""
+    body = next(h.proto.body for h in at.get("html") if 'class="modes-graph"' in h.proto.body)
+    svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
+    return ElementTree.fromstring(svg), html.unescape(re.sub(r"<[^>]+>", " ", body[body.index("<p"):]))
+
+
+def _nodes(svg: ElementTree.Element) -> dict[str, dict]:
+    """Each node's texts (symbol, term) and its box's fill."""
+    return {g.get("data-node"): {"texts": [t.text for t in g.iter(f"{SVG}text")], "fill": g.find(f"{SVG}rect").get("fill")}
+            for g in svg.iter(f"{SVG}g") if g.get("data-node")}
+
+
+def _gradient(svg: ElementTree.Element) -> list[tuple[str, str]]:
+    """The gradient arrows drawn, (from, to), and their colour."""
+    return [(line.get("data-gradient"), line.get("stroke")) for line in svg.iter(f"{SVG}line") if line.get("data-gradient")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_overview_graph_names_every_node_and_lights_the_network_each_step_updates(lang):
+    tr = lambda key: i18n.translate(key, lang)  # noqa: E731
+    app = _new(lang)
+    svg, words = _graph(app)
+    nodes = _nodes(svg)
+    assert [nodes[n]["texts"] for n in ("z", "G", "fake", "real", "D", "prediction")] == [
+        [symbol, tr(f"modes.graph.node.{n}")] for n, symbol in
+        (("z", "z"), ("G", "G"), ("fake", "G(z)"), ("real", "x"), ("D", "D"), ("prediction", "D(·)"))]
+    assert nodes["loss"]["texts"] == ["loss", tr("modes.graph.node.loss")]
+    assert all(node["fill"] == "white" for node in nodes.values()) and not _gradient(svg)  # nothing updated yet
+    assert tr("modes.graph.status.none") in " ".join(words.split())
+
+    app.button(key="modes_d_step").click().run()
+    svg, words = _graph(app)
+    nodes = _nodes(svg)
+    assert nodes["D"]["fill"] == "#1f4fd1" and nodes["G"]["fill"] == "white"  # D in its colour (blue)
+    assert _gradient(svg) == [("loss-prediction", "#1f4fd1"), ("prediction-D", "#1f4fd1")]  # back into D only
+    assert nodes["loss"]["texts"][0] == "loss_D" and tr("modes.graph.status.D") in " ".join(words.split())
+
+    app.button(key="modes_g_step").click().run()
+    svg, words = _graph(app)
+    nodes = _nodes(svg)
+    assert nodes["G"]["fill"] == "#1a9e3f" and nodes["D"]["fill"] == "white"  # G in green; D passes it on, fixed
+    assert [edge for edge, colour in _gradient(svg) if colour == "#1a9e3f"] == [
+        "loss-prediction", "prediction-D", "D-fake", "fake-G"]
+    assert nodes["D"]["texts"] == ["D", tr("modes.graph.node.D"), tr("modes.graph.fixed")]
+    assert tr("modes.graph.status.G") in " ".join(words.split())
+
+    app.button(key="modes_step").click().run()  # a whole iteration: no single update to show
+    assert not _gradient(_graph(app)[0])
+    assert not app.exception
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_each_node_of_the_graph_opens_its_explanation(lang):
+    app = _new(lang)
+    popovers = {p.proto.id.rsplit("-", 1)[-1]: p for p in app.get("popover")}
+    nodes = ("z", "G", "fake", "real", "D", "prediction", "loss")
+    assert set(popovers) >= {f"modes_graph_{n}" for n in nodes}
+    for n in nodes:
+        text = " ".join(m.value for m in popovers[f"modes_graph_{n}"].markdown)
+        assert text == i18n.translate(f"modes.graph.explain.{n}", lang) and text.startswith("**")
+    assert popovers["modes_graph_loss"].proto.popover.label == i18n.translate("modes.graph.loss_symbol", lang)
+    if lang == "ko":
+        assert all(term in " ".join(m.value for p in popovers.values() for m in p.markdown)
+                   for term in ("생성자", "판별자", "잠재 벡터", "노이즈", "가치함수", "손실함수"))

@@ -82,7 +82,7 @@ def choose_preset_and_target() -> None:
     """The preset and the target (beside the view: the first things a lecture picks)."""
     st.selectbox(t("modes.preset"), [*PRESETS, CUSTOM], key="modes_preset", on_change=_apply_preset,
                  format_func=option_labels("modes.presets", [*PRESETS, CUSTOM]), persist_state=PERSIST)
-    st.selectbox(t("modes.target"), TARGET_CHOICES, key=TARGET, format_func=_target_label,
+    st.selectbox(t("modes.target"), TARGET_CHOICES, key=TARGET, format_func=option_labels("modes.targets", TARGET_CHOICES),
                  persist_state=PERSIST)
 
 

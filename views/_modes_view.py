@@ -1,7 +1,8 @@
 """The 2-D page's picture of a run: real and fake points, D(x) as shading, G's push as arrows, the
-manifold and trails, in the layers chosen. HTML around server-drawn PNGs while playing, Plotly when
-paused, a canvas to draw on when the target is a drawing. This module owns the layers' and the
-highlight's session-state keys."""
+manifold and trails, in the layers chosen, and beside it the model overview graph lit for the same
+update (``views._modes_graph``). HTML around server-drawn PNGs while playing, Plotly when paused, a
+canvas to draw on when the target is a drawing. This module owns the layers' and the highlight's
+session-state keys."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from gan_core.toy.toy2d_train import Toy2DTrainer
+from views import _modes_graph as graph
 from views import _modes_points as points
 from views import _plots2d as plots
 from views._i18n import option_labels, t
@@ -26,6 +28,12 @@ LAYERS = "modes_layers"
 HIGHLIGHT, SHADED_TIME = "modes_highlight", "modes_shaded_time"
 SLOW = "modes_slow"  # slow motion: one update a frame, shaded every frame (the page's toggle)
 DEFAULTS = {LAYERS: ["real", "fake", "heatmap", "arrows", "manifold", "trails"], SLOW: False}
+STAGE_COLUMNS = [1.9, 1]  # the view, the graph: the view gets ~47% of a 1280 px screen with the sidebar open
+# On a narrow screen (a 1280 px projector at 150% zoom is 853 CSS px) the graph goes under the view, which
+# keeps the whole width of the page: two side by side would leave the view a third of the screen.
+STAGE_CSS = ("<style>@media (max-width: 1000px) { .st-key-modes_stage [data-testid='stHorizontalBlock'] "
+             "{ flex-wrap: wrap; } .st-key-modes_stage [data-testid='stColumn'] { flex: 1 1 100% !important; "
+             "min-width: 100% !important; } }</style>")
 
 
 def _note(highlight: str | None, trainer: Toy2DTrainer) -> str:
@@ -86,6 +94,14 @@ def draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> Non
         st.plotly_chart(plots.view_figure(frame, layers, highlight=highlight, note=note), key="modes_view")
     if counter is not None:
         st.caption(counter)
+
+
+def draw_stage(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> None:
+    """The view (``draw_view``) and beside it the overview graph, lit for the update the view shows."""
+    view_col, graph_col = st.columns(STAGE_COLUMNS)
+    with view_col:
+        draw_view(trainer, playing, drawing)
+    graph_col.html(graph.graph_html(st.session_state.get(HIGHLIGHT)))
 
 
 def layer_pills() -> None:

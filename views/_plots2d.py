@@ -26,7 +26,7 @@ from PIL import Image, ImageColor, ImageDraw
 
 from gan_core.images import png_bytes
 from views._i18n import t
-from views._svg import escape, nice_ticks
+from views._svg import escape, nice_ticks, text_width
 from views._theme import D_COLOR, DATA_COLOR, FONT_FAMILY, GEN_COLOR, Theme, current, style
 
 LAYERS = ["real", "fake", "heatmap", "arrows", "manifold", "trails"]
@@ -34,7 +34,6 @@ ARROW_COLOR = "#c0392b"  # G's push: red, apart from the paper's black / green /
 TRAIL_COLOR = "#e67e22"
 MANIFOLD_COLOR = "rgba(26,158,63,0.5)"
 HIGHLIGHT = {"D": D_COLOR, "G": GEN_COLOR}  # slow motion: the frame of the network that just moved
-_VIEW_W = 500  # about as wide as the view shows beside the controls at 1280 px (fonts at their nominal size)
 # D(x) shading: light blue where D says "real" (1), white where it cannot tell (1/2), sand where it says "fake" (0)
 _HEAT_FAKE, _HEAT_UNSURE, _HEAT_REAL = np.array([236, 214, 182]), np.array([255, 255, 255]), np.array([122, 160, 236])
 HEAT_SCALE = [[0, "rgb(236,214,182)"], [0.5, "rgb(255,255,255)"], [1, "rgb(122,160,236)"]]  # the same for Plotly
@@ -273,8 +272,9 @@ def _polylines(canvas: np.ndarray, lines: Sequence[np.ndarray], colour: str, alp
 def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | None = None, note: str = "",
               caption: str | None = None) -> str:
     """The 2-D view for Play, as HTML (``st.html``): the plot area is one PNG drawn on the server (points,
-    lines, arrows, grid) over D(x)'s 60x60 image, with the tick labels and the legend as text around it.
-    Positions are percentages of a box of the theme's proportions, so it scales with its column.
+    lines, arrows, grid) over D(x)'s 60x60 image, with the tick labels as text round it and the legend
+    beside it, on the right. Positions are percentages of a box of the theme's proportions, so it scales
+    with its column.
 
     Not an SVG image (as on the 1-D page): thousands of vector dots, or an SVG wrapping PNGs, cost the
     browser most of each frame; two PNGs and a few lines of text decode in about a millisecond.
@@ -283,14 +283,16 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
     """
     th = current()
     f = th.font
-    width, height = _VIEW_W, th.figure_height
-    legend_rows = 2  # six layers wrap to two rows beside the controls at 1280 px (and in Korean)
-    top, bottom, left, right = 1.45 * th.legend * legend_rows + 10, height - 2.2 * f, 3.0 * f, width - 10
+    items = _legend_items(frame, layers)
+    legend_w = max([text_width(label, th.legend) + 3 * th.legend for label, _, _ in items], default=0)
+    if highlight and note:
+        legend_w = max(legend_w, min(text_width(note, th.legend), 9 * th.legend))  # a long note wraps
+    height = th.figure_height
+    top, bottom, left = 10, height - 2.2 * f, 3.0 * f
     x0, x1, y0, y1 = frame.bounds
-    scale = min((right - left) / (x1 - x0), (bottom - top) / (y1 - y0))
+    scale = (bottom - top) / (y1 - y0)  # the plot is as tall as the box; its width follows (equal axes)
     pw, ph = (x1 - x0) * scale, (y1 - y0) * scale
-    left = left + ((right - left) - pw) / 2  # centred: the axes keep one unit the same length both ways
-    top = bottom - ph
+    width = left + pw + 16 + legend_w + 10
 
     def box(x: float, y: float, w: float | None = None, h: float | None = None) -> str:
         size = "" if w is None else f"width:{100 * w / width:.3f}%;height:{100 * h / height:.3f}%;"
@@ -299,7 +301,7 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
     xt = [(v, left + (v - x0) * scale) for v in nice_ticks(x0, x1, 6)]
     yt = [(v, bottom - (v - y0) * scale) for v in nice_ticks(y0, y1, 6)]
     out = [f'<div role="img" aria-label="{escape(alt)}" style="position:relative;width:100%;'
-           f'aspect-ratio:{width}/{height};font-family:{escape(FONT_FAMILY)};font-size:{th.tick}px;color:#222;'
+           f'aspect-ratio:{width:.1f}/{height};font-family:{escape(FONT_FAMILY)};font-size:{th.tick}px;color:#222;'
            f'line-height:1">']
     if "heatmap" in layers:  # D(x) on its grid, stretched smoothly (the page's images are otherwise pixelated)
         (gx0, gy0), (gx1, gy1) = [(left + (gx - x0) * scale, bottom - (gy - y0) * scale)
@@ -318,7 +320,7 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
     for v, yy in yt:
         out.append(f'<span style="{box(0, yy)}width:{100 * (left - 6) / width:.3f}%;text-align:right;'
                    f'transform:translateY(-50%)">{v:g}</span>')
-    out.append(_html_legend(_legend_items(frame, layers), 100 * left / width, th, highlight, note))
+    out.append(_html_legend(items, 100 * (left + pw + 16) / width, th, highlight, note))
     out.append("</div>")
     if caption:  # one root element still: the view and its caption in a plain div
         out = ["<div>", *out, f'<p style="margin:0.5rem 0 0;font-size:0.875rem;color:rgba(49,51,63,0.6)">'
@@ -327,19 +329,20 @@ def view_html(frame: Frame, layers: Sequence[str], alt: str, highlight: str | No
 
 
 def _html_legend(items, left_percent: float, th: Theme, highlight: str | None, note: str) -> str:
-    """The legend above the plot (wrapping), led in slow motion by the note on which network moved."""
+    """The legend beside the plot, on its right (one entry a line), led in slow motion by the note on which
+    network moved."""
     parts = []
     if highlight and note:
-        parts.append(f'<b style="color:{HIGHLIGHT[highlight]}">{escape(note)}</b>')
+        parts.append(f'<b style="color:{HIGHLIGHT[highlight]};line-height:1.2">{escape(note)}</b>')
     for label, colour, kind in items:
         size = round(8 * th.marker_scale)
         mark = {"dot": f"width:{size}px;height:{size}px;border-radius:50%;background:{colour}",
                 "box": f"width:18px;height:12px;background:{colour}",
                 "line": f"width:20px;height:0;border-top:{2 * th.line_scale:g}px solid {colour}"}[kind]
         parts.append(f'<span style="display:inline-flex;align-items:center;gap:6px">'
-                     f'<span style="display:inline-block;{mark}"></span>{escape(label)}</span>')
-    return (f'<div style="position:absolute;left:{left_percent:.3f}%;right:0;top:0;display:flex;flex-wrap:wrap;'
-            f'column-gap:16px;row-gap:4px;font-size:{th.legend}px">{"".join(parts)}</div>')
+                     f'<span style="display:inline-block;flex:none;{mark}"></span>{escape(label)}</span>')
+    return (f'<div style="position:absolute;left:{left_percent:.3f}%;right:0;top:0;display:flex;'
+            f'flex-direction:column;row-gap:8px;font-size:{th.legend}px">{"".join(parts)}</div>')
 
 
 # --- Plotly (paused) ------------------------------------------------------------------------------
@@ -379,7 +382,8 @@ def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highl
     if "heatmap" in layers:
         traces.append(go.Heatmap(x=_r(frame.grid_x), y=_r(frame.grid_y), z=np.round(frame.d, 3).tolist(), zmin=0,
                                  zmax=1, colorscale=HEAT_SCALE,
-                                 colorbar=dict(title=dict(text="D(x)"), thickness=14, len=0.8), name="D(x)",
+                                 colorbar=dict(title=dict(text="D(x)"), thickness=14, len=0.42, y=0, yanchor="bottom"),
+                                 name="D(x)",
                                  hovertemplate="D(x) = %{z:.2f}<extra></extra>"))
     if "manifold" in layers and frame.manifold is not None:
         mx, my = _polyline_xy(frame.manifold)
@@ -419,12 +423,13 @@ def view_figure(frame: Frame, layers: Sequence[str], canvas: bool = False, highl
         shapes.append(dict(type="rect", x0=x0, x1=x1, y0=y0, y1=y1, line=dict(color=HIGHLIGHT[highlight], width=5)))
     fig = go.Figure(traces)
     fig.update_layout(
-        height=th.figure_height, margin=dict(l=round(3 * th.font), r=10, t=round(3.2 * th.legend), b=round(2.4 * th.font)),
+        height=th.figure_height, margin=dict(l=round(3 * th.font), r=10, t=round(2 * th.legend), b=round(2.4 * th.font)),
         xaxis=dict(range=[x0, x1], constrain="domain", showgrid=True, zeroline=False),
         yaxis=dict(range=[y0, y1], scaleanchor="x", scaleratio=1, constrain="domain", showgrid=True, zeroline=False),
-        legend=dict(orientation="h", y=1.01, x=0, yanchor="bottom",  # slow motion's note leads the legend
-                    title=dict(text=f"<b>{note}</b>  ", font=dict(color=HIGHLIGHT[highlight])) if highlight and note
-                    else None), shapes=shapes,
+        # the legend beside the plot (top right, the colour bar under it); slow motion's note above the plot
+        legend=dict(orientation="v", x=1.02, xanchor="left", y=1, yanchor="top"), shapes=shapes,
+        title=dict(text=f"<b>{note}</b>", font=dict(color=HIGHLIGHT[highlight]), x=0, xanchor="left", y=0.99,
+                   yanchor="top") if highlight and note else None,
     )
     if not canvas:  # on the canvas Streamlit picks the modes: a click selects a point (pan + "event+select");
         # a dragged box needs the toolbar's Box Select (in select mode Streamlit makes clicks select nothing)

@@ -11,8 +11,9 @@ A thin view over ``gan_core.toy.toy2d`` (targets, divergences) and ``gan_core.to
 trainer, the presets); figures in ``views._plots2d``; texts from the catalogs (``[modes]``). This file
 holds the run (its trainer, the buttons, Play); each concept around it is a module that owns its
 session-state keys: ``views/_modes_settings.py`` (preset, target, settings, the link),
-``_modes_points.py`` (a drawn or uploaded target), ``_modes_view.py`` (the picture),
-``_modes_measures.py`` (numbers and charts).
+``_modes_points.py`` (a drawn or uploaded target), ``_modes_view.py`` (the picture, and beside it
+``_modes_graph.py``: the model overview graph lit for the update it shows), ``_modes_measures.py``
+(numbers and charts).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from gan_core.algorithm1 import TrainingDiverged
 from gan_core.toy.toy2d import POINTS_PER_CLICK, TARGETS, Toy2DError
 from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
 from gan_core.toy.toy_gan import PLAY_TICK_BUDGET
+from views import _modes_graph as graph
 from views import _modes_measures as measures
 from views import _modes_points as user_points
 from views import _modes_settings as settings
@@ -68,7 +70,7 @@ def _trainer(config: Toy2DConfig, points, source: tuple, reset: bool) -> Toy2DTr
 
 
 def _buttons(playing: bool) -> dict[str, bool]:
-    row = st.container(horizontal=True, key="modes_buttons")
+    row = st.container(horizontal=True, key="modes_buttons", vertical_alignment="center")
     play_pause_button(row, "modes", playing, t("modes.play"), t("modes.pause"))
     k = st.session_state.modes_k
     clicked = {
@@ -77,7 +79,7 @@ def _buttons(playing: bool) -> dict[str, bool]:
         "step": row.button(t("modes.step"), key="modes_step", help=t("modes.step_help", k=k)),
         "reset": row.button(t("modes.reset"), key="modes_reset", help=t("modes.reset_help")),
     }
-    st.toggle(t("modes.slow"), key=view.SLOW, help=t("modes.slow_help", k=k), persist_state=PERSIST)
+    row.toggle(t("modes.slow"), key=view.SLOW, help=t("modes.slow_help", k=k), persist_state=PERSIST)
     return clicked
 
 
@@ -103,12 +105,14 @@ def training_section() -> None:
         playing = bool(s.get("modes_playing", False))
         if "modes_error" in s:
             st.error(t(s.pop("modes_error")))
-        view_col, side = st.columns([1.2, 1])
+        clicked = _buttons(playing)
+        stage = st.container(key="modes_stage")  # the view and the graph, drawn last (see below)
+        graph.explanations()
+        side, readings = st.columns(2)
         with st.container():  # below the view and its controls (drawn first: the run needs its settings)
             config = settings.settings_panel()
         with side:
             settings.choose_preset_and_target()
-            clicked = _buttons(playing)
             view.layer_pills()
         drawing = s[settings.TARGET] == settings.DRAW
         try:
@@ -132,9 +136,9 @@ def training_section() -> None:
             s.modes_playing = False
             with side:
                 st.info(t("modes.draw.empty", n=POINTS_PER_CLICK) if drawing else t("modes.upload.empty"))
-            with view_col:
+            with stage:
                 if drawing:
-                    view.draw_view(None, False, True)
+                    view.draw_stage(None, False, True)
             return
         try:
             trainer = _trainer(config, points, source, clicked["reset"])
@@ -161,7 +165,7 @@ def training_section() -> None:
                 trainer.run_for(PLAY_TICK_BUDGET, "update")
 
         tick = play_fragment("modes", (SLOW_TICK_SECONDS if slow else TICK_SECONDS) if playing else None, train,
-                             draw=lambda playing_now: view.draw_view(trainer, playing_now, drawing and not playing_now),
+                             draw=lambda playing_now: view.draw_stage(trainer, playing_now, drawing and not playing_now),
                              diverged_key="modes.diverged")
 
         @st.fragment(run_every=measures.MEASURE_SECONDS if playing else None)
@@ -174,7 +178,7 @@ def training_section() -> None:
             measures.measured(trainer)
             measures.draw_charts(trainer, s.get("modes_playing", False))
 
-        with side:
+        with readings:
             numbers()
             st.markdown(t("modes.intro"))
         charts()
@@ -182,11 +186,11 @@ def training_section() -> None:
         # The view last (its place is the column above): Play's timer starts when ``tick`` reaches the
         # browser, and a timer rerun that arrives while this run is still measuring would cut it short,
         # leaving the old Play button beside the new Pause.
-        with view_col:
+        with stage:
             if drawing and not playing:
                 # Not in ``tick``: a click on the canvas reruns the fragment it is drawn in, and the
                 # drawing's points, the trainer and the caption are made here, in ``controls``.
-                view.draw_view(trainer, False, True)
+                view.draw_stage(trainer, False, True)
             else:
                 tick()
 
@@ -195,6 +199,7 @@ def training_section() -> None:
 
 restore(URL_PARAMS, "modes")
 _first_values()
+st.html(view.STAGE_CSS)
 st.title(t("modes.title"))
 st.caption(t("modes.caption"))
 training_section()

@@ -4,4 +4,5 @@ MLPs trained by ``gan_core.algorithm1``, counters, one bounded history, Play's u
 Goodfellow et al. 2014 section 4 on the real line) and ``toy1d_train`` (a real 1-D ``ToyGAN``, with the page's presets and Figure 1's panel checks); ``toy2d`` (the 2-D targets of the mode-collapse
 literature, a user's own points from a CSV, and KL / Jensen-Shannon estimated from samples with an error bar) and ``toy2d_train`` (a 2-D ``ToyGAN``
 with any registered loss, measured by those estimators); ``optimizers``
-(the optimisers both toys offer, one table)."""
+(the optimisers both toys offer, one table); ``overview`` (the model overview graph: what a D step
+and a G step light up)."""
