@@ -1,5 +1,7 @@
 """scripts/serve_class.py starts a local app process that ended again on its port, and leaves one
-that keeps ending stopped (HAProxy's health check has taken it out; the class goes on on the other).
+that keeps ending stopped (HAProxy's health check has taken it out; the class goes on on the other,
+and the command stops when none is left). A process that hangs is not restarted (it never ended):
+HAProxy's health check takes it out until it answers again.
 
 The command runs as it does in a lecture (two app processes and HAProxy, in its own process group
 so that everything it started is ended after the test, whatever happens); the tests kill an app
@@ -50,12 +52,12 @@ def group_members(group: int) -> list[int]:
 
 
 class Serving:
-    """``serve_class.py --processes 2`` running; its stderr lines collected as they come."""
+    """``serve_class.py --processes N`` running; its stderr lines collected as they come."""
 
-    def __init__(self, tmp_path: Path):
+    def __init__(self, tmp_path: Path, processes: int):
         self.port = free_port()
         self.process = subprocess.Popen(
-            [sys.executable, str(REPO / "scripts" / "serve_class.py"), "--processes", "2",
+            [sys.executable, str(REPO / "scripts" / "serve_class.py"), "--processes", str(processes),
              "--port", str(self.port), "--address", "127.0.0.1"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
             env={**os.environ, "GAN_RUNS_DIR": str(tmp_path / "runs")})
@@ -100,8 +102,8 @@ class Serving:
 
 
 @pytest.fixture
-def serving(tmp_path):
-    serving = Serving(tmp_path)
+def serving(request, tmp_path):
+    serving = Serving(tmp_path, getattr(request, "param", 2))
     try:
         serving.wait_ready()
         yield serving
@@ -162,3 +164,28 @@ def test_an_app_process_that_keeps_ending_is_left_stopped_and_the_class_goes_on(
     assert serving.app_pid(1) is None and not answers("127.0.0.1", serving.app_ports[1])
     assert _status_with_cookie(serving.port, "app1") == 200  # its students are served by the other
     assert serving.process.poll() is None and len(serving.errors) == RESTART_LIMIT
+
+
+def test_a_process_that_hangs_is_taken_out_by_the_health_check_and_back_when_it_answers(serving):
+    hung = serving.app_pid(1)
+    os.kill(hung, signal.SIGSTOP)  # alive (nothing to restart) but answering nothing, as a process stuck in a loop
+    try:
+        wait_until(lambda: server_states(serving.log_dir / "haproxy.sock") == {"app0": "UP", "app1": "DOWN"}, 30,
+                   "HAProxy's health check taking the hung process out")  # two checks of 5 s without an answer
+        assert _status_with_cookie(serving.port, "app1") == 200  # its students are served by the other
+    finally:
+        os.kill(hung, signal.SIGCONT)
+    wait_until(lambda: server_states(serving.log_dir / "haproxy.sock") == {"app0": "UP", "app1": "UP"}, 15,
+               "the process back in once it answers")
+    assert serving.app_pid(1) == hung and serving.errors == []  # not restarted: it never ended
+
+
+@pytest.mark.parametrize("serving", [1], indirect=True)
+def test_the_command_stops_when_no_process_is_left(serving):
+    for _ in range(RESTART_LIMIT):
+        pid = wait_until(lambda: serving.app_pid(0), 10, "the app process running")
+        os.kill(pid, signal.SIGKILL)
+        wait_until(lambda: serving.app_pid(0) != pid, 10, "the app process ended")
+    assert serving.process.wait(20) == 1
+    assert "not started again" in serving.errors[-2] and "the class goes on" not in serving.errors[-2]
+    assert serving.errors[-1] == "no app process is left; stopping\n"
