@@ -111,7 +111,8 @@ def test_bad_input_gives_a_message_and_exit_code_2_not_a_traceback(tmp_path):
 
 def test_every_command_has_help(capsys):
     commands = next(a for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
-    assert set(commands) == {"train", "sample", "export", "evaluate", "train-classifier", "report", "bench"}
+    assert set(commands) == {"train", "sample", "export", "evaluate", "train-classifier", "report", "ablation-study",
+                             "bench"}
     for cmd in commands:
         assert main([cmd, "--help"]) == 0 and f"usage: python -m gan_core {cmd}" in capsys.readouterr().out
 

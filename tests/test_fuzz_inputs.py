@@ -305,7 +305,7 @@ FLAGS = [(command, action.option_strings[0]) for command, action in numeric_flag
 
 def test_the_harness_covers_every_command_with_numbers():
     assert {command for command, _ in FLAGS} == {"train", "sample", "evaluate", "train-classifier", "report",
-                                                  "bench"}
+                                                  "ablation-study", "bench"}
     assert ("train", "--threads") in FLAGS and ("train", "--sample-every") in FLAGS and ("sample", "--n") in FLAGS
 
 

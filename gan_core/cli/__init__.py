@@ -7,6 +7,8 @@ Commands (one module each; every module's ``add_parser(sub)`` registers its sub-
   evaluate, train-classifier   ``gan_core.cli.evaluate``: quality metrics as JSON (``--two-sample``: the judge
                     that needs no labels); the metrics' classifier
   report            ``gan_core.cli.report``: one self-contained HTML report of a run, to hand in
+  ablation-study    ``gan_core.cli.study``: the baseline and every DCGAN-guideline ablation over seeds,
+                    trained, recorded and measured (``gan_core.ablation_study``)
   bench             ``gan_core.cli.bench``: run ``gan_core.bench``, the speed goals; print JSON and write
                     BENCHMARKS.md
 """
@@ -21,10 +23,11 @@ import traceback
 import zipfile
 from typing import NoReturn
 
-from gan_core.cli import bench, checkpoints, evaluate, report, train
+from gan_core.cli import bench, checkpoints, evaluate, report, study, train
 from gan_core.i18n import translate
 
-COMMANDS = [train.add_parser, checkpoints.add_parser, evaluate.add_parser, report.add_parser, bench.add_parser]
+COMMANDS = [train.add_parser, checkpoints.add_parser, evaluate.add_parser, report.add_parser, study.add_parser,
+            bench.add_parser]
 
 
 class OneLineParser(argparse.ArgumentParser):
