@@ -155,7 +155,8 @@ def test_the_command_serves_a_backend_list(lab_servers, tmp_path):
     backends = ",".join(f"127.0.0.1:{s.port}" for s in lab_servers)
     serve = subprocess.Popen([sys.executable, str(REPO / "scripts" / "serve_class.py"), "--processes", "0", "--backends", backends,
                               "--port", str(port), "--address", "127.0.0.1"],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             env={**os.environ, "TMPDIR": str(tmp_path)})  # its logs there
     try:
         ready = serve.stdout.readline()
         assert ready.startswith(f"0 app processes here and 2 elsewhere behind http://127.0.0.1:{port}"), \

@@ -60,7 +60,7 @@ class Serving:
             [sys.executable, str(REPO / "scripts" / "serve_class.py"), "--processes", str(processes),
              "--port", str(self.port), "--address", "127.0.0.1"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-            env={**os.environ, "GAN_RUNS_DIR": str(tmp_path / "runs")})
+            env={**os.environ, "GAN_RUNS_DIR": str(tmp_path / "runs"), "TMPDIR": str(tmp_path)})  # its logs there
         self.errors: list[str] = []
         threading.Thread(target=lambda: self.errors.extend(self.process.stderr), daemon=True).start()
 
