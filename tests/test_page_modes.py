@@ -277,6 +277,8 @@ def test_projector_mode_enlarges_the_view_and_the_charts():
         sizes[projector] = dict(font=view["layout"]["font"]["size"], chart_font=charts["layout"]["font"]["size"],
                                 live_font=int(re.search(r"font-size:(\d+)px", html).group(1)),
                                 legend_dot=int(re.search(r"width:(\d+)px;height:\d+px;border-radius:50%", html).group(1)))
+        titles = charts["layout"]["annotations"]  # centred on their charts, two charts to a row on a projector
+        assert all(a["xanchor"] == "center" for a in titles) and len({a["x"] for a in titles}) == (2 if projector else 3)
     assert all(sizes[True][k] > sizes[False][k] for k in sizes[False]), sizes
 
 

@@ -324,8 +324,10 @@ def grid_figure(charts: Sequence[Chart], columns: int, height_scale: float) -> g
         layout[f"xaxis{k}"] = dict(domain=xd, anchor=f"y{k}",
                                    title=dict(text=chart.x_title) if r == rows - 1 and chart.x_title else None)
         layout[f"yaxis{k}"] = dict(domain=yd, anchor=f"x{k}", range=list(chart.y_range) if chart.y_range else None)
+        # centred on its chart: Plotly's "auto" anchors a title left of a third of the width and right past two
+        # thirds, so the titles of neighbouring charts grew towards each other and ran into each other
         layout["annotations"].append(dict(text=chart.title, x=sum(xd) / 2, y=yd[1], xref="paper", yref="paper",
-                                          yanchor="bottom", showarrow=False))
+                                          xanchor="center", yanchor="bottom", showarrow=False))
     fig.update_layout(**layout)
     style(fig, th)
     fig.update_annotations(font_size=th.tick + 1)  # chart titles: three to a row must not run into each other

@@ -13,7 +13,7 @@ import streamlit as st
 from gan_core.toy.toy2d_train import Toy2DTrainer
 from views._charts import Chart, Series, show_grid
 from views._i18n import t
-from views._theme import D_COLOR, GEN_COLOR
+from views._theme import D_COLOR, GEN_COLOR, is_projector
 
 MEASURE_SECONDS = 1.0  # the numbers and charts are measured and redrawn this often while playing
 CHART_POINTS = 400  # a chart line is thinned to about this many points (a chart is ~300 px wide)
@@ -84,6 +84,8 @@ def _charts(trainer: Toy2DTrainer) -> list[Chart]:
 
 
 def draw_charts(trainer: Toy2DTrainer, playing: bool) -> None:
-    show_grid(_charts(trainer), playing, "modes_charts_fig", t("modes.fig.charts_alt"), columns=3, width=1100,
-              height_scale=0.55)
+    # Two to a row on a projector: three titles as large as that run into each other at 1280 px
+    columns = 2 if is_projector() else 3
+    show_grid(_charts(trainer), playing, "modes_charts_fig", t("modes.fig.charts_alt"), columns=columns,
+              width=1100 if columns == 3 else 900, height_scale=0.55)
     st.caption(t("modes.chart.caption"))
