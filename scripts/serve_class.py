@@ -355,7 +355,8 @@ def main() -> None:
         for silent in servers.wait_healthy():
             print(f"warning: {silent} does not answer yet; HAProxy sends students to it once it does",
                   file=sys.stderr, flush=True)
-        print(f"{args.processes} app processes here and {len(backends)} elsewhere behind http://{args.address}:{args.port} "
+        print(f"{args.processes} app processes here and {len(backends)} elsewhere "
+              f"behind http://{args.address}:{args.port} "
               f"(logs: {servers.log_dir}); Ctrl-C stops", flush=True)
         while servers.serving:
             for message in servers.restart_ended():

@@ -113,7 +113,8 @@ def serving(request, tmp_path):
 
 
 def _status_with_cookie(port: int, pinned: str) -> int:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/_stcore/health", headers={"Cookie": f"{COOKIE}={pinned}"})
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/_stcore/health",
+                                     headers={"Cookie": f"{COOKIE}={pinned}"})
     try:
         with urllib.request.urlopen(request, timeout=10) as r:
             return r.status
