@@ -9,12 +9,16 @@ Training a GAN
   ``TrainConfig`` and ``steps_for_epochs``; ``precision`` its mixed precision (``--amp``);
   ``distributed`` the same step on several processes or GPUs (torchrun, DDP)
 - ``models``       model presets (tf-tutorial, dcgan, small) and their layer tables  <- add a preset here
+- ``ablations``    DCGAN's guidelines as switches: each ablation breaks one guideline of a preset's
+  networks (``train --ablate``)  <- add an ablation here; ``ablation_study`` the baseline and every
+  ablation over seeds, trained, recorded and measured (``ablation-study``)
 - ``losses``       GAN losses (minimax, non-saturating, lsgan, hinge)               <- add a loss here
 - ``data/``        ``datasets``: the dataset registry and loaders                  <- add a dataset here;
   ``image_files``: safe decoding of untrusted image folders and zips; ``summary``: what a folder or
   zip holds and the preset, size and colour that fit it; ``shapes``: the offline colour dataset
 - ``checkpoint``   safetensors + JSON checkpoints, validated on load, never unpickled
-- ``recording``    a recorded run (metrics.csv + sample grids) for replaying
+- ``recording``    a recorded run (metrics.csv + sample grids) for replaying; ``class_shares`` the class
+  shares of G's samples along a run (classes.csv, ``train --record-classes``)
 
 Looking at a GAN
 - ``toy/``         ``toy_gan``: the toy GAN both toy trainers extend (networks, optimisers, Algorithm 1,
@@ -36,7 +40,7 @@ Running it
   between thread and page, the ``run`` itself, the ``snapshot`` the page reads)
 - ``background``   slow work (decoding an upload) in a thread that can be told to stop
 - ``cli/``         ``python -m gan_core ...``: ``train``, ``checkpoints`` (sample, export),
-  ``evaluate`` (evaluate, train-classifier), ``report``, ``bench``
+  ``evaluate`` (evaluate, train-classifier), ``report``, ``study`` (ablation-study), ``bench``
 - ``report``       the report to hand in: one self-contained HTML file of a run (curves, samples, the judge)
 - ``bench/``       every speed measurement: the timing ``harness``, the ``reference`` loop, one module
   per measurement in ``parts/`` (a registry: a new module is a new part), ``run`` (goals, markdown)

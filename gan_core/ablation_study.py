@@ -149,6 +149,23 @@ def summarise(outcomes: dict[str, dict[int, dict]]) -> dict[str, dict]:
     return out
 
 
+def verdict(summary: dict[str, dict], name: str) -> str:
+    """How ``name`` compares with the baseline, honestly: "diverged" or "collapsed" when more of its seeds
+    did than the baseline's; else "worse" or "better" when its mean Fréchet distance is further from the
+    baseline's than twice their combined spread over seeds; else "same" (no difference these seeds can show)."""
+    a, b = summary[BASELINE], summary[name]
+    for outcome in ("diverged", "collapsed", "not_learned"):
+        if b[outcome] > a[outcome]:
+            return "diverged" if outcome == "diverged" else "collapsed" if outcome == "collapsed" else "worse"
+    fa, fb = a["fid"], b["fid"]
+    if fa["mean"] is None or fb["mean"] is None:
+        return "same"
+    noise = 2 * math.hypot(fa["sd"] or 0.0, fb["sd"] or 0.0)
+    if abs(fb["mean"] - fa["mean"]) <= noise:
+        return "same"
+    return "worse" if fb["mean"] > fa["mean"] else "better"
+
+
 def load_study(path: str | Path) -> dict | None:
     """A study.json (a folder holding one, or the file), or None when there is none."""
     path = Path(path)
@@ -168,10 +185,48 @@ def markdown_table(study: dict) -> str:
     lines = [f"{plan['preset']} on {plan['dataset']}, {plan['steps']} steps, seeds "
              f"{', '.join(map(str, plan['seeds']))}; mean ± sd over seeds",
              "",
-             "| run | confidence | Fréchet distance | steps to digits (per seed) | diverged | collapsed | no digits |",
-             "|---|---|---|---|---|---|---|"]
+             "| run | confidence | Fréchet distance | steps to digits (per seed) | diverged | collapsed | no digits | "
+             "against the baseline |",
+             "|---|---|---|---|---|---|---|---|"]
     for name, s in summary.items():
         steps = ", ".join("never" if v is None else str(v) for v in s["steps_to_digits"])
+        against = "—" if name == BASELINE or BASELINE not in summary else verdict(summary, name)
         lines.append(f"| {name} | {_fmt(s['confidence'], 2)} | {_fmt(s['fid'], 1)} | {steps} | "
-                     f"{s['diverged']}/{s['seeds']} | {s['collapsed']}/{s['seeds']} | {s['not_learned']}/{s['seeds']} |")
+                     f"{s['diverged']}/{s['seeds']} | {s['collapsed']}/{s['seeds']} | {s['not_learned']}/{s['seeds']} | "
+                     f"{against} |")
     return "\n".join(lines)
+
+
+SHIPPED_STUDY = "ablations-small-mnist5k"
+SHIPPED_FILES = ("config.json", "metrics.csv", "classes.csv", OUTCOME_FILE)
+
+
+def shipped_study_path() -> Path:
+    """The study shipped for the training page's compare view ($GAN_ABLATION_STUDY overrides it)."""
+    import os
+
+    from gan_core.paths import ASSETS_DIR
+
+    return Path(os.environ.get("GAN_ABLATION_STUDY") or ASSETS_DIR / SHIPPED_STUDY)
+
+
+def ship_study(root: str | Path, dest: str | Path, seed: int = 0) -> Path:
+    """Copy what the compare view replays into ``dest``: study.json, and for ``seed`` each run's recording
+    without its weights (config.json, metrics.csv, classes.csv, outcome.json, samples/step_*.png)."""
+    import shutil
+
+    root, dest = Path(root), Path(dest)
+    study = load_study(root)
+    if study is None:
+        raise FileNotFoundError(root / STUDY_FILE)
+    dest.mkdir(parents=True, exist_ok=True)
+    (dest / STUDY_FILE).write_text(json.dumps(study, indent=1))
+    plan = StudyPlan(**{k: tuple(v) if isinstance(v, list) else v for k, v in study["plan"].items()})
+    for name in study["summary"]:
+        src, out = plan.folder(root, name, seed), plan.folder(dest, name, seed)
+        (out / "samples").mkdir(parents=True, exist_ok=True)
+        for file in SHIPPED_FILES:
+            shutil.copyfile(src / file, out / file)
+        for frame in sorted((src / "samples").glob("step_*.png")):
+            shutil.copyfile(frame, out / "samples" / frame.name)
+    return dest

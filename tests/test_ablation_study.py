@@ -5,7 +5,7 @@ import json
 import pytest
 
 from gan_core.ablation_study import (BASELINE, OUTCOME_FILE, StudyPlan, applicable, load_study, markdown_table,
-                                     run_study, steps_to_digits, summarise)
+                                     run_study, steps_to_digits, summarise, verdict)
 from gan_core.class_shares import CLASSES_FILE
 
 
@@ -40,7 +40,17 @@ def test_the_summary_counts_divergence_and_collapse_and_spreads_over_seeds():
     assert s["steps_to_digits"] == [300, None]
     table = markdown_table({"plan": {"preset": "small", "dataset": "mnist5k", "steps": 9, "seeds": [0, 1]},
                             "summary": {"x": s}})
-    assert "| x | 0.70 ± 0.14 | 20.0 ± 14.1 | 300, never | 1/2 | 1/2 | 0/2 |" in table
+    assert "| x | 0.70 ± 0.14 | 20.0 ± 14.1 | 300, never | 1/2 | 1/2 | 0/2 | — |" in table
+
+
+def test_the_verdict_says_same_when_the_seeds_cannot_tell_the_difference():
+    def entry(fid_mean, fid_sd, diverged=0, collapsed=0):
+        return {"fid": {"mean": fid_mean, "sd": fid_sd}, "diverged": diverged, "collapsed": collapsed,
+                "not_learned": 0}
+
+    summary = {BASELINE: entry(20.0, 2.0), "a": entry(23.0, 2.0), "b": entry(40.0, 2.0), "c": entry(12.0, 1.0),
+               "d": entry(20.0, 2.0, diverged=1), "e": entry(19.0, 2.0, collapsed=2)}
+    assert [verdict(summary, n) for n in "abcde"] == ["same", "worse", "better", "diverged", "collapsed"]
 
 
 @pytest.mark.slow

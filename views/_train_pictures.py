@@ -32,20 +32,30 @@ def _encoded_grid(grid: np.ndarray, factor: int) -> bytes:
     return png_bytes(upscale(grid, factor))
 
 
-def curves(history: dict[str, np.ndarray], key: str, live: bool = False) -> None:
-    """The loss and D(x) / D(G(z)) charts (shared by the live view, the replay and the watch view).
+def smoothing_control() -> float:
+    """The charts' smoothing slider (one per page view; several chart pairs may share it)."""
+    st.session_state.setdefault(CURVE_SMOOTHING, 0.9)
+    return st.slider(t("train.smoothing"), 0.0, 0.99, step=0.01, key=CURVE_SMOOTHING)
 
-    ``live``: the run is training and the page redraws every second, so the charts are SVG pictures."""
+
+def curves(history: dict[str, np.ndarray], key: str, live: bool = False, smoothing: float | None = None,
+           stacked: bool = False) -> None:
+    """The loss and D(x) / D(G(z)) charts (shared by the live view, the replay, the watch view and the
+    compare view).
+
+    ``live``: the run is training and the page redraws every second, so the charts are SVG pictures.
+    ``smoothing``: given when the caller draws ``smoothing_control`` once for several pairs (else the
+    pair has its own slider); ``stacked``: one chart above the other (a half-width column)."""
     if len(history["step"]) == 0:
         st.caption(t("train.charts_after_first_step"))
         return
-    st.session_state.setdefault(CURVE_SMOOTHING, 0.9)
-    smoothing = st.slider(t("train.smoothing"), 0.0, 0.99, step=0.01, key=CURVE_SMOOTHING)
-    left, right = st.columns(2)
+    if smoothing is None:
+        smoothing = smoothing_control()
+    left, right = (st.container(), st.container()) if stacked else st.columns(2)
     points, last = charts.LIVE_MAX_POINTS if live else charts.MAX_POINTS, f"{int(history['step'][-1]):,}"
-    for column, name, chart in ((left, "loss", charts.loss_chart(history, smoothing, points)),
-                                (right, "d", charts.discriminator_chart(history, smoothing, points))):
+    for column, name, chart, caption in (
+            (left, "loss", charts.loss_chart(history, smoothing, points), "train.loss_caption"),
+            (right, "d", charts.discriminator_chart(history, smoothing, points), "train.d_caption")):
         with column:
             show(chart, live, f"{key}_{name}_chart", t("train.chart.alt", title=chart.title, step=last))
-    left.caption(t("train.loss_caption"))
-    right.caption(t("train.d_caption"))
+            st.caption(t(caption))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +39,7 @@ WATCH_LIVE_SECONDS = 30.0  # a run folder whose metrics.csv changed this recentl
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _recording(path: str, modified: float, growing: bool = False) -> Recording:
+def cached_recording(path: str, modified: float, growing: bool = False) -> Recording:
     """The recording at ``path`` (read again when its metrics file changes; a growing run's metrics by
     its follower, which parses only the rows appended since)."""
     metrics = _metrics_follower(str(Path(path) / "metrics.csv")) if growing else None
@@ -52,7 +53,7 @@ def _metrics_follower(metrics_file: str) -> MetricsFollower:
     return MetricsFollower(metrics_file)
 
 
-def _recorded_grid(rec: Recording, frame: int | None) -> None:
+def recorded_grid(rec: Recording, frame: int | None) -> None:
     """A recording's sample grid number ``frame`` (or a note that none was recorded yet)."""
     if frame is None:
         st.caption(t("train.replay.no_grid_yet"))
@@ -80,7 +81,7 @@ def _recording_view(rec: Recording, history: dict[str, np.ndarray], numbers: lis
         col.metric(label, value)
     left, right = st.columns([2, 3])
     with left:
-        _recorded_grid(rec, grid())
+        recorded_grid(rec, grid())
     with right:
         st.caption(about)
         beside()
@@ -103,53 +104,79 @@ def _load_lecture_recording() -> Recording | None:
         return None
     metrics = path / "metrics.csv"
     try:
-        return _recording(str(path), metrics.stat().st_mtime if metrics.is_file() else 0.0)
+        return cached_recording(str(path), metrics.stat().st_mtime if metrics.is_file() else 0.0)
     except RecordingError as exc:
         st.warning(t("train.replay.unusable", reason=error_text(exc)))
         return None
 
 
-def _replay_position(rec: Recording) -> float:
-    """The step shown now: moving with time while playing, else where the slider is."""
-    anchor = st.session_state.get(REPLAY_ANCHOR)
-    if anchor is None:
-        return float(st.session_state.get(REPLAY_STEP, rec.last_step))
-    started, from_step = anchor
-    rate = rec.last_step / float(st.session_state.get(REPLAY_SECONDS_KEY, 30))
-    return min(float(rec.last_step), from_step + (time.monotonic() - started) * rate)
+@dataclass(frozen=True)
+class Player:
+    """Play / Pause, speed and a step slider over a recording of ``last_step`` steps, in session state
+    under its own keys (the lecture's replay and the compare view each have one). ``anchor``:
+    (time.monotonic() when Play was pressed, the step it started from), None while paused."""
+
+    step: str
+    seconds: str
+    play: str
+    anchor: str
+
+    def start(self, last_step: int) -> bool:
+        """First values, the step kept within the recording; True while playing (the view refreshes)."""
+        st.session_state.setdefault(self.step, last_step)
+        st.session_state.setdefault(self.seconds, 30)
+        st.session_state.setdefault(self.anchor, None)
+        if st.session_state[self.step] > last_step:
+            st.session_state[self.step] = last_step
+        return st.session_state[self.anchor] is not None
+
+    def _position(self, last_step: int) -> float:
+        """The step shown now: moving with time while playing, else where the slider is."""
+        anchor = st.session_state.get(self.anchor)
+        if anchor is None:
+            return float(st.session_state.get(self.step, last_step))
+        started, from_step = anchor
+        rate = last_step / float(st.session_state.get(self.seconds, 30))
+        return min(float(last_step), from_step + (time.monotonic() - started) * rate)
+
+    def _scrubbed(self) -> None:
+        """The slider moved: keep playing from there (or stay paused there)."""
+        if st.session_state.get(self.anchor) is not None:
+            st.session_state[self.anchor] = (time.monotonic(), float(st.session_state[self.step]))
+
+    def controls(self, last_step: int) -> int:
+        """Draw the buttons and the slider; return the step to show."""
+        position = self._position(last_step)
+        playing = st.session_state.get(self.anchor) is not None
+        if playing and position >= last_step:
+            st.session_state[self.anchor] = None  # the end: stop (and stop refreshing)
+            st.session_state[self.step] = last_step
+            st.rerun()
+        if playing:
+            st.session_state[self.step] = int(position)
+        cols = st.columns([1, 2])
+        if cols[0].button(t("train.replay.pause") if playing else t("train.replay.play"),
+                          icon=":material/pause:" if playing else ":material/play_arrow:", key=self.play,
+                          type="primary", width="stretch"):
+            if playing:
+                st.session_state[self.anchor] = None
+            else:
+                start = 0.0 if position >= last_step else position
+                st.session_state[self.anchor] = (time.monotonic(), start)
+                st.session_state[self.step] = int(start)
+            st.rerun()  # the whole page: the refresh timer starts or stops
+        cols[1].selectbox(t("train.replay.speed"), REPLAY_SECONDS, key=self.seconds,
+                          format_func=lambda s: t("train.replay.speed_option", s=s, steps=f"{last_step:,}"),
+                          on_change=self._scrubbed)
+        return st.slider(t("train.metric.step"), 0, last_step, key=self.step, on_change=self._scrubbed)
 
 
-def _replay_scrubbed() -> None:
-    """The slider moved: keep playing from there (or stay paused there)."""
-    if st.session_state.get(REPLAY_ANCHOR) is not None:
-        st.session_state[REPLAY_ANCHOR] = (time.monotonic(), float(st.session_state[REPLAY_STEP]))
+REPLAY_PLAYER = Player(REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY, REPLAY_ANCHOR)
 
 
 def _replay_view(rec: Recording) -> None:
-    position = _replay_position(rec)
-    playing = st.session_state.get(REPLAY_ANCHOR) is not None
-    if playing and position >= rec.last_step:
-        st.session_state[REPLAY_ANCHOR] = None  # the end: stop (and stop refreshing)
-        st.session_state[REPLAY_STEP] = rec.last_step
-        st.rerun()
-    if playing:
-        st.session_state[REPLAY_STEP] = int(position)
-    cols = st.columns([1, 2])
-    if cols[0].button(t("train.replay.pause") if playing else t("train.replay.play"),
-                      icon=":material/pause:" if playing else ":material/play_arrow:", key=REPLAY_PLAY,
-                      type="primary", width="stretch"):
-        if playing:
-            st.session_state[REPLAY_ANCHOR] = None
-        else:
-            start = 0.0 if position >= rec.last_step else position
-            st.session_state[REPLAY_ANCHOR] = (time.monotonic(), start)
-            st.session_state[REPLAY_STEP] = int(start)
-        st.rerun()  # the whole page: the refresh timer starts or stops
+    step = REPLAY_PLAYER.controls(rec.last_step)
     epochs = float(rec.history["epoch"][-1]) if "epoch" in rec.history else 0.0
-    cols[1].selectbox(t("train.replay.speed"), REPLAY_SECONDS, key=REPLAY_SECONDS_KEY,
-                      format_func=lambda s: t("train.replay.speed_option", s=s, steps=f"{rec.last_step:,}"),
-                      on_change=_replay_scrubbed)
-    step = st.slider(t("train.metric.step"), 0, rec.last_step, key=REPLAY_STEP, on_change=_replay_scrubbed)
     history = rec.history_until(step)
     numbers = [(t("train.metric.step"), f"{step:,} / {rec.last_step:,}"),
                (t("train.metric.epoch"), _epoch_text(history))]
@@ -164,12 +191,7 @@ def replay() -> None:
     rec = _load_lecture_recording()
     if rec is None:
         return
-    st.session_state.setdefault(REPLAY_STEP, rec.last_step)
-    st.session_state.setdefault(REPLAY_SECONDS_KEY, 30)
-    st.session_state.setdefault(REPLAY_ANCHOR, None)
-    if st.session_state[REPLAY_STEP] > rec.last_step:
-        st.session_state[REPLAY_STEP] = rec.last_step
-    playing = st.session_state[REPLAY_ANCHOR] is not None
+    playing = REPLAY_PLAYER.start(rec.last_step)
     st.fragment(_replay_view, run_every=REPLAY_REFRESH_SECONDS if playing else None)(rec)
 
 
@@ -178,7 +200,7 @@ def replay() -> None:
 def _read_watched(name: str) -> Recording:
     """The run folder ``name`` under the runs root, read as it is now (RecordingError, OSError if it cannot be)."""
     folder = run_folder(runs_root(), name)
-    return _recording(str(folder), (folder / "metrics.csv").stat().st_mtime, growing=True)
+    return cached_recording(str(folder), (folder / "metrics.csv").stat().st_mtime, growing=True)
 
 
 def _watched(name: str) -> Recording | None:

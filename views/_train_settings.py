@@ -15,6 +15,7 @@ from typing import Any
 
 import streamlit as st
 
+from gan_core.ablations import ABLATIONS
 from gan_core.checkpoint import Checkpoint, load_checkpoint
 from gan_core.data.datasets import DATASETS, dataset_names
 from gan_core.device import available_devices
@@ -38,7 +39,8 @@ UNIT, STEPS, EPOCHS, SEED, DEVICE = "train_unit", "train_steps", "train_epochs",
 RESUME_FILE, RESUME = "train_resume_file", "train_resume_checkpoint"  # the upload; (file id, Checkpoint)
 
 OWN_IMAGES = "own images"
-MODES = ("live", "replay", "watch")
+MODES = ("live", "replay", "watch", "compare")
+COMPARE_ABLATION = "train_compare_ablation"  # the ablation the compare view shows beside the baseline
 UNITS = ("steps", "epochs")
 DEFAULT_STEPS = 2000
 FIELDS = declared(TrainConfig)
@@ -79,7 +81,8 @@ def url_params(preset: str, dataset: str) -> list[Param]:
     keys = field_keys(preset, dataset)
     fields = [p for name, setting in declared(TrainConfig).items() if setting.url
               for p in params(setting, keys[name], **({"choices": narrowed[name]} if name in narrowed else {}))]
-    return [Param("mode", MODE, "choice", choices=MODES), *fields,
+    return [Param("mode", MODE, "choice", choices=MODES), Param("ablate", COMPARE_ABLATION, "choice", choices=list(ABLATIONS)),
+            *fields,
             Param("unit", UNIT, "choice", choices=UNITS), param(STEPS_SETTING, STEPS), param(EPOCHS_SETTING, EPOCHS)]
 
 

@@ -1,8 +1,10 @@
 """Command line for the ablation study (``gan_core.ablation_study``).
 
     python -m gan_core ablation-study --out runs/ablations [--preset small] [--seeds 0 1 2] [--steps 1500]
+                                      [--ship assets/ablations-small-mnist5k]
         trains the baseline and every ablation the preset can take with each seed, measures them,
-        writes OUT/study.json and prints the table
+        writes OUT/study.json and prints the table; --ship copies the first seed's recordings (no
+        weights) for the training page's compare view
 """
 
 from __future__ import annotations
@@ -37,14 +39,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_flag(p, SAMPLE_EVERY, dest="sample_every", default=plan.sample_every)
     add_flag(p, RECORD_CLASSES, dest="record_classes", metavar="N", default=plan.record_classes)
     add_flag(p, THREADS, dest="threads")
+    p.add_argument("--ship", default=None, metavar="DIR",
+                   help="then copy study.json and seed 0's recordings (no weights) to DIR, for the training page's "
+                   "compare view (as assets/ablations-small-mnist5k was made)")
     p.set_defaults(func=cmd_study)
 
 
 def cmd_study(args: argparse.Namespace) -> int:
-    from gan_core.ablation_study import StudyPlan, markdown_table, run_study
+    from gan_core.ablation_study import StudyPlan, markdown_table, run_study, ship_study
 
     plan = StudyPlan(preset=args.preset, dataset=args.dataset, steps=args.steps, seeds=tuple(args.seeds),
                      sample_every=args.sample_every, record_classes=args.record_classes, threads=args.threads)
     study = run_study(plan, args.out, progress=lambda line: print(line, file=sys.stderr))
     print(markdown_table(study))
+    if args.ship:
+        print(f"recordings for the compare view written to {ship_study(args.out, args.ship, seed=plan.seeds[0])}",
+              file=sys.stderr)
     return 0

@@ -1,0 +1,85 @@
+"""AppTest of the training page's compare view: the baseline and one broken DCGAN guideline side by
+side from a study made by the real command (``python -m gan_core ablation-study``), one slider for both,
+the measured table, the link ``/train?mode=compare&ablate=NAME``, both languages."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_core import i18n
+from gan_core.ablation_study import BASELINE, StudyPlan, run_study, ship_study
+
+PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    plan = StudyPlan(steps=6, seeds=(0,), sample_every=2, record_classes=20, names=(BASELINE, "relu-d", "pooling"))
+    run_study(plan, root / "runs", progress=lambda line: None)
+    return ship_study(root / "runs", root / "shipped")
+
+
+def compare_page(monkeypatch, folder: Path, lang: str = "en", ablate: str | None = None) -> AppTest:
+    from views import _i18n
+
+    monkeypatch.setenv("GAN_ABLATION_STUDY", str(folder))
+    monkeypatch.setattr(_i18n, "current_language", lambda: lang)  # AppTest formats options in its own thread
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.query_params["mode"] = "compare"
+    if ablate:
+        at.query_params["ablate"] = ablate
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metrics(at: AppTest) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for m in at.metric:
+        out.setdefault(m.label, []).append(m.value)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_link_opens_the_ablation_beside_the_baseline_and_one_slider_moves_both(monkeypatch, study, lang):
+    i18n.MISSING_KEYS.clear()
+    at = compare_page(monkeypatch, study, lang, ablate="pooling")
+    assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
+    assert at.selectbox(key="train_compare_ablation").value == "pooling"
+    shown = " ".join(m.value for m in at.markdown)
+    assert i18n.translate("train.compare.baseline", lang) in shown
+    assert i18n.translate("ablations.pooling", lang) in shown
+    confident = metrics(at)[i18n.translate("train.compare.confidence", lang)]
+    assert len(confident) == 2  # one reading per side
+    assert len(at.get("imgs")) >= 2 or len(at.get("image")) >= 2
+    slider = at.slider(key="train_compare_step")
+    assert slider.value == 6  # opens on the end of the runs
+    at.slider(key="train_compare_step").set_value(1).run()  # before the first recorded step (2): no reading yet
+    assert metrics(at)[i18n.translate("train.compare.confidence", lang)] == ["–", "–"]
+    at.slider(key="train_compare_step").set_value(4).run()
+    assert all(v != "–" for v in metrics(at)[i18n.translate("train.compare.confidence", lang)])
+    table = at.dataframe[0].value
+    assert len(table) == 3 and list(table.iloc[:, 0])[0] == i18n.translate("train.compare.baseline", lang)
+    if lang == "ko":
+        assert HANGUL.search(at.selectbox(key="train_compare_ablation").label)
+        assert all(HANGUL.search(str(c)) for c in table.columns if c != "FID")
+    at.selectbox(key="train_compare_ablation").set_value("relu-d").run()
+    assert i18n.translate("ablations.relu_d", lang) in " ".join(m.value for m in at.markdown)
+
+
+def test_without_the_shipped_study_the_view_says_how_to_make_it(monkeypatch, tmp_path):
+    at = compare_page(monkeypatch, tmp_path / "nothing-here")
+    assert any("python -m gan_core ablation-study" in i.value for i in at.info)
+
+
+def test_a_link_naming_an_unknown_ablation_is_a_notice_not_an_error(monkeypatch, study):
+    at = compare_page(monkeypatch, study, ablate="no-such-guideline")
+    assert at.selectbox(key="train_compare_ablation").value in ("relu-d", "pooling")

@@ -1,0 +1,116 @@
+"""The compare view: the baseline and one broken DCGAN guideline side by side, scrubbed in sync.
+
+It replays the shipped ablation study (``gan_core.ablation_study``: the same run, seed, data and batch
+order, one guideline different, trained with ``train --ablate``): each side its fixed-noise grid, its
+loss and D(x)/D(G(z)) charts and its classifier readings at the step the one slider shows; below, the
+measured table over seeds with what it cannot see. ``/train?mode=compare&ablate=NAME`` opens it on
+that ablation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from gan_core.ablation_study import BASELINE, load_study, shipped_study_path, verdict
+from gan_core.ablations import ABLATIONS
+from gan_core.class_shares import read_class_shares
+from gan_core.recording import Recording, RecordingError
+from views._i18n import error_text, t, user_text
+from views._train_pictures import curves, smoothing_control
+from views._train_replay import REPLAY_REFRESH_SECONDS, Player, cached_recording, recorded_grid
+from views._train_settings import COMPARE_ABLATION
+
+COMPARE_PLAYER = Player("train_compare_step", "train_compare_seconds", "train_compare_play", "train_compare_anchor")
+
+
+def label(name: str) -> str:
+    """A run of the study by what differs: the baseline, or the guideline its ablation breaks."""
+    return t("train.compare.baseline") if name == BASELINE else error_text(ABLATIONS[name].guideline, markdown=False)
+
+
+def _load(folder: Path) -> tuple[Recording, object] | None:
+    metrics = folder / "metrics.csv"
+    try:
+        rec = cached_recording(str(folder), metrics.stat().st_mtime)
+    except (RecordingError, OSError) as exc:
+        st.warning(t("train.replay.unusable", reason=error_text(exc) if isinstance(exc, RecordingError)
+                     else user_text(folder.name)))
+        return None
+    return rec, read_class_shares(folder)
+
+
+def _side(name: str, rec: Recording, shares, step: int, side: str, smoothing: float) -> None:
+    st.markdown(f"**{label(name)}**")
+    i = shares.at(step) if shares is not None else None
+    confidence = "–" if i is None else f"{shares.summary['confidence'][i]:.2f}"
+    covered = "–" if i is None else f"{int(shares.summary['classes_covered'][i])} / {shares.shares.shape[1]}"
+    left, right = st.columns(2)
+    left.metric(t("train.compare.confidence"), confidence)
+    right.metric(t("train.compare.classes"), covered)
+    recorded_grid(rec, rec.frame_index_at(step))
+    curves(rec.history_until(step), f"train_compare_{side}", smoothing=smoothing, stacked=True)
+
+
+def _compare_view(study_path: str, name: str, seed: int) -> None:
+    root = Path(study_path)
+    loaded = [_load(root / f"{n}-seed{seed}") for n in (BASELINE, name)]
+    if any(x is None for x in loaded):
+        return
+    (base, base_shares), (ablated, ablated_shares) = loaded
+    step = COMPARE_PLAYER.controls(max(base.last_step, ablated.last_step))
+    smoothing = smoothing_control()
+    left, right = st.columns(2, gap="medium")
+    with left:
+        _side(BASELINE, base, base_shares, step, "baseline", smoothing)
+    with right:
+        _side(name, ablated, ablated_shares, step, "ablated", smoothing)
+
+
+def _table(study: dict) -> None:
+    summary, plan = study["summary"], study["plan"]
+    rows = []
+    for name, s in summary.items():
+        def spread(key: str, digits: int) -> str:
+            m = s[key]
+            return "–" if m["mean"] is None else f"{m['mean']:.{digits}f} ± {m['sd']:.{digits}f}"
+
+        steps = ", ".join(t("train.compare.never") if v is None else f"{v:,}" for v in s["steps_to_digits"])
+        against = "–" if name == BASELINE else t(f"train.compare.verdict.{verdict(summary, name)}")
+        rows.append({t("train.compare.col_run"): label(name), t("train.compare.col_confidence"): spread("confidence", 2),
+                     t("train.compare.col_fid"): spread("fid", 1), t("train.compare.col_steps"): steps,
+                     t("train.compare.col_diverged"): f"{s['diverged']}/{s['seeds']}",
+                     t("train.compare.col_collapsed"): f"{s['collapsed']}/{s['seeds']}",
+                     t("train.compare.col_against"): against})
+    st.subheader(t("train.compare.table_title"))
+    st.caption(t("train.compare.table_about", preset=plan["preset"], dataset=user_text(plan["dataset"]),
+                 steps=f"{plan['steps']:,}", seeds=len(plan["seeds"])))
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(t("train.compare.cannot_see"))
+
+
+def compare() -> None:
+    """The compare mode: the shipped study's baseline and one ablation, side by side, then the table."""
+    st.caption(t("train.compare.intro"))
+    path = shipped_study_path()
+    study = load_study(path) if path.is_dir() else None
+    if study is None:
+        st.info(t("train.compare.absent", name=user_text(path.name)))
+        return
+    names = [n for n in study["summary"] if n != BASELINE and n in ABLATIONS]
+    if not names:
+        st.info(t("train.compare.absent", name=user_text(path.name)))
+        return
+    if st.session_state.get(COMPARE_ABLATION) not in names:
+        st.session_state[COMPARE_ABLATION] = names[0]
+    name = st.selectbox(t("train.compare.choose"), names, key=COMPARE_ABLATION, format_func=label)
+    seed = int(study["plan"]["seeds"][0])
+    folder = path / f"{BASELINE}-seed{seed}"
+    try:
+        last = cached_recording(str(folder), (folder / "metrics.csv").stat().st_mtime).last_step
+    except (RecordingError, OSError):
+        last = int(study["plan"]["steps"])
+    playing = COMPARE_PLAYER.start(last)
+    st.fragment(_compare_view, run_every=REPLAY_REFRESH_SECONDS if playing else None)(str(path), name, seed)
+    _table(study)
