@@ -57,15 +57,22 @@ MAX_RUN_FOLDERS = 200  # the newest run folders listed on the training page
 MAX_FRAMES = 2000  # a replay needs ~60; far more would only cost memory
 MAX_FRAME_PIXELS = 4_000_000  # one grid image (a 64-image grid of 64 px RGB is ~0.3 M pixels)
 LECTURE_RECORDING = "recording-tf-tutorial-mnist5k"
+# The lecture's model (tf-tutorial) recorded on each dataset it was trained on, in the order the replay
+# offers them: the 5,000 digits of the lecture replay, and Fashion-MNIST's 60,000 images for 30 epochs
+# (the lecture's recipe at its own scale, with classes.csv: how many kinds of clothing G makes).
+LECTURE_RECORDINGS = {"mnist5k": LECTURE_RECORDING, "fashion-mnist": "recording-tf-tutorial-fashion-mnist"}
 
 
 class RecordingError(LocalizedError):
     """A folder that is not a usable recording; the message says what is missing."""
 
 
-def lecture_recording_path() -> Path:
-    """The shipped recording of the lecture's model ($GAN_LECTURE_RECORDING overrides it, e.g. in tests)."""
-    return Path(os.environ.get("GAN_LECTURE_RECORDING") or ASSETS_DIR / LECTURE_RECORDING)
+def lecture_recording_path(dataset: str = "mnist5k") -> Path:
+    """The shipped recording of the lecture's model on ``dataset`` (a key of ``LECTURE_RECORDINGS``).
+    $GAN_LECTURE_RECORDING overrides the mnist5k one and $GAN_LECTURE_RECORDING_FASHION_MNIST the
+    Fashion-MNIST one (e.g. in tests)."""
+    variable = "GAN_LECTURE_RECORDING" + ("" if dataset == "mnist5k" else "_" + dataset.upper().replace("-", "_"))
+    return Path(os.environ.get(variable) or ASSETS_DIR / LECTURE_RECORDINGS[dataset])
 
 
 @dataclass(frozen=True)
@@ -79,6 +86,7 @@ class Recording:
     frame_steps: list[int]  # steps that have a sample grid, ascending
     frame_paths: list[Path] = field(repr=False)
     target_step: int | None = None  # where the run stops (config.json's "target_step"), if it says
+    class_names: list[str] = field(default_factory=list)  # config.json's dataset.class_names ([]: unlabelled)
     updated: float = 0.0  # time.time() of metrics.csv's last change
 
     @property
@@ -306,7 +314,9 @@ def load_recording(path: str | Path, growing: bool = False, metrics: MetricsFoll
     dataset = config.get("dataset") if isinstance(config.get("dataset"), dict) else {}
     name = str(dataset.get("name") or train.get("dataset") or "")
     target = config.get("target_step")
-    return Recording(path=folder, train_config=dict(train), dataset=name, history=history,
+    names = dataset.get("class_names")
+    names = [str(n)[:40] for n in names[:1000]] if isinstance(names, list) else []
+    return Recording(path=folder, train_config=dict(train), dataset=name, history=history, class_names=names,
                      frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames],
                      target_step=target if isinstance(target, int) and not isinstance(target, bool) else None,
                      updated=metrics_file.stat().st_mtime)

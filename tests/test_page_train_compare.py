@@ -83,3 +83,51 @@ def test_without_the_shipped_study_the_view_says_how_to_make_it(monkeypatch, tmp
 def test_a_link_naming_an_unknown_ablation_is_a_notice_not_an_error(monkeypatch, study):
     at = compare_page(monkeypatch, study, ablate="no-such-guideline")
     assert at.selectbox(key="train_compare_ablation").value in ("relu-d", "pooling")
+
+
+# --- the lecture's model on Fashion-MNIST: how many kinds it generates over the run (issue 31, item 5) -----
+
+def recorded_with_classes(out: Path) -> Path:
+    """A real small recording with classes.csv: the command line as the Fashion-MNIST recording was made."""
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-m", "gan_core", "train", "--preset", "small", "--dataset", "mnist5k",
+                    "--steps", "6", "--sample-every", "2", "--record-classes", "40", "--batch-size", "16",
+                    "--threads", "1", "--out", str(out)], cwd=Path(PAGE).parents[1], check=True,
+                   capture_output=True, timeout=600)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_replay_offers_the_fashion_recording_and_shows_the_kinds_it_generates(monkeypatch, tmp_path, lang):
+    from views import _i18n
+
+    lecture = recorded_with_classes(tmp_path / "lecture")
+    (lecture / "classes.csv").unlink()  # the digits' recording was made before classes.csv existed
+    fashion = recorded_with_classes(tmp_path / "fashion")
+    monkeypatch.setenv("GAN_LECTURE_RECORDING", str(lecture))
+    monkeypatch.setenv("GAN_LECTURE_RECORDING_FASHION_MNIST", str(fashion))
+    monkeypatch.setattr(_i18n, "current_language", lambda: lang)
+    i18n.MISSING_KEYS.clear()
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    at.query_params["mode"] = "replay"
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    kinds_title = i18n.translate("train.replay.kinds_title", lang)
+    assert not [s for s in at.subheader if s.value == kinds_title]  # the digits' recording has no classes.csv
+    at.radio(key="train_replay_recording").set_value("fashion-mnist").run()
+    assert [s for s in at.subheader if s.value == kinds_title]
+    reading = [m.value for m in at.markdown if "80%" in m.value]
+    assert len(reading) == 1 and "6" in reading[0]  # at the end of the run: step 6
+    from gan_core.class_shares import read_class_shares
+
+    few = int(read_class_shares(fashion).summary["classes_for_80_percent"][-1])
+    assert f"{few}" in reading[0]
+    at.slider(key="train_replay_step").set_value(1).run()  # before the first reading
+    assert i18n.translate("train.replay.kinds_not_yet", lang) in [c.value for c in at.caption]
+    assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
+    if lang == "ko":
+        assert HANGUL.search(at.radio(key="train_replay_recording").options[1])

@@ -88,6 +88,22 @@ def class_histogram_chart(shares: list[float], class_names: list[str]) -> Chart:
                  hline=(1.0 / len(shares), t("train.chart.balanced"), DATA_COLOR, "dot") if shares else None)
 
 
+def kinds_chart(shares, upto: int) -> Chart:
+    """How many kinds G generates over a run (rows ``0..upto`` of a ``ClassShares``): the fewest classes
+    holding 80% of the samples (8 of 10 when balanced; 2-4 is "only a few kinds"), the classes with a
+    fair share, and the share of samples the classifier is sure of (right axis)."""
+    steps, summary = list(shares.steps[:upto + 1]), shares.summary
+    k = shares.shares.shape[1]
+    series = [Series(t("train.chart.kinds_80"), steps, list(summary["classes_for_80_percent"][:upto + 1]), GEN_COLOR,
+                     width=3, markers=True),
+              Series(t("train.chart.classes_covered"), steps, list(summary["classes_covered"][:upto + 1]), D_COLOR,
+                     "dash", width=2),
+              Series(t("train.chart.confidence"), steps, list(summary["confidence"][:upto + 1]), DATA_COLOR, "dot",
+                     width=2, right=True)]
+    return Chart(t("train.chart.kinds_title"), series, x_title=t("train.chart.step"), y_title=t("train.chart.kinds_y"),
+                 y_range=(0.0, float(k)), legend_below=True)
+
+
 def duration(seconds: float | None) -> str:
     """'1 min 05 s' style (in the session's language), or '–' when unknown."""
     return duration_text(seconds, current_language())

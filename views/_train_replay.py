@@ -16,9 +16,12 @@ import streamlit as st
 
 from gan_core.images import png_bytes
 from gan_core.paths import runs_root
-from gan_core.recording import (MetricsFollower, Recording, RecordingError, lecture_recording_path, load_recording,
+from gan_core.class_shares import CLASSES_FILE, ClassShares, read_class_shares
+from gan_core.recording import (LECTURE_RECORDINGS, MetricsFollower, Recording, RecordingError, lecture_recording_path,
+                                load_recording,
                                 run_folder, run_folders)
 from views import _train_charts as charts
+from views._charts import show
 from views._i18n import error_text, t, user_text
 from views._notes import teaching_notes
 from views._train_live import REFRESH_SECONDS
@@ -29,6 +32,7 @@ from views._train_results import OPEN_LATENT
 # it started from), None while paused. WATCH_GROWING: whether the watched run was still being written.
 REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY = "train_replay_step", "train_replay_seconds", "train_replay_play"
 REPLAY_ANCHOR = "train_replay_anchor"
+REPLAY_RECORDING = "train_replay_recording"  # which of the lecture's recordings (a LECTURE_RECORDINGS key)
 WATCH_RUN, WATCH_FRAME, WATCH_LATENT = "train_watch_run", "train_watch_frame", "train_watch_latent"
 WATCH_GROWING = "train_watch_growing"
 REPLAY_CURVES, WATCH_CURVES = "train_replay", "train_watch"  # prefixes of the charts' keys
@@ -97,8 +101,8 @@ def _about(rec: Recording, key: str, **extra) -> str:
 
 # --- replay of a recorded run ---------------------------------------------------------------------
 
-def _load_lecture_recording() -> Recording | None:
-    path = lecture_recording_path()
+def _load_lecture_recording(dataset: str) -> Recording | None:
+    path = lecture_recording_path(dataset)
     if not path.is_dir():
         st.info(t("train.replay.absent", name=user_text(path.name)))
         return None
@@ -174,6 +178,38 @@ class Player:
 REPLAY_PLAYER = Player(REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY, REPLAY_ANCHOR)
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _class_shares(path: str, modified: float) -> ClassShares | None:
+    return read_class_shares(path)
+
+
+def _kinds_generated(rec: Recording, step: int) -> None:
+    """For a recording with classes.csv: the class shares of G's samples at ``step`` and, over the run
+    so far, how many kinds it generates (the lecture's "only a few kinds": mode collapse, measured)."""
+    csv_file = rec.path / CLASSES_FILE
+    shares = _class_shares(str(rec.path), csv_file.stat().st_mtime) if csv_file.is_file() else None
+    if shares is None:
+        return
+    i = shares.at(step)
+    st.subheader(t("train.replay.kinds_title"))
+    if i is None:
+        st.caption(t("train.replay.kinds_not_yet"))
+        return
+    k = shares.shares.shape[1]
+    names = rec.class_names if len(rec.class_names) == k else [str(c) for c in range(k)]
+    few = int(shares.summary["classes_for_80_percent"][i])
+    st.markdown(t("train.replay.kinds_now", step=f"{int(shares.steps[i]):,}", few=few, k=len(names),
+                  confident=f"{shares.summary['confidence'][i]:.0%}", n=int(shares.summary["n"][i])))
+    left, right = st.columns(2)
+    playing = st.session_state.get(REPLAY_PLAYER.anchor) is not None
+    with left:
+        show(charts.class_histogram_chart(list(shares.shares[i]), names), playing, "train_replay_kinds_hist",
+                    t("train.chart.hist_title"))
+    with right:
+        show(charts.kinds_chart(shares, i), playing, "train_replay_kinds_run", t("train.chart.kinds_title"))
+    st.caption(t("train.replay.kinds_cannot_see"))
+
+
 def _replay_view(rec: Recording) -> None:
     step = REPLAY_PLAYER.controls(rec.last_step)
     epochs = float(rec.history["epoch"][-1]) if "epoch" in rec.history else 0.0
@@ -183,12 +219,21 @@ def _replay_view(rec: Recording) -> None:
     _recording_view(rec, history, numbers, lambda: rec.frame_index_at(step),
                     _about(rec, "train.replay.about", steps=f"{rec.last_step:,}", epochs=f"{epochs:.0f}"),
                     lambda: teaching_notes("train.replay"), REPLAY_CURVES)
+    _kinds_generated(rec, step)
 
 
 def replay() -> None:
-    """The replay mode: the lecture's recorded run, played back at a chosen speed."""
+    """The replay mode: the lecture's recorded run, played back at a chosen speed (a choice of the lecture's
+    recordings when more than one is installed: the digits, and Fashion-MNIST at the lecture's scale)."""
     st.caption(t("train.replay.intro"))
-    rec = _load_lecture_recording()
+    installed = [d for d in LECTURE_RECORDINGS if lecture_recording_path(d).is_dir()]
+    dataset = "mnist5k"
+    if len(installed) > 1:
+        if st.session_state.get(REPLAY_RECORDING) not in installed:
+            st.session_state[REPLAY_RECORDING] = installed[0]
+        dataset = st.radio(t("train.replay.which"), installed, key=REPLAY_RECORDING, horizontal=True,
+                           format_func=lambda d: t(f"train.replay.which_{d.replace('-', '_')}"))
+    rec = _load_lecture_recording(dataset)
     if rec is None:
         return
     playing = REPLAY_PLAYER.start(rec.last_step)
