@@ -17,6 +17,8 @@ Training a GAN
   ``image_files``: safe decoding of untrusted image folders and zips; ``summary``: what a folder or
   zip holds and the preset, size and colour that fit it; ``shapes``: the offline colour dataset
 - ``checkpoint``   safetensors + JSON checkpoints, validated on load, never unpickled
+- ``runs_quota``   the runs folder's disk quota ($GAN_MAX_RUNS_MB): usage, which runs are in use,
+  abandoned runs cleaned oldest first, a save refused past it
 - ``recording``    a recorded run (metrics.csv + sample grids) for replaying; ``class_shares`` the class
   shares of G's samples along a run (classes.csv, ``train --record-classes``)
 

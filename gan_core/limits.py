@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, fields
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_int(name: str, default: int | None) -> int | None:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -38,6 +38,7 @@ class Limits:
     max_dataset_mb: int = 1024  # decoded folder/zip dataset, images x C x H x W bytes (uint8), checked before decoding
     max_decode_megapixels: int = 2000  # pixels decoded for one folder/zip in total (CPU time of a load)
     max_model_mb: int = 256  # float32 weights of G and D together, computed from a config before building
+    max_runs_mb: int | None = None  # everything under the runs folder (gan_core.runs_quota); None: no quota
 
     ENV = {
         "max_upload_mb": "GAN_MAX_UPLOAD_MB",
@@ -51,6 +52,7 @@ class Limits:
         "max_dataset_mb": "GAN_MAX_DATASET_MB",
         "max_decode_megapixels": "GAN_MAX_DECODE_MEGAPIXELS",
         "max_model_mb": "GAN_MAX_MODEL_MB",
+        "max_runs_mb": "GAN_MAX_RUNS_MB",
     }
 
     @classmethod
