@@ -254,22 +254,26 @@ def mark_in_use(folder: str | Path, every: float = TOUCH_SECONDS) -> None:
 
 class InUse:
     """``with InUse(folder):`` touches the folder's marker now and every ``TOUCH_SECONDS`` from a
-    background thread, for as long as the block runs (the command line's ``train``)."""
+    background thread, for as long as the block runs (the command line's ``train``). A folder outside
+    the runs folder is left alone: nothing there is ever cleaned."""
 
     def __init__(self, folder: str | Path, every: float = TOUCH_SECONDS) -> None:
         self.folder, self.every = Path(folder), every
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="gan-run-in-use", daemon=True)
+        self._active = _inside(self.folder, runs_root())
 
     def _beat(self) -> None:
         while not self._stop.wait(self.every):
             mark_in_use(self.folder, every=0.0)
 
     def __enter__(self) -> "InUse":
-        mark_in_use(self.folder, every=0.0)
-        self._thread.start()
+        if self._active:
+            mark_in_use(self.folder, every=0.0)
+            self._thread.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
+        if self._active:
+            self._stop.set()
+            self._thread.join()

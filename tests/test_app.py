@@ -72,3 +72,34 @@ def test_opening_the_home_page_draws_its_text_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_home_page_shows_the_space_saved_runs_use_and_cleans_abandoned_ones(lang, tmp_path, monkeypatch):
+    import os
+    import time
+
+    runs = tmp_path / "runs"
+    for name, mb in (("abandoned", 3), ("watched", 2)):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "config.json").write_bytes(b"x" * (mb * 1_000_000))
+    old = time.time() - 3600
+    for p in (runs / "abandoned" / "config.json", runs / "abandoned"):
+        os.utime(p, (old, old))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(runs))
+    monkeypatch.delenv("GAN_MAX_RUNS_MB", raising=False)
+    at = run_app(lang)
+    captions = [c.value for c in at.caption]
+    assert i18n.translate("home.runs_used", lang, used="5.0") in captions  # no quota: measured, nothing deleted
+    assert (runs / "abandoned").is_dir()
+
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "4")
+    at = run_app(lang)
+    assert i18n.translate("home.runs_quota", lang, used="2.0", quota="4.0") in [c.value for c in at.caption]
+    assert sorted(p.name for p in runs.iterdir()) == ["watched"] and not at.warning
+
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "1")  # over, and the one run left is in use
+    at = run_app(lang)
+    assert i18n.translate("home.runs_quota", lang, used="2.0", quota="1.0") in [c.value for c in at.caption]
+    assert [w.value for w in at.warning] == [i18n.translate("home.runs_full", lang)]
+    assert (runs / "watched").is_dir()

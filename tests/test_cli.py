@@ -255,6 +255,59 @@ def test_every_input_failure_is_one_plain_line(monkeypatch, capsys, error, code,
     assert "Traceback" not in err
 
 
+def test_a_run_that_cannot_save_for_lack_of_space_stops_with_its_last_whole_checkpoint(tmp_path, monkeypatch,
+                                                                                         capsys):
+    import gan_core.checkpoint as checkpoint
+
+    real_save, real_write = checkpoint.save_checkpoint, checkpoint._write_synced
+    saves = []
+
+    def counted_save(*args, **kwargs):
+        saves.append(kwargs.get("extra"))
+        return real_save(*args, **kwargs)
+
+    def write(path, data):  # the low-level write: the disk is full from the third save on (step 4)
+        if len(saves) >= 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        return real_write(path, data)
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", counted_save)
+    monkeypatch.setattr(checkpoint, "_write_synced", write)
+    out = tmp_path / "run"
+    assert main(["train", "--steps", "6", "--batch-size", "8", "--save-every", "2", "--sample-every", "0",
+                 "--out", str(out)]) == 2
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: the checkpoint could not be saved") and "No space left on device" in last
+    assert "unchanged" in last and "Traceback" not in last
+    assert len(saves) == 3  # the run stopped at the save that failed
+    monkeypatch.undo()
+    assert load_checkpoint(out).step == 2  # the last whole checkpoint, loadable
+    assert not [p.name for p in out.iterdir() if p.name.endswith((".new", ".tmp"))]
+
+
+def test_a_run_in_a_runs_folder_over_its_quota_cleans_abandoned_runs_then_stops_if_still_over(tmp_path, monkeypatch,
+                                                                                               capsys):
+    runs = tmp_path / "runs"
+    for name in ("abandoned", "busy"):
+        (runs / name).mkdir(parents=True)
+        (runs / name / "config.json").write_bytes(b"x" * 2_000_000)
+    old = time.time() - 3600
+    for p in (runs / "abandoned" / "config.json", runs / "abandoned"):
+        os.utime(p, (old, old))
+    monkeypatch.setenv("GAN_RUNS_DIR", str(runs))
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "1")
+    out = runs / "new"
+    assert main(["train", "--steps", "2", "--batch-size", "8", "--sample-every", "0", "--out", str(out)]) == 2
+    assert sorted(p.name for p in runs.iterdir()) == ["busy", "new"]  # the abandoned run went, the busy one stayed
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last.startswith("error: the runs folder is over its quota") and "GAN_MAX_RUNS_MB" in last
+    assert not (out / "config.json").exists()
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "10")  # room again: the same command trains and saves
+    assert main(["train", "--steps", "2", "--batch-size", "8", "--sample-every", "0", "--out", str(out),
+                 "--overwrite"]) == 0
+    assert load_checkpoint(out).step == 2 and (out / ".in-use").is_file()
+
+
 def test_a_real_bug_keeps_its_traceback_and_asks_for_a_report(monkeypatch, capsys):
     import gan_core.cli.checkpoints as cli
 

@@ -754,6 +754,7 @@ def test_watch_lists_the_run_folders_and_shows_a_finished_run_with_its_grids(mon
     at = watch_page(monkeypatch, runs)
     box = at.selectbox(key="train_watch_run")
     assert box.options == ["digits-b", "digits-a"] and box.value == "digits-b"  # the most recently updated first
+    assert (runs / "digits-b" / ".in-use").is_file() and not (runs / "digits-a" / ".in-use").exists()  # watched: kept
     assert any("Not training now: the last step is 20 of 20" in c.value for c in at.caption)
     assert at.metric[0].value == "20" and len(at.get("plotly_chart")) == 2
     assert at.select_slider(key="train_watch_frame").value == 3  # the newest of the grids at 5, 10, 15, 20

@@ -99,6 +99,7 @@ def test_over_the_quota_with_every_run_in_use_is_reported_and_a_save_refused(roo
     monkeypatch.setenv("GAN_MAX_RUNS_MB", "1")
     make_run(root, "a", mb=1, age=60)
     make_run(root, "b", mb=1, age=IN_USE_SECONDS / 2)
+    assert runs_quota.choose_deletions(measure(root)) == []  # both in use: none to choose
     cleaning = clean(root)
     assert cleaning.deleted == () and cleaning.still_over and cleaning.usage.used == 2 * MB
     assert names(root) == ["a", "b"]
@@ -171,8 +172,13 @@ def test_mark_in_use_touches_at_most_every_interval_and_creates_no_folder(tmp_pa
     assert not (tmp_path / "missing").exists()
 
 
-def test_in_use_keeps_touching_while_the_block_runs(tmp_path):
-    folder = tmp_path / "run"
+def test_in_use_keeps_touching_while_the_block_runs(root, tmp_path):
+    elsewhere = tmp_path / "mine"
+    elsewhere.mkdir()
+    with InUse(elsewhere, every=0.01):  # outside the runs folder: never cleaned, so never marked
+        pass
+    assert not (elsewhere / IN_USE_FILE).exists()
+    folder = root / "run"
     folder.mkdir()
     marker = folder / IN_USE_FILE
     with InUse(folder, every=0.01):

@@ -318,6 +318,35 @@ def test_dropping_the_handle_stops_the_thread(runs, dataset):
     assert REGISTRY.active() == []
 
 
+def test_a_save_past_the_runs_quota_is_refused_and_a_live_runs_checkpoints_stay_in_use(runs, dataset, tmp_path,
+                                                                                          monkeypatch):
+    import os
+
+    from gan_core.runs_quota import RunsFull, measure
+
+    root = tmp_path / "runs"
+    monkeypatch.setenv("GAN_RUNS_DIR", str(root))
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "1")
+    run = runs(dataset)
+    run.start()
+    wait_until(lambda: run.snapshot().step >= 1)
+    first = run.save_checkpoint()  # a small model: well under 1 MB
+    assert first.parent == root and load_checkpoint(first).step >= 1
+    old = time.time() - 3600
+    for p in [*first.rglob("*"), first]:
+        os.utime(p, (old, old))
+    assert [r.in_use for r in measure(root).runs] == [False]  # nobody touched it for an hour ...
+    run.heartbeat()  # ... but its run is alive and its page heartbeats
+    assert [r.in_use for r in measure(root).runs] == [True]
+
+    (root / "busy").mkdir()
+    (root / "busy" / "metrics.csv").write_bytes(b"x" * 1_500_000)  # another run, training now
+    with pytest.raises(RunsFull, match="over its quota"):
+        run.save_checkpoint()
+    assert sorted(p.name for p in root.iterdir()) == sorted([first.name, "busy"])  # nothing in use deleted
+    assert run.is_alive() and load_checkpoint(first).step >= 1  # training goes on; the saved one is whole
+
+
 def test_snapshot_generator_and_checkpoint_while_running(runs, dataset, tmp_path):
     run = runs(dataset)
     run.start()

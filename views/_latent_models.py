@@ -20,6 +20,7 @@ from gan_core.latent import cached_checkpoint, checkpoint_key, explorer_settings
 from gan_core.limits import get_limits
 from gan_core.models import ModelConfig
 from gan_core.paths import ASSETS_DIR as ASSETS, runs_root
+from gan_core.runs_quota import mark_in_use
 from gan_core.recording import run_folders
 from views._i18n import error_text, t, user_text
 from views._session_keys import OPEN_IN_LATENT, TRAIN_RUN
@@ -168,6 +169,8 @@ def choose_model(container=None) -> LatentModel | None:
                 return _from_upload(upload)
             if choice == "run":
                 return _from_run()
+            if choice.startswith("runs:"):
+                mark_in_use(paths[choice])  # explored: the runs folder's quota keeps it
             return _from_folder(paths[choice], name)
         except ValueError as exc:  # CheckpointError, LatentError: the user's file, said in a plain sentence
             message = error_text(exc, markdown=False)

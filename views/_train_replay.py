@@ -20,6 +20,7 @@ from gan_core.class_shares import CLASSES_FILE, ClassShares, read_class_shares
 from gan_core.recording import (LECTURE_RECORDINGS, MetricsFollower, Recording, RecordingError, lecture_recording_path,
                                 load_recording,
                                 run_folder, run_folders)
+from gan_core.runs_quota import TOUCH_SECONDS, mark_in_use
 from views import _train_charts as charts
 from views._charts import show
 from views._i18n import error_text, t, user_text
@@ -306,6 +307,14 @@ def _await_run_folders() -> None:
         st.rerun()
 
 
+def _keep_watched(name: str) -> None:
+    """While the watch view is open: its run stays in use for the runs folder's quota (draws nothing)."""
+    try:
+        mark_in_use(run_folder(runs_root(), name))
+    except RecordingError:
+        pass
+
+
 def watch() -> None:
     """The watch mode: a run folder under the runs root, followed while the command line writes it."""
     root = runs_root()
@@ -324,4 +333,5 @@ def watch() -> None:
     except (RecordingError, OSError):
         growing = True  # no step written yet (or being replaced): look again every second
     st.session_state[WATCH_GROWING] = growing
+    st.fragment(_keep_watched, run_every=TOUCH_SECONDS)(name)
     st.fragment(_watch_view, run_every=REFRESH_SECONDS if growing else None)(name)

@@ -12,6 +12,7 @@ import streamlit as st
 
 from gan_core.checkpoint import CheckpointError, checkpoint_zip_bytes
 from gan_core.images import gif_bytes
+from gan_core.runs_quota import RunsFull, mark_in_use
 from gan_core.worker import RunSnapshot, TrainingRun
 from views._i18n import error_text, t, user_text
 from views._session_keys import TRAIN_RUN
@@ -70,12 +71,13 @@ def results() -> None:
         if st.button(t("train.save"), icon=":material/save:", key=SAVE, width="stretch"):
             try:
                 st.session_state[SAVED] = str(run.save_checkpoint())
-            except CheckpointError as exc:  # disk full, read-only: the engine's sentence, never a server path
+            except (CheckpointError, RunsFull) as exc:  # disk full, quota, read-only: the engine's sentence
                 st.error(error_text(exc))
             except OSError as exc:  # metrics.csv beside it
                 st.error(t("train.save_failed", reason=exc.strerror or type(exc).__name__))
         saved = st.session_state.get(SAVED)
         if saved:
+            mark_in_use(saved)  # on the page: the runs folder's quota keeps it
             st.caption(t("train.saved", name=user_text(Path(saved).name)))
             st.download_button(t("train.download_checkpoint"), icon=DOWNLOAD,
                                data=lambda: checkpoint_zip_bytes(saved), file_name=f"{Path(saved).name}.zip",

@@ -11,6 +11,7 @@ import streamlit as st
 
 from gan_core.checkpoint import Checkpoint
 from gan_core.data.datasets import ImageDataset, load_dataset
+from gan_core.runs_quota import clean
 from gan_core.trainer import steps_for_epochs
 from gan_core.worker import REGISTRY, RunLimitReached, TrainingRun
 from views import _train_heartbeat as heartbeat
@@ -39,6 +40,7 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
     if old is not None:
         old.stop()
     st.session_state.pop(SAVED, None)
+    clean()  # a new run starts: abandoned runs go first when the runs folder is over its quota
     try:
         if settings.dataset == OWN_IMAGES:
             if own is None:

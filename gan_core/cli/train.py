@@ -6,6 +6,11 @@ says where the run stops), ``metrics.csv`` (one row per step, each line flushed 
 ``samples/step_*.png``; ``--resume`` continues it, Ctrl-C or SIGTERM stops it with everything saved.
 The training page can watch the folder while it grows (``gan_core.recording``).
 
+In the runs folder with a quota (``gan_core.runs_quota``): abandoned runs are cleaned before the run
+starts and before every save; the folder is marked in use while the command runs; a save that finds
+no room (the quota, or a full disk) stops the run with one ``error:`` line, its last whole checkpoint
+left as it was.
+
 Started by ``torchrun --nproc_per_node N -m gan_core train ...`` it trains one model on N processes
 (``gan_core.distributed``): ``--batch-size`` is the global batch, rank 0 alone writes the folder and
 prints, and every rank stops at the same step (a stop request or the time limit is agreed on).
@@ -210,10 +215,12 @@ def _train(args: argparse.Namespace, d, device) -> int:
     from gan_core.distributed import sync_batchnorm_available
     from gan_core.images import make_grid, save_png
     from gan_core.class_shares import ClassRecorder
+    from gan_core.runs_quota import InUse, clean, make_room
     from gan_core.trainer import Trainer, TrainingDiverged
 
     out = Path(args.out).expanduser()
     check_output_folder(out, overwrite=args.overwrite, resuming_from=args.resume)  # before any slow work
+    clean()  # a new run starts: abandoned runs go first, when the runs folder has a quota
     set_cpu_threads(_threads_per_process(args.threads))
     resume = load_checkpoint(args.resume) if args.resume else None
     if resume is None:
@@ -249,6 +256,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
     target_step = trainer.step_count + n_steps  # for whoever watches the folder (the training page's ETA)
 
     def save() -> None:
+        make_room(out)  # past the quota with every run in use: RunsFull, the last checkpoint as it was
         save_checkpoint(out, trainer, dataset=ds_info, extra={"target_step": target_step})
 
     fields = ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed"]
@@ -263,7 +271,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
     save()  # the run's config is in the folder from the start: a watching page knows what trains
     status, out_of_time = 0, False
     started = trainer.elapsed  # the checkpoint's training time, when resuming
-    with open(metrics_path, "a" if append else "w", newline="") as f, GracefulStop() as stop:
+    with open(metrics_path, "a" if append else "w", newline="") as f, GracefulStop() as stop, InUse(out):
         writer = csv.DictWriter(f, fieldnames=fields)
         if not append:
             writer.writeheader()
@@ -288,7 +296,11 @@ def _train(args: argparse.Namespace, d, device) -> int:
                 save_png(make_grid(trainer.generate()), out / "samples" / f"step_{r.step:06d}.png")
                 classes.record(r.step)
             if args.save_every and r.step % args.save_every == 0:
-                save()
+                try:
+                    save()
+                except ValueError:  # no room (RunsFull, CheckpointError): the message on its own line
+                    bar.close()
+                    raise
             out_of_time = args.time_limit is not None and trainer.elapsed - started >= args.time_limit
             if _agreed(stop.requested or out_of_time, d):
                 break

@@ -47,6 +47,7 @@ from gan_core.device import set_cpu_threads
 from gan_core.i18n import LocalizedText
 from gan_core.images import make_grid
 from gan_core.paths import runs_root
+from gan_core.runs_quota import make_room, mark_in_use
 from gan_core.trainer import SINGLE_UPDATES, StepReport, TrainConfig, Trainer, TrainingDiverged
 from gan_core.worker.pacing import Cadence, Turnstile
 from gan_core.worker.registry import REGISTRY, QueueTicket, WorkerError, default_orphan_timeout
@@ -368,6 +369,7 @@ class TrainingRun:
         self._worker = _Worker(trainer, dataset, steps, options or RunOptions())
         self._thread: threading.Thread | None = None
         self._slot_id = id(self._worker)
+        self._saved: list[Path] = []  # the checkpoints it saved: in use while it runs (gan_core.runs_quota)
         # When the session holding this handle goes away, the handle is collected: stop the thread.
         self._finalizer = weakref.finalize(self, self._worker.request_stop)
 
@@ -458,8 +460,11 @@ class TrainingRun:
         return not self._thread.is_alive()
 
     def heartbeat(self) -> None:
-        """Tell the watchdog someone is still watching (the page calls this on every refresh)."""
+        """Tell the watchdog someone is still watching (the page calls this on every refresh); the
+        checkpoints this run saved stay in use for the runs folder's quota."""
         self._worker.last_heartbeat = time.monotonic()
+        for folder in self._saved:
+            mark_in_use(folder)
 
 
     def is_alive(self) -> bool:
@@ -508,14 +513,19 @@ class TrainingRun:
         return out.getvalue()
 
     def save_checkpoint(self, directory: str | Path | None = None) -> Path:
-        """Save G, D, optimisers and metrics.csv (default: ``default_run_dir``); safe while training."""
+        """Save G, D, optimisers and metrics.csv (default: ``default_run_dir``); safe while training.
+
+        In the runs folder with a quota, abandoned runs are cleaned first; ``RunsFull`` when there is
+        still no room (``gan_core.runs_quota``)."""
         from gan_core.checkpoint import save_checkpoint
 
         directory = Path(directory) if directory is not None else default_run_dir(self.config.preset, self.dataset.name)
+        make_room(directory)
         dataset_info = {"name": self.dataset.name, "class_names": list(getattr(self.dataset, "class_names", []) or []),
                         "size": len(self.dataset.images)}
         with self.between_steps():
             path = save_checkpoint(directory, self.trainer, dataset=dataset_info)
             step = self.trainer.step_count
         (path / "metrics.csv").write_text(self.metrics_csv(up_to_step=step))
+        self._saved.append(path)
         return path
