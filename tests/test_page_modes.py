@@ -304,6 +304,7 @@ SVG = "{http://www.w3.org/2000/svg}"
 def _graph(at: AppTest) -> tuple[ElementTree.Element, str]:
     """The overview graph beside the view: its SVG (decoded from the image) and the words under it."""
     body = next(h.proto.body for h in at.get("html") if 'class="modes-graph"' in h.proto.body)
+    body = body[body.index('class="modes-graph"'):]
     svg = base64.b64decode(re.search(r'src="data:image/svg\+xml;base64,([^"]+)"', body).group(1)).decode()
     return ElementTree.fromstring(svg), html.unescape(re.sub(r"<[^>]+>", " ", body[body.index("<p"):]))
 

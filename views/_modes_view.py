@@ -31,9 +31,10 @@ DEFAULTS = {LAYERS: ["real", "fake", "heatmap", "arrows", "manifold", "trails"],
 STAGE_COLUMNS = [1.9, 1]  # the view, the graph: the view gets ~47% of a 1280 px screen with the sidebar open
 # On a narrow screen (a 1280 px projector at 150% zoom is 853 CSS px) the graph goes under the view, which
 # keeps the whole width of the page: two side by side would leave the view a third of the screen.
-STAGE_CSS = ("<style>@media (max-width: 1000px) { .st-key-modes_stage [data-testid='stHorizontalBlock'] "
-             "{ flex-wrap: wrap; } .st-key-modes_stage [data-testid='stColumn'] { flex: 1 1 100% !important; "
-             "min-width: 100% !important; } }</style>")
+STAGE_CSS = ("<style>.modes-stage { display: flex; gap: 1rem; align-items: flex-start; } "
+             "@media (max-width: 1000px) { .st-key-modes_stage [data-testid='stHorizontalBlock'], .modes-stage "
+             "{ flex-wrap: wrap; } .st-key-modes_stage [data-testid='stColumn'], .modes-stage > div "
+             "{ flex: 1 1 100% !important; min-width: 100% !important; } }</style>")
 
 
 def _note(highlight: str | None, trainer: Toy2DTrainer) -> str:
@@ -74,34 +75,46 @@ def _shading_due(playing: bool) -> bool:
     return False
 
 
-def draw_view(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> None:
-    """The animated picture: HTML around server-drawn PNGs while playing, Plotly when paused (a canvas
-    when drawing)."""
+def _live_view(trainer: Toy2DTrainer, drawing: bool) -> str:
+    """The view while playing: HTML around server-drawn PNGs, the step counter inside it."""
+    s = st.session_state
+    highlight = s.get(HIGHLIGHT)
+    frame = _frame(trainer, drawing, _shading_due(True))
+    return plots.view_html(frame, s[LAYERS] or [], t("modes.fig.view_alt"), highlight, _note(highlight, trainer),
+                           caption=t("modes.counter", d=trainer.d_steps, g=trainer.g_steps))
+
+
+def draw_view(trainer: Toy2DTrainer | None, drawing: bool) -> None:
+    """The paused picture with Plotly (a canvas when drawing), and the step counter under it."""
     s = st.session_state
     layers = s[LAYERS] or []
     highlight = s.get(HIGHLIGHT)
     note = _note(highlight, trainer) if trainer is not None else ""
-    frame = _frame(trainer, drawing, _shading_due(playing)) if trainer is not None else _empty_canvas()
-    counter = t("modes.counter", d=trainer.d_steps, g=trainer.g_steps) if trainer is not None else None
-    if playing:  # the step counter inside the view's HTML: one element a frame for the browser to redraw, not two
-        st.html(plots.view_html(frame, layers, t("modes.fig.view_alt"), highlight, note, caption=counter))
-        return
+    frame = _frame(trainer, drawing, _shading_due(False)) if trainer is not None else _empty_canvas()
     if drawing:
         st.plotly_chart(plots.view_figure(frame, layers if trainer is not None else [], canvas=True,
                                           highlight=highlight, note=note),
                         key=points.CANVAS, on_select=points.on_canvas_select, selection_mode=("points", "box"))
     else:
         st.plotly_chart(plots.view_figure(frame, layers, highlight=highlight, note=note), key="modes_view")
-    if counter is not None:
-        st.caption(counter)
+    if trainer is not None:
+        st.caption(t("modes.counter", d=trainer.d_steps, g=trainer.g_steps))
 
 
 def draw_stage(trainer: Toy2DTrainer | None, playing: bool, drawing: bool) -> None:
-    """The view (``draw_view``) and beside it the overview graph, lit for the update the view shows."""
+    """The view and beside it the overview graph, lit for the update the view shows. While playing, both
+    are one element, so a frame's view and graph reach the browser together (as two, a look between
+    their paints could see the graph of the frame before)."""
+    graph_html = graph.graph_html(st.session_state.get(HIGHLIGHT))
+    if playing and trainer is not None:
+        view_part, graph_part = STAGE_COLUMNS
+        st.html(f'<div class="modes-stage"><div style="flex:{view_part} 1 0;min-width:0">{_live_view(trainer, drawing)}'
+                f'</div><div style="flex:{graph_part} 1 0;min-width:0">{graph_html}</div></div>')
+        return
     view_col, graph_col = st.columns(STAGE_COLUMNS)
     with view_col:
-        draw_view(trainer, playing, drawing)
-    graph_col.html(graph.graph_html(st.session_state.get(HIGHLIGHT)))
+        draw_view(trainer, drawing)
+    graph_col.html(graph_html)
 
 
 def layer_pills() -> None:

@@ -18,7 +18,7 @@ from views._theme import Theme
 def svg_as_img(svg: str, alt: str) -> str:
     """An ``<img>`` tag showing ``svg``: ``st.html`` strips inline SVG but keeps a data-URI image."""
     data = base64.b64encode(svg.encode()).decode()
-    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" style="width:100%;height:auto">'
+    return f'<img src="data:image/svg+xml;base64,{data}" alt="{alt}" style="width:100%;height:auto"/>'
 
 
 def nice_ticks(lo: float, hi: float, n: int = 6) -> list[float]:

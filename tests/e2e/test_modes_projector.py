@@ -8,6 +8,7 @@ test-output/modes-projector.json."""
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -76,3 +77,40 @@ def test_the_view_fills_the_projector_with_its_legend_beside_it_and_no_titles_ov
     assert legend["x"] + legend["width"] <= view["x"] + view["width"] + 1
     assert m["graph"] and m["graph"]["width"] > 200  # the overview graph, beside or (narrow window) under it
     assert len(m["titles"]) >= 6 and not overlaps, overlaps
+
+
+# What a slow-motion frame shows, read at one instant: the colour of the view's frame (the network that
+# moved) and the node the overview graph fills (decoded from its SVG image).
+FRAME_AND_GRAPH_JS = """() => {
+  const view = document.querySelector('[data-testid="stMain"] div[role="img"]');
+  const img = document.querySelector('.modes-graph img');
+  if (!view || !img) return null;
+  const frame = [...view.querySelectorAll('div')].map(d => getComputedStyle(d))
+    .find(s => s.borderTopStyle === 'solid' && parseFloat(s.borderTopWidth) > 2);
+  const svg = new DOMParser().parseFromString(atob(img.src.split(',')[1]), 'image/svg+xml');
+  const lit = [...svg.querySelectorAll('g[data-node]')]
+    .filter(g => g.querySelector('rect').getAttribute('fill') !== 'white').map(g => g.dataset.node);
+  return {frame: frame ? frame.borderTopColor : null, lit};
+}"""
+FRAME_COLOURS = {"rgb(31, 79, 209)": "D", "rgb(26, 158, 63)": "G"}  # D_COLOR, GEN_COLOR
+
+
+def test_slow_motion_lights_the_graph_for_the_network_each_frame_moves(new_context, server):
+    page = new_context().new_page()
+    page.goto(f"{server.url}/modes?lang=en")
+    wait_for_app(page)
+    page.locator('[data-testid="stMain"] .st-key-modes_slow label').first.click()
+    wait_for_app(page)
+    page.locator('[data-testid="stMain"] .st-key-modes_play button').first.click()
+    seen = []
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and (len({s["frame"] for s in seen}) < 2 or len(seen) < 20):
+            sample = page.evaluate(FRAME_AND_GRAPH_JS)
+            if sample and sample["frame"] in FRAME_COLOURS:
+                seen.append(sample)
+            time.sleep(0.25)
+    finally:
+        page.locator('[data-testid="stMain"] .st-key-modes_pause button').first.click()
+    assert {FRAME_COLOURS[s["frame"]] for s in seen} == {"D", "G"}, seen  # k = 5 D steps, then a G step
+    assert all(s["lit"] == [FRAME_COLOURS[s["frame"]]] for s in seen), seen  # the graph shows the same update
