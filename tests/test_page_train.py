@@ -338,6 +338,34 @@ def test_divergence_shows_the_message_and_save_still_works(page):
     assert (Path(at.session_state["train_saved"]) / "generator.safetensors").is_file()
 
 
+def test_start_cleans_abandoned_runs_and_a_save_past_the_runs_quota_is_a_message(page, tmp_path, monkeypatch):
+    import os
+
+    runs = tmp_path / "runs"
+    abandoned = runs / "abandoned"
+    abandoned.mkdir(parents=True)
+    (abandoned / "config.json").write_bytes(b"x" * 3_000_000)
+    old = time.time() - 3600
+    for p in (abandoned / "config.json", abandoned):
+        os.utime(p, (old, old))
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "1")
+    at = page()
+    at.number_input(key="train_batch_small").set_value(16).run()
+    at.button(key="train_start").click().run()
+    assert not abandoned.exists()  # a new run starts: the abandoned run past the quota went first
+    run = at.session_state["train_run"]
+    assert run.pause()
+    (runs / "busy").mkdir()
+    (runs / "busy" / "metrics.csv").write_bytes(b"x" * 1_500_000)  # a command-line run, training now
+    at.button(key="train_save").click().run()
+    assert not at.exception and "train_saved" not in at.session_state
+    assert any("the runs folder is over its quota" in e.value and "GAN_MAX_RUNS_MB" in e.value for e in at.error)
+    assert run.is_alive() and (runs / "busy").is_dir()
+    monkeypatch.setenv("GAN_MAX_RUNS_MB", "10")  # room again: the same button saves
+    at.button(key="train_save").click().run()
+    assert (Path(at.session_state["train_saved"]) / "config.json").is_file()
+
+
 # --- single steps while paused (issue 13) ------------------------------------------------------------
 
 def params(module: torch.nn.Module) -> dict[str, torch.Tensor]:
