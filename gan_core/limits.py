@@ -39,6 +39,7 @@ class Limits:
     max_decode_megapixels: int = 2000  # pixels decoded for one folder/zip in total (CPU time of a load)
     max_model_mb: int = 256  # float32 weights of G and D together, computed from a config before building
     max_runs_mb: int | None = None  # everything under the runs folder (gan_core.runs_quota); None: no quota
+    max_run_mb: int = 4096  # estimated memory of one training run, checked before it starts (gan_core.run_cost)
 
     ENV = {
         "max_upload_mb": "GAN_MAX_UPLOAD_MB",
@@ -53,6 +54,7 @@ class Limits:
         "max_decode_megapixels": "GAN_MAX_DECODE_MEGAPIXELS",
         "max_model_mb": "GAN_MAX_MODEL_MB",
         "max_runs_mb": "GAN_MAX_RUNS_MB",
+        "max_run_mb": "GAN_MAX_RUN_MB",
     }
 
     @classmethod

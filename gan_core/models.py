@@ -469,7 +469,7 @@ def model_footprint(c: ModelConfig) -> ModelFootprint:
     could not fit in memory.
     """
     with torch.device("meta"):
-        g, d = _build(c)
+        g, d = build_networks(c)
     shapes = [{k: (tuple(v.shape), v.dtype) for k, v in m.state_dict().items()} for m in (g, d)]
     params = sum(t.numel() for m in (g, d) for t in m.parameters())
     size = sum(t.numel() * t.element_size() for m in (g, d) for t in m.state_dict().values())
@@ -477,9 +477,10 @@ def model_footprint(c: ModelConfig) -> ModelFootprint:
     return ModelFootprint(shapes[0], shapes[1], order[0], order[1], params, size / 2**20)
 
 
-def _build(c: ModelConfig) -> tuple[Generator, Discriminator]:
+def build_networks(c: ModelConfig) -> tuple[Generator, Discriminator]:
     """The preset's G and D, then the guidelines ``c.ablations`` break (refused where there is nothing
-    to break: checked on the preset's own networks)."""
+    to break: checked on the preset's own networks). Not validated: ``build_models`` is the checked
+    way; this one also runs on the meta device (``model_footprint``, ``gan_core.run_cost``)."""
     p = get_preset(c.preset)
     g, d = p.build_generator(c), p.build_discriminator(c)
     for name in c.ablations:
@@ -493,13 +494,13 @@ def _build(c: ModelConfig) -> tuple[Generator, Discriminator]:
 def build_models(config: ModelConfig) -> tuple[Generator, Discriminator]:
     """Build (G, D) for a configuration, freshly initialised."""
     validate_model_config(config)
-    return _build(config)
+    return build_networks(config)
 
 
 def build_generator(config: ModelConfig) -> Generator:
     """Build G alone (to load a generator's weights into), with its ablations."""
     validate_model_config(config)
-    return _build(config)[0]
+    return build_networks(config)[0]
 
 
 def layer_label(m: nn.Module) -> str:

@@ -27,6 +27,7 @@ from gan_core.algorithm1 import MAX_ABS_LOSS, PRIORS, Algorithm1, TrainingDiverg
 from gan_core.device import DEVICE_CHOICES, select_device, to_device
 from gan_core.distributed import SINGLE, Distributed, mean_over_ranks, rank_slice, wrap
 from gan_core.precision import choose_precision
+from gan_core.run_cost import check_run_cost
 from gan_core.data.datasets import DatasetError, to_float_images
 from gan_core.losses import LOSSES, get_loss
 from gan_core.ablations import ABLATIONS, canonical_ablations
@@ -256,6 +257,7 @@ class Trainer:
         if c.batch_size % distributed.world_size:
             raise ConfigError("errors.train.batch_per_rank", batch=c.batch_size, world=distributed.world_size)
         self.rank_batch = c.batch_size // distributed.world_size  # this rank's share of the minibatch m
+        check_run_cost(c.model_config(), self.rank_batch)  # before anything is allocated (GAN_MAX_RUN_MB)
         images = dataset.images
         if images.ndim != 4 or tuple(images.shape[1:]) != (c.channels, c.image_size, c.image_size):
             raise ConfigError("errors.train.image_shape", got=str(tuple(images.shape[1:])),

@@ -11,6 +11,7 @@ import streamlit as st
 
 from gan_core.checkpoint import Checkpoint
 from gan_core.data.datasets import ImageDataset, load_dataset
+from gan_core.run_cost import check_run_cost
 from gan_core.runs_quota import clean
 from gan_core.trainer import steps_for_epochs
 from gan_core.worker import REGISTRY, RunLimitReached, TrainingRun
@@ -42,6 +43,7 @@ def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | No
     st.session_state.pop(SAVED, None)
     clean()  # a new run starts: abandoned runs go first when the runs folder is over its quota
     try:
+        check_run_cost(settings.model, int(settings.training["batch_size"]))  # before the data is read
         if settings.dataset == OWN_IMAGES:
             if own is None:
                 notice("error", t("train.start_failed", reason=t("train.own.upload_first")))

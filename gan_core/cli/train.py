@@ -215,6 +215,7 @@ def _train(args: argparse.Namespace, d, device) -> int:
     from gan_core.distributed import sync_batchnorm_available
     from gan_core.images import make_grid, save_png
     from gan_core.class_shares import ClassRecorder
+    from gan_core.run_cost import check_run_cost
     from gan_core.runs_quota import InUse, clean, make_room
     from gan_core.trainer import Trainer, TrainingDiverged
 
@@ -228,7 +229,8 @@ def _train(args: argparse.Namespace, d, device) -> int:
     else:  # the checkpoint decides the model; the command line the rest
         saved_betas = {name: resume.train_config.get(name) for name in ("betas_d", "betas_g")}
         config, kept, changed = _resumed_config(_given_settings(args, saved_betas), resume)
-    config.resolved()  # every setting checked before the dataset is read
+    resolved = config.resolved()  # every setting checked before the dataset is read, and what the run costs
+    check_run_cost(resolved.model_config(), max(1, resolved.batch_size // d.world_size))
     dataset = load_dataset(config.dataset, image_size=config.image_size, channels=config.channels,
                            root=args.data_root, download=args.download)
     main = d.is_main  # rank 0 alone writes the folder and prints
