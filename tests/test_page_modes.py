@@ -367,3 +367,31 @@ def test_each_node_of_the_graph_opens_its_explanation(lang):
     if lang == "ko":
         assert all(term in " ".join(m.value for p in popovers.values() for m in p.markdown)
                    for term in ("생성자", "판별자", "잠재 벡터", "노이즈", "가치함수", "손실함수"))
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_compare_shows_two_runs_one_setting_apart_labelled_by_what_differs(lang):
+    tr = lambda key, **kw: i18n.translate(key, lang, **kw)  # noqa: E731
+    app = _new(lang)
+    assert not [k for k in _charts(app) if "modes_cmp_view" in k]  # off at first
+    app.selectbox(key="modes_compare").set_value("k").run()
+    labels = [m.value for m in app.markdown if m.value in ("**k = 1**", "**k = 5**")]
+    assert labels == ["**k = 1**", "**k = 5**"]
+    assert all(_chart(app, f"modes_cmp_view_{i}") for i in (0, 1))
+    app.button(key="modes_cmp_step").click().run()
+    left, right = app.session_state["modes_cmp_pair"].trainers
+    assert (left.d_steps, left.g_steps, right.d_steps, right.g_steps) == (1, 1, 5, 1)  # together, by iteration
+    assert (left.config.k, right.config.k) == (1, 5) and left.config.seed == right.config.seed
+    captions = " ".join(c.value for c in app.caption)
+    assert tr("modes.counter", d=1, g=1) in captions and tr("modes.counter", d=5, g=1) in captions
+
+    app.selectbox(key="modes_compare").set_value("loss").run()
+    names = [tr(f"train.loss_name.{loss}") for loss in ("non-saturating", "minimax")]
+    assert [m.value for m in app.markdown if m.value.strip("*") in names] == [f"**{n}**" for n in names]
+    left, right = app.session_state["modes_cmp_pair"].trainers
+    assert (left.config.loss, right.config.loss) == ("non-saturating", "minimax")
+    assert left.config.k == right.config.k == app.session_state["modes_k"]  # the rest as the page's settings
+    app.button(key="modes_cmp_play").click().run()  # AppTest draws Play's first frame (its timer never fires)
+    live = next(h.proto.body for h in app.get("html") if "modes-stage" in h.proto.body and names[0] in h.proto.body)
+    assert live.count('role="img"') == 2 and names[1] in live
+    assert not app.exception

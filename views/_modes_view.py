@@ -46,7 +46,8 @@ def _note(highlight: str | None, trainer: Toy2DTrainer) -> str:
     return ""
 
 
-def _frame(trainer: Toy2DTrainer, drawing: bool, shading: bool = True) -> plots.Frame:
+def frame_of(trainer: Toy2DTrainer, drawing: bool = False, shading: bool = True) -> plots.Frame:
+    """What the view draws of ``trainer`` now (``drawing``: room round the points to draw more)."""
     target = trainer.target
     means, std = (target.means, target.std) if target is not None and target.means is not None else (None, None)
     frame = plots.frame_from_view(trainer.view(arrows=ARROWS, shading=shading), means, std)
@@ -79,7 +80,7 @@ def _live_view(trainer: Toy2DTrainer, drawing: bool) -> str:
     """The view while playing: HTML around server-drawn PNGs, the step counter inside it."""
     s = st.session_state
     highlight = s.get(HIGHLIGHT)
-    frame = _frame(trainer, drawing, _shading_due(True))
+    frame = frame_of(trainer, drawing, _shading_due(True))
     return plots.view_html(frame, s[LAYERS] or [], t("modes.fig.view_alt"), highlight, _note(highlight, trainer),
                            caption=t("modes.counter", d=trainer.d_steps, g=trainer.g_steps))
 
@@ -90,7 +91,7 @@ def draw_view(trainer: Toy2DTrainer | None, drawing: bool) -> None:
     layers = s[LAYERS] or []
     highlight = s.get(HIGHLIGHT)
     note = _note(highlight, trainer) if trainer is not None else ""
-    frame = _frame(trainer, drawing, _shading_due(False)) if trainer is not None else _empty_canvas()
+    frame = frame_of(trainer, drawing, _shading_due(False)) if trainer is not None else _empty_canvas()
     if drawing:
         st.plotly_chart(plots.view_figure(frame, layers if trainer is not None else [], canvas=True,
                                           highlight=highlight, note=note),

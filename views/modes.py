@@ -13,7 +13,7 @@ holds the run (its trainer, the buttons, Play); each concept around it is a modu
 session-state keys: ``views/_modes_settings.py`` (preset, target, settings, the link),
 ``_modes_points.py`` (a drawn or uploaded target), ``_modes_view.py`` (the picture, and beside it
 ``_modes_graph.py``: the model overview graph lit for the update it shows), ``_modes_measures.py``
-(numbers and charts).
+(numbers and charts), ``_modes_compare.py`` (two runs one setting apart, side by side).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from gan_core.algorithm1 import TrainingDiverged
 from gan_core.toy.toy2d import POINTS_PER_CLICK, TARGETS, Toy2DError
 from gan_core.toy.toy2d_train import Toy2DConfig, Toy2DTrainer
 from gan_core.toy.toy_gan import PLAY_TICK_BUDGET
+from views import _modes_compare as compare
 from views import _modes_graph as graph
 from views import _modes_measures as measures
 from views import _modes_points as user_points
@@ -44,7 +45,7 @@ TICK_SECONDS = 0.07
 SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow enough to follow
 TRAINER, TRAINER_KEY = "modes_trainer", "modes_trainer_key"  # the session's run, and what it was built for
 
-DEFAULTS = {**settings.DEFAULTS, **user_points.DEFAULTS, **view.DEFAULTS}
+DEFAULTS = {**settings.DEFAULTS, **user_points.DEFAULTS, **view.DEFAULTS, **compare.DEFAULTS}
 URL_PARAMS = settings.PARAMS
 
 
@@ -182,6 +183,7 @@ def training_section() -> None:
             numbers()
             st.markdown(t("modes.intro"))
         charts()
+        compare.compare_section(config, points, source)
         teaching_notes("modes.notes")
         # The view last (its place is the column above): Play's timer starts when ``tick`` reaches the
         # browser, and a timer rerun that arrives while this run is still measuring would cut it short,
