@@ -29,7 +29,8 @@ Looking at a GAN
   (8-Gaussian ring, 5x5 grid, ...), a user's CSV or drawing of points, kNN estimates of KL and JS with
   error bars; ``toy2d_train``: a 2-D GAN (MLPs) on Algorithm 1 with any registered loss, and its
   presets ("collapse-it", "fix-it")  <- add a 2-D target / 2-D preset there; ``overview``: the model
-  overview graph's lighting (what a D step and a G step use, and where their gradient goes)
+  overview graph's lighting (what a D step and a G step use, and where their gradient goes);
+  ``toy2d_compare``: two 2-D runs one setting apart (k, the loss), same seed, stepping together
 - ``latent``       latent-space tools: z, interpolation, SeFa/GANSpace directions, arithmetic
 - ``images``       sample grids, upscaling, PNG / GIF
 - ``evaluation/``  ``classifier`` (the labelled judge), ``metrics`` (Fréchet distance, confidence, modes,

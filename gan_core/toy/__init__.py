@@ -5,4 +5,4 @@ Goodfellow et al. 2014 section 4 on the real line) and ``toy1d_train`` (a real 1
 literature, a user's own points from a CSV, and KL / Jensen-Shannon estimated from samples with an error bar) and ``toy2d_train`` (a 2-D ``ToyGAN``
 with any registered loss, measured by those estimators); ``optimizers``
 (the optimisers both toys offer, one table); ``overview`` (the model overview graph: what a D step
-and a G step light up)."""
+and a G step light up); ``toy2d_compare`` (two 2-D runs one setting apart, side by side)."""
