@@ -5,6 +5,7 @@ the measured table, the link ``/train?mode=compare&ablate=NAME``, both languages
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -83,6 +84,25 @@ def test_without_the_shipped_study_the_view_says_how_to_make_it(monkeypatch, tmp
 def test_a_link_naming_an_unknown_ablation_is_a_notice_not_an_error(monkeypatch, study):
     at = compare_page(monkeypatch, study, ablate="no-such-guideline")
     assert at.selectbox(key="train_compare_ablation").value in ("relu-d", "pooling")
+
+
+def test_while_playing_a_step_the_page_showed_a_moment_ago_is_an_echo_not_a_scrub(monkeypatch, study):
+    """The browser's refresh requests carry the slider's value when sent; one sent before the last refresh
+    arrived brings back a step the page itself showed. Taken for a scrub, it sent the replay back and forth
+    between two steps (seen in Chromium); a step the page never showed is still a scrub."""
+    at = compare_page(monkeypatch, study, ablate="pooling")
+    at.selectbox(key="train_compare_seconds").set_value(10).run()  # 6 steps in 10 s
+    at.button(key="train_compare_play").click().run()  # from the end: starts again at 0
+    assert at.slider(key="train_compare_step").value == 0
+    at.session_state["train_compare_anchor"] = (time.monotonic() - 5.0, 0.0)  # 5 s into the play: step 3
+    at.run()
+    assert at.slider(key="train_compare_step").value == 3
+    at.slider(key="train_compare_step").set_value(0).run()  # the echo of the first refresh
+    assert at.slider(key="train_compare_step").value == 3 and at.button(key="train_compare_play").label == "Pause"
+    captions = [i.caption for im in at.get("image") for i in im.proto.imgs]
+    assert captions == [i18n.translate("train.generated", "en", step="2")] * 2  # both sides' newest grid by step 3
+    at.slider(key="train_compare_step").set_value(5).run()  # a real scrub: plays on from there
+    assert at.slider(key="train_compare_step").value == 5 and at.button(key="train_compare_play").label == "Pause"
 
 
 # --- the lecture's model on Fashion-MNIST: how many kinds it generates over the run (issue 31, item 5) -----

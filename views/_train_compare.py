@@ -22,7 +22,8 @@ from views._train_pictures import curves, smoothing_control
 from views._train_replay import REPLAY_REFRESH_SECONDS, Player, cached_recording, recorded_grid
 from views._train_settings import COMPARE_ABLATION
 
-COMPARE_PLAYER = Player("train_compare_step", "train_compare_seconds", "train_compare_play", "train_compare_anchor")
+COMPARE_PLAYER = Player("train_compare_step", "train_compare_seconds", "train_compare_play", "train_compare_anchor",
+                        "train_compare_shown")
 
 
 def label(name: str) -> str:
@@ -41,7 +42,8 @@ def _load(folder: Path) -> tuple[Recording, object] | None:
     return rec, read_class_shares(folder)
 
 
-def _side(name: str, rec: Recording, shares, step: int, side: str, smoothing: float) -> None:
+def _side(name: str, rec: Recording, shares, step: int) -> None:
+    """One side's label, classifier readings and grid at ``step`` (its charts come after both grids)."""
     st.markdown(f"**{label(name)}**")
     i = shares.at(step) if shares is not None else None
     confidence = "–" if i is None else f"{shares.summary['confidence'][i]:.2f}"
@@ -50,7 +52,6 @@ def _side(name: str, rec: Recording, shares, step: int, side: str, smoothing: fl
     left.metric(t("train.compare.confidence"), confidence)
     right.metric(t("train.compare.classes"), covered)
     recorded_grid(rec, rec.frame_index_at(step))
-    curves(rec.history_until(step), f"train_compare_{side}", smoothing=smoothing, stacked=True)
 
 
 def _compare_view(study_path: str, name: str, seed: int) -> None:
@@ -58,14 +59,17 @@ def _compare_view(study_path: str, name: str, seed: int) -> None:
     loaded = [_load(root / f"{n}-seed{seed}") for n in (BASELINE, name)]
     if any(x is None for x in loaded):
         return
-    (base, base_shares), (ablated, ablated_shares) = loaded
-    step = COMPARE_PLAYER.controls(max(base.last_step, ablated.last_step))
+    step = COMPARE_PLAYER.controls(max(rec.last_step for rec, _ in loaded))
     smoothing = smoothing_control()
-    left, right = st.columns(2, gap="medium")
-    with left:
-        _side(BASELINE, base, base_shares, step, "baseline", smoothing)
-    with right:
-        _side(name, ablated, ablated_shares, step, "ablated", smoothing)
+    columns = st.columns(2, gap="medium")
+    # Both grids first, then both sides' charts: the browser draws each element as it arrives, and the
+    # charts between the grids held the right grid half a second behind the left while playing.
+    for column, run, (rec, shares) in zip(columns, (BASELINE, name), loaded):
+        with column:
+            _side(run, rec, shares, step)
+    for column, side, (rec, _) in zip(columns, ("baseline", "ablated"), loaded):
+        with column:
+            curves(rec.history_until(step), f"train_compare_{side}", smoothing=smoothing, stacked=True)
 
 
 def _table(study: dict) -> None:

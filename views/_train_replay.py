@@ -30,9 +30,10 @@ from views._train_pictures import curves, grid_image
 from views._train_results import OPEN_LATENT
 
 # Session-state keys this module owns. REPLAY_ANCHOR: (time.monotonic() when Play was pressed, the step
-# it started from), None while paused. WATCH_GROWING: whether the watched run was still being written.
+# it started from), None while paused; REPLAY_SHOWN: the steps the replay last put on its slider while
+# playing. WATCH_GROWING: whether the watched run was still being written.
 REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY = "train_replay_step", "train_replay_seconds", "train_replay_play"
-REPLAY_ANCHOR = "train_replay_anchor"
+REPLAY_ANCHOR, REPLAY_SHOWN = "train_replay_anchor", "train_replay_shown"
 REPLAY_RECORDING = "train_replay_recording"  # which of the lecture's recordings (a LECTURE_RECORDINGS key)
 WATCH_RUN, WATCH_FRAME, WATCH_LATENT = "train_watch_run", "train_watch_frame", "train_watch_latent"
 WATCH_GROWING = "train_watch_growing"
@@ -40,6 +41,9 @@ REPLAY_CURVES, WATCH_CURVES = "train_replay", "train_watch"  # prefixes of the c
 
 REPLAY_REFRESH_SECONDS = 0.25
 REPLAY_SECONDS = (10, 30, 60, 120)  # how long a replay of the whole recording takes
+# While playing, a refresh the browser asked for before the last one arrived sends back a step the page
+# itself put on the slider a moment ago; one of this many latest steps is such an echo, not a scrub.
+SHOWN_ECHOES = 8
 WATCH_LIVE_SECONDS = 30.0  # a run folder whose metrics.csv changed this recently is still training
 
 
@@ -119,12 +123,14 @@ def _load_lecture_recording(dataset: str) -> Recording | None:
 class Player:
     """Play / Pause, speed and a step slider over a recording of ``last_step`` steps, in session state
     under its own keys (the lecture's replay and the compare view each have one). ``anchor``:
-    (time.monotonic() when Play was pressed, the step it started from), None while paused."""
+    (time.monotonic() when Play was pressed, the step it started from), None while paused; ``shown``:
+    the latest steps put on the slider while playing (to tell the browser's echoes from a scrub)."""
 
     step: str
     seconds: str
     play: str
     anchor: str
+    shown: str
 
     def start(self, last_step: int) -> bool:
         """First values, the step kept within the recording; True while playing (the view refreshes)."""
@@ -145,9 +151,26 @@ class Player:
         return min(float(last_step), from_step + (time.monotonic() - started) * rate)
 
     def _scrubbed(self) -> None:
-        """The slider moved: keep playing from there (or stay paused there)."""
+        """The slider moved: keep playing from there (or stay paused there).
+
+        While playing, a step the page showed a moment ago is the browser's echo of an earlier refresh, not
+        a scrub: taking it for one sent the replay back and forth between two steps, never forwards."""
+        step = st.session_state[self.step]
+        if st.session_state.get(self.anchor) is not None and step not in st.session_state.get(self.shown, ()):
+            st.session_state[self.anchor] = (time.monotonic(), float(step))
+
+    def _speed_changed(self) -> None:
+        """A new speed: keep playing from the step shown last, at the new rate."""
         if st.session_state.get(self.anchor) is not None:
-            st.session_state[self.anchor] = (time.monotonic(), float(st.session_state[self.step]))
+            shown = st.session_state.get(self.shown) or [st.session_state[self.step]]
+            st.session_state[self.anchor] = (time.monotonic(), float(shown[-1]))
+
+    def _show(self, step: int) -> None:
+        """Put ``step`` on the slider while playing, and remember it among the latest shown."""
+        st.session_state[self.step] = step
+        shown = st.session_state.get(self.shown) or []
+        if not shown or shown[-1] != step:
+            st.session_state[self.shown] = (shown + [step])[-SHOWN_ECHOES:]
 
     def controls(self, last_step: int) -> int:
         """Draw the buttons and the slider; return the step to show."""
@@ -158,7 +181,7 @@ class Player:
             st.session_state[self.step] = last_step
             st.rerun()
         if playing:
-            st.session_state[self.step] = int(position)
+            self._show(int(position))
         cols = st.columns([1, 2])
         if cols[0].button(t("train.replay.pause") if playing else t("train.replay.play"),
                           icon=":material/pause:" if playing else ":material/play_arrow:", key=self.play,
@@ -168,15 +191,16 @@ class Player:
             else:
                 start = 0.0 if position >= last_step else position
                 st.session_state[self.anchor] = (time.monotonic(), start)
-                st.session_state[self.step] = int(start)
+                st.session_state[self.shown] = []
+                self._show(int(start))
             st.rerun()  # the whole page: the refresh timer starts or stops
         cols[1].selectbox(t("train.replay.speed"), REPLAY_SECONDS, key=self.seconds,
                           format_func=lambda s: t("train.replay.speed_option", s=s, steps=f"{last_step:,}"),
-                          on_change=self._scrubbed)
+                          on_change=self._speed_changed)
         return st.slider(t("train.metric.step"), 0, last_step, key=self.step, on_change=self._scrubbed)
 
 
-REPLAY_PLAYER = Player(REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY, REPLAY_ANCHOR)
+REPLAY_PLAYER = Player(REPLAY_STEP, REPLAY_SECONDS_KEY, REPLAY_PLAY, REPLAY_ANCHOR, REPLAY_SHOWN)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
