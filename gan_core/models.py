@@ -20,7 +20,7 @@ import torch
 from torch import nn
 
 from gan_core.ablations import ABLATIONS, Build, ablate, ablated_defaults
-from gan_core.i18n import LocalizedError
+from gan_core.i18n import LocalizedError, LocalizedText
 from gan_core.limits import get_limits
 from gan_core.registry import Registry
 from gan_core.settings import Setting
@@ -105,8 +105,9 @@ NGF = Setting("int", 1, 1024, help="settings.help.ngf", flag="--ngf")
 NDF = Setting("int", 1, 1024, help="settings.help.ndf", flag="--ndf")
 FC_WIDTH = Setting("int", 0, 4096, label="train.fc_width", help="settings.help.fc_width", flag="--fc-width",
                    url="fc", widget="number", step=32)
+# its link parameter is "ablations": "ablate" names the one ablation the training page's compare view shows
 ABLATE = Setting("choice_list", choices=lambda: list(ABLATIONS), label="train.ablate", help="settings.help.ablate",
-                 flag="--ablate")
+                 flag="--ablate", url="ablations", widget="multiselect")
 MODEL_SETTINGS = {"preset": PRESET, "image_size": IMAGE_SIZE, "channels": CHANNELS, "latent_dim": LATENT_DIM,
                   "ngf": NGF, "ndf": NDF, "fc_width": FC_WIDTH, "ablations": ABLATE}
 
@@ -484,11 +485,27 @@ def build_networks(c: ModelConfig) -> tuple[Generator, Discriminator]:
     p = get_preset(c.preset)
     g, d = p.build_generator(c), p.build_discriminator(c)
     for name in c.ablations:
-        reason = ABLATIONS[name].not_for(c.preset, p.defaults, g, d)
+        reason = _refusal(name, p, g, d)
         if reason:
             raise ConfigError(reason.key, **reason.params)
     ablate(g, d, c.ablations, Build(p.init or (lambda module: None), p.defaults))
     return g, d
+
+
+def _refusal(name: str, p: Preset, g: nn.Module, d: nn.Module) -> LocalizedText | None:
+    """Why the ablation ``name`` has nothing to break in the preset's own G and D (None: it has)."""
+    return ABLATIONS[name].not_for(p.name, p.defaults, g, d)
+
+
+def ablations_for(preset: str) -> list[str]:
+    """The ablations the preset can take (in registry order): those with something to break in its
+    networks (the TF tutorial's D has no BatchNorm, so no no-bn-d). Built on the "meta" device: no
+    weights allocated."""
+    p = get_preset(preset)
+    with torch.device("meta"):
+        c = default_model_config(preset)
+        g, d = p.build_generator(c), p.build_discriminator(c)
+    return [name for name in ABLATIONS if _refusal(name, p, g, d) is None]
 
 
 def build_models(config: ModelConfig) -> tuple[Generator, Discriminator]:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Sequence
 from gan_core.i18n import LocalizedText, translate
 
 KINDS = ("int", "float", "choice", "choice_list", "bool", "text", "float_pair")
-WIDGETS = ("number", "slider", "select_slider", "select", "radio", "checkbox", "pair")
+WIDGETS = ("number", "slider", "select_slider", "select", "radio", "checkbox", "pair", "multiselect")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from gan_core.checkpoint import load_checkpoint, save_checkpoint
 from gan_core.cli import main
 from gan_core.data.datasets import load_dataset
-from gan_core.models import ConfigError, build_models, default_model_config
+from gan_core.models import ConfigError, ablations_for, build_models, default_model_config, model_footprint
 from gan_core.trainer import Trainer, TrainConfig
 
 PRESETS = [("small", 28), ("dcgan", 32), ("tf-tutorial", 28)]
@@ -84,6 +84,29 @@ def test_an_ablation_with_nothing_to_break_is_refused_in_a_sentence():
         TrainConfig(preset="small", ablations=("fc-hidden",), fc_width=128).resolved()
     with pytest.raises(ConfigError, match="unknown ablation|must be one of|not"):
         TrainConfig(ablations=("no-such-thing",)).resolved()
+
+
+@pytest.mark.parametrize("preset,size", PRESETS)
+def test_a_preset_is_offered_exactly_the_ablations_it_can_take_alone_and_all_together(preset, size):
+    offered = ablations_for(preset)
+    assert offered == [n for n in ABLATIONS if n in offered]  # registry order
+    if preset == "tf-tutorial":  # its D has no BatchNorm; it trains with β1 = 0.9 already
+        assert set(ABLATIONS) - set(offered) == {"no-bn-d", "adam-beta1-0.9"}
+    else:
+        assert offered == list(ABLATIONS)
+    for name in ABLATIONS:
+        config = TrainConfig(preset=preset, image_size=size, ablations=(name,))
+        if name in offered:
+            config.resolved()
+        else:
+            with pytest.raises(ConfigError, match=name):
+                config.resolved()
+    everything = default_model_config(preset, size, ablations=tuple(offered))  # a page can choose them all
+    with torch.device("meta"):
+        g, d = build_models(everything)
+        images = g(torch.randn(2, everything.latent_dim))
+        assert images.shape == (2, 1, size, size) and d(images).shape == (2,)
+    assert model_footprint(everything).parameters > 0
 
 
 def test_ablations_are_kept_once_each_in_registry_order():

@@ -34,7 +34,7 @@ def page():
 
     at = AppTest.from_file(str(ROOT / "views" / "train.py"), default_timeout=90).run()
     assert not at.exception
-    widgets = {w.key: w for kind in ("number_input", "slider", "selectbox", "radio", "checkbox")
+    widgets = {w.key: w for kind in ("number_input", "slider", "selectbox", "radio", "checkbox", "multiselect")
                for w in getattr(at, kind)}
     return widgets, field_keys("small", "mnist5k"), {p.key: p for p in url_params("small", "mnist5k")}
 
@@ -63,20 +63,25 @@ def test_each_field_has_one_range_on_the_command_line(name):
                 action.type(str(outside))
     elif s.kind == "choice":
         assert list(action.choices) == s.options()
+    elif s.kind == "choice_list":  # repeated: each value one of the choices
+        assert action.nargs is None and isinstance(action, argparse._AppendAction)
+        assert list(action.choices) == s.options()
     assert action.default is None  # "not given": --resume keeps the checkpoint's value
 
 
 @pytest.mark.parametrize("name", [n for n, s in FIELDS.items() if s.widget])
 def test_each_field_with_a_widget_is_on_the_page_and_in_its_link_with_the_same_range(name, page):
     from gan_core.data.datasets import dataset_names
-    from gan_core.models import get_preset
+    from gan_core.models import ablations_for, get_preset
     from views._train_settings import DEFAULT_PRESET, OWN_IMAGES
 
     widgets, keys, params = page
     s = FIELDS[name]
-    # a choice the page narrows: the preset's image sizes; the registry's datasets and the student's own
+    # a choice the page narrows: the preset's image sizes and ablations; the registry's datasets and the
+    # student's own
     sizes = list(get_preset(DEFAULT_PRESET).image_sizes)
-    options = {"image_size": sizes, "dataset": dataset_names() + [OWN_IMAGES]}.get(name) or s.options()
+    options = {"image_size": sizes, "dataset": dataset_names() + [OWN_IMAGES],
+               "ablations": ablations_for(DEFAULT_PRESET)}.get(name) or s.options()
     for key in (keys[name] if isinstance(keys[name], tuple) else (keys[name],)):
         w, p = widgets[key], params[key]
         assert p.name in ((s.url,) if isinstance(s.url, str) else s.url)
@@ -84,8 +89,29 @@ def test_each_field_with_a_widget_is_on_the_page_and_in_its_link_with_the_same_r
             assert (w.min, w.max) == (s.low, s.high) and (p.lo, p.hi) == (s.low, s.high), (name, w.min, w.max)
         elif s.kind in ("choice", "text"):  # the widget shows each option by its (translated) name
             assert len(w.options) == len(options) and list(p.choices) == options, name
+        elif s.kind == "choice_list":  # several of the choices, in the link too
+            assert len(w.options) == len(options) and list(p.choices) == options and p.kind == "choice_list", name
+            assert w.value == [] and set(options) <= set(s.options())
         elif s.kind == "bool":
             assert p.kind == "bool" and isinstance(w.value, bool)
+        else:
+            raise AssertionError(f"{name}: no check for a setting of kind {s.kind}")
+
+
+def test_a_link_gives_a_list_of_known_choices_each_once():
+    from views._settings import param
+    from views._urlstate import Param
+
+    p = param(FIELDS["ablations"], "key", choices=["no-bn-g", "relu-d", "pooling"])
+    assert p == Param("ablations", "key", "choice_list", choices=["no-bn-g", "relu-d", "pooling"])
+    assert p.parse("relu-d,pooling") == (["relu-d", "pooling"], False)
+    assert p.parse("") == ([], False)  # none
+    assert p.parse("pooling, no-such,pooling,no-bn-d") == (["pooling"], True)  # dropped: the page says so
+    assert p.format(["relu-d", "pooling"]) == "relu-d,pooling" and p.format([]) == ""
+    every = param(FIELDS["ablations"], "key")  # a link naming all of them is not "too long"
+    assert every.parse(",".join(every.choices)) == (every.choices, False) and len(",".join(every.choices)) > 64
+    with pytest.raises(ValueError, match="too long"):
+        every.parse("x" * (every.max_chars + 1))
 
 
 def test_run_length_and_seed_have_one_range_on_the_page_and_the_command_line(page):

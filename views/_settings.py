@@ -20,7 +20,8 @@ from views._urlstate import Param
 
 PERSIST = "session"  # how long a widget keeps its value when a run does not draw it
 
-_PARAM_KINDS = {"int": "int", "float": "float", "float_pair": "float", "choice": "choice", "text": "choice", "bool": "bool"}
+_PARAM_KINDS = {"int": "int", "float": "float", "float_pair": "float", "choice": "choice", "text": "choice", "bool": "bool",
+                "choice_list": "choice_list"}
 
 
 def _bounds(s: Setting) -> tuple[Any, Any]:
@@ -53,6 +54,8 @@ def widget(s: Setting, key: str, where=None, *, label: str | None = None, option
         return where.radio(label, list(options if options is not None else s.options()), **common)
     if s.widget == "checkbox":
         return where.checkbox(label, **common)
+    if s.widget == "multiselect":
+        return where.multiselect(label, list(options if options is not None else s.options()), **common)
     raise ValueError(f"a setting with widget {s.widget!r} cannot be drawn")
 
 
@@ -61,8 +64,8 @@ def param(s: Setting, key: str, *, name: str | None = None, choices: Sequence | 
     kind = _PARAM_KINDS[s.kind]
     if kind in ("int", "float") and not s.choices:
         return Param(name or s.url, key, kind, s.low, s.high)
-    # a choice, or a number the page offers from a list (a link can only give one of those values)
-    return Param(name or s.url, key, "choice" if kind != "bool" else kind,
+    # a choice (or several), or a number the page offers from a list (a link can only give those values)
+    return Param(name or s.url, key, kind if kind in ("bool", "choice_list") else "choice",
                  choices=list(choices if choices is not None else s.options()))
 
 

@@ -9,13 +9,12 @@ import textwrap
 import streamlit as st
 
 from gan_core import lecture_tf_dcgan as lecture
-from gan_core.ablations import ABLATIONS
 from gan_core.algorithm1 import Algorithm1
 from gan_core.models import ModelConfig, build_models, count_parameters, describe, get_preset
 from views import _train_charts as charts
 from views._i18n import error_text, t
 from views._session_keys import TRAIN_RUN
-from views._train_settings import maybe
+from views._train_settings import guidelines, maybe
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _layer_tables(mc: ModelConfig) -> tuple[list[dict], list[dict], int, int]:
@@ -41,7 +40,7 @@ def model_tables(mc: ModelConfig) -> None:
         st.caption(t("train.model.source", description=maybe(f"train.preset_desc.{mc.preset}", p.description),
                      source=p.source))
         if mc.ablations:  # a DCGAN guideline broken on purpose (train --ablate): say which, in words
-            st.warning(t("train.model.ablated", guidelines="; ".join(error_text(ABLATIONS[n].guideline) for n in mc.ablations)))
+            st.warning(t("train.model.ablated", guidelines=guidelines(mc.ablations)))
         left, right = st.columns(2)
         left.markdown(t("train.model.generator", latent=mc.latent_dim, n=f"{g_total:,}"))
         left.dataframe(_table(g_rows), hide_index=True, width="stretch")

@@ -10,17 +10,17 @@ from __future__ import annotations
 import lzma
 import zipfile
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import streamlit as st
 
-from gan_core.ablations import ABLATIONS
+from gan_core.ablations import ABLATIONS, canonical_ablations
 from gan_core.checkpoint import Checkpoint, load_checkpoint
 from gan_core.data.datasets import DATASETS, dataset_names
 from gan_core.device import available_devices
 from gan_core.i18n import has_key
-from gan_core.models import MODEL_SETTINGS, PRESETS, ModelConfig, get_preset
+from gan_core.models import MODEL_SETTINGS, PRESETS, ModelConfig, ablations_for, get_preset, preset_defaults
 from gan_core.settings import declared
 from gan_core.trainer import EPOCHS as EPOCHS_SETTING
 from gan_core.trainer import STEPS as STEPS_SETTING
@@ -33,6 +33,7 @@ from views._urlstate import Param
 # model and optimiser widgets also name the preset (``per``): each preset keeps its own defaults.
 MODE, DATASET, DOWNLOAD_DATA, PRESET = "train_mode", "train_dataset", "train_download", "train_preset"
 SIZE, CHANNELS, LATENT, FC, BATCH = "train_size", "train_channels", "train_latent", "train_fc", "train_batch"
+ABLATE, ABLATE_SEEN = "train_ablations", "train_ablations_seen"  # the chosen ablations; those the defaults follow
 LR, BETA1, BETA2 = "train_lr", "train_beta1", "train_beta2"
 LOSS, K, SMOOTHING, REUSE_FAKE, PRIOR = "train_loss", "train_k", "train_label_smoothing", "train_reuse_fake", "train_prior"
 UNIT, STEPS, EPOCHS, SEED, DEVICE = "train_unit", "train_steps", "train_epochs", "train_seed", "train_device"
@@ -64,7 +65,8 @@ def field_keys(preset: str, dataset: str) -> dict[str, str | tuple[str, str]]:
     """The widget key of every ``TrainConfig`` field the page shows (a pair: one key per number)."""
     return {
         "preset": PRESET, "dataset": DATASET, "image_size": per(SIZE, preset), "channels": per(CHANNELS, dataset),
-        "latent_dim": per(LATENT, preset), "fc_width": per(FC, preset), "batch_size": per(BATCH, preset),
+        "latent_dim": per(LATENT, preset), "fc_width": per(FC, preset), "ablations": per(ABLATE, preset),
+        "batch_size": per(BATCH, preset),
         "k": K, "loss": LOSS, "lr_d": per(LR, "d", preset), "lr_g": per(LR, "g", preset),
         "betas_d": (per(BETA1, "d", preset), per(BETA2, "d", preset)),
         "betas_g": (per(BETA1, "g", preset), per(BETA2, "g", preset)),
@@ -77,7 +79,8 @@ def field_keys(preset: str, dataset: str) -> dict[str, str | tuple[str, str]]:
 def url_params(preset: str, dataset: str) -> list[Param]:
     """The settings mirrored in the URL (never uploaded files), from their declarations; widget keys
     depend on the preset and the dataset."""
-    narrowed = {"dataset": dataset_names() + [OWN_IMAGES], "image_size": list(get_preset(preset).image_sizes)}
+    narrowed = {"dataset": dataset_names() + [OWN_IMAGES], "image_size": list(get_preset(preset).image_sizes),
+                "ablations": ablations_for(preset)}
     keys = field_keys(preset, dataset)
     fields = [p for name, setting in declared(TrainConfig).items() if setting.url
               for p in params(setting, keys[name], **({"choices": narrowed[name]} if name in narrowed else {}))]
@@ -176,6 +179,8 @@ def _model_choice(locked: bool, resume: Checkpoint | None, dataset: str) -> Mode
         mc = resume.model_config
         st.sidebar.caption(t("train.model_from_checkpoint", preset=mc.preset, size=mc.image_size,
                              colour=t(f"train.colour.{mc.channels}"), latent=mc.latent_dim))
+        if mc.ablations:
+            st.sidebar.caption(t("train.model.ablated", guidelines=guidelines(mc.ablations)))
         return mc
     default(PRESET, DEFAULT_PRESET)
     preset = widget(FIELDS["preset"], PRESET, disabled=locked)
@@ -190,11 +195,46 @@ def _model_choice(locked: bool, resume: Checkpoint | None, dataset: str) -> Mode
                     disabled=locked)
     default(keys["latent_dim"], p.defaults.latent_dim)
     latent = widget(FIELDS["latent_dim"], keys["latent_dim"], disabled=locked)
-    fc_width = p.defaults.fc_width
+    fc_slot = st.sidebar.container()  # filled below: fc-hidden removes small's hidden layer, and its width
+    default(keys["ablations"], [])
+    ablations = canonical_ablations(widget(
+        FIELDS["ablations"], keys["ablations"], options=ablations_for(preset), disabled=locked,
+        format_func=lambda name: error_text(ABLATIONS[name].guideline, markdown=False),
+        placeholder=t("train.ablate_none"), help=t("train.ablate_help")))
+    fc_width = preset_defaults(preset, ablations).fc_width
     if fc_width:
         default(keys["fc_width"], fc_width)
-        fc_width = widget(FIELDS["fc_width"], keys["fc_width"], disabled=locked, help=t("train.fc_width_help"))
-    return ModelConfig(preset, int(size), int(colour), int(latent), p.defaults.ngf, p.defaults.ndf, int(fc_width))
+        fc_width = widget(FIELDS["fc_width"], keys["fc_width"], fc_slot, disabled=locked, help=t("train.fc_width_help"))
+    return ModelConfig(preset, int(size), int(colour), int(latent), p.defaults.ngf, p.defaults.ndf, int(fc_width),
+                       ablations)
+
+
+def guidelines(names) -> str:
+    """The guidelines the ablations ``names`` break, in the session's language."""
+    return "; ".join(error_text(ABLATIONS[name].guideline) for name in names)
+
+
+def first_values(model: ModelConfig, ablations: tuple[str, ...] | None = None) -> TrainConfig:
+    """Every training setting's first value for ``model`` (with ``ablations`` instead of its own)."""
+    model = model if ablations is None else replace(model, ablations=ablations)
+    return TrainConfig(**{**model.to_dict(), "fc_width": None}).resolved()  # fc-hidden refuses a width given
+
+
+def follow_ablations(model: ModelConfig, keys: dict) -> None:
+    """A training setting left at its first value follows the chosen ablations (adam-beta1-0.9: β1 from
+    0.5 to 0.9, and back when it is removed); one set by hand stays, and Start says if it contradicts."""
+    seen = per(ABLATE_SEEN, model.preset)
+    before = st.session_state.get(seen)
+    st.session_state[seen] = model.ablations
+    if before is None or before == model.ablations:
+        return
+    old, new = first_values(model, before), first_values(model)
+    for name in TRAINING:
+        olds, news = getattr(old, name), getattr(new, name)
+        pairs = zip(keys[name], olds, news) if isinstance(keys[name], tuple) else [(keys[name], olds, news)]
+        for key, was, now in pairs:
+            if was != now and st.session_state.get(key) == was:
+                st.session_state[key] = now
 
 
 def sidebar_settings(locked: bool, resume: Checkpoint | None) -> Settings:
@@ -204,9 +244,10 @@ def sidebar_settings(locked: bool, resume: Checkpoint | None) -> Settings:
     keys = field_keys(model.preset, dataset)  # preset defaults: one set of model/optimiser widgets per preset
     sb = st.sidebar
     sb.subheader(t("train.training"))
-    preset_defaults = TrainConfig(**model.to_dict()).resolved()  # every setting's first value
+    follow_ablations(model, keys)
+    firsts = first_values(model)
     for name in TRAINING:
-        value = getattr(preset_defaults, name)
+        value = getattr(firsts, name)
         for key, v in (zip(keys[name], value) if isinstance(keys[name], tuple) else [(keys[name], value)]):
             default(key, v)
     chosen = {"batch_size": widget(FIELDS["batch_size"], keys["batch_size"], disabled=locked)}

@@ -27,7 +27,8 @@ PAGE_PATH_KEY = "_url_page_path"  # set by app.py: the url_path of the page bein
 
 @dataclass(frozen=True)
 class Param:
-    """One setting in the URL. ``kind``: "int", "float", "bool", "choice", "float_pair" or "int_list"."""
+    """One setting in the URL. ``kind``: "int", "float", "bool", "choice", "choice_list" (several of the
+    choices, comma-separated), "float_pair" or "int_list"."""
 
     name: str
     key: str
@@ -39,13 +40,18 @@ class Param:
 
     def parse(self, raw: str) -> tuple[Any, bool]:
         """(value, clamped) for a raw URL value; raises ValueError for one that cannot be used."""
-        if len(raw) > MAX_VALUE_CHARS:
+        if len(raw) > self.max_chars:
             raise ValueError("too long")
         if self.kind == "choice":
             for choice in self.choices:
                 if str(choice) == raw:
                     return choice, False
             raise ValueError("unknown choice")
+        if self.kind == "choice_list":  # the known choices, each once; an unknown one or a repeat is dropped
+            parts = [p.strip() for p in raw.split(",") if p.strip()]
+            known = {str(c): c for c in self.choices}
+            kept = list(dict.fromkeys(known[p] for p in parts if p in known))
+            return kept, len(kept) < len(parts)
         if self.kind == "bool":
             if raw.lower() in ("1", "true", "on", "yes"):
                 return True, False
@@ -67,6 +73,13 @@ class Param:
             return distinct, any(c for _, c in values) or len(distinct) < len(values)
         return self._number(raw, int if self.kind == "int" else float)
 
+    @property
+    def max_chars(self) -> int:
+        """The longest raw value taken: MAX_VALUE_CHARS, or for a list every choice once."""
+        if self.kind == "choice_list":
+            return max(MAX_VALUE_CHARS, len(",".join(map(str, self.choices))))
+        return MAX_VALUE_CHARS
+
     def _number(self, raw: str, cast) -> tuple[Any, bool]:
         value = cast(raw)  # ValueError for "abc", "1.5" as int
         if isinstance(value, float) and not math.isfinite(value):
@@ -81,7 +94,7 @@ class Param:
     def format(self, value: Any) -> str:
         if self.kind == "bool":
             return "1" if value else "0"
-        if self.kind in ("float_pair", "int_list"):
+        if self.kind in ("float_pair", "int_list", "choice_list"):
             return ",".join(_fmt(v) for v in value)
         return _fmt(value)
 
@@ -123,12 +136,16 @@ def restore(params: Sequence[Param], page: str) -> list[str]:
 
 
 def mirror(params: Sequence[Param]) -> None:
-    """Write the current values of ``params`` into the URL (only those that changed)."""
+    """Write the current values of ``params`` into the URL (only those that changed); an empty value
+    (no choice of a list) is left out of the link, which restores nothing."""
     for p in params:
         if p.key not in st.session_state:
             continue
         text = p.format(st.session_state[p.key])
-        if st.query_params.get(p.name) != text:
+        if text == "":
+            if p.name in st.query_params:
+                del st.query_params[p.name]
+        elif st.query_params.get(p.name) != text:
             st.query_params[p.name] = text
 
 
