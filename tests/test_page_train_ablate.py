@@ -48,6 +48,8 @@ def test_choosing_an_ablation_rebuilds_the_model_table_and_says_which_guideline_
     assert choice.value == [] and choice.label == i18n.translate("train.ablate", lang)
     assert choice.options == [guideline(name, lang) for name in ABLATIONS]  # small follows every guideline
     assert lang == "en" or all(HANGUL.search(o) for o in choice.options)
+    assert choice.proto.placeholder == i18n.translate("train.ablate_none", lang)
+    assert not choice.proto.select_all  # Streamlit's own "Select all" is in English only
     assert any(r.startswith(BN) for r in layers(at, 0)) and not at.warning
     assert linked(at, "ablations") is None  # none chosen: not in the link
 

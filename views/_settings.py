@@ -55,6 +55,7 @@ def widget(s: Setting, key: str, where=None, *, label: str | None = None, option
     if s.widget == "checkbox":
         return where.checkbox(label, **common)
     if s.widget == "multiselect":
+        common.setdefault("select_all", False)  # Streamlit's "Select all" is in English only
         return where.multiselect(label, list(options if options is not None else s.options()), **common)
     raise ValueError(f"a setting with widget {s.widget!r} cannot be drawn")
 
