@@ -68,6 +68,11 @@ class Ablation:
         ``_`` for each character of the name that is not a letter or digit)."""
         return LocalizedText("ablations." + re.sub(r"[^a-z0-9]", "_", self.name))
 
+    @property
+    def short(self) -> LocalizedText:
+        """A few words for a narrow place (a chip, a table cell): catalog ``ablations.short.<name>``."""
+        return LocalizedText("ablations.short." + re.sub(r"[^a-z0-9]", "_", self.name))
+
 
 ABLATIONS: Registry[Ablation] = Registry("ablation")
 

@@ -35,6 +35,11 @@ def guideline(name: str, lang: str = "en") -> str:
     return i18n.translate(ABLATIONS[name].guideline.key, lang)
 
 
+def short(name: str, lang: str = "en") -> str:
+    """An option's label: a few words (a chip in the sidebar is narrow; the model table has the guideline)."""
+    return i18n.translate(ABLATIONS[name].short.key, lang)
+
+
 def linked(at: AppTest, name: str) -> str | None:
     value = at.query_params.get(name)
     return value[0] if isinstance(value, list) else value
@@ -46,7 +51,7 @@ def test_choosing_an_ablation_rebuilds_the_model_table_and_says_which_guideline_
     at = page()
     choice = at.multiselect(key="train_ablations_small")
     assert choice.value == [] and choice.label == i18n.translate("train.ablate", lang)
-    assert choice.options == [guideline(name, lang) for name in ABLATIONS]  # small follows every guideline
+    assert choice.options == [short(name, lang) for name in ABLATIONS]  # small follows every guideline
     assert lang == "en" or all(HANGUL.search(o) for o in choice.options)
     assert choice.proto.placeholder == i18n.translate("train.ablate_none", lang)
     assert not choice.proto.select_all  # Streamlit's own "Select all" is in English only
@@ -71,8 +76,8 @@ def test_only_the_ablations_a_preset_can_take_are_offered(page):
     at = page()
     at.selectbox(key="train_preset").set_value("tf-tutorial").run()
     offered = at.multiselect(key="train_ablations_tf-tutorial").options
-    assert guideline("no-bn-d") not in offered and guideline("adam-beta1-0.9") not in offered  # nothing to break
-    assert offered == [guideline(n) for n in ABLATIONS if n not in ("no-bn-d", "adam-beta1-0.9")]
+    assert short("no-bn-d") not in offered and short("adam-beta1-0.9") not in offered  # nothing to break
+    assert offered == [short(n) for n in ABLATIONS if n not in ("no-bn-d", "adam-beta1-0.9")]
 
 
 def test_a_link_restores_the_ablations_and_an_unknown_name_is_a_notice(page):

@@ -68,7 +68,8 @@ def test_the_link_opens_the_ablation_beside_the_baseline_and_one_slider_moves_bo
     at.slider(key="train_compare_step").set_value(4).run()
     assert all(v != "–" for v in metrics(at)[i18n.translate("train.compare.confidence", lang)])
     table = at.dataframe[0].value
-    assert len(table) == 3 and list(table.iloc[:, 0])[0] == i18n.translate("train.compare.baseline", lang)
+    assert len(table) == 3 and list(table.iloc[:, 0])[0] == i18n.translate("train.compare.baseline_short", lang)
+    assert i18n.translate("ablations.short.pooling", lang) in list(table.iloc[:, 0])
     if lang == "ko":
         assert HANGUL.search(at.selectbox(key="train_compare_ablation").label)
         assert all(HANGUL.search(str(c)) for c in table.columns if c != "FID")

@@ -26,9 +26,13 @@ COMPARE_PLAYER = Player("train_compare_step", "train_compare_seconds", "train_co
                         "train_compare_shown")
 
 
-def label(name: str) -> str:
-    """A run of the study by what differs: the baseline, or the guideline its ablation breaks."""
-    return t("train.compare.baseline") if name == BASELINE else error_text(ABLATIONS[name].guideline, markdown=False)
+def label(name: str, short: bool = False) -> str:
+    """A run of the study by what differs: the baseline, or the guideline its ablation breaks (``short``:
+    a few words, for a select box or a table cell)."""
+    if name == BASELINE:
+        return t("train.compare.baseline_short" if short else "train.compare.baseline")
+    ablation = ABLATIONS[name]
+    return error_text(ablation.short if short else ablation.guideline, markdown=False)
 
 
 def _load(folder: Path) -> tuple[Recording, object] | None:
@@ -82,7 +86,7 @@ def _table(study: dict) -> None:
 
         steps = ", ".join(t("train.compare.never") if v is None else f"{v:,}" for v in s["steps_to_digits"])
         against = "–" if name == BASELINE else t(f"train.compare.verdict.{verdict(summary, name)}")
-        rows.append({t("train.compare.col_run"): label(name), t("train.compare.col_confidence"): spread("confidence", 2),
+        rows.append({t("train.compare.col_run"): label(name, short=True), t("train.compare.col_confidence"): spread("confidence", 2),
                      t("train.compare.col_fid"): spread("fid", 1), t("train.compare.col_steps"): steps,
                      t("train.compare.col_diverged"): f"{s['diverged']}/{s['seeds']}",
                      t("train.compare.col_collapsed"): f"{s['collapsed']}/{s['seeds']}",
@@ -108,7 +112,8 @@ def compare() -> None:
         return
     if st.session_state.get(COMPARE_ABLATION) not in names:
         st.session_state[COMPARE_ABLATION] = names[0]
-    name = st.selectbox(t("train.compare.choose"), names, key=COMPARE_ABLATION, format_func=label)
+    name = st.selectbox(t("train.compare.choose"), names, key=COMPARE_ABLATION,
+                        format_func=lambda n: label(n, short=True))
     seed = int(study["plan"]["seeds"][0])
     folder = path / f"{BASELINE}-seed{seed}"
     try:

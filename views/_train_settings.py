@@ -199,7 +199,7 @@ def _model_choice(locked: bool, resume: Checkpoint | None, dataset: str) -> Mode
     default(keys["ablations"], [])
     ablations = canonical_ablations(widget(
         FIELDS["ablations"], keys["ablations"], options=ablations_for(preset), disabled=locked,
-        format_func=lambda name: error_text(ABLATIONS[name].guideline, markdown=False),
+        format_func=lambda name: error_text(ABLATIONS[name].short, markdown=False),  # a chip is narrow
         placeholder=t("train.ablate_none"), help=t("train.ablate_help")))
     fc_width = preset_defaults(preset, ablations).fc_width
     if fc_width:
