@@ -55,6 +55,9 @@ def test_the_link_opens_the_ablation_beside_the_baseline_and_one_slider_moves_bo
     at = compare_page(monkeypatch, study, lang, ablate="pooling")
     assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
     assert at.selectbox(key="train_compare_ablation").value == "pooling"
+    # the menu names each ablation in a few words (the whole sentence did not fit the box on a projector)
+    assert at.selectbox(key="train_compare_ablation").options == [
+        i18n.translate(f"ablations.short.{n}", lang) for n in ("relu_d", "pooling")]
     shown = " ".join(m.value for m in at.markdown)
     assert i18n.translate("train.compare.baseline", lang) in shown
     assert i18n.translate("ablations.pooling", lang) in shown

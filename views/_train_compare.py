@@ -46,9 +46,8 @@ def _load(folder: Path) -> tuple[Recording, object] | None:
     return rec, read_class_shares(folder)
 
 
-def _side(name: str, rec: Recording, shares, step: int) -> None:
-    """One side's label, classifier readings and grid at ``step`` (its charts come after both grids)."""
-    st.markdown(f"**{label(name)}**")
+def _side(rec: Recording, shares, step: int) -> None:
+    """One side's classifier readings and grid at ``step``."""
     i = shares.at(step) if shares is not None else None
     confidence = "–" if i is None else f"{shares.summary['confidence'][i]:.2f}"
     covered = "–" if i is None else f"{int(shares.summary['classes_covered'][i])} / {shares.shares.shape[1]}"
@@ -65,13 +64,15 @@ def _compare_view(study_path: str, name: str, seed: int) -> None:
         return
     step = COMPARE_PLAYER.controls(max(rec.last_step for rec, _ in loaded))
     smoothing = smoothing_control()
-    columns = st.columns(2, gap="medium")
-    # Both grids first, then both sides' charts: the browser draws each element as it arrives, and the
-    # charts between the grids held the right grid half a second behind the left while playing.
-    for column, run, (rec, shares) in zip(columns, (BASELINE, name), loaded):
+    # Three rows of two columns: the labels, then the readings and grids (level with each other however
+    # long a label is), then the charts. Both grids before either side's charts: the browser draws each
+    # element as it arrives, and charts between the grids held the right grid half a second behind the left.
+    for column, run in zip(st.columns(2, gap="medium"), (BASELINE, name)):
+        column.markdown(f"**{label(run)}**")
+    for column, (rec, shares) in zip(st.columns(2, gap="medium"), loaded):
         with column:
-            _side(run, rec, shares, step)
-    for column, side, (rec, _) in zip(columns, ("baseline", "ablated"), loaded):
+            _side(rec, shares, step)
+    for column, side, (rec, _) in zip(st.columns(2, gap="medium"), ("baseline", "ablated"), loaded):
         with column:
             curves(rec.history_until(step), f"train_compare_{side}", smoothing=smoothing, stacked=True)
 
