@@ -11,10 +11,12 @@ whose outcome.json exists is not trained again, so an interrupted study continue
 
 What the summary says, per ablation:
 - ``steps_to_digits``: per seed, the first recorded step at which at least half the samples are
-  classified with p >= 0.9 (``LEARNED_CONFIDENCE``), or None when that never happens;
+  classified with p >= 0.9 (``LEARNED_CONFIDENCE``) and more than ``FEW_CLASSES`` kinds hold 80% of
+  them, or None when that never happens;
 - ``confidence``, ``fid``: the final generator's (mean and spread over seeds), with the baseline's beside;
 - ``diverged``: seeds whose run stopped on a divergence (a non-finite or exploding loss);
-- ``collapsed``: seeds whose final samples fall into a few classes (``mode_reading`` "collapsed").
+- ``collapsed``: seeds whose samples fell into a few classes at the end (``mode_reading``
+  "collapsed") or for two readings in a row before (``collapse_step``);
 What it cannot see: the figures come from one dataset at one small size and a short run; an ablation
 that changes nothing here may matter for larger images, deeper nets or longer training.
 """
@@ -29,7 +31,7 @@ from pathlib import Path
 
 from gan_core.ablations import ABLATIONS
 from gan_core.class_shares import read_class_shares
-from gan_core.evaluation.metrics import LEARNED_CONFIDENCE
+from gan_core.evaluation.metrics import FEW_CLASSES, LEARNED_CONFIDENCE
 
 BASELINE = "baseline"
 STUDY_FILE = "study.json"
@@ -80,13 +82,36 @@ def applicable(plan: StudyPlan) -> tuple[str, ...]:
     return tuple(kept)
 
 
+COLLAPSE_READINGS = 2  # a collapse lasts at least this many recorded readings in a row (not one early blip)
+
+
 def steps_to_digits(folder: Path) -> int | None:
-    """The first recorded step with classifier confidence >= LEARNED_CONFIDENCE (None: never)."""
+    """The first recorded step at which G makes digits of many kinds: classifier confidence >=
+    LEARNED_CONFIDENCE with more than ``FEW_CLASSES`` kinds holding 80% of the samples (one confident
+    blob of one kind is not "digits"). None: never."""
     shares = read_class_shares(folder)
     if shares is None:
         return None
-    reached = [int(s) for s, c in zip(shares.steps, shares.summary["confidence"]) if c >= LEARNED_CONFIDENCE]
+    s = shares.summary
+    reached = [int(step) for step, few, conf in zip(shares.steps, s["classes_for_80_percent"], s["confidence"])
+               if conf >= LEARNED_CONFIDENCE and few > FEW_CLASSES]
     return reached[0] if reached else None
+
+
+def collapse_step(folder: Path) -> int | None:
+    """The first recorded step of a mode collapse during the run: G's samples confident
+    (>= LEARNED_CONFIDENCE) and of only a few kinds (at most ``FEW_CLASSES`` hold 80%) for
+    ``COLLAPSE_READINGS`` readings in a row. The final generator may no longer show it (D may win
+    afterwards). None: never."""
+    shares = read_class_shares(folder)
+    if shares is None:
+        return None
+    s = shares.summary
+    few = [f <= FEW_CLASSES and c >= LEARNED_CONFIDENCE for f, c in zip(s["classes_for_80_percent"], s["confidence"])]
+    for i in range(len(few) - COLLAPSE_READINGS + 1):
+        if all(few[i:i + COLLAPSE_READINGS]):
+            return int(shares.steps[i])
+    return None
 
 
 def measure_run(folder: Path, exit_code: int, n: int = 2000) -> dict:
@@ -120,7 +145,10 @@ def run_study(plan: StudyPlan, root: Path, progress=print) -> dict:
                 if code not in (0, 1):  # 1: stopped on a divergence, an outcome; anything else is not
                     raise RuntimeError(f"{name} seed {seed} failed with exit code {code}")
                 measure_run(folder, code)
-            outcomes.setdefault(name, {})[seed] = json.loads(done.read_text())
+            outcome = json.loads(done.read_text())
+            # read again from classes.csv (cheap), so a study measured before a change of these rules follows it
+            outcome.update(steps_to_digits=steps_to_digits(folder), collapse_step=collapse_step(folder))
+            outcomes.setdefault(name, {})[seed] = outcome
     study = {"plan": {**asdict(plan), "names": list(names)}, "outcomes": outcomes,
              "summary": summarise(outcomes)}
     (root / STUDY_FILE).write_text(json.dumps(study, indent=1))
@@ -144,7 +172,8 @@ def summarise(outcomes: dict[str, dict[int, dict]]) -> dict[str, dict]:
                      "fid": _spread([r["fid"] for r in runs]),
                      "steps_to_digits": [r["steps_to_digits"] for r in runs],
                      "diverged": sum(bool(r["diverged"]) for r in runs),
-                     "collapsed": sum(r["mode_reading"] == "collapsed" for r in runs),
+                     "collapsed": sum(r["mode_reading"] == "collapsed" or r.get("collapse_step") is not None
+                                      for r in runs),
                      "not_learned": sum(r["mode_reading"] == "not_learned" for r in runs)}
     return out
 

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from gan_core.ablation_study import (BASELINE, OUTCOME_FILE, StudyPlan, applicable, load_study, markdown_table,
-                                     run_study, steps_to_digits, summarise, verdict)
+                                     run_study, steps_to_digits, summarise, verdict, collapse_step)
 from gan_core.class_shares import CLASSES_FILE
 
 
@@ -25,10 +25,22 @@ def test_each_run_differs_from_the_baseline_only_by_its_ablation(tmp_path):
 
 def test_steps_to_digits_is_the_first_recorded_step_with_enough_confident_samples(tmp_path):
     header = "step,n,confidence,classes_covered,classes_for_80_percent,largest_class_share,class_0\n"
-    (tmp_path / CLASSES_FILE).write_text(header + "100,10,0.2,1,1,1,1\n200,10,0.55,1,1,1,1\n300,10,0.4,1,1,1,1\n")
-    assert steps_to_digits(tmp_path) == 200
+    (tmp_path / CLASSES_FILE).write_text(header + "100,10,0.9,1,1,1,1\n200,10,0.55,8,7,1,1\n300,10,0.4,8,7,1,1\n")
+    assert steps_to_digits(tmp_path) == 200  # a confident blob of one kind at 100 is not digits yet
     (tmp_path / CLASSES_FILE).write_text(header + "100,10,0.2,1,1,1,1\n")
     assert steps_to_digits(tmp_path) is None
+
+
+def test_a_collapse_during_the_run_counts_even_when_the_end_shows_none(tmp_path):
+    header = "step,n,confidence,classes_covered,classes_for_80_percent,largest_class_share,class_0\n"
+    rows = "100,10,1.0,1,1,1,1\n200,10,0.2,5,5,1,1\n300,10,0.9,1,1,1,1\n400,10,0.95,1,1,1,1\n500,10,0.0,2,2,1,1\n"
+    (tmp_path / CLASSES_FILE).write_text(header + rows)
+    assert collapse_step(tmp_path) == 300  # one kind, confident, two readings in a row (100 alone is a blip)
+    (tmp_path / CLASSES_FILE).write_text(header + "100,10,0.9,9,8,0.2,1\n")
+    assert collapse_step(tmp_path) is None
+    s = summarise({"x": {0: {"confidence": 0.0, "fid": 900.0, "steps_to_digits": 200, "mode_reading": "not_learned",
+                             "diverged": False, "collapse_step": 200}}})["x"]
+    assert s["collapsed"] == 1 and s["not_learned"] == 1
 
 
 def test_the_summary_counts_divergence_and_collapse_and_spreads_over_seeds():
