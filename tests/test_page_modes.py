@@ -395,3 +395,11 @@ def test_the_compare_shows_two_runs_one_setting_apart_labelled_by_what_differs(l
     live = next(h.proto.body for h in app.get("html") if "modes-stage" in h.proto.body and names[0] in h.proto.body)
     assert live.count('role="img"') == 2 and names[1] in live
     assert not app.exception
+
+
+def test_a_link_opens_the_compare_and_the_link_follows_it():
+    app = _new(query={"compare": "k"})  # the lecture's "watch k = 5 collapse beside k = 1" in one click
+    assert app.selectbox(key="modes_compare").value == "k"
+    assert [m.value for m in app.markdown if m.value in ("**k = 1**", "**k = 5**")] == ["**k = 1**", "**k = 5**"]
+    app.selectbox(key="modes_compare").set_value("loss").run()
+    assert app.query_params["compare"] in ("loss", ["loss"])

@@ -34,7 +34,7 @@ from views._i18n import error_text, t
 from views._notes import teaching_notes
 from views._play import play_fragment, play_pause_button, set_playing
 from views._settings import PERSIST
-from views._urlstate import link_box, mirror, restore
+from views._urlstate import Param, link_box, mirror, restore
 
 # Play: the browser asks for a frame every TICK_SECONDS (a fixed-rate timer, whether or not the last one
 # arrived; requests that come while a frame runs are merged into one). At 0.03 s the server made frames
@@ -46,7 +46,7 @@ SLOW_TICK_SECONDS = 0.6  # slow motion: one update of D or G per frame, slow eno
 TRAINER, TRAINER_KEY = "modes_trainer", "modes_trainer_key"  # the session's run, and what it was built for
 
 DEFAULTS = {**settings.DEFAULTS, **user_points.DEFAULTS, **view.DEFAULTS, **compare.DEFAULTS}
-URL_PARAMS = settings.PARAMS
+URL_PARAMS = [*settings.PARAMS, Param("compare", compare.CHOICE, "choice", choices=compare.CHOICES)]  # ?compare=k
 
 
 def _first_values() -> None:
