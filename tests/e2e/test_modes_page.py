@@ -119,7 +119,9 @@ def test_play_pause_layers_steps_and_own_targets(page, server, tmp_path):
     open_from_nav(page, PAGE)
     assert_no_errors(page)
     assert steps_shown(page) == (0, 0)
-    assert "heatmap" in view_trace_types(page)[0]  # every layer is on by default
+    # every layer is on by default (Plotly draws the figure after the caption is there: wait for it)
+    wait_until(lambda: (types := view_trace_types(page)) and "heatmap" in types[0], 60,
+               message="the paused view with its D(x) heatmap")
 
     # Play: the SVG view, and a counter that moves through several values
     key_button(page, "modes_play").click()
