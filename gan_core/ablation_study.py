@@ -204,8 +204,9 @@ def load_study(path: str | Path) -> dict | None:
     return json.loads(path.read_text())
 
 
-def _fmt(spread: dict, digits: int) -> str:
-    return "—" if spread["mean"] is None else f"{spread['mean']:.{digits}f} ± {spread['sd']:.{digits}f}"
+def spread_text(spread: dict, digits: int, missing: str = "—") -> str:
+    """A summary's ``{"mean", "sd"}`` as "0.81 ± 0.02" (``missing`` when no seed gave a number)."""
+    return missing if spread["mean"] is None else f"{spread['mean']:.{digits}f} ± {spread['sd']:.{digits}f}"
 
 
 def markdown_table(study: dict) -> str:
@@ -220,7 +221,7 @@ def markdown_table(study: dict) -> str:
     for name, s in summary.items():
         steps = ", ".join("never" if v is None else str(v) for v in s["steps_to_digits"])
         against = "—" if name == BASELINE or BASELINE not in summary else verdict(summary, name)
-        lines.append(f"| {name} | {_fmt(s['confidence'], 2)} | {_fmt(s['fid'], 1)} | {steps} | "
+        lines.append(f"| {name} | {spread_text(s['confidence'], 2)} | {spread_text(s['fid'], 1)} | {steps} | "
                      f"{s['diverged']}/{s['seeds']} | {s['collapsed']}/{s['seeds']} | {s['not_learned']}/{s['seeds']} | "
                      f"{against} |")
     return "\n".join(lines)

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_core.checkpoint import trim_metrics_csv
+
 CLASSES_FILE = "classes.csv"
 SUMMARY_COLUMNS = ("step", "n", "confidence", "classes_covered", "classes_for_80_percent", "largest_class_share")
 BATCH = 500  # samples generated at once: bounds the memory of a large N at 64 px
@@ -71,7 +73,7 @@ class ClassRecorder:
             return cls(None)
         path = out / CLASSES_FILE
         if resumed and path.is_file():
-            trim_rows(path, trainer.step_count)
+            trim_metrics_csv(path, trainer.step_count)  # metrics.csv's rule: the first column is the step
         else:
             header = list(SUMMARY_COLUMNS) + [f"class_{i}" for i in range(len(classifier.class_names))]
             path.write_text(",".join(header) + "\n")
@@ -93,13 +95,7 @@ class ClassRecorder:
     def trim(self, up_to_step: int) -> None:
         """Drop rows after ``up_to_step`` (a divergence rolled the run back)."""
         if self.path is not None:
-            trim_rows(self.path, up_to_step)
-
-
-def trim_rows(path: Path, up_to_step: int) -> None:
-    from gan_core.checkpoint import trim_metrics_csv
-
-    trim_metrics_csv(path, up_to_step)  # the same rule as metrics.csv: the first column is the step
+            trim_metrics_csv(self.path, up_to_step)
 
 
 def read_class_shares(folder: str | Path) -> ClassShares | None:

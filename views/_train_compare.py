@@ -13,7 +13,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from gan_core.ablation_study import BASELINE, load_study, shipped_study_path, verdict
+from gan_core.ablation_study import BASELINE, load_study, shipped_study_path, spread_text, verdict
 from gan_core.ablations import ABLATIONS
 from gan_core.class_shares import read_class_shares
 from gan_core.recording import Recording, RecordingError
@@ -81,14 +81,11 @@ def _table(study: dict) -> None:
     summary, plan = study["summary"], study["plan"]
     rows = []
     for name, s in summary.items():
-        def spread(key: str, digits: int) -> str:
-            m = s[key]
-            return "–" if m["mean"] is None else f"{m['mean']:.{digits}f} ± {m['sd']:.{digits}f}"
-
         steps = ", ".join(t("train.compare.never") if v is None else f"{v:,}" for v in s["steps_to_digits"])
         against = "–" if name == BASELINE else t(f"train.compare.verdict.{verdict(summary, name)}")
-        rows.append({t("train.compare.col_run"): label(name, short=True), t("train.compare.col_confidence"): spread("confidence", 2),
-                     t("train.compare.col_fid"): spread("fid", 1), t("train.compare.col_steps"): steps,
+        rows.append({t("train.compare.col_run"): label(name, short=True),
+                     t("train.compare.col_confidence"): spread_text(s["confidence"], 2, "–"),
+                     t("train.compare.col_fid"): spread_text(s["fid"], 1, "–"), t("train.compare.col_steps"): steps,
                      t("train.compare.col_diverged"): f"{s['diverged']}/{s['seeds']}",
                      t("train.compare.col_collapsed"): f"{s['collapsed']}/{s['seeds']}",
                      t("train.compare.col_against"): against})
