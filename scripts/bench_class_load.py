@@ -1,8 +1,11 @@
-"""A class on one server (issue 18, part 2): N simulated students against one ``streamlit run app.py``.
+"""A class on one server (issue 18, part 2): N simulated students against one ``streamlit run app.py``;
+with ``--soak``, a whole lecture on it, measured window by window (issue 30, part 2).
 
     python scripts/bench_class_load.py [--sessions 10 20 30 40] [--seconds 30] [--warmup 10]
                                        [--train] [--processes 2] [--distinct-seeds]
                                        [--url http://127.0.0.1:8501 --server-pid PID [PID ...]]
+    python scripts/bench_class_load.py --soak MINUTES [--sessions 30] [--processes 2] [--window-minutes 5]
+                                       [--join-minutes 5] [--trainers 3] [--csv soak.csv] [--plot soak.png]
 
 A protocol-level load generator: no browsers. Each student is one websocket session on
 ``/_stcore/stream`` speaking Streamlit's own protocol (``streamlit.proto``: BackMsg up, ForwardMsg
@@ -55,12 +58,56 @@ with ``--url`` an already running server is used (``--server-pid`` for its CPU a
 All latent students open the page on its default seed (a class following the lecture: the same
 pictures, which the page shares across sessions); ``--distinct-seeds`` gives each its own.
 Prints JSON (each round's result also goes to stderr as it finishes).
+
+**The soak** (``--soak MINUTES``): one lecture instead of rounds. ``--sessions`` students (one
+number) join spread over ``--join-minutes``; ``--trainers`` of them use the training page, the
+others the mix above (80% latent slider, 20% 1-D Play). A stay on a page lasts 0.5-1.5 times
+``--stay-minutes``; it ends in a reload (``--reload-share``: a new session on the same page at
+once) or the student leaves and comes back 0.5-1.5 times ``--away-minutes`` later (a new session).
+A trainer's visit (``?preset=small&steps=3000``, a new browser each time): Start, wait until the
+page's progress bar shows the steps growing (a wait in the server's queue included), watch, Pause
+(the steps must stand still), "Save checkpoint" (the page must say it saved), Resume (the steps
+grow again), watch, then close the tab without Stop (the run is abandoned: the server ends it after
+``GAN_ORPHAN_TIMEOUT``, ``--orphan-timeout``) and come back after ``--away-minutes`` to start
+again. The servers run with their runs folder in a temporary folder and ``GAN_MAX_RUNS_MB`` set to
+``--runs-quota-mb``; every other ``GAN_*`` limit comes from the environment (e.g.
+``GAN_MAX_CONCURRENT_RUNS``; by default one run per process, so trainers may wait in the queue).
+
+Reported per ``--window-minutes`` window (JSON ``windows``; ``--csv`` the same rows, ``--plot`` one
+PNG through scripts/plot_soak.py): slider-to-image p50/p95/max of the moves sent in it, timeouts,
+Play frames/s and captions changed/s per playing student, errors (count, first text), what the
+students did (joins, reloads, leaves, returns, a trainer's start/running/pause/resume/abandon), and
+every 5 s read from /proc: each app process's RSS, the RSS summed over all its descendant processes
+(training runs in child processes) and their number, the cores used by each process with its live
+descendants, and the runs folder's size (as gan_core.runs_quota measures it) and run folders. The
+trainers' visits are listed (``trainer_visits``). Then the goals, printed PASS/FAIL on stderr and in
+``goals``: slider-to-image p95 <= 1 s in every window; no error (no error element, dropped
+connection, failed trainer action, slider timeout, or warning/error in the server logs); RSS flat: the
+app processes' RSS at the end of the last window at most 5% above the window starting at minute 10
+(at half the soak when it is shorter than 20 minutes), their descendants' too in the text; disk
+bounded: the runs folder never more than its quota plus one run folder (a save may pass the quota by
+one checkpoint).
+
+The lecture (BENCHMARKS.md; a benchmark, not a test: 90 minutes on the whole machine)::
+
+    python scripts/bench_class_load.py --soak 90 --sessions 30 --processes 2 --join-minutes 5 \
+        --window-minutes 5 --csv soak-90.csv --plot soak-90.png > soak-90.json
+
+A 5-minute check that it works (students come and go faster)::
+
+    python scripts/bench_class_load.py --soak 5 --window-minutes 1 --processes 2 --sessions 30 \
+        --trainers 3 --join-minutes 1 --stay-minutes 2 --away-minutes 1 --trainer-minutes 1 \
+        --csv soak-5.csv --plot soak-5.png > soak-5.json
+
+Its 3-minute version in the test suite (8 students, one trainer, one app process):
+``python -m pytest -q tests/test_class_soak.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
 import json
 import math
 import os
@@ -81,9 +128,12 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "e2e"))
+sys.path.append(str(REPO))  # gan_core
 
 from conftest import StreamlitServer  # noqa: E402  (the browser tests' server: a free loopback port)
 from serve_class import ClassServers  # noqa: E402  (several processes behind HAProxy)
+
+from gan_core.runs_quota import measure as measure_runs  # noqa: E402  (the runs folder's size, as the quota counts it)
 
 ANSWER_TIMEOUT_S = 10.0  # a slider move with no new image within this is a timeout
 LOAD_TIMEOUT_S = 60.0  # a page's first run
@@ -91,6 +141,8 @@ SLIDER_LABEL = "Direction 1"  # views/latent.py, section "Move z" (en.toml laten
 MAIN_IMAGE_CAPTION = "G(z)"  # the caption of the picture the student waits for (latent.move.image_caption)
 PLAY_LABEL = "Play"  # views/distributions.py, tab "Train a 1-D GAN"
 PLAY_FRAME_TEXT = re.compile(r"After (\d+) D steps and (\d+) G steps")  # the caption under the live figure
+TRAIN_PROGRESS = re.compile(r"^(\w+) on [^:]+: step ([\d,]+) of ([\d,]+)")  # the training page's bar (train.progress)
+TRAIN_SAVED = "Saved on the server as runs/"  # the training page after "Save checkpoint" (train.saved)
 FINISHED = ForwardMsg.ScriptFinishedStatus
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
@@ -212,13 +264,16 @@ class Stats:
     slider_to_image_ms: list[float] = field(default_factory=list)
     slider_to_finished_ms: list[float] = field(default_factory=list)
     slider_to_png_ms: list[float] = field(default_factory=list)
+    slider_at: list[float] = field(default_factory=list)  # when each slider_to_image sample's move was sent
     timeouts: int = 0
+    timeout_at: list[float] = field(default_factory=list)
     moves: int = 0
     frames: list[float] = field(default_factory=list)  # times of completed Play-fragment runs
     frame_texts: list[tuple[float, str]] = field(default_factory=list)
     fragment_requests: list[float] = field(default_factory=list)  # times the Play timers sent a rerun
     load_s: float | None = None
     errors: list[str] = field(default_factory=list)
+    error_at: list[float] = field(default_factory=list)
     images_per_s: list[float] = field(default_factory=list)
 
 
@@ -242,6 +297,11 @@ class Student:
         self.fragment_ids_this_run: list[str] = []
         self.fastest_fragment: str | None = None
         self.closed = False
+        self.opened_at = time.monotonic()
+        self.closed_at: float | None = None
+        self.playing_since: float | None = None  # when this student pressed Play
+        self.train_state: tuple[str, int] | None = None  # the training page's progress: (status, step)
+        self.saved = False  # the training page said its checkpoint was saved
         # waiters
         self._finished: asyncio.Future | None = None  # next full-run script_finished
         self._image: asyncio.Future | None = None  # next main image of a full run
@@ -321,6 +381,7 @@ class Student:
 
     async def close(self) -> None:
         self.closed = True
+        self.closed_at = self.closed_at or time.monotonic()
         for _, task in self.timers.values():
             task.cancel()
         self.timers.clear()
@@ -335,6 +396,7 @@ class Student:
     def _error(self, text: str) -> None:
         if not self.closed:
             self.stats.errors.append(text)
+            self.stats.error_at.append(time.monotonic())
 
     # -- receiving --
     async def _reader(self) -> None:
@@ -437,6 +499,11 @@ class Student:
             m = PLAY_FRAME_TEXT.search(sub.body)
             if m:
                 self.stats.frame_texts.append((now, m.group(0)))
+            self.saved = self.saved or sub.body.startswith(TRAIN_SAVED)
+        elif et == "progress":
+            m = TRAIN_PROGRESS.match(sub.text)
+            if m:
+                self.train_state = (m.group(1), int(m.group(2).replace(",", "")))
         elif et == "metric" and sub.label.startswith("Images / s"):
             if self.window.has(now):
                 try:
@@ -497,6 +564,8 @@ class Student:
             t_image, url = await asyncio.wait_for(asyncio.shield(self._image), ANSWER_TIMEOUT_S)
         except asyncio.TimeoutError:
             self.stats.timeouts += measured
+            if measured:
+                self.stats.timeout_at.append(t0)
             # the student waits for the page to settle before moving again (at most 30 s more)
             try:
                 await asyncio.wait_for(asyncio.shield(self._finished), 30)
@@ -513,6 +582,7 @@ class Student:
             t_done = None
         if measured:
             self.stats.slider_to_image_ms.append((t_image - t0) * 1000)
+            self.stats.slider_at.append(t0)
             self.stats.slider_to_png_ms.append((t_png - t0) * 1000)
             if t_done is not None:
                 self.stats.slider_to_finished_ms.append((t_done - t0) * 1000)
@@ -541,7 +611,8 @@ async def play_student(s: Student, rng: random.Random, stop: asyncio.Event) -> N
     if not await s.load():
         return
     await asyncio.sleep(rng.uniform(0.0, 1.0))
-    await s.click(PLAY_LABEL)
+    if await s.click(PLAY_LABEL):
+        s.playing_since = time.monotonic()
     await stop.wait()
 
 
@@ -695,22 +766,49 @@ async def warm_up(host: str, port: int) -> None:
         await s.close()
 
 
-async def main_async(args) -> dict:
-    tmp = None
-    server = None
+@dataclass
+class Servers:
+    """Where the students go: the address, the app processes' PIDs and the runs folder (None: not known)."""
+    host: str
+    port: int
+    pids: list[int] | None
+    runs_dir: Path | None
+    server: StreamlitServer | ClassServers | None = None  # started here (stopped by stop())
+    tmp: tempfile.TemporaryDirectory | None = None
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.tmp.cleanup()
+
+
+def start_servers(args, extra_env: dict[str, str] | None = None) -> Servers:
+    """The server of ``--url``, else one started here (``--processes``), its runs folder in a temporary one."""
     if args.url:
         u = urllib.parse.urlparse(args.url)
-        host, port, pids = u.hostname, u.port or 80, args.server_pid
-    elif args.processes > 1:  # the deployment for a class: several processes behind HAProxy
-        tmp = tempfile.TemporaryDirectory()
-        server = ClassServers(args.processes, log_dir=Path(tmp.name), extra_env={"GAN_RUNS_DIR": f"{tmp.name}/runs"})
+        return Servers(u.hostname, u.port or 80, args.server_pid, args.runs_dir)
+    tmp = tempfile.TemporaryDirectory()
+    runs = Path(tmp.name) / "runs"
+    if args.processes > 1:  # the deployment for a class: several processes behind HAProxy
+        server = ClassServers(args.processes, log_dir=Path(tmp.name),
+                              extra_env={"GAN_RUNS_DIR": str(runs), **(extra_env or {})})
         server.wait_healthy()
-        host, port, pids = "127.0.0.1", server.port, server.pids
-    else:
-        tmp = tempfile.TemporaryDirectory()
-        server = StreamlitServer(Path(tmp.name) / "runs", Path(tmp.name) / "server.log")
-        server.wait_healthy()
-        host, port, pids = "127.0.0.1", server.port, [server.pid]
+        return Servers("127.0.0.1", server.port, server.pids, runs, server, tmp)
+    server = StreamlitServer(runs, Path(tmp.name) / "server.log", extra_env)
+    server.wait_healthy()
+    return Servers("127.0.0.1", server.port, [server.pid], runs, server, tmp)
+
+
+async def warm_up_all(servers: Servers) -> None:
+    """Every app process's imports, before students come."""
+    server = servers.server
+    for p in server.local_ports if isinstance(server, ClassServers) else [servers.port]:
+        await warm_up(servers.host, p)
+
+
+async def main_async(args) -> dict:
+    servers = start_servers(args)
+    host, port, pids, server = servers.host, servers.port, servers.pids, servers.server
     monitor = Monitor(pids)
     out: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                  "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
@@ -722,8 +820,7 @@ async def main_async(args) -> dict:
     try:
         monitor.start()
         start = monitor.sample()
-        for p in server.local_ports if isinstance(server, ClassServers) else [port]:  # every process's imports
-            await warm_up(host, p)
+        await warm_up_all(servers)
         warm = monitor.sample()
         if start:
             out["server_at_start"] = {"rss_mb": start[2], "threads": start[3]}
@@ -745,8 +842,7 @@ async def main_async(args) -> dict:
             log = server.log_tail(10**9)
             problems = [m.group(0) for m in LOG_PROBLEM.finditer(log)]
             out["server_log_problems"] = {"count": len(problems), "first": problems[:3]}
-            server.stop()
-            tmp.cleanup()
+        servers.stop()
     out["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out["client_cpu_s_total"] = round(time.process_time(), 2)
     out["goal"] = {"sessions": 30, "slider_to_image_p95_ms": 1000, "timeouts": 0, "errors": 0,
@@ -754,9 +850,433 @@ async def main_async(args) -> dict:
     return out
 
 
+# --- the soak: a whole lecture on one deployment (issue 30, part 2) -------------------------------------------
+
+SOAK_SAMPLE_S = 5.0  # how often the servers' memory, CPU and runs folder are read
+TRAIN_START_TIMEOUT_S = 300.0  # Start to steps growing (a wait in the server's queue included)
+TRAIN_ANSWER_TIMEOUT_S = 30.0  # Pause, Save, Resume: the page shows the change within this
+RUN_ENDED = ("Finished", "Stopped", "Diverged", "Failed")  # train.status.*: a run that will not go on
+
+
+def process_tree() -> dict[int, list[int]]:
+    """Every process's children, from /proc/*/stat (a process that ends meanwhile is skipped)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(text[text.rindex(")") + 2:].split()[1])
+        children.setdefault(ppid, []).append(int(entry.name))
+    return children
+
+
+def descendants(pid: int, tree: dict[int, list[int]]) -> list[int]:
+    """Children, grandchildren, ... of ``pid``."""
+    found, todo = [], list(tree.get(pid, []))
+    while todo:
+        p = todo.pop()
+        found.append(p)
+        todo.extend(tree.get(p, []))
+    return found
+
+
+def rss_or_zero(pid: int) -> float:
+    """Resident MB of a process; 0 if it ended (or is a zombie: no VmRSS) meanwhile."""
+    try:
+        return proc_status(pid)["rss_mb"]
+    except (OSError, KeyError):
+        return 0.0
+
+
+def cpu_or_zero(pid: int) -> float:
+    try:
+        return proc_cpu_s(pid)
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+@dataclass
+class Reading:
+    """One look at the servers: per app process (by PID) its own and its descendants' figures, and the disk."""
+    t: float
+    rss_mb: dict[int, float]
+    children_mb: dict[int, float]  # every descendant's RSS, summed
+    children: dict[int, int]  # how many descendants
+    cpu_s: dict[int, float]  # the process and its live descendants
+    disk_mb: float | None  # everything under the runs folder (apparent sizes, MB = 10^6 bytes)
+    run_folders: int | None
+    largest_run_mb: float | None
+
+
+class SoakMonitor:
+    """Reads the app processes (and every process under them) and the runs folder every SOAK_SAMPLE_S."""
+
+    def __init__(self, pids, runs_dir: Path | None):
+        self.pids = pids  # a callable: ClassServers restarts a process that ended (a new PID)
+        self.runs_dir = runs_dir
+        self.readings: list[Reading] = []
+
+    def sample(self) -> Reading:
+        tree = process_tree()
+        rss, kids_mb, kids, cpu = {}, {}, {}, {}
+        for pid in self.pids() or []:
+            below = descendants(pid, tree)
+            rss[pid] = rss_or_zero(pid)
+            kids_mb[pid] = round(sum(rss_or_zero(p) for p in below), 1)
+            kids[pid] = len(below)
+            cpu[pid] = cpu_or_zero(pid) + sum(cpu_or_zero(p) for p in below)
+        disk = folders = largest = None
+        if self.runs_dir is not None:
+            usage = measure_runs(self.runs_dir)
+            disk, folders = round(usage.used / 1e6, 2), len(usage.runs)
+            largest = round(max((r.size for r in usage.runs), default=0) / 1e6, 2)
+        reading = Reading(time.monotonic(), rss, kids_mb, kids, cpu, disk, folders, largest)
+        self.readings.append(reading)
+        return reading
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.sample()
+            await sleep_unless(stop, SOAK_SAMPLE_S)
+
+
+async def sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or less if the soak ends meanwhile."""
+    try:
+        await asyncio.wait_for(stop.wait(), max(0.0, seconds))
+    except asyncio.TimeoutError:
+        pass
+
+
+@dataclass
+class Lecture:
+    """What happened during a soak, with monotonic times: every session opened, what the students did."""
+    stop: asyncio.Event
+    start: float  # time.monotonic() when the lecture began
+    sessions: list[tuple[str, Student]] = field(default_factory=list)  # (role, session), every one opened
+    events: list[tuple[float, str, str]] = field(default_factory=list)  # (time, what, who)
+    cycles: list[dict] = field(default_factory=list)  # the trainers' runs, one dict per visit to the page
+    _timers: set = field(default_factory=set)
+
+    def event(self, what: str, who: str) -> None:
+        self.events.append((time.monotonic(), what, who))
+
+    def for_a_while(self, seconds: float) -> asyncio.Event:
+        """An event set after ``seconds`` or when the soak ends, whichever comes first (one stay on a page)."""
+        done = asyncio.Event()
+
+        async def watch() -> None:
+            await sleep_unless(self.stop, seconds)
+            done.set()
+
+        task = asyncio.create_task(watch())
+        self._timers.add(task)
+        task.add_done_callback(self._timers.discard)
+        return done
+
+    def open(self, role: str, host: str, port: int, page: str, query: str) -> Student:
+        s = Student(host, port, page, query, Window(0.0, math.inf))  # everything is kept, with its time
+        self.sessions.append((role, s))
+        return s
+
+
+async def visitor(name: str, role: str, servers: Servers, args, rng: random.Random, lecture: Lecture,
+                  join_at: float) -> None:
+    """A latent or Play student for the whole lecture: joins, stays a while, then reloads the page (a new
+    session at once) or leaves and comes back later, until the lecture ends."""
+    await sleep_unless(lecture.stop, join_at)
+    page, query, act = ROLES[role]
+    what = "join"
+    while not lecture.stop.is_set():
+        s = lecture.open(role, servers.host, servers.port, page, query)
+        lecture.event(what, name)
+        stay = lecture.for_a_while(rng.uniform(0.5, 1.5) * args.stay_minutes * 60)
+        try:
+            await s.connect()
+        except Exception as exc:  # noqa: BLE001
+            s._error(f"could not connect: {type(exc).__name__}: {exc}")
+        else:
+            await act(s, rng, stay)
+        await s.close()
+        if lecture.stop.is_set():
+            break
+        if rng.random() < args.reload_share:
+            what = "reload"
+        else:
+            lecture.event("leave", name)
+            await sleep_unless(lecture.stop, rng.uniform(0.5, 1.5) * args.away_minutes * 60)
+            what = "return"
+
+
+async def wait_until(condition, seconds: float, stop: asyncio.Event) -> bool:
+    """Poll ``condition`` until it holds (True), ``seconds`` pass or the soak ends (False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if stop.is_set() or time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(0.25)
+    return True
+
+
+async def training_visit(s: Student, rng: random.Random, args, lecture: Lecture, cycle: dict, who: str) -> None:
+    """One visit to the training page: Start, see the steps grow, Pause (the steps stand still), Save,
+    Resume (they grow again), watch, then return: the caller closes the tab without Stop (abandoned)."""
+    stop = lecture.stop
+
+    def status() -> str | None:
+        return s.train_state[0] if s.train_state else None
+
+    def step() -> int:
+        return s.train_state[1] if s.train_state else -1
+
+    def failed(what: str, seconds: float) -> None:
+        if not stop.is_set():
+            s._error(f"training page: {what} within {seconds:.0f} s (status {status()}, step {step()})")
+
+    if not await s.load() or not await s.click("Start"):
+        return
+    t0 = time.monotonic()
+    lecture.event("start", who)
+    if not await wait_until(lambda: status() == "Training" and step() >= 0, TRAIN_START_TIMEOUT_S, stop):
+        return failed("the run did not start", TRAIN_START_TIMEOUT_S)
+    first = step()
+    if not await wait_until(lambda: step() > first or status() in RUN_ENDED, TRAIN_ANSWER_TIMEOUT_S, stop):
+        return failed("the steps did not grow", TRAIN_ANSWER_TIMEOUT_S)
+    cycle.update(start_wait_s=round(time.monotonic() - t0, 1), steps_seen=[first, step()])
+    lecture.event("running", who)
+    watch = rng.uniform(0.5, 1.5) * args.trainer_minutes * 60 / 2
+    await sleep_unless(stop, watch)
+    if stop.is_set() or status() in RUN_ENDED:
+        cycle["ended"] = status()
+        return
+    await s.click("Pause")
+    if not await wait_until(lambda: status() == "Paused" or status() in RUN_ENDED, TRAIN_ANSWER_TIMEOUT_S, stop):
+        return failed("Pause did not show", TRAIN_ANSWER_TIMEOUT_S)
+    if status() != "Paused":
+        cycle["ended"] = status()
+        return
+    paused_at = step()
+    lecture.event("pause", who)
+    # a student reads the page before the next click (a Save sent the instant "Paused" showed, while Pause's
+    # page run was still going, once showed no "Saved" within 30 s)
+    await sleep_unless(stop, rng.uniform(1.5, 3.0))
+    await s.click("Save checkpoint")
+    if not await wait_until(lambda: s.saved, TRAIN_ANSWER_TIMEOUT_S, stop):
+        return failed("Save checkpoint did not say saved", TRAIN_ANSWER_TIMEOUT_S)
+    await sleep_unless(stop, rng.uniform(2.0, 6.0))  # a look at the paused grid
+    cycle.update(paused_at_step=paused_at, steps_while_paused=step() - paused_at, saved=True)
+    await s.click("Resume")
+    if not await wait_until(lambda: step() > paused_at or status() in RUN_ENDED, TRAIN_ANSWER_TIMEOUT_S, stop):
+        return failed("the steps did not grow after Resume", TRAIN_ANSWER_TIMEOUT_S)
+    cycle["resumed_to_step"] = step()
+    lecture.event("resume", who)
+    await sleep_unless(stop, watch)
+    if not stop.is_set():
+        cycle.update(abandoned_at_step=step(), abandoned_status=status())
+
+
+async def trainer(name: str, servers: Servers, args, rng: random.Random, lecture: Lecture, join_at: float) -> None:
+    """A student training on the training page, visit after visit: each visit starts a run and abandons it
+    (the tab closed without Stop); the student comes back later in a new browser and starts again."""
+    await sleep_unless(lecture.stop, join_at)
+    page = ROLES["train"][0]
+    query = f"lang=en&preset={args.train_preset}&steps={args.train_steps}"
+    while not lecture.stop.is_set():
+        s = lecture.open("train", servers.host, servers.port, page, query)
+        cycle = {"trainer": name, "visit": sum(c["trainer"] == name for c in lecture.cycles) + 1,
+                 "opened_min": round((s.opened_at - lecture.start) / 60, 2)}
+        lecture.cycles.append(cycle)
+        try:
+            await s.connect()
+            await training_visit(s, rng, args, lecture, cycle, name)
+        except Exception as exc:  # noqa: BLE001 -- in the report, not a hung soak
+            s._error(f"trainer: {type(exc).__name__}: {exc}")
+        await s.close()
+        if "abandoned_at_step" in cycle:
+            lecture.event("abandon", name)
+        await sleep_unless(lecture.stop, rng.uniform(0.5, 1.5) * args.away_minutes * 60)
+
+
+def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
+    return max(0.0, min(a1, b1) - max(a0, b0))
+
+
+def window_row(i: int, t0: float, t1: float, start: float, lecture: Lecture, readings: list[Reading],
+               quota_mb: float | None) -> dict:
+    """One window's figures, flat (a CSV row)."""
+    sessions = [s for _, s in lecture.sessions]
+    latent = [s for r, s in lecture.sessions if r == "latent"]
+    img = [ms for s in latent for at, ms in zip(s.stats.slider_at, s.stats.slider_to_image_ms) if t0 <= at < t1]
+    errors = sorted((at, e) for s in sessions for at, e in zip(s.stats.error_at, s.stats.errors) if t0 <= at < t1)
+    frames = captions = 0
+    playing_s = 0.0
+    for _, s in (x for x in lecture.sessions if x[0] == "play"):
+        if s.playing_since is None:
+            continue
+        playing_s += overlap(s.playing_since, s.closed_at or t1, t0, t1)
+        frames += sum(t0 <= t < t1 for t in s.stats.frames)
+        texts = [txt for t, txt in s.stats.frame_texts if t0 <= t < t1]
+        captions += sum(a != b for a, b in zip(texts, texts[1:]))
+    events: dict[str, int] = {}
+    for at, what, _ in lecture.events:
+        if t0 <= at < t1:
+            events[what] = events.get(what, 0) + 1
+    row = {"window": i + 1, "start_min": round((t0 - start) / 60, 2), "end_min": round((t1 - start) / 60, 2),
+           "students_online": sum(s.opened_at <= t1 and (s.closed_at is None or s.closed_at > t1) for s in sessions),
+           "slider_samples": len(img),
+           "slider_to_image_p50_ms": rounded(percentile(img, 0.5)),
+           "slider_to_image_p95_ms": rounded(percentile(img, 0.95)),
+           "slider_to_image_max_ms": rounded(max(img, default=None)),
+           "timeouts": sum(t0 <= at < t1 for s in latent for at in s.stats.timeout_at),
+           "play_frames_per_s": round(frames / playing_s, 2) if playing_s else None,
+           "play_captions_per_s": round(captions / playing_s, 2) if playing_s else None,
+           "errors": len(errors), "first_error": errors[0][1] if errors else "",
+           "events": " ".join(f"{k}:{v}" for k, v in sorted(events.items()))}
+    inside = [r for r in readings if t0 <= r.t < t1] or [min(readings, key=lambda r: abs(r.t - t1))]
+    first, last = inside[0], inside[-1]
+    for n, pid in enumerate(last.rss_mb):  # at the window's end; the processes in the order they were started
+        row[f"app{n}_pid"] = pid
+        row[f"app{n}_rss_mb"] = last.rss_mb[pid]
+        row[f"app{n}_children_rss_mb"] = last.children_mb[pid]
+        row[f"app{n}_children_max"] = max(r.children.get(pid, 0) for r in inside)
+        span = last.t - first.t
+        row[f"app{n}_cores"] = round((last.cpu_s[pid] - first.cpu_s.get(pid, last.cpu_s[pid])) / span, 2) if span else None
+    row["rss_apps_mb"] = round(sum(last.rss_mb.values()), 1)
+    row["rss_total_mb"] = round(sum(last.rss_mb.values()) + sum(last.children_mb.values()), 1)
+    row["disk_mb"] = last.disk_mb
+    row["disk_max_mb"] = max((r.disk_mb for r in inside if r.disk_mb is not None), default=None)
+    row["run_folders"] = last.run_folders
+    row["largest_run_mb"] = max((r.largest_run_mb for r in inside if r.largest_run_mb is not None), default=None)
+    row["disk_quota_mb"] = quota_mb
+    return row
+
+
+def soak_goals(rows: list[dict], args, log_problems: int) -> dict:
+    """Goal -> {"pass": bool, "why": text}: p95 <= 1 s in every window, no error, RSS flat after the first
+    10 minutes (half the soak when it is shorter than 20), the runs folder within its quota."""
+    slow = [r["window"] for r in rows if r["slider_to_image_p95_ms"] is None or r["slider_to_image_p95_ms"] > 1000]
+    errors = sum(r["errors"] for r in rows)
+    timeouts = sum(r["timeouts"] for r in rows)
+    from_minute = 10 if args.soak >= 20 else args.soak / 2
+    ref = next((r for r in rows if r["start_min"] >= from_minute - 1e-6), rows[-1])
+    growth = rows[-1]["rss_apps_mb"] / ref["rss_apps_mb"] - 1 if ref["rss_apps_mb"] else None
+    total_growth = rows[-1]["rss_total_mb"] / ref["rss_total_mb"] - 1 if ref["rss_total_mb"] else None
+    disk = max((r["disk_max_mb"] for r in rows if r["disk_max_mb"] is not None), default=None)
+    largest = max((r["largest_run_mb"] or 0 for r in rows), default=0)
+    quota = args.runs_quota_mb
+    goals = {
+        "slider_to_image_p95_within_1s": {
+            "pass": not slow, "why": f"p95 over 1 s (or no sample) in windows {slow}" if slow else "every window"},
+        "no_error": {"pass": errors + timeouts + log_problems == 0,
+                     "why": f"{errors} errors, {timeouts} slider timeouts (> {ANSWER_TIMEOUT_S:.0f} s), "
+                            f"{log_problems} warnings or errors in the server logs"},
+        "rss_flat": {"pass": growth is not None and growth <= 0.05,
+                     "why": f"app processes {ref['rss_apps_mb']} MB (window {ref['window']}, from minute "
+                            f"{ref['start_min']:g}) -> {rows[-1]['rss_apps_mb']} MB (last): "
+                            f"{100 * growth:+.1f}% (goal <= +5%); with their child processes "
+                            f"{ref['rss_total_mb']} -> {rows[-1]['rss_total_mb']} MB ({100 * total_growth:+.1f}%)"
+                     if growth is not None and total_growth is not None else "no reading"},
+        "disk_bounded": {"pass": disk is not None and disk <= quota + largest,
+                         "why": f"largest reading {disk} MB, quota {quota} MB + one run folder ({largest} MB): "
+                                "a save may pass the quota by one checkpoint (gan_core.runs_quota)"},
+    }
+    return goals
+
+
+def write_csv(rows: list[dict], path: Path) -> None:
+    columns = list(dict.fromkeys(k for r in rows for k in r))  # every column, in first-seen order
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, columns)
+        w.writeheader()
+        w.writerows(rows)
+
+
+async def soak_async(args) -> dict:
+    """A whole lecture: args.sessions[0] students for args.soak minutes; see the module's docstring."""
+    env = {"GAN_MAX_RUNS_MB": str(args.runs_quota_mb), "GAN_ORPHAN_TIMEOUT": f"{args.orphan_timeout:g}"}
+    servers = start_servers(args, env)
+    n, k = args.sessions[0], args.trainers
+    n_play = round((n - k) * args.play_share)
+    out: dict = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                 "machine": {"cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in os.getloadavg()]},
+                 "settings": {"minutes": args.soak, "window_minutes": args.window_minutes,
+                              "join_minutes": args.join_minutes, "students": n, "latent": n - k - n_play,
+                              "play": n_play, "trainers": k, "processes": args.processes,
+                              "stay_minutes": args.stay_minutes, "away_minutes": args.away_minutes,
+                              "reload_share": args.reload_share, "trainer_minutes": args.trainer_minutes,
+                              "train": f"preset={args.train_preset} steps={args.train_steps}",
+                              "server_env": env, "answer_timeout_s": ANSWER_TIMEOUT_S}}
+    rng = random.Random(args.seed)
+    pids = (lambda: servers.server.pids) if isinstance(servers.server, ClassServers) else (lambda: servers.pids)
+    monitor = SoakMonitor(pids, servers.runs_dir)
+    try:
+        await warm_up_all(servers)
+        lecture = Lecture(asyncio.Event(), time.monotonic())
+        start = lecture.start
+        sampler = asyncio.create_task(monitor.run(lecture.stop))
+        roles = ["play"] * n_play + ["latent"] * (n - k - n_play)
+        rng.shuffle(roles)
+        join = args.join_minutes * 60
+        tasks = [asyncio.create_task(trainer(f"trainer{i + 1}", servers, args, random.Random(rng.random()), lecture,
+                                             rng.uniform(0, join / 3)))  # they come first: the run takes a while
+                 for i in range(k)]
+        tasks += [asyncio.create_task(visitor(f"{role}{i + 1}", role, servers, args, random.Random(rng.random()),
+                                              lecture, rng.uniform(0, join)))
+                  for i, role in enumerate(roles)]
+        end = start + args.soak * 60
+        while time.monotonic() < end:  # progress on stderr, one line a window
+            await asyncio.sleep(min(args.window_minutes * 60, max(0.0, end - time.monotonic())))
+            r = monitor.readings[-1] if monitor.readings else None
+            print(f"soak: minute {(time.monotonic() - start) / 60:.1f}, {len(lecture.sessions)} sessions so far, "
+                  f"{sum(len(s.stats.errors) for _, s in lecture.sessions)} errors, "
+                  f"RSS {r and sum(r.rss_mb.values()):.0f} MB (+{r and sum(r.children_mb.values()):.0f} MB children), "
+                  f"disk {r and r.disk_mb} MB", file=sys.stderr, flush=True)
+        lecture.stop.set()
+        monitor.sample()
+        await asyncio.wait(tasks, timeout=ANSWER_TIMEOUT_S + 20)
+        for _, s in lecture.sessions:
+            await s.close()
+        for t in tasks:
+            t.cancel()
+        await sampler
+        w = args.window_minutes * 60
+        bounds = [(start + i * w, min(end, start + (i + 1) * w)) for i in range(math.ceil(args.soak * 60 / w - 1e-9))]
+        rows = [window_row(i, a, b, start, lecture, monitor.readings, args.runs_quota_mb)
+                for i, (a, b) in enumerate(bounds)]
+        out["windows"] = rows
+        out["trainer_visits"] = lecture.cycles
+        out["events"] = {what: sum(e[1] == what for e in lecture.events)
+                         for what in dict.fromkeys(e[1] for e in lecture.events)}
+        out["sessions_opened"] = len(lecture.sessions)
+        errors = sorted((at, e) for _, s in lecture.sessions for at, e in zip(s.stats.error_at, s.stats.errors))
+        out["errors"] = {"count": len(errors), "first": [e for _, e in errors[:5]]}
+    finally:
+        problems = []
+        if servers.server is not None:
+            problems = [m.group(0) for m in LOG_PROBLEM.finditer(servers.server.log_tail(10**9))]
+        out["server_log_problems"] = {"count": len(problems), "first": problems[:3]}
+        servers.stop()
+    out["goals"] = soak_goals(out["windows"], args, len(problems))
+    out["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    out["client_cpu_s_total"] = round(time.process_time(), 2)
+    if args.csv:
+        write_csv(out["windows"], Path(args.csv))
+    if args.plot:
+        from plot_soak import plot  # matplotlib only when asked
+
+        plot(out["windows"], Path(args.plot), title=out["command"])
+    for name, goal in out["goals"].items():
+        print(f"{'PASS' if goal['pass'] else 'FAIL'}  {name}: {goal['why']}", file=sys.stderr)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sessions", type=int, nargs="+", default=[10, 20, 30, 40], help="N per round, in order")
+    ap.add_argument("--sessions", type=int, nargs="+", help="N per round, in order (default 10 20 30 40); with "
+                    "--soak one N, the students of the lecture (default 30)")
     ap.add_argument("--seconds", type=float, default=30.0, help="measurement window per round")
     ap.add_argument("--warmup", type=float, default=10.0, help="seconds of activity before the window")
     ap.add_argument("--after", type=float, default=10.0, help="seconds after the students left to read RSS")
@@ -776,10 +1296,44 @@ def main() -> None:
     ap.add_argument("--processes", type=int, default=1,
                     help="app processes behind HAProxy with sticky sessions (scripts/serve_class.py); 1: one "
                          "plain server")
+    soak = ap.add_argument_group("soak", "a whole lecture, measured per window (--soak MINUTES)")
+    soak.add_argument("--soak", type=float, metavar="MINUTES", help="run one lecture this long instead of rounds")
+    soak.add_argument("--window-minutes", type=float, default=5.0, help="the report's windows")
+    soak.add_argument("--join-minutes", type=float, default=5.0, help="students join spread over this")
+    soak.add_argument("--trainers", type=int, default=3, help="students (of --sessions) on the training page")
+    soak.add_argument("--stay-minutes", type=float, default=15.0,
+                      help="a stay on a page lasts 0.5-1.5 times this, then a reload or a leave")
+    soak.add_argument("--away-minutes", type=float, default=3.0,
+                      help="a student who left (or abandoned a run) comes back after 0.5-1.5 times this")
+    soak.add_argument("--reload-share", type=float, default=0.5, help="share of stays that end in a reload")
+    soak.add_argument("--trainer-minutes", type=float, default=3.0,
+                      help="a trainer's visit: 0.5-1.5 times this of watching, around a Pause, Save and Resume")
+    soak.add_argument("--train-preset", default="small", help="the trainers' preset (?preset=)")
+    soak.add_argument("--train-steps", type=int, default=3000, help="the trainers' runs (?steps=)")
+    soak.add_argument("--runs-quota-mb", type=int, default=200,
+                      help="the servers' GAN_MAX_RUNS_MB (their runs folder is a temporary one)")
+    soak.add_argument("--orphan-timeout", type=float, default=120.0,
+                      help="the servers' GAN_ORPHAN_TIMEOUT: an abandoned run keeps its slot this long")
+    soak.add_argument("--runs-dir", type=Path, help="with --url: the server's GAN_RUNS_DIR, for the disk figures")
+    soak.add_argument("--csv", help="write the windows to this CSV file")
+    soak.add_argument("--plot", help="draw the windows into this PNG (scripts/plot_soak.py)")
     args = ap.parse_args()
+    if args.soak is None:
+        args.sessions = args.sessions or [10, 20, 30, 40]
+    else:
+        args.sessions = args.sessions or [30]
+        problem = (len(args.sessions) != 1 and "--soak takes one --sessions number, e.g. --sessions 30"
+                   or args.soak <= 0 and "--soak must be a positive number of minutes"
+                   or not 0 < args.window_minutes <= args.soak and "--window-minutes must be within the soak"
+                   or not 0 <= args.join_minutes < args.soak and "--join-minutes must be shorter than the soak"
+                   or not 0 <= args.trainers <= args.sessions[0] and "--trainers must be between 0 and --sessions"
+                   or args.train_steps <= 0 and "--train-steps must be positive")
+        if problem:
+            ap.error(problem)
     # SIGTERM (timeout, kill) ends the run through main_async's finally: the server it started is stopped too
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    print(json.dumps(asyncio.run(main_async(args)), indent=2, ensure_ascii=False))
+    run = soak_async if args.soak is not None else main_async
+    print(json.dumps(asyncio.run(run(args)), indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":
