@@ -2,8 +2,8 @@
 
     python scripts/plot_soak.py soak.csv soak.png
 
-Three panels over the lecture's minutes, one point per window (at its end): slider-to-image p50 and
-p95 with the 1 s goal; the resident memory of each app process and of its child processes (training
+Three panels over the lecture's minutes, one point per window (at its end): slider-to-image p50, p95 and
+max with the 1 s goal; the resident memory of each app process and of its child processes (training
 runs); the disk used under the runs folder with its quota. ``bench_class_load.py --plot PNG`` draws
 the same from the soak it just ran.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -43,8 +44,10 @@ def plot(rows: list[dict], png: Path, title: str = "") -> None:
         lat.plot(x, [number(r[key]) for r in rows], marker="o", label=label)
     lat.axhline(GOAL_MS, color="red", linestyle="--", label="goal: p95 ≤ 1 s")
     lat.set_ylabel("slider-to-image (ms)")
-    lat.set_ylim(bottom=0)
-    lat.legend(loc="upper left")
+    lat.set_ylim(0, max([GOAL_MS, *(number(r["slider_to_image_max_ms"]) or 0 for r in rows)]) * 1.1)
+    lat.plot(x, [number(r["slider_to_image_max_ms"]) for r in rows], marker=".", linestyle=":", color="grey",
+             label="max")
+    lat.legend(loc="upper left", fontsize="small", ncols=4)
     apps = sorted({k[:-len("_rss_mb")] for r in rows for k in r if k.startswith("app") and k.endswith("_rss_mb")
                    and not k.endswith("children_rss_mb")})
     for app in apps:
@@ -52,18 +55,18 @@ def plot(rows: list[dict], png: Path, title: str = "") -> None:
         mem.plot(x, [number(r.get(f"{app}_children_rss_mb")) for r in rows], marker=".", linestyle=":",
                  color=line.get_color(), label=f"{app}'s child processes")
     mem.set_ylabel("resident memory (MB)")
-    mem.set_ylim(bottom=0)
-    mem.legend(loc="upper left", fontsize="small")
+    mem.set_ylim(0, max((number(r["rss_total_mb"]) or 0 for r in rows), default=0) * 1.4 or None)
+    mem.legend(loc="upper left", fontsize="small", ncols=2)
     disk.plot(x, [number(r["disk_mb"]) for r in rows], marker="o", label="runs folder")
     quota = number(rows[0].get("disk_quota_mb")) if rows else None
     if quota is not None:
         disk.axhline(quota, color="red", linestyle="--", label=f"quota {quota:g} MB")
     disk.set_ylabel("disk (MB)")
     disk.set_xlabel("minute of the lecture (end of each window)")
-    disk.set_ylim(bottom=0)
-    disk.legend(loc="upper left")
+    disk.set_ylim(0, max([quota or 0, *(number(r["disk_max_mb"]) or 0 for r in rows)]) * 1.2 or None)
+    disk.legend(loc="upper left", fontsize="small")
     if title:
-        fig.suptitle(title, fontsize="small")
+        fig.suptitle("\n".join(textwrap.wrap(title, 110)), fontsize="small")
     fig.savefig(png, dpi=100)
     plt.close(fig)
 

@@ -7,6 +7,9 @@ It checks that the soak measures and that the class really happened: every 1-min
 slider-to-image samples, memory and disk readings; no error anywhere; the trainer's runs started,
 paused, saved, resumed, were abandoned and restarted; the CSV and the plot are written. The latency goal
 (p95 <= 1 s) is the benchmark's to judge (BENCHMARKS.md), never this test's, on a shared 2-core machine.
+
+And the memory of the app's child processes (training runs, issue 30 part 1) is really read: every
+process below a PID, grandchildren too, from /proc.
 """
 
 from __future__ import annotations
@@ -24,8 +27,6 @@ SOAK = [sys.executable, "scripts/bench_class_load.py", "--soak", "3", "--session
         "--window-minutes", "1", "--join-minutes", "0.5", "--stay-minutes", "1", "--away-minutes", "0.3",
         "--trainer-minutes", "0.4", "--orphan-timeout", "10", "--seed", "3"]
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def soak(tmp_path_factory) -> tuple[dict, Path]:
@@ -36,6 +37,7 @@ def soak(tmp_path_factory) -> tuple[dict, Path]:
     return json.loads(done.stdout), out
 
 
+@pytest.mark.slow
 def test_every_window_measured(soak):
     result, _ = soak
     windows = result["windows"]
@@ -49,6 +51,7 @@ def test_every_window_measured(soak):
     assert windows[-1]["disk_mb"] > 0 and windows[-1]["run_folders"] >= 1  # the trainer's saved checkpoints
 
 
+@pytest.mark.slow
 def test_no_errors(soak):
     result, _ = soak
     assert result["errors"] == {"count": 0, "first": []}
@@ -56,6 +59,7 @@ def test_no_errors(soak):
     assert result["goals"]["no_error"]["why"].startswith("0 errors")
 
 
+@pytest.mark.slow
 def test_students_came_and_went(soak):
     result, _ = soak
     events = result["events"]
@@ -64,6 +68,7 @@ def test_students_came_and_went(soak):
     assert result["sessions_opened"] > 8  # reloads and returns are new sessions
 
 
+@pytest.mark.slow
 def test_trainer_started_paused_abandoned_and_restarted(soak):
     result, _ = soak
     visits = result["trainer_visits"]
@@ -77,6 +82,7 @@ def test_trainer_started_paused_abandoned_and_restarted(soak):
     assert result["events"]["abandon"] >= 1 and result["events"]["running"] >= 2
 
 
+@pytest.mark.slow
 def test_goals_csv_and_plot(soak):
     result, out = soak
     assert set(result["goals"]) == {"slider_to_image_p95_within_1s", "no_error", "rss_flat", "disk_bounded"}
@@ -86,3 +92,26 @@ def test_goals_csv_and_plot(soak):
     assert [int(r["window"]) for r in rows] == [1, 2, 3]
     assert [float(r["slider_to_image_p95_ms"]) for r in rows] == [w["slider_to_image_p95_ms"] for w in result["windows"]]
     assert (out / "soak.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+DESCENDANTS = """
+import json, os, subprocess, sys, time
+sys.path.insert(0, "scripts")
+from bench_class_load import descendants, process_tree, rss_or_zero
+shell = subprocess.Popen(["sh", "-c", "sleep 60 & sleep 60; true"])  # a child with two of its own
+time.sleep(0.5)
+below = descendants(os.getpid(), process_tree())
+print(json.dumps({"shell": shell.pid, "below": below, "rss": [rss_or_zero(p) for p in below],
+                  "ended": rss_or_zero(2 ** 22 + 1)}))
+for p in below:
+    os.kill(p, 9)
+"""
+
+
+def test_descendants_include_grandchildren():
+    done = subprocess.run([sys.executable, "-c", DESCENDANTS], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout)
+    assert seen["shell"] in seen["below"] and len(seen["below"]) == 3  # sh, and its two sleeps
+    assert all(mb > 0 for mb in seen["rss"])
+    assert seen["ended"] == 0.0  # a PID that is not there: 0, not an exception
