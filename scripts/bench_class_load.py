@@ -71,20 +71,25 @@ grow again), watch, then close the tab without Stop (the run is abandoned: the s
 ``GAN_ORPHAN_TIMEOUT``, ``--orphan-timeout``) and come back after ``--away-minutes`` to start
 again. The servers run with their runs folder in a temporary folder and ``GAN_MAX_RUNS_MB`` set to
 ``--runs-quota-mb``; every other ``GAN_*`` limit comes from the environment (e.g.
-``GAN_MAX_CONCURRENT_RUNS``; by default one run per process, so trainers may wait in the queue).
+``GAN_MAX_CONCURRENT_RUNS``: by default one run per process, so a trainer may wait in the server's
+queue, e.g. behind an abandoned run until its orphan timeout; ``GAN_MAX_CONCURRENT_RUNS=4`` with two
+processes lets all three train at once). A run whose steps do not grow within 10 minutes of Start is
+an error.
 
 Reported per ``--window-minutes`` window (JSON ``windows``; ``--csv`` the same rows, ``--plot`` one
 PNG through scripts/plot_soak.py): slider-to-image p50/p95/max of the moves sent in it, timeouts,
 Play frames/s and captions changed/s per playing student, errors (count, first text), what the
-students did (joins, reloads, leaves, returns, a trainer's start/running/pause/resume/abandon), and
+students did (joins, reloads, leaves, returns, a trainer's start/running/pause/resume/abandon), the
+longest wait from Start to a run's steps growing (``train_start_wait_max_s``), and
 every 5 s read from /proc: each app process's RSS, the RSS summed over all its descendant processes
 (training runs in child processes) and their number, the cores used by each process with its live
 descendants, and the runs folder's size (as gan_core.runs_quota measures it) and run folders. The
 trainers' visits are listed (``trainer_visits``). Then the goals, printed PASS/FAIL on stderr and in
 ``goals``: slider-to-image p95 <= 1 s in every window; no error (no error element, dropped
 connection, failed trainer action, slider timeout, or warning/error in the server logs); RSS flat: the
-app processes' RSS at the end of the last window at most 5% above the window starting at minute 10
-(at half the soak when it is shorter than 20 minutes), their descendants' too in the text; disk
+app processes' RSS at the end of the last window at most 5% above their RSS at minute 10 (the end of
+the first window that reaches it; half the soak when it is shorter than 20 minutes), their
+descendants' too in the text; disk
 bounded: the runs folder never more than its quota plus one run folder (a save may pass the quota by
 one checkpoint).
 
@@ -853,7 +858,7 @@ async def main_async(args) -> dict:
 # --- the soak: a whole lecture on one deployment (issue 30, part 2) -------------------------------------------
 
 SOAK_SAMPLE_S = 5.0  # how often the servers' memory, CPU and runs folder are read
-TRAIN_START_TIMEOUT_S = 300.0  # Start to steps growing (a wait in the server's queue included)
+TRAIN_START_TIMEOUT_S = 600.0  # Start to steps growing, a wait in the server's queue included (longer: an error)
 TRAIN_ANSWER_TIMEOUT_S = 30.0  # Pause, Save, Resume: the page shows the change within this
 RUN_ENDED = ("Finished", "Stopped", "Diverged", "Failed")  # train.status.*: a run that will not go on
 
@@ -1045,7 +1050,8 @@ async def training_visit(s: Student, rng: random.Random, args, lecture: Lecture,
     first = step()
     if not await wait_until(lambda: step() > first or status() in RUN_ENDED, TRAIN_ANSWER_TIMEOUT_S, stop):
         return failed("the steps did not grow", TRAIN_ANSWER_TIMEOUT_S)
-    cycle.update(start_wait_s=round(time.monotonic() - t0, 1), steps_seen=[first, step()])
+    cycle.update(start_wait_s=round(time.monotonic() - t0, 1), steps_seen=[first, step()],
+                 running_min=round((time.monotonic() - lecture.start) / 60, 2))
     lecture.event("running", who)
     watch = rng.uniform(0.5, 1.5) * args.trainer_minutes * 60 / 2
     await sleep_unless(stop, watch)
@@ -1133,6 +1139,8 @@ def window_row(i: int, t0: float, t1: float, start: float, lecture: Lecture, rea
            "timeouts": sum(t0 <= at < t1 for s in latent for at in s.stats.timeout_at),
            "play_frames_per_s": round(frames / playing_s, 2) if playing_s else None,
            "play_captions_per_s": round(captions / playing_s, 2) if playing_s else None,
+           "train_start_wait_max_s": max((c["start_wait_s"] for c in lecture.cycles if "running_min" in c
+                                          and t0 <= start + 60 * c["running_min"] < t1), default=None),
            "errors": len(errors), "first_error": errors[0][1] if errors else "",
            "events": " ".join(f"{k}:{v}" for k, v in sorted(events.items()))}
     inside = [r for r in readings if t0 <= r.t < t1] or [min(readings, key=lambda r: abs(r.t - t1))]
@@ -1161,7 +1169,7 @@ def soak_goals(rows: list[dict], args, log_problems: int) -> dict:
     errors = sum(r["errors"] for r in rows)
     timeouts = sum(r["timeouts"] for r in rows)
     from_minute = 10 if args.soak >= 20 else args.soak / 2
-    ref = next((r for r in rows if r["start_min"] >= from_minute - 1e-6), rows[-1])
+    ref = next((r for r in rows if r["end_min"] >= from_minute - 1e-6), rows[-1])
     growth = rows[-1]["rss_apps_mb"] / ref["rss_apps_mb"] - 1 if ref["rss_apps_mb"] else None
     total_growth = rows[-1]["rss_total_mb"] / ref["rss_total_mb"] - 1 if ref["rss_total_mb"] else None
     disk = max((r["disk_max_mb"] for r in rows if r["disk_max_mb"] is not None), default=None)
@@ -1174,8 +1182,8 @@ def soak_goals(rows: list[dict], args, log_problems: int) -> dict:
                      "why": f"{errors} errors, {timeouts} slider timeouts (> {ANSWER_TIMEOUT_S:.0f} s), "
                             f"{log_problems} warnings or errors in the server logs"},
         "rss_flat": {"pass": growth is not None and growth <= 0.05,
-                     "why": f"app processes {ref['rss_apps_mb']} MB (window {ref['window']}, from minute "
-                            f"{ref['start_min']:g}) -> {rows[-1]['rss_apps_mb']} MB (last): "
+                     "why": f"app processes {ref['rss_apps_mb']} MB (minute {ref['end_min']:g}, end of window "
+                            f"{ref['window']}) -> {rows[-1]['rss_apps_mb']} MB (last): "
                             f"{100 * growth:+.1f}% (goal <= +5%); with their child processes "
                             f"{ref['rss_total_mb']} -> {rows[-1]['rss_total_mb']} MB ({100 * total_growth:+.1f}%)"
                      if growth is not None and total_growth is not None else "no reading"},

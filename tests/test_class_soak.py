@@ -9,7 +9,8 @@ paused, saved, resumed, were abandoned and restarted; the CSV and the plot are w
 (p95 <= 1 s) is the benchmark's to judge (BENCHMARKS.md), never this test's, on a shared 2-core machine.
 
 And the memory of the app's child processes (training runs, issue 30 part 1) is really read: every
-process below a PID, grandchildren too, from /proc.
+process below a PID, grandchildren too, from /proc; and the goals judge the windows (each goal fails
+on a window just past it).
 """
 
 from __future__ import annotations
@@ -115,3 +116,38 @@ def test_descendants_include_grandchildren():
     assert seen["shell"] in seen["below"] and len(seen["below"]) == 3  # sh, and its two sleeps
     assert all(mb > 0 for mb in seen["rss"])
     assert seen["ended"] == 0.0  # a PID that is not there: 0, not an exception
+
+
+GOALS = """
+import argparse, json, sys
+sys.path.insert(0, "scripts")
+from bench_class_load import soak_goals
+
+def row(i, p95, rss, disk):
+    return {"window": i + 1, "start_min": 5.0 * i, "end_min": 5.0 * (i + 1), "slider_to_image_p95_ms": p95,
+            "errors": 0, "timeouts": 0, "rss_apps_mb": rss, "rss_total_mb": rss + 100, "disk_max_mb": disk,
+            "largest_run_mb": 16.0}
+
+args = argparse.Namespace(soak=30, runs_quota_mb=200)
+good = [row(0, 400, 900, 50), row(1, 500, 1000, 120), row(2, 600, 1020, 210), row(3, 450, 1050, 150),
+        row(4, 700, 1040, 100), row(5, 990, 1049, 90)]
+bad = [dict(r) for r in good]
+bad[3]["slider_to_image_p95_ms"] = 1001
+bad[5]["rss_apps_mb"] = 1051  # +5.1% from minute 10 (1000 MB)
+bad[4]["disk_max_mb"] = 217  # past the quota and one run folder
+bad[1]["errors"] = 1
+out = {name: soak_goals(rows, args, log_problems=0) for name, rows in (("good", good), ("bad", bad))}
+out["log"] = soak_goals(good, args, log_problems=1)
+print(json.dumps(out))
+"""
+
+
+def test_goals_judge_the_windows():
+    done = subprocess.run([sys.executable, "-c", GOALS], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    judged = json.loads(done.stdout)
+    assert all(goal["pass"] for goal in judged["good"].values()), judged["good"]
+    assert not any(goal["pass"] for goal in judged["bad"].values()), judged["bad"]
+    assert "windows [4]" in judged["bad"]["slider_to_image_p95_within_1s"]["why"]
+    assert "1000 MB (minute 10" in judged["bad"]["rss_flat"]["why"]
+    assert not judged["log"]["no_error"]["pass"]  # a warning in a server's log is an error too
