@@ -118,6 +118,15 @@ class LocalizedError(ValueError):
     def localized(self, lang: str) -> str:
         return translate(self.key, lang, **self.params)
 
+    def __reduce__(self):
+        # Rebuilt from key and parameters (not the English text), so that it crosses a process
+        # boundary intact: a training run's child process reports its errors this way.
+        return _rebuild_localized_error, (type(self), self.key, self.params)
+
+
+def _rebuild_localized_error(cls: type, key: str, params: dict) -> LocalizedError:
+    return cls(key, **params)
+
 
 class LocalizedText(str):
     """A message that *is* its English text (for the CLI, logs and comparisons) and knows its key.

@@ -283,7 +283,10 @@ def test_an_absurd_learning_rate_ends_the_run_with_advice_and_frees_the_slot(mak
     assert REGISTRY.active() == [] and training_threads() == []
 
 
-def test_stop_in_the_middle_of_a_step_finishes_that_step_cleanly(make_run, tmp_path):
+def test_stop_in_the_middle_of_a_step_finishes_that_step_cleanly(make_run, tmp_path, monkeypatch):
+    """In the app's own thread (GAN_RUN_ISOLATION=thread). A run in its own process is killed when its step
+    takes longer than a moment: tests/test_run_process.py."""
+    monkeypatch.setenv("GAN_RUN_ISOLATION", "thread")
     run = make_run()
     in_step, release = threading.Event(), threading.Event()
     g_step = run.trainer.g_step
@@ -313,6 +316,7 @@ def test_stop_in_the_middle_of_a_step_finishes_that_step_cleanly(make_run, tmp_p
 
 def test_two_quick_starts_give_one_training_thread(make_run, monkeypatch):
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    monkeypatch.setenv("GAN_RUN_ISOLATION", "thread")  # counts the app's training threads
     run = make_run()
     run.start()
     with pytest.raises(RuntimeError, match="already been started"):

@@ -31,6 +31,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n, lecture_tf_dcgan
 from gan_core.algorithm1 import Algorithm1
+from gan_core.data.datasets import ImageDataset
 from gan_core.trainer import TrainConfig
 from gan_core.worker import REGISTRY, RunOptions, TrainingRun
 from helpers import png_bytes, queue_is_empty, zip_bytes
@@ -69,7 +70,7 @@ def page(monkeypatch, tmp_path):
     for at in made:
         run = at.session_state["train_run"] if "train_run" in at.session_state else None
         if run is not None:
-            assert run.stop(timeout=30)
+            assert run.close(timeout=30)
         if "train_queued" in at.session_state:  # a Start still waiting in the server's queue
             REGISTRY.leave(at.session_state["train_queued"][0])
     assert REGISTRY.active() == [] and queue_is_empty(REGISTRY)
@@ -236,8 +237,8 @@ def test_a_damaged_checkpoint_zip_is_a_message_naming_the_upload(page, kind, wor
 
 
 def someone_elses_run() -> TrainingRun:
-    images = torch.rand((64, 1, 28, 28)) * 2 - 1
-    dataset = type("Fake", (), {"name": "fake", "images": images, "labels": None, "class_names": []})()
+    images = (torch.rand((64, 1, 28, 28)) * 255).to(torch.uint8)
+    dataset = ImageDataset("fake", images, None, [])  # a run in its own process gets a copy: a picklable class
     return TrainingRun(TrainConfig(batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu"),
                        dataset, steps=10**6, options=RunOptions(grid_every_steps=5))
 
@@ -257,7 +258,7 @@ def test_a_full_server_queues_the_start_and_runs_it_by_itself_when_the_slot_free
         assert "train_leave_queue" in keys and "train_start" not in keys and "train_take_over" not in keys
         assert at.selectbox(key="train_preset").disabled  # the settings of the queued run are fixed
     finally:
-        assert other.stop(timeout=30)
+        assert other.close(timeout=30)
     at.run()  # the page's next refresh (in the browser its fragment runs every second)
     assert not at.exception
     run = at.session_state["train_run"]
@@ -278,7 +279,7 @@ def test_a_korean_student_in_the_queue_reads_the_running_runs_label_in_korean(pa
         assert not at.exception
         assert "지금 학습 중: fake 데이터의 small." in " ".join(c.value for c in at.caption)
     finally:
-        assert other.stop(timeout=30)
+        assert other.close(timeout=30)
 
 
 def test_leaving_the_queue_gives_back_the_start_button(page):
@@ -291,7 +292,7 @@ def test_leaving_the_queue_gives_back_the_start_button(page):
         assert not at.exception and queue_is_empty(REGISTRY) and "train_queued" not in at.session_state
         assert not at.button(key="train_start").disabled
     finally:
-        assert other.stop(timeout=30)
+        assert other.close(timeout=30)
 
 
 def test_open_in_latent_explorer_without_the_latent_page_says_so(page):
@@ -321,7 +322,8 @@ def test_other_pages_keep_the_run_alive():
     assert not at.exception and Run.beats == 1
 
 
-def test_divergence_shows_the_message_and_save_still_works(page):
+def test_divergence_shows_the_message_and_save_still_works(page, monkeypatch):
+    monkeypatch.setenv("GAN_RUN_ISOLATION", "thread")  # to make its loss NaN from here (tests/test_hardening.py: by the lr)
     at = page()
     at.number_input(key="train_batch_small").set_value(16).run()
     at.button(key="train_start").click().run()
@@ -376,7 +378,8 @@ def changed(before: dict[str, torch.Tensor], module: torch.nn.Module) -> bool:
     return any(not torch.equal(before[k], v) for k, v in module.named_parameters())
 
 
-def test_single_step_buttons_advance_a_paused_run_exactly_that_much(page):
+def test_single_step_buttons_advance_a_paused_run_exactly_that_much(page, monkeypatch):
+    monkeypatch.setenv("GAN_RUN_ISOLATION", "thread")  # to read both networks' weights from here
     at = page()
     at.number_input(key="train_batch_small").set_value(16).run()
     assert not any(b.key == "train_step_d" for b in at.button)  # no run: no single steps
@@ -920,7 +923,7 @@ def test_a_queued_student_sees_the_running_runs_dataset_name_as_text(page):
         going = next(c.value for c in at.caption if c.value.startswith("Going now"))
         assert_as_text(going, f"small on {HOSTILE}")
     finally:
-        assert other.stop(timeout=30)
+        assert other.close(timeout=30)
 
 
 def test_an_uploaded_zip_and_its_sub_folders_are_named_as_text(page):

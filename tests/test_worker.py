@@ -1,4 +1,9 @@
-"""gan_core.worker (background training) and gan_core.evaluation.diagnostics (the page's warnings)."""
+"""gan_core.worker (background training) and gan_core.evaluation.diagnostics (the page's warnings).
+
+A run trains in its own process in the app (``GAN_RUN_ISOLATION`` unset); the tests marked ``both`` hold
+for that and for a run in a thread of this process, and the others reach into the trainer of a run in
+this process (to make it diverge or fail on a chosen step), which only ``thread`` allows. What only a
+process can do (a memory limit, a crash, a kill) is in tests/test_run_process.py."""
 
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from gan_core.trainer import TrainConfig, Trainer
 from gan_core.worker import REGISTRY, RunLimitReached, RunOptions, TrainingRun
 from gan_core.worker.pacing import Cadence, Turnstile
 from gan_core.worker.registry import DEFAULT_ORPHAN_TIMEOUT
-from helpers import queue_is_empty
+from helpers import queue_is_empty, wait_until
 
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TINY = dict(preset="small", batch_size=16, ngf=8, ndf=8, latent_dim=16, n_fixed=16, device="cpu")
@@ -30,6 +35,17 @@ class FakeDataset:
     images: torch.Tensor
     labels: torch.Tensor | None = None
     class_names: list = dataclasses.field(default_factory=list)
+
+
+@pytest.fixture(autouse=True)
+def isolation(request, monkeypatch):
+    """Where runs train: a thread of this process unless a test asks for both (``both``)."""
+    value = getattr(request, "param", "thread")
+    monkeypatch.setenv("GAN_RUN_ISOLATION", value)
+    return value
+
+
+both = pytest.mark.parametrize("isolation", ["thread", "process"], indirect=True)
 
 
 @pytest.fixture
@@ -52,20 +68,12 @@ def runs():
 
     yield make
     for run in made:
-        assert run.stop(timeout=30)
+        assert run.close(timeout=30)
     assert REGISTRY.active() == []
     assert threading.active_count() == baseline
 
 
-def wait_until(predicate, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    raise AssertionError("condition not reached in time")
-
-
+@both
 def test_start_pause_resume_stop(runs, dataset):
     baseline = threading.active_count()
     run = runs(dataset)
@@ -91,11 +99,13 @@ def test_start_pause_resume_stop(runs, dataset):
     assert run.stop(timeout=30)
     assert not run.is_alive()
     assert run.snapshot().status == "stopped"
+    assert run.close(timeout=30)  # a run in a process keeps it for saving until closed
     assert threading.active_count() == baseline
     assert REGISTRY.active() == []
 
 
-def test_finishes_after_the_requested_steps(runs, dataset):
+@both
+def test_finishes_after_the_requested_steps(runs, dataset, isolation):
     run = runs(dataset, steps=6, options=RunOptions(grid_every_steps=3))
     run.start()
     wait_until(lambda: not run.is_alive())
@@ -103,9 +113,11 @@ def test_finishes_after_the_requested_steps(runs, dataset):
     assert snap.status == "finished" and snap.step == 6 and snap.progress == 1.0
     assert list(snap.history["step"]) == [1, 2, 3, 4, 5, 6]
     assert [s for s, _ in snap.grids] == [0, 3, 6]
-    assert not hasattr(run.trainer, "history")  # the worker's columns are the record, not a second copy
+    if isolation == "thread":
+        assert not hasattr(run.trainer, "history")  # the worker's columns are the record, not a second copy
 
 
+@both
 def test_timelapse_is_thinned_evenly(runs, dataset):
     run = runs(dataset, steps=40, options=RunOptions(grid_every_steps=1, max_grids=8))
     run.start()
@@ -167,7 +179,7 @@ def test_divergence_rolls_the_charts_back_with_the_weights(runs, dataset):
     assert rolled_back_to == run.trainer.snapshot_every == 50
     assert snap.step == 50
     assert max(snap.history["step"]) == 50 and len(snap.history["step"]) == 50
-    assert all(step <= 50 for step, _ in run._worker.grids)
+    assert all(step <= 50 for step, _ in snap.grids)
 
 
 def test_resuming_with_new_learning_rates_reports_what_changed(runs, dataset):
@@ -191,6 +203,7 @@ def test_error_in_training_is_reported_not_raised(runs, dataset):
     assert snap.status == "error" and "out of memory" in snap.message
 
 
+@both
 def test_cap_refuses_a_second_run_and_frees_the_slot(runs, dataset, monkeypatch):
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
     first, second = runs(dataset), runs(dataset)
@@ -255,6 +268,7 @@ def test_single_steps_while_paused_change_exactly_one_network(runs, dataset, k):
         run.single_step("both")
 
 
+@both
 def test_a_run_is_found_by_the_browser_that_started_it(runs, dataset):
     mine, theirs = runs(dataset, owner="browser-a"), runs(dataset, owner=None)
     assert REGISTRY.owned_by("browser-a") is None  # not started
@@ -266,6 +280,7 @@ def test_a_run_is_found_by_the_browser_that_started_it(runs, dataset):
     del theirs
 
 
+@both
 def test_a_reload_does_not_stop_an_owned_run_but_the_watchdog_does(dataset):
     """A reload drops the old session (and its handle); the browser's run waits to be taken over."""
     baseline = threading.active_count()
@@ -285,6 +300,7 @@ def test_a_reload_does_not_stop_an_owned_run_but_the_watchdog_does(dataset):
     wait_until(lambda: threading.active_count() == baseline)
 
 
+@both
 def test_orphaned_run_stops_itself(runs, dataset):
     run = runs(dataset, options=RunOptions(grid_every_steps=5, orphan_timeout=0.5))
     run.start()
@@ -294,6 +310,7 @@ def test_orphaned_run_stops_itself(runs, dataset):
     assert REGISTRY.active() == []
 
 
+@both
 def test_heartbeat_keeps_a_paused_run_alive_then_orphan_ends_it(runs, dataset):
     run = runs(dataset, options=RunOptions(grid_every_steps=5, orphan_timeout=1.0))
     run.start()
@@ -301,23 +318,23 @@ def test_heartbeat_keeps_a_paused_run_alive_then_orphan_ends_it(runs, dataset):
     for _ in range(8):  # 1.6 s of heartbeats: longer than the timeout
         run.heartbeat()
         time.sleep(0.2)
-    assert run.is_alive() and run.snapshot().status == "paused"
+    assert run.is_alive() and run.snapshot().status == "paused", run.snapshot().message
     wait_until(lambda: not run.is_alive())  # no more heartbeats
     assert "Nobody looked" in run.snapshot().message
 
 
+@both
 def test_dropping_the_handle_stops_the_thread(runs, dataset):
+    baseline = threading.active_count()
     run = TrainingRun(TrainConfig(**TINY), dataset, steps=10**6, options=RunOptions(grid_every_steps=5))
     run.start()
-    thread = run._thread
     wait_until(lambda: run.snapshot().step >= 1)
     del run  # what happens when Streamlit discards a closed session's state
     gc.collect()
-    thread.join(timeout=30)
-    assert not thread.is_alive()
-    assert REGISTRY.active() == []
+    wait_until(lambda: REGISTRY.active() == [] and threading.active_count() == baseline, timeout=30)
 
 
+@both
 def test_a_save_past_the_runs_quota_is_refused_and_a_live_runs_checkpoints_stay_in_use(runs, dataset, tmp_path,
                                                                                           monkeypatch):
     import os
@@ -347,6 +364,7 @@ def test_a_save_past_the_runs_quota_is_refused_and_a_live_runs_checkpoints_stay_
     assert run.is_alive() and load_checkpoint(first).step >= 1  # training goes on; the saved one is whole
 
 
+@both
 def test_snapshot_generator_and_checkpoint_while_running(runs, dataset, tmp_path):
     run = runs(dataset)
     run.start()
@@ -364,8 +382,10 @@ def test_snapshot_generator_and_checkpoint_while_running(runs, dataset, tmp_path
     assert run.pause()
     path = run.save_checkpoint(tmp_path / "paused")
     saved = load_checkpoint(path)
-    for name, value in run.trainer.G.state_dict().items():
-        assert torch.equal(saved.raw_generator.state_dict()[name], value)
+    g, _, info = run.snapshot_generator()  # paused: the same weights as the checkpoint
+    assert info["step"] == saved.step == run.snapshot().step
+    for name, value in g.state_dict().items():
+        assert torch.equal(saved.generator.state_dict()[name], value)
     assert run.stop(timeout=30)
 
     resumed = runs(dataset, steps=2, resume=saved.trainer_state(), options=RunOptions(grid_every_steps=1))
@@ -520,6 +540,7 @@ def test_the_wait_estimate_lets_every_run_ahead_take_the_first_free_slot():
     assert worker.estimated_wait([5.0], [100], 0.0) is None  # no measured speed for the runs ahead
 
 
+@both
 def test_a_full_server_queues_starts_in_order_and_nobody_jumps_the_line(runs, dataset, monkeypatch):
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
     first = runs(dataset, owner="a")

@@ -1,7 +1,7 @@
 """The training page's buttons: Start (or wait in the server's queue), Pause, Resume, Stop, Reset,
 the single D / G steps of a paused run, and taking over this browser's run after a page reload.
 
-The run itself is a ``gan_core.worker.TrainingRun`` in a background thread; a button only asks it."""
+The run itself is a ``gan_core.worker.TrainingRun`` in its own process; a button only asks it."""
 
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ def notice(kind: str, text: str) -> None:
 def _start(settings: Settings, own: ImageDataset | None, resume: Checkpoint | None) -> None:
     old = st.session_state.pop(TRAIN_RUN, None)
     if old is not None:
-        old.stop()
+        old.close()  # its process (and the memory it holds) ends now
     st.session_state.pop(SAVED, None)
     clean()  # a new run starts: abandoned runs go first when the runs folder is over its quota
     try:
@@ -130,7 +130,7 @@ def buttons(settings: Settings, own: ImageDataset | None, resume: Checkpoint | N
         run.stop()
         st.rerun()
     if button(t("train.reset"), "restart_alt", RESET, run is None, help=t("train.reset_help")):
-        run.stop()
+        run.close()
         for key in (TRAIN_RUN, SAVED, WAS_ACTIVE):
             st.session_state.pop(key, None)
         st.rerun()

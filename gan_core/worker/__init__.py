@@ -1,7 +1,7 @@
-"""Background training for the app: a ``TrainingRun`` runs a ``Trainer`` in a daemon thread.
+"""Background training for the app: a ``TrainingRun`` runs a ``Trainer`` in its own process.
 
-The thread never touches Streamlit. It loops ``trainer.step()`` and, between steps, publishes
-plain data under a short lock; the page reads ``run.snapshot()`` about once a second::
+The run's loop (a thread of that process, never touching Streamlit) calls ``trainer.step()`` and,
+between steps, publishes plain data; the page reads ``run.snapshot()`` about once a second::
 
     run = TrainingRun(TrainConfig(preset="small"), dataset, steps=2000)
     run.start()            # raises RunLimitReached if the server's run slots are taken
@@ -15,7 +15,11 @@ One module per concept:
   (``QueueTicket``, ``estimated_wait``), runs a browser can take over after a reload, the orphan timeout
 - ``pacing``    -- synchronisation and pacing between the training thread and the page
   (``Turnstile``, ``Cadence``)
-- ``run``       -- the background run itself (``TrainingRun`` and the thread's ``_Worker``)
+- ``run``       -- the run's loop (``_Worker``), ``ThreadRun`` that drives it in a thread, and the
+  page's handle ``TrainingRun``
+- ``process``   -- a run in its own process (``ChildRun``, the app's end; ``child_main``, the run's):
+  memory limit, lower priority, Stop at once, memory returned, a crash that harms nobody else
+- ``channel``   -- the messages between the two ends, and the app's ``Mirror`` of the run's record
 - ``snapshot``  -- ``RunSnapshot``, the plain-data state the page reads
 
 The names below are this package's public interface (``from gan_core.worker import TrainingRun``).

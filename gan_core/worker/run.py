@@ -29,6 +29,7 @@ import csv
 import io
 import logging
 import math
+import os
 import queue
 import re
 import threading
@@ -46,12 +47,13 @@ from gan_core.evaluation import diagnostics
 from gan_core.device import set_cpu_threads
 from gan_core.i18n import LocalizedText
 from gan_core.images import make_grid
+from gan_core.limits import get_limits
 from gan_core.paths import runs_root
 from gan_core.runs_quota import make_room, mark_in_use
 from gan_core.trainer import SINGLE_UPDATES, StepReport, TrainConfig, Trainer, TrainingDiverged
 from gan_core.worker.pacing import Cadence, Turnstile
 from gan_core.worker.registry import REGISTRY, QueueTicket, WorkerError, default_orphan_timeout
-from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot
+from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot, assemble_snapshot, read_only
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,17 @@ class RunOptions:
     grid_nrow: int | None = None  # images per row; None: a square grid (8x8, or 4x4 for tf-tutorial)
 
 
-def _read_only(a: np.ndarray) -> np.ndarray:
-    a.flags.writeable = False  # shared between snapshots; never modified after publishing
-    return a
+# How PyTorch's CPU allocator, oneDNN and C++ say an allocation failed (an address-space limit reached).
+OUT_OF_MEMORY_SIGNS = ("can't allocate memory", "Cannot allocate memory", "could not create a primitive", "bad_alloc")
+
+
+def _failure(exc: BaseException) -> WorkerError:
+    """What the page says about an exception that ended a run: running out of memory (a run in its own
+    process hits ``GAN_MAX_RUN_MB``, gan_core.worker.process) in a sentence, anything else by name."""
+    text = str(exc)
+    if isinstance(exc, MemoryError) or any(sign in text for sign in OUT_OF_MEMORY_SIGNS):
+        return WorkerError("errors.worker.out_of_memory", limit=get_limits().max_run_mb)
+    return WorkerError("errors.worker.failed", kind=type(exc).__name__, detail=text)
 
 
 # --- the worker thread ----------------------------------------------------------------------------
@@ -126,11 +136,12 @@ class _Worker:
         self.grid_cadence = Cadence(options.grid_every_steps, options.grid_seconds)
         self.metrics_cadence = Cadence(options.metrics_every_steps, last_step=trainer.step_count)
         self._rate_mark: tuple[float, int, int] | None = None  # (time, step, images_seen)
+        self.rollbacks = 0  # how often the record was cut back to a good step (divergence)
 
         c = trainer.config
         pick = torch.randperm(len(dataset.images), generator=torch.Generator().manual_seed(c.seed))[:c.n_fixed]
         self.real_images = to_float_images(dataset.images[pick])
-        self.real_grid = _read_only(make_grid(self.real_images, nrow=options.grid_nrow))
+        self.real_grid = read_only(make_grid(self.real_images, nrow=options.grid_nrow))
         self.metrics_noise = trainer.sample_noise(options.metrics_samples,
                                                   torch.Generator().manual_seed(c.seed + 2))
         trainer.on_phase = self._on_phase
@@ -141,10 +152,12 @@ class _Worker:
 
     # --- the loop ---------------------------------------------------------------------------------
 
-    def run(self, release_slot) -> None:
+    def run(self, release_slot, warmed_up=None) -> None:
         status, reason = "stopped", None
         try:
             self._render_grid(time.monotonic())  # the untrained G, visible at once
+            if warmed_up is not None:
+                warmed_up()  # the threads torch computes with exist now (a run's process limits memory here)
             last = time.monotonic()
             self._update_rates(last)
             while True:
@@ -171,7 +184,7 @@ class _Worker:
             self._forget_after(exc.step)  # the trainer went back to its last good step: so do the charts
         except Exception as exc:  # noqa: BLE001 - report any failure on the page, keep the server up
             log.exception("training run failed")
-            status, reason = "error", WorkerError("errors.worker.failed", kind=type(exc).__name__, detail=str(exc))
+            status, reason = "error", _failure(exc)
         finally:
             self.phase = ("", 0)
             try:
@@ -233,6 +246,7 @@ class _Worker:
     def _forget_after(self, step: int) -> None:
         """Drop the recorded metrics, grids and quality points of steps after ``step``."""
         with self.state_lock:
+            self.rollbacks += 1  # a run in its own process sends its whole record again (gan_core.worker.channel)
             steps = self.history["step"]
             keep = next((i for i, s in enumerate(steps) if s > step), len(steps))
             for name in HISTORY_FIELDS:
@@ -254,7 +268,7 @@ class _Worker:
 
     def _render_grid(self, started: float, final: bool = False) -> None:
         samples = self.trainer.generate()
-        grid = _read_only(make_grid(samples, nrow=self.options.grid_nrow))
+        grid = read_only(make_grid(samples, nrow=self.options.grid_nrow))
         measurable = min(len(samples), len(self.real_images)) >= 2  # variety needs two images of each
         diversity = diagnostics.diversity_ratio(samples, self.real_images) if measurable else None
         step = self.trainer.step_count
@@ -317,27 +331,16 @@ class _Worker:
     # --- reading the state (any thread) -----------------------------------------------------------
 
     def snapshot(self) -> RunSnapshot:
-        trainer = self.trainer
         with self.state_lock:
-            history = {name: np.frombuffer(col, dtype=np.float64).copy() for name, col in self.history.items()}
-            status, reason = self.status, self.reason
-            grids, latest = list(self.grids), self.latest_grid
-            diversity, warnings = self.diversity, list(self.warnings)
-            metrics, metrics_history = self.metrics, list(self.metrics_history)
-        step = int(history["step"][-1]) if len(history["step"]) else trainer.step_count
-        epoch = float(history["epoch"][-1]) if len(history["epoch"]) else 0.0
-        eta = None
-        if status == "running" and self.steps_per_sec > 0:
-            eta = (self.target_step - step) / self.steps_per_sec
-        kind, i = self.phase if status in ACTIVE_STATUSES else ("", 0)
-        return RunSnapshot(
-            status=status, message=str(reason) if reason is not None else "", reason=reason, step=step,
-            start_step=self.start_step,
-            target_step=self.target_step, epoch=epoch, elapsed=self.active_seconds, eta=eta,
-            images_per_sec=self.images_per_sec, phase=kind, phase_index=i, history=history,
-            latest_grid=latest, grids=grids, real_grid=self.real_grid, diversity=diversity,
-            warnings=warnings, metrics=metrics, metrics_history=metrics_history,
-            config=trainer.config.to_dict(), dataset=self.dataset.name, device=str(trainer.device))
+            return assemble_snapshot(
+                history={name: np.frombuffer(col, dtype=np.float64).copy() for name, col in self.history.items()},
+                status=self.status, reason=self.reason, trainer_step=self.trainer.step_count,
+                start_step=self.start_step, target_step=self.target_step, steps_per_sec=self.steps_per_sec,
+                phase=self.phase, elapsed=self.active_seconds, images_per_sec=self.images_per_sec,
+                latest_grid=self.latest_grid, grids=list(self.grids), real_grid=self.real_grid,
+                diversity=self.diversity, warnings=list(self.warnings), metrics=self.metrics,
+                metrics_history=list(self.metrics_history), config=self.trainer.config.to_dict(),
+                dataset=self.dataset.name, device=str(self.trainer.device))
 
     def request_stop(self) -> None:
         """Ask the thread to end after its current step (safe from any thread, even a finalizer)."""
@@ -346,37 +349,206 @@ class _Worker:
         self.wake.set()
 
 
+# --- a run in a thread of this process -----------------------------------------------------------
+
+class ThreadRun:
+    """A run's engine in a thread of this process: what a run's own process runs
+    (``gan_core.worker.process``), and what the app runs itself with ``GAN_RUN_ISOLATION=thread``.
+
+    ``resume`` is a ``Trainer.load_state`` dict; ``steps`` counts the steps to train from there.
+    """
+
+    def __init__(self, config: TrainConfig, dataset, steps: int, options: RunOptions, resume: dict | None = None,
+                 device: torch.device | str | None = None) -> None:
+        trainer = Trainer(config, dataset, device=device)
+        # What resuming changed in the optimisers ({"lr_g": (saved, now), ...}): the page says so.
+        self.resume_changes = trainer.load_state(resume) if resume is not None else {}
+        self.config = trainer.config
+        self.dataset = dataset
+        self.worker = _Worker(trainer, dataset, steps, options)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def trainer(self) -> Trainer:
+        return self.worker.trainer
+
+    def start(self, release_slot, warmed_up=None) -> None:
+        """Train in a new daemon thread; ``release_slot()`` is called once when it ends, ``warmed_up()``
+        once the first grid is drawn (the thread pools torch computes with exist then)."""
+        w = self.worker
+        set_cpu_threads()  # once per process: honours $GAN_CPU_THREADS, as the command line does
+        w.last_heartbeat = time.monotonic()
+        w.status = "running"
+        self._thread = threading.Thread(target=w.run, args=(release_slot, warmed_up), name=f"gan-training-{id(self)}",
+                                        daemon=True)
+        try:
+            self._thread.start()
+        except BaseException:
+            w.status = "error"
+            raise
+
+    def pause(self, timeout: float) -> bool:
+        if self._thread is not None and not self._thread.is_alive():
+            return True  # ended (before start, the pause is kept: the loop parks at once)
+        self.heartbeat()  # someone pressed Pause: someone is looking
+        self.worker.running.clear()
+        with self.worker.state_lock:
+            if self.worker.status == "running":
+                self.worker.status = "paused"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.worker.parked.wait(0.05) or not self.is_alive():
+                return True
+        return False
+
+    def resume(self) -> None:
+        self.heartbeat()
+        self.worker.running.set()
+        self.worker.wake.set()
+
+    def single_step(self, kind: str, timeout: float) -> bool:
+        w = self.worker
+        if not self.is_alive() or self.snapshot().status != "paused":
+            return False
+        self.heartbeat()
+        done = threading.Event()
+        w.single_steps.put((kind, done))
+        w.wake.set()
+        return done.wait(timeout)
+
+    def stop(self, timeout: float) -> bool:
+        self.request_stop()
+        if self._thread is None:
+            with self.worker.state_lock:
+                if self.worker.status == "idle":
+                    self.worker.status = "stopped"
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def request_stop(self) -> None:
+        """End after the current step, without waiting (safe from any thread, even a finalizer)."""
+        self.worker.request_stop()
+
+    discard = request_stop  # the handle is gone: nothing else to free than the thread
+
+    def close(self, timeout: float) -> bool:
+        return self.stop(timeout)
+
+    def heartbeat(self) -> None:
+        self.worker.last_heartbeat = time.monotonic()
+
+    def is_alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def remaining(self) -> tuple[float, float] | None:
+        w = self.worker
+        rate = w.steps_per_sec
+        if w.status != "running" or not rate > 0:
+            return None
+        return max(0.0, (w.target_step - w.trainer.step_count) / rate), rate
+
+    def snapshot(self) -> RunSnapshot:
+        return self.worker.snapshot()
+
+    def between_steps(self):
+        """Context manager holding training still between two steps."""
+        return self.worker.turnstile.between_steps()
+
+    def generator_copy(self) -> tuple[torch.nn.Module, int]:
+        """(a CPU copy of the sampling generator, G_ema or G, in eval mode; its step)."""
+        with self.between_steps():
+            return copy.deepcopy(self.trainer.sampling_generator).cpu().eval(), self.trainer.step_count
+
+    def save(self, directory: Path, dataset_info: dict) -> Path:
+        """A checkpoint and metrics.csv in ``directory``, between two steps."""
+        from gan_core.checkpoint import save_checkpoint
+
+        with self.between_steps():
+            path = save_checkpoint(directory, self.trainer, dataset=dataset_info)
+            step = self.trainer.step_count
+        (path / "metrics.csv").write_text(metrics_csv(self.snapshot().history, up_to_step=step))
+        return path
+
+
+def metrics_csv(history: dict[str, np.ndarray], up_to_step: int | None = None) -> str:
+    """A run's per-step history as CSV text (one row per step, HISTORY_FIELDS as columns)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HISTORY_FIELDS)
+    for i in range(len(history["step"])):
+        if up_to_step is not None and history["step"][i] > up_to_step:
+            break
+        writer.writerow([int(history["step"][i]), *(f"{history[n][i]:.6g}" for n in HISTORY_FIELDS[1:])])
+    return out.getvalue()
+
+
+def run_isolation() -> str:
+    """Where the app trains: "process" (each run in its own child process, the default) or "thread"
+    (in the app's own process, as before; for a debugger or profiler), from $GAN_RUN_ISOLATION."""
+    value = os.environ.get("GAN_RUN_ISOLATION", "").strip().lower() or "process"
+    if value not in ("process", "thread"):
+        raise ValueError(f"environment variable GAN_RUN_ISOLATION={value!r} must be 'process' or 'thread'")
+    return value
+
+
 # --- the public handle ----------------------------------------------------------------------------
 
 class TrainingRun:
-    """One training run in a background thread, controlled and read from the UI thread.
+    """One training run, controlled and read from the UI thread.
 
-    ``resume`` is a ``Trainer.load_state`` dict (e.g. ``load_checkpoint(...).trainer_state()``);
+    It trains in its own child process (``gan_core.worker.process``: a memory limit, a lower CPU priority,
+    Stop ends it at once, its memory goes back to the system when it ends), or with
+    ``GAN_RUN_ISOLATION=thread`` in a thread of this process (``ThreadRun``). The page sees no
+    difference. ``resume`` is a ``Trainer.load_state`` dict (e.g. ``load_checkpoint(...).trainer_state()``);
     ``steps`` counts the steps to train from there.
     """
 
     def __init__(self, config: TrainConfig, dataset, steps: int, options: RunOptions | None = None,
                  resume: dict | None = None, device: torch.device | str | None = None,
                  owner: str | None = None) -> None:
+        from gan_core.worker.process import ChildRun
+
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"the number of steps must be a positive whole number, not {steps!r}")
-        trainer = Trainer(config, dataset, device=device)
-        # What resuming changed in the optimisers ({"lr_g": (saved, now), ...}): the page says so.
-        self.resume_changes = trainer.load_state(resume) if resume is not None else {}
-        self.config = trainer.config
+        options = options or RunOptions()
+        engine = ThreadRun if run_isolation() == "thread" else ChildRun
+        self._engine = engine(config, dataset, steps, options, resume=resume, device=device)
         self.dataset = dataset
         self.owner = owner  # an opaque id of the browser that started it (see RunRegistry.owned_by)
-        self._worker = _Worker(trainer, dataset, steps, options or RunOptions())
-        self._thread: threading.Thread | None = None
-        self._slot_id = id(self._worker)
+        self._steps = steps
+        self._started = False
         self._saved: list[Path] = []  # the checkpoints it saved: in use while it runs (gan_core.runs_quota)
-        # When the session holding this handle goes away, the handle is collected: stop the thread.
-        self._finalizer = weakref.finalize(self, self._worker.request_stop)
+        # When the session holding this handle goes away, the handle is collected: stop the run.
+        self._finalizer = weakref.finalize(self, self._engine.discard)
+
+    @property
+    def config(self) -> TrainConfig:
+        """The run's settings, every default filled in."""
+        return self._engine.config
+
+    @property
+    def resume_changes(self) -> dict[str, tuple]:
+        """What resuming changed in the optimisers ({"lr_g": (saved, now), ...}); known once started."""
+        return self._engine.resume_changes
+
+    @property
+    def process_id(self) -> int | None:
+        """The run's own process id, while it has one (None in a thread of this process)."""
+        return getattr(self._engine, "pid", None)
 
     @property
     def trainer(self) -> Trainer:
-        """The trainer (use ``between_steps()`` before touching it while the run is active)."""
-        return self._worker.trainer
+        """The trainer of a run in this process (``GAN_RUN_ISOLATION=thread``); use ``between_steps()``
+        before touching it while the run is active. A run in its own process has none here."""
+        if not isinstance(self._engine, ThreadRun):
+            raise AttributeError("this run trains in its own process: read it with snapshot(), "
+                                 "snapshot_generator() or save_checkpoint()")
+        return self._engine.trainer
+
+    def between_steps(self):
+        """Context manager holding training still between two steps (a run in this process only)."""
+        return self._engine.between_steps()
 
     # --- control --------------------------------------------------------------------------------
 
@@ -388,144 +560,99 @@ class TrainingRun:
     @property
     def steps_to_train(self) -> int:
         """The steps this run trains for (from its start or resumed step to its target)."""
-        return self._worker.target_step - self._worker.start_step
+        return self._steps
 
     def start(self, ticket: QueueTicket | None = None) -> None:
         """Take a server slot (or raise ``RunLimitReached``) and start training in the background.
 
-        ``ticket``: this run's place in the server's queue (``REGISTRY.enqueue``), when others wait too."""
-        if self._thread is not None:
+        ``ticket``: this run's place in the server's queue (``REGISTRY.enqueue``), when others wait too.
+        A run in its own process is built here: settings that cannot work raise as they would in ``Trainer``."""
+        if self._started:
             raise RuntimeError("this run has already been started; make a new TrainingRun to train again")
-        w = self._worker
-        REGISTRY.acquire(self._slot_id, self.label, handle=self, ticket=ticket)
-        set_cpu_threads()  # once per process: honours $GAN_CPU_THREADS, as the command line does
-        slot_id = self._slot_id
-        w.last_heartbeat = time.monotonic()
-        w.status = "running"
-        self._thread = threading.Thread(target=w.run, args=(lambda: REGISTRY.release(slot_id),),
-                                        name=f"gan-training-{slot_id}", daemon=True)
+        slot_id = id(self)
+        REGISTRY.acquire(slot_id, self.label, handle=self, ticket=ticket)
         try:
-            self._thread.start()
+            self._engine.start(lambda: REGISTRY.release(slot_id))
         except BaseException:
             REGISTRY.release(slot_id)
-            w.status = "error"
             raise
+        self._started = True
 
     def pause(self, timeout: float = 10.0) -> bool:
-        """Pause after the current step; returns True once the thread is waiting (or has ended)."""
-        if not self.is_alive():
-            return True
-        self._worker.running.clear()
-        with self._worker.state_lock:
-            if self._worker.status == "running":
-                self._worker.status = "paused"
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._worker.parked.wait(0.05) or not self.is_alive():
-                return True
-        return False
+        """Pause after the current step; returns True once the run is waiting (or has ended)."""
+        return not self._started or self._engine.pause(timeout)
 
     def resume(self) -> None:
         """Continue a paused run."""
-        self.heartbeat()
-        self._worker.running.set()
-        self._worker.wake.set()
+        self._engine.resume()
 
     def single_step(self, kind: str, timeout: float = 120.0) -> bool:
         """While paused: one D step (``"d"``), one G step (``"g"``) or one ``"iteration"``; waits for it.
 
-        The training thread does the work (this thread only waits). Returns False if the run is not
-        paused or the step did not finish within ``timeout`` seconds.
+        The run does the work (this thread only waits). Returns False if the run is not paused or the
+        step did not finish within ``timeout`` seconds.
         """
         if kind not in SINGLE_UPDATES:
             raise ValueError(f"unknown single step {kind!r}; choose one of {', '.join(SINGLE_UPDATES)}")
-        w = self._worker
-        if not self.is_alive() or self.snapshot().status != "paused":
-            return False
-        self.heartbeat()
-        done = threading.Event()
-        w.single_steps.put((kind, done))
-        w.wake.set()
-        return done.wait(timeout)
+        return self._engine.single_step(kind, timeout)
 
     def stop(self, timeout: float = 10.0) -> bool:
-        """End the run after its current step; returns True if the thread has ended."""
-        self._worker.request_stop()
-        if self._thread is None:
-            with self._worker.state_lock:
-                if self._worker.status == "idle":
-                    self._worker.status = "stopped"
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
+        """End the run; returns True if it has ended. A run in its own process ends within about two
+        seconds whatever its step costs; one in this process after its current step."""
+        if not self._started:
+            self._engine.request_stop()
+        return self._engine.stop(timeout)
+
+    def close(self, timeout: float = 10.0) -> bool:
+        """Stop, and end the run's process now (its memory goes back to the system): after this it can no
+        longer be saved or sampled. Reset, a new Start and Leave do this; a dropped handle does it too."""
+        if not self._started:
+            self._engine.request_stop()
+        return self._engine.close(timeout)
 
     def heartbeat(self) -> None:
         """Tell the watchdog someone is still watching (the page calls this on every refresh); the
         checkpoints this run saved stay in use for the runs folder's quota."""
-        self._worker.last_heartbeat = time.monotonic()
+        self._engine.heartbeat()
         for folder in self._saved:
             mark_in_use(folder)
 
-
     def is_alive(self) -> bool:
-        """True while the training thread exists (running or paused)."""
-        return self._thread is not None and self._thread.is_alive()
+        """True while the run trains or is paused (its thread or process exists)."""
+        return self._engine.is_alive()
 
     # --- reading ----------------------------------------------------------------------------------
 
     def remaining(self) -> tuple[float, float] | None:
         """(seconds left, steps per second) while running at a measured speed; None otherwise (paused,
         ended, not measured yet). Cheap: for the queue's wait estimate, asked every second."""
-        w = self._worker
-        rate = w.steps_per_sec
-        if w.status != "running" or not rate > 0:
-            return None
-        return max(0.0, (w.target_step - self.trainer.step_count) / rate), rate
+        return self._engine.remaining()
 
     def snapshot(self) -> RunSnapshot:
         """A plain-data copy of the state (takes a short lock; never waits for a training step)."""
-        return self._worker.snapshot()
-
-    def between_steps(self):
-        """Context manager holding training still between two steps."""
-        return self._worker.turnstile.between_steps()
+        return self._engine.snapshot()
 
     def snapshot_generator(self) -> tuple[torch.nn.Module, object, dict]:
         """(copy of the sampling generator, G_ema or G, on the CPU in eval mode, ModelConfig, info);
         safe while training runs."""
-        with self.between_steps():
-            g = copy.deepcopy(self.trainer.sampling_generator).cpu().eval()
-            step = self.trainer.step_count
+        g, step = self._engine.generator_copy()
         info = {"step": step, "dataset": self.dataset.name, "prior": self.config.prior,
                 "class_names": list(getattr(self.dataset, "class_names", []) or []), "preset": self.config.preset}
         return g, self.config.model_config(), info
 
     def metrics_csv(self, up_to_step: int | None = None) -> str:
         """The per-step history as CSV text (one row per step, HISTORY_FIELDS as columns)."""
-        history = self.snapshot().history
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(HISTORY_FIELDS)
-        for i in range(len(history["step"])):
-            if up_to_step is not None and history["step"][i] > up_to_step:
-                break
-            writer.writerow([int(history["step"][i]), *(f"{history[n][i]:.6g}" for n in HISTORY_FIELDS[1:])])
-        return out.getvalue()
+        return metrics_csv(self.snapshot().history, up_to_step)
 
     def save_checkpoint(self, directory: str | Path | None = None) -> Path:
         """Save G, D, optimisers and metrics.csv (default: ``default_run_dir``); safe while training.
 
         In the runs folder with a quota, abandoned runs are cleaned first; ``RunsFull`` when there is
         still no room (``gan_core.runs_quota``)."""
-        from gan_core.checkpoint import save_checkpoint
-
         directory = Path(directory) if directory is not None else default_run_dir(self.config.preset, self.dataset.name)
         make_room(directory)
         dataset_info = {"name": self.dataset.name, "class_names": list(getattr(self.dataset, "class_names", []) or []),
                         "size": len(self.dataset.images)}
-        with self.between_steps():
-            path = save_checkpoint(directory, self.trainer, dataset=dataset_info)
-            step = self.trainer.step_count
-        (path / "metrics.csv").write_text(self.metrics_csv(up_to_step=step))
+        path = self._engine.save(directory, dataset_info)
         self._saved.append(path)
         return path

@@ -48,3 +48,23 @@ class RunSnapshot:
     def progress(self) -> float:
         todo = self.target_step - self.start_step
         return 1.0 if todo <= 0 else min(1.0, max(0.0, (self.step - self.start_step) / todo))
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """Mark an array shared between snapshots as read-only (it is never modified after publishing)."""
+    a.flags.writeable = False
+    return a
+
+
+def assemble_snapshot(*, history: dict[str, np.ndarray], status: str, reason: BaseException | None,
+                      trainer_step: int, start_step: int, target_step: int, steps_per_sec: float,
+                      phase: tuple[str, int], **rest) -> RunSnapshot:
+    """A ``RunSnapshot`` from a run's record: the step, epoch and ETA are read from it the same way
+    whether the run trains in this process or in its own (``gan_core.worker.channel.Mirror``)."""
+    step = int(history["step"][-1]) if len(history["step"]) else trainer_step
+    epoch = float(history["epoch"][-1]) if len(history["epoch"]) else 0.0
+    eta = (target_step - step) / steps_per_sec if status == "running" and steps_per_sec > 0 else None
+    kind, index = phase if status in ACTIVE_STATUSES else ("", 0)
+    return RunSnapshot(status=status, message=str(reason) if reason is not None else "", reason=reason, step=step,
+                       start_step=start_step, target_step=target_step, epoch=epoch, eta=eta, phase=kind,
+                       phase_index=index, history=history, **rest)
