@@ -6,7 +6,8 @@ abandoned run is returned"), in this fresh interpreter standing for an app proce
 Each run is what a student does on the training page: Start a `small` run (batch 32, 10 steps) on
 2,000 random 28x28 images, ask for its generator (the latent page), then Stop it (odd runs) or let it
 finish (even runs), Save a checkpoint, and Reset (the handle is dropped). Prints JSON: RSS in MiB
-after the first run and after the last, and the growth. tests/test_run_process.py runs it.
+before the first run, after it and after the last; the growth from the first; and what the app kept
+over its memory before any run (``kept_mb``). tests/test_run_process.py runs it.
 """
 
 from __future__ import annotations
@@ -62,13 +63,17 @@ def main(argv: list[str] | None = None) -> dict:
         del run
         gc.collect()
 
+    TrainConfig(preset="small").resolved()  # what the page has imported before anyone trains
+    gc.collect()
+    before = resident_mb()
     one(0)
     first = resident_mb()
     for i in range(1, args.runs):
         one(i)
     last = resident_mb()
-    result = {"isolation": args.isolation, "runs": args.runs, "rss_after_1_mb": round(first, 1),
-              f"rss_after_{args.runs}_mb": round(last, 1), "growth": round(last / first - 1, 4)}
+    result = {"isolation": args.isolation, "runs": args.runs, "rss_before_mb": round(before, 1),
+              "rss_after_1_mb": round(first, 1), f"rss_after_{args.runs}_mb": round(last, 1),
+              "growth": round(last / first - 1, 4), "kept_mb": round(last - before, 1)}
     print(json.dumps(result))
     return result
 
