@@ -56,6 +56,8 @@ def page(monkeypatch, tmp_path):
     """A fresh AppTest of the page; every run it started is stopped afterwards."""
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path / "runs"))
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    # An earlier test's dropped run ends its process within seconds (STOP_GRACE): count without it.
+    wait_until(lambda: not [t for t in threading.enumerate() if t.name.startswith(("gan-run-", "gan-training-"))], 30)
     baseline = threading.active_count()
     made: list[AppTest] = []
 

@@ -307,9 +307,14 @@ class ChildRun:
                 self.heartbeat()  # waiting here is looking
         return True
 
-    def resume(self) -> None:
+    def resume(self, timeout: float = 2.0) -> None:
+        """Continue; returns once the run says it is running again (the page's next draw shows it)."""
         self.heartbeat()
         self._send(("resume",))
+        deadline = time.monotonic() + timeout
+        with self._mirror.changed:
+            while self._mirror.status == "paused" and not self._ended.is_set() and time.monotonic() < deadline:
+                self._mirror.changed.wait(0.1)
 
     def single_step(self, kind: str, timeout: float) -> bool:
         if not self.is_alive() or self.snapshot().status != "paused":
