@@ -28,7 +28,6 @@ import ctypes
 import io
 import itertools
 import logging
-import math
 import os
 import queue
 import shutil
@@ -46,7 +45,7 @@ import torch
 from gan_core.limits import get_limits
 from gan_core.worker.channel import Cursor, Mirror, read_changes
 from gan_core.worker.registry import WorkerError
-from gan_core.worker.snapshot import ACTIVE_STATUSES, RunSnapshot
+from gan_core.worker.snapshot import RunSnapshot
 
 log = logging.getLogger(__name__)
 

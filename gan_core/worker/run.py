@@ -53,7 +53,7 @@ from gan_core.runs_quota import make_room, mark_in_use
 from gan_core.trainer import SINGLE_UPDATES, StepReport, TrainConfig, Trainer, TrainingDiverged
 from gan_core.worker.pacing import Cadence, Turnstile
 from gan_core.worker.registry import REGISTRY, QueueTicket, WorkerError, default_orphan_timeout
-from gan_core.worker.snapshot import ACTIVE_STATUSES, HISTORY_FIELDS, RunSnapshot, assemble_snapshot, read_only
+from gan_core.worker.snapshot import HISTORY_FIELDS, RunSnapshot, assemble_snapshot, read_only
 
 log = logging.getLogger(__name__)
 
