@@ -185,6 +185,48 @@ def test_resume_keeps_every_saved_setting_the_command_line_does_not_give(tmp_pat
     assert "k is now 3 (the checkpoint had 2)" in err and "k=" not in err.split("resume: kept")[1].split("\n")[0]
 
 
+def test_an_interrupted_run_resumed_without_flags_keeps_its_plan(tmp_path, capsys, monkeypatch):
+    """A run stopped (SIGTERM) at step 5 of 12 and resumed with the bare command its message suggests
+    goes on to step 12 with grids, saves and class readings at the intervals it was started with (it
+    once trained 2,000 more steps with the defaults: grids every 250 steps and no class readings)."""
+    import gan_core.cli.train as train_cli
+
+    asked = {"n": 0}
+
+    def stop_after_five(self):  # the loop asks after every step; the 5th answer is "SIGTERM came"
+        asked["n"] += 1
+        if asked["n"] >= 5:
+            self.signal = signal.SIGTERM
+        return self.signal is not None
+
+    out = tmp_path / "run"
+    start = ["train", "--dataset", "mnist5k", "--steps", "12", "--batch-size", "8", "--sample-every", "3",
+             "--save-every", "4", "--record-classes", "16", "--out", str(out)]
+    with monkeypatch.context() as m:
+        m.setattr(train_cli.GracefulStop, "requested", property(stop_after_five))
+        assert main(start) == 128 + signal.SIGTERM
+    assert load_checkpoint(out).step == 5
+    capsys.readouterr()
+    assert main(["train", "--resume", str(out), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    plan = next(line for line in err.splitlines() if line.startswith("resume: the run goes on with its saved plan"))
+    for shown in ("sample_every=3", "save_every=4", "record_classes=16", "target_step=12"):
+        assert shown in plan, plan
+    ckpt = load_checkpoint(out)
+    assert ckpt.step == 12 and ckpt.config["target_step"] == 12
+    assert ckpt.config["plan"] == {"sample_every": 3, "save_every": 4, "record_classes": 16}
+    assert steps_in(out / "metrics.csv") == list(range(1, 13))
+    assert sorted(p.name for p in (out / "samples").glob("step_*.png")) == [
+        f"step_{s:06d}.png" for s in (3, 6, 9, 12)]
+    assert steps_in(out / "classes.csv") == [3, 6, 9, 12]  # no gap where the run was stopped
+    # a finished run resumed again, with a flag given: the flag wins, the rest of the plan is kept
+    assert main(["train", "--resume", str(out), "--out", str(out), "--steps", "3", "--sample-every", "0"]) == 0
+    err = capsys.readouterr().err
+    assert "record_classes=16" in err and "sample_every=" not in err and "target_step=" not in err
+    assert load_checkpoint(out).config["plan"] == {"sample_every": 0, "save_every": 4, "record_classes": 16}
+    assert steps_in(out / "metrics.csv") == list(range(1, 16)) and steps_in(out / "classes.csv") == [3, 6, 9, 12]
+
+
 def test_resume_refuses_a_different_model_and_accepts_the_same_one(tmp_path, capsys):
     out = tmp_path / "run"
     assert train(out, steps="1") == 0

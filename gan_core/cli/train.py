@@ -49,6 +49,10 @@ RECORD_CLASSES = Setting("int", 0, 10_000, help=_H + "record_classes", flag="--r
 BETA1 = dataclasses.replace(declared(TrainConfig)["betas_d"], kind="float", label="", help=_H + "beta1",
                             flag="--beta1", url=None, widget=None)
 DEFAULT_SAMPLE_EVERY, DEFAULT_SAVE_EVERY, DEFAULT_STEPS = 250, 1000, 2000
+# The run's plan, saved in config.json ("plan", with "target_step") so that a resumed run, e.g. after
+# Ctrl-C or SIGTERM, goes on as it was started: to the same step, with grids, saves and class readings
+# at the same interval, unless the command line says otherwise. flag name -> default of a new run.
+PLAN_DEFAULTS = {"sample_every": DEFAULT_SAMPLE_EVERY, "save_every": DEFAULT_SAVE_EVERY, "record_classes": 0}
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -66,9 +70,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_flag(p, THREADS, dest="threads")
     add_flag(p, LOG_EVERY, dest="log_every", metavar="STEPS")
     add_flag(p, DIST_TIMEOUT, dest="dist_timeout", metavar="SECONDS")
-    add_flag(p, SAMPLE_EVERY, dest="sample_every", default=DEFAULT_SAMPLE_EVERY)
-    add_flag(p, SAVE_EVERY, dest="save_every", default=DEFAULT_SAVE_EVERY)
-    add_flag(p, RECORD_CLASSES, dest="record_classes", metavar="N", default=0)
+    add_flag(p, SAMPLE_EVERY, dest="sample_every")
+    add_flag(p, SAVE_EVERY, dest="save_every")
+    add_flag(p, RECORD_CLASSES, dest="record_classes", metavar="N")
     p.add_argument("--no-sync-batchnorm", action="store_true",
                    help="under torchrun: each process normalises BatchNorm over its own share of the batch "
                         "(default: SyncBatchNorm over the global batch, where PyTorch has it: on GPUs)")
@@ -246,6 +250,10 @@ def _train(args: argparse.Namespace, d, device) -> int:
         changed = {**trainer.load_state(resume.trainer_state()), **changed}
         if main:
             _report_resume(kept, changed, resume.train_config)
+    kept_plan = _keep_plan(args, resume)
+    if resume is not None and main and kept_plan:
+        print(translate("errors.cli.resume_plan", settings=", ".join(f"{k}={v}" for k, v in kept_plan.items())),
+              file=sys.stderr)
     c = trainer.config
     if args.log_every is None:
         args.log_every = 1 if trainer.device.type == "cpu" else DEFAULT_GPU_LOG_EVERY
@@ -256,10 +264,11 @@ def _train(args: argparse.Namespace, d, device) -> int:
     ds_info = {"name": str(c.dataset), "class_names": list(dataset.class_names), "size": len(dataset)}
 
     target_step = trainer.step_count + n_steps  # for whoever watches the folder (the training page's ETA)
+    plan = {name: getattr(args, name) for name in PLAN_DEFAULTS}
 
     def save() -> None:
         make_room(out)  # past the quota with every run in use: RunsFull, the last checkpoint as it was
-        save_checkpoint(out, trainer, dataset=ds_info, extra={"target_step": target_step})
+        save_checkpoint(out, trainer, dataset=ds_info, extra={"target_step": target_step, "plan": plan})
 
     fields = ["step", "epoch", "loss_d", "loss_g", "d_real", "d_fake", "images_per_sec", "elapsed"]
     metrics_path = out / "metrics.csv"
@@ -335,6 +344,27 @@ def _report_resume(kept: list[str], changed: dict[str, tuple], saved: dict) -> N
 
 def _shown(value) -> str:
     return ",".join(str(v) for v in value) if isinstance(value, (list, tuple)) else str(value)
+
+
+def _keep_plan(args: argparse.Namespace, resume) -> dict:
+    """Fill in the plan flags the command line leaves out: a resumed run's saved plan, else the defaults.
+
+    Returns what was taken from the checkpoint (``{name: value}``, with ``target_step`` when the run
+    goes on to its saved target), for the command to say so."""
+    saved = dict((resume.config.get("plan") or {}) if resume is not None else {})
+    kept = {}
+    for name, default in PLAN_DEFAULTS.items():
+        if getattr(args, name) is None:
+            value = saved.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+                kept[name] = value
+            setattr(args, name, kept.get(name, default))
+    target = resume.config.get("target_step") if resume is not None else None
+    if (args.steps is None and not args.epochs and isinstance(target, int) and not isinstance(target, bool)
+            and target > resume.step):
+        args.steps = target - resume.step  # an interrupted run finishes what it was started for
+        kept["target_step"] = target
+    return kept
 
 
 def _steps_to_run(args: argparse.Namespace, dataset, c) -> int:
