@@ -17,6 +17,12 @@ the CPU seconds of the server process and of the Chromium processes during the r
 /proc, Linux), and how often the page redrew (changes of the sample grid's image, DOM mutations in
 the main area). ``--runs N`` repeats the whole measurement on a fresh server each time and adds the
 median and the spread (min, max) of the seconds.
+
+Issue 30, item 5 (the page's overhead with runs in their own processes): ``--isolation thread`` trains in
+the app's process as before, ``process`` (the default) in a child process; the server's CPU then counts
+its descendants (the forkserver and the run's process) too, and the images/s the page showed are
+sampled at every poll (their median is reported). ``--headless`` adds, for the same hour, the same
+recipe without the app (``gan_core.bench``'s time to quality: a loop of ``Trainer.step()``).
 """
 
 from __future__ import annotations
@@ -82,6 +88,28 @@ def browser_cpu_seconds() -> float:
     return sum(cpu_seconds(pid) for pid in chromium_pids())
 
 
+def descendants(pid: int) -> list[int]:
+    """Children, grandchildren, ... of ``pid`` now (from /proc's parent ids)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], list(children.get(pid, []))
+    while todo:
+        found.append(todo.pop())
+        todo.extend(children.get(found[-1], []))
+    return found
+
+
+def server_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds of the server and of each process under it (a run's own process, its forkserver)."""
+    return {p: cpu_seconds(p) for p in (pid, *descendants(pid))}
+
+
 def quality_points(page) -> list[dict]:
     """[{step, confidence, classes_covered, samples}] of the judgement the page shows now (0 or 1 point).
 
@@ -98,19 +126,22 @@ def quality_points(page) -> list[dict]:
     return [{"step": step, "confidence": confidence / 100, "classes_covered": classes, "samples": samples}]
 
 
-def measure(cap_s: float, shot_at_s: float, screenshot: Path) -> dict:
-    with app_page(height=1800) as page:
+def measure(cap_s: float, shot_at_s: float, screenshot: Path, isolation: str) -> dict:
+    with app_page(height=1800, extra_env={"GAN_RUN_ISOLATION": isolation}) as page:
         open_from_nav(page, "Train a DCGAN live")
         set_number(page, "Generator steps", 100_000)  # never ends by itself during the measurement
         server_pid = page.app_server.pid
         page.evaluate(WATCH_REDRAWS_JS)
-        server_cpu, browser_cpu = cpu_seconds(server_pid), browser_cpu_seconds()
+        server_cpu, browser_cpu = server_cpu_seconds(server_pid), browser_cpu_seconds()
         button(page, "Start").click()
         clicked = time.monotonic()
         seen: dict[int, dict] = {}
-        reached, shot, steps_at_shot = None, False, None
+        reached, shot, steps_at_shot, rates = None, False, None, []
         while time.monotonic() - clicked < cap_s:
             now = time.monotonic() - clicked
+            rate = re.sub(r"[^0-9.]", "", metric_value(page, "Images / s") or "")
+            if rate and float(rate) > 0:
+                rates.append(float(rate))
             for point in quality_points(page):
                 if point["step"] not in seen:
                     seen[point["step"]] = {**point, "seen_after_s": round(now, 1)}
@@ -129,12 +160,20 @@ def measure(cap_s: float, shot_at_s: float, screenshot: Path) -> dict:
         final_step = int(metric_value(page, "Step").replace(",", ""))
         images_per_sec = metric_value(page, "Images / s")
         elapsed = time.monotonic() - clicked
-        server_cpu, browser_cpu = cpu_seconds(server_pid) - server_cpu, browser_cpu_seconds() - browser_cpu
+        # before Stop: a run's process that has ended no longer shows its CPU in /proc
+        spent = {p: v - server_cpu.get(p, 0.0) for p, v in server_cpu_seconds(server_pid).items()}
+        server_cpu, children_cpu = sum(spent.values()), sum(spent.values()) - spent.get(server_pid, 0.0)
+        browser_cpu = browser_cpu_seconds() - browser_cpu
         redraws = page.evaluate("() => window.__redraws")
         button(page, "Stop").click()
     return {
         "measured_for_s": round(elapsed, 1),
+        "isolation": isolation,
         "server_cpu_s": round(server_cpu, 1),
+        "of_which_child_processes_cpu_s": round(children_cpu, 1),
+        "server_cores": round(server_cpu / elapsed, 2),
+        "browser_cores": round(browser_cpu / elapsed, 2),
+        "images_per_sec_median": statistics.median(rates) if rates else None,
         "browser_cpu_s": round(browser_cpu, 1),
         "grid_redraws": redraws["grid"],
         "grid_redraws_per_s": round(redraws["grid"] / elapsed, 2),
@@ -158,18 +197,46 @@ def main() -> int:
     parser.add_argument("--screenshot-after", type=float, default=60.0, help="seconds after Start")
     parser.add_argument("--screenshot", type=Path, default=REPO / "test-output" / "train-page-60s.png")
     parser.add_argument("--runs", type=int, default=1, help="repeat on a fresh server; report median and spread")
+    parser.add_argument("--isolation", choices=("process", "thread"), default="process",
+                        help="where the page trains (GAN_RUN_ISOLATION of the server)")
+    parser.add_argument("--headless", action="store_true",
+                        help="also time the same recipe without the app (gan_core.bench time_to_quality)")
     args = parser.parse_args()
-    runs = [measure(args.cap, args.screenshot_after, args.screenshot) for _ in range(max(1, args.runs))]
-    if len(runs) == 1:
+    runs = [measure(args.cap, args.screenshot_after, args.screenshot, args.isolation)
+            for _ in range(max(1, args.runs))]
+    headless = _headless() if args.headless else None
+    if len(runs) == 1 and headless is None:
         print(json.dumps(runs[0], indent=2))
         return 0
     times = [r["seconds_after_start_click"] for r in runs if r["reached"]]
-    summary = {"runs": len(runs), "reached": len(times),
+    rates = [r["images_per_sec_median"] for r in runs if r["images_per_sec_median"]]
+    summary = {"runs": len(runs), "isolation": args.isolation, "reached": len(times),
                "median_s": statistics.median(times) if times else None,
-               "min_s": min(times) if times else None, "max_s": max(times) if times else None}
+               "min_s": min(times) if times else None, "max_s": max(times) if times else None,
+               "images_per_sec_median": statistics.median(rates) if rates else None}
+    if headless is not None:
+        summary["headless"] = headless
+        if rates and headless.get("images_per_sec"):
+            summary["page_over_headless"] = round(summary["images_per_sec_median"] / headless["images_per_sec"], 2)
     print(json.dumps({"summary": summary, "runs": [{k: v for k, v in r.items() if k != "quality_curve"}
                                                     for r in runs]}, indent=2))
     return 0
+
+
+def _headless() -> dict:
+    """The page's recipe (small preset, mnist5k, batch 64, seed 0, both cores) without the app: training
+    seconds and images/s until the same target (``gan_core.bench``'s time to quality, judged every 50 steps)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "bench.json"
+        subprocess.run([sys.executable, "-m", "gan_core", "bench", "--parts", "time_to_quality", "--json", str(out)],
+                       cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+        ttq = json.loads(out.read_text())["time_to_quality"]
+    rate = ttq["steps"] * ttq["batch_size"] / ttq["seconds"] if ttq.get("reached") else None
+    return {"seconds": ttq.get("seconds"), "steps": ttq.get("steps"),
+            "images_per_sec": round(rate) if rate else None}
 
 
 if __name__ == "__main__":

@@ -134,9 +134,10 @@ _SERVERS: list[StreamlitServer] = []
 
 
 @contextlib.contextmanager
-def app_page(height: int = 1000):
-    """A fresh ``streamlit run app.py`` and a headless Chromium page showing it (width 1400); yields the
-    page, with the server as ``page.app_server`` (its ``pid`` for CPU figures).
+def app_page(height: int = 1000, extra_env: dict[str, str] | None = None):
+    """A fresh ``streamlit run app.py`` (with ``extra_env`` added to its environment) and a headless
+    Chromium page showing it (width 1400); yields the page, with the server as ``page.app_server`` (its
+    ``pid`` for CPU figures).
 
     For the measurement scripts (scripts/bench_*_browser.py); the tests use the fixtures below.
     """
@@ -145,7 +146,7 @@ def app_page(height: int = 1000):
     from st_browser import wait_for_app
 
     with tempfile.TemporaryDirectory() as tmp:
-        server = StreamlitServer(Path(tmp) / "runs", Path(tmp) / "server.log")
+        server = StreamlitServer(Path(tmp) / "runs", Path(tmp) / "server.log", extra_env=extra_env)
         try:
             server.wait_healthy()
             with sync_playwright() as p:
