@@ -126,8 +126,8 @@ def quality_points(page) -> list[dict]:
     return [{"step": step, "confidence": confidence / 100, "classes_covered": classes, "samples": samples}]
 
 
-def measure(cap_s: float, shot_at_s: float, screenshot: Path, isolation: str) -> dict:
-    with app_page(height=1800, extra_env={"GAN_RUN_ISOLATION": isolation}) as page:
+def measure(cap_s: float, shot_at_s: float, screenshot: Path, isolation: str, env: dict[str, str]) -> dict:
+    with app_page(height=1800, extra_env={"GAN_RUN_ISOLATION": isolation, **env}) as page:
         open_from_nav(page, "Train a DCGAN live")
         set_number(page, "Generator steps", 100_000)  # never ends by itself during the measurement
         server_pid = page.app_server.pid
@@ -169,6 +169,7 @@ def measure(cap_s: float, shot_at_s: float, screenshot: Path, isolation: str) ->
     return {
         "measured_for_s": round(elapsed, 1),
         "isolation": isolation,
+        "server_env": env,
         "server_cpu_s": round(server_cpu, 1),
         "of_which_child_processes_cpu_s": round(children_cpu, 1),
         "server_cores": round(server_cpu / elapsed, 2),
@@ -199,10 +200,13 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=1, help="repeat on a fresh server; report median and spread")
     parser.add_argument("--isolation", choices=("process", "thread"), default="process",
                         help="where the page trains (GAN_RUN_ISOLATION of the server)")
+    parser.add_argument("--env", nargs="*", default=[], metavar="NAME=VALUE",
+                        help="more environment for the server (e.g. GAN_RUN_NICE=0, GAN_CPU_THREADS=1)")
     parser.add_argument("--headless", action="store_true",
                         help="also time the same recipe without the app (gan_core.bench time_to_quality)")
     args = parser.parse_args()
-    runs = [measure(args.cap, args.screenshot_after, args.screenshot, args.isolation)
+    env = dict(item.split("=", 1) for item in args.env)
+    runs = [measure(args.cap, args.screenshot_after, args.screenshot, args.isolation, env)
             for _ in range(max(1, args.runs))]
     headless = _headless() if args.headless else None
     if len(runs) == 1 and headless is None:
