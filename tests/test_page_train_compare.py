@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_core import i18n
 from gan_core.ablation_study import BASELINE, StudyPlan, run_study, ship_study
+from helpers import wait_until
 
 PAGE = str(Path(__file__).resolve().parents[1] / "views" / "train.py")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -26,7 +27,8 @@ def study(tmp_path_factory) -> Path:
     return ship_study(root / "runs", root / "shipped")
 
 
-def compare_page(monkeypatch, folder: Path, lang: str = "en", ablate: str | None = None) -> AppTest:
+def compare_page(monkeypatch, folder: Path, lang: str = "en", ablate: str | None = None,
+                 source: str | None = None) -> AppTest:
     from views import _i18n
 
     monkeypatch.setenv("GAN_ABLATION_STUDY", str(folder))
@@ -36,6 +38,8 @@ def compare_page(monkeypatch, folder: Path, lang: str = "en", ablate: str | None
     at.query_params["mode"] = "compare"
     if ablate:
         at.query_params["ablate"] = ablate
+    if source:
+        at.query_params["compare"] = source
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -155,3 +159,122 @@ def test_the_replay_offers_the_fashion_recording_and_shows_the_kinds_it_generate
     assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
     if lang == "ko":
         assert HANGUL.search(at.radio(key="train_replay_recording").options[1])
+
+
+# --- the live half: both runs trained now (issue 31, item 2) -------------------------------------------
+
+@pytest.fixture
+def live_page(monkeypatch, tmp_path):
+    """The compare view on "Train both live"; every pair a test started is closed afterwards."""
+    from gan_core.worker import REGISTRY
+
+    monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path / "runs"))
+    made: list[AppTest] = []
+
+    def make(lang: str = "en", slots: int = 2, ablate: str = "relu-d") -> AppTest:
+        from views import _train_compare_live
+
+        monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", str(slots))
+        # the study's recipe, with classifier readings every 10 steps: a short run shows them
+        monkeypatch.setattr(_train_compare_live, "PLAN", StudyPlan(sample_every=10))
+        made.append(compare_page(monkeypatch, tmp_path / "no-study", lang, ablate=ablate, source="live"))
+        return made[-1]
+
+    yield make
+    pairs = [at.session_state["train_compare_pair"] for at in made if "train_compare_pair" in at.session_state]
+    assert all([pair.close() for pair in pairs])
+    wait_until(lambda: REGISTRY.active() == [], 30)
+
+
+def config_differences(a, b) -> set[str]:
+    import dataclasses
+
+    return {f.name for f in dataclasses.fields(a) if getattr(a, f.name) != getattr(b, f.name)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_start_both_trains_the_pair_side_by_side_and_stop_ends_both(live_page, lang):
+    i18n.MISSING_KEYS.clear()
+    at = live_page(lang)
+    assert at.radio(key="train_compare_source").value == "live"
+    assert at.number_input(key="train_compare_live_steps").value == StudyPlan().steps  # the study's recipe
+    assert "train_compare_step" not in at.session_state  # no replay slider
+    at.number_input(key="train_compare_live_steps").set_value(30).run()
+    at.button(key="train_compare_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    pair = at.session_state["train_compare_pair"]
+    baseline, ablated = pair.runs
+    # the same seed, data and settings, one guideline different; one CPU thread in each run's process
+    assert config_differences(baseline.config, ablated.config) == {"ablations"}
+    assert baseline.config.ablations == () and ablated.config.ablations == ("relu-d",)
+    assert baseline.config.seed == ablated.config.seed == StudyPlan().seeds[0]
+    assert baseline.dataset is ablated.dataset and baseline.dataset.name == "mnist5k"
+    assert baseline.cpu_threads == ablated.cpu_threads == 1
+    assert baseline.process_id != ablated.process_id
+    assert at.button(key="train_compare_start").disabled and not at.button(key="train_compare_stop").disabled
+    wait_until(lambda: pair.statuses() == ("finished", "finished"), 300)
+    at.run()  # AppTest never fires the fragment's timer: draw again
+    shown = " ".join(m.value for m in at.markdown)
+    assert i18n.translate("train.compare.baseline", lang) in shown and i18n.translate("ablations.relu_d", lang) in shown
+    confident = metrics(at)[i18n.translate("train.compare.confidence", lang)]
+    assert len(confident) == 2 and all(v != "–" for v in confident)  # both sides' classifier readings
+    covered = metrics(at)[i18n.translate("train.compare.classes", lang)]
+    assert all(v.endswith("/ 10") for v in covered)
+    captions = [i.caption for im in at.get("image") for i in im.proto.imgs]
+    assert captions == [i18n.translate("train.generated", lang, step="30")] * 2  # the same step on both sides
+    assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS
+    if lang == "ko":
+        assert HANGUL.search(at.button(key="train_compare_start").label)
+        assert HANGUL.search(at.radio(key="train_compare_source").options[1])
+    assert not at.button(key="train_compare_start").disabled  # both finished: the page was redrawn
+    # a new, longer pair, then Stop both ends both at once
+    at.number_input(key="train_compare_live_steps").set_value(5000).run()
+    at.button(key="train_compare_start").click().run()
+    second = at.session_state["train_compare_pair"]
+    assert second is not pair and not any(run.is_alive() for run in pair.runs)  # the old pair was closed
+    at.button(key="train_compare_stop").click().run()
+    assert not any(run.is_alive() for run in second.runs)
+    assert {s.status for s in second.snapshots()} == {"stopped"}
+    assert not at.button(key="train_compare_start").disabled and at.button(key="train_compare_stop").disabled
+
+
+@pytest.mark.slow
+def test_choosing_another_guideline_ends_the_pair_and_reset_forgets_it(live_page):
+    at = live_page()
+    at.number_input(key="train_compare_live_steps").set_value(5000).run()
+    at.button(key="train_compare_start").click().run()
+    pair = at.session_state["train_compare_pair"]
+    assert pair.is_alive()
+    at.button(key="train_compare_pause").click().run()
+    assert pair.statuses() == ("paused", "paused")
+    at.button(key="train_compare_resume").click().run()
+    assert pair.statuses() == ("running", "running")
+    at.selectbox(key="train_compare_ablation").set_value("pooling").run()
+    assert not pair.is_alive() and "train_compare_pair" not in at.session_state
+    at.button(key="train_compare_start").click().run()
+    again = at.session_state["train_compare_pair"]
+    assert again.runs[1].config.ablations == ("pooling",)
+    at.button(key="train_compare_reset").click().run()
+    assert not again.is_alive() and "train_compare_pair" not in at.session_state
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_with_one_free_slot_neither_run_starts_and_the_page_says_what_to_do(live_page, lang):
+    from gan_core.worker import REGISTRY
+
+    at = live_page(lang, slots=1)
+    at.button(key="train_compare_start").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "train_compare_pair" not in at.session_state and REGISTRY.active() == []
+    sentence = i18n.translate("errors.worker.pair_cap", lang, cap=1)
+    assert [w.value for w in at.warning] == [sentence]
+    assert "GAN_MAX_CONCURRENT_RUNS=2" in sentence
+
+
+def test_the_link_opens_the_live_pair_and_the_choice_stays_in_the_link(live_page):
+    at = live_page(ablate="pooling")
+    assert at.selectbox(key="train_compare_ablation").value == "pooling"
+    assert at.query_params["compare"] == ["live"] or at.query_params["compare"] == "live"
+    at.radio(key="train_compare_source").set_value("replay").run()
+    assert at.query_params["compare"] in ("replay", ["replay"])

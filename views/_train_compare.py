@@ -3,24 +3,27 @@
 It replays the shipped ablation study (``gan_core.ablation_study``: the same run, seed, data and batch
 order, one guideline different, trained with ``train --ablate``): each side its fixed-noise grid, its
 loss and D(x)/D(G(z)) charts and its classifier readings at the step the one slider shows; below, the
-measured table over seeds with what it cannot see. ``/train?mode=compare&ablate=NAME`` opens it on
-that ablation.
+measured table over seeds with what it cannot see. Or it trains the same pair now, both runs at once
+(``views._train_compare_live``). ``/train?mode=compare&ablate=NAME`` opens it on that ablation,
+``&compare=live`` on the live pair.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import streamlit as st
 
-from gan_core.ablation_study import BASELINE, load_study, shipped_study_path, spread_text, verdict
+from gan_core.ablation_study import BASELINE, StudyPlan, applicable, load_study, shipped_study_path, spread_text, verdict
 from gan_core.ablations import ABLATIONS
 from gan_core.class_shares import read_class_shares
 from gan_core.recording import Recording, RecordingError
 from views._i18n import error_text, t, user_text
 from views._train_pictures import curves, smoothing_control
 from views._train_replay import REPLAY_REFRESH_SECONDS, Player, cached_recording, recorded_grid
-from views._train_settings import COMPARE_ABLATION
+from views._settings import PERSIST
+from views._train_settings import COMPARE_ABLATION, COMPARE_SOURCE, COMPARE_SOURCES, default
 
 COMPARE_PLAYER = Player("train_compare_step", "train_compare_seconds", "train_compare_play", "train_compare_anchor",
                         "train_compare_shown")
@@ -46,14 +49,20 @@ def _load(folder: Path) -> tuple[Recording, object] | None:
     return rec, read_class_shares(folder)
 
 
+def readings(confidence: float | None, covered: int | None, classes: int | None) -> None:
+    """One side's classifier readings: the confident share and the classes generated ("–" before the first)."""
+    left, right = st.columns(2)
+    left.metric(t("train.compare.confidence"), "–" if confidence is None else f"{confidence:.2f}")
+    right.metric(t("train.compare.classes"), "–" if covered is None else f"{int(covered)} / {classes}")
+
+
 def _side(rec: Recording, shares, step: int) -> None:
     """One side's classifier readings and grid at ``step``."""
     i = shares.at(step) if shares is not None else None
-    confidence = "–" if i is None else f"{shares.summary['confidence'][i]:.2f}"
-    covered = "–" if i is None else f"{int(shares.summary['classes_covered'][i])} / {shares.shares.shape[1]}"
-    left, right = st.columns(2)
-    left.metric(t("train.compare.confidence"), confidence)
-    right.metric(t("train.compare.classes"), covered)
+    if i is None:
+        readings(None, None, None)
+    else:
+        readings(shares.summary["confidence"][i], shares.summary["classes_covered"][i], shares.shares.shape[1])
     recorded_grid(rec, rec.frame_index_at(step))
 
 
@@ -96,8 +105,23 @@ def _table(study: dict) -> None:
     st.caption(t("train.compare.cannot_see"))
 
 
-def compare() -> None:
-    """The compare mode: the shipped study's baseline and one ablation, side by side, then the table."""
+def _choose(names: list[str]) -> str:
+    """The ablation shown beside the baseline (a link's ``ablate`` when it names one of ``names``)."""
+    if st.session_state.get(COMPARE_ABLATION) not in names:
+        st.session_state[COMPARE_ABLATION] = names[0]
+    return st.selectbox(t("train.compare.choose"), names, key=COMPARE_ABLATION,
+                        format_func=lambda n: label(n, short=True))
+
+
+def compare(live: Callable[[str], None]) -> None:
+    """The compare mode: the shipped study's baseline and one ablation side by side, then the table; or
+    (``COMPARE_SOURCE`` "live") the same pair trained now, drawn by ``live(name)``."""
+    default(COMPARE_SOURCE, COMPARE_SOURCES[0])
+    source = st.radio(t("train.compare.source"), COMPARE_SOURCES, key=COMPARE_SOURCE, horizontal=True,
+                      format_func=lambda s: t(f"train.compare.source_option.{s}"), persist_state=PERSIST)
+    if source == "live":
+        live(_choose([n for n in applicable(StudyPlan()) if n != BASELINE]))
+        return
     st.caption(t("train.compare.intro"))
     path = shipped_study_path()
     study = load_study(path) if path.is_dir() else None
@@ -108,10 +132,7 @@ def compare() -> None:
     if not names:
         st.info(t("train.compare.absent", name=user_text(path.name)))
         return
-    if st.session_state.get(COMPARE_ABLATION) not in names:
-        st.session_state[COMPARE_ABLATION] = names[0]
-    name = st.selectbox(t("train.compare.choose"), names, key=COMPARE_ABLATION,
-                        format_func=lambda n: label(n, short=True))
+    name = _choose(names)
     seed = int(study["plan"]["seeds"][0])
     folder = path / f"{BASELINE}-seed{seed}"
     try:

@@ -56,15 +56,19 @@ def _numbers(snap: RunSnapshot) -> None:
     cols[4].metric(t("train.metric.eta"), charts.duration(snap.eta))
 
 
+def generated_grid(snap: RunSnapshot) -> None:
+    """The run's newest fixed-noise grid, captioned with its step (nothing before the first one)."""
+    if snap.latest_grid is not None:
+        step, grid = snap.latest_grid
+        st.image(grid_png(grid, snap.config["image_size"]), caption=t("train.generated", step=f"{step:,}"))
+
+
 def _grids(snap: RunSnapshot) -> None:
-    size = snap.config["image_size"]
     left, right = st.columns(2, gap="large")  # the wider gap keeps an 8x8 grid within a 720 px screen
     with left:
-        if snap.latest_grid is not None:
-            step, grid = snap.latest_grid
-            st.image(grid_png(grid, size), caption=t("train.generated", step=f"{step:,}"))
+        generated_grid(snap)
     with right:
-        st.image(grid_png(snap.real_grid, size), caption=t("train.real", dataset=user_text(snap.dataset)))
+        st.image(grid_png(snap.real_grid, snap.config["image_size"]), caption=t("train.real", dataset=user_text(snap.dataset)))
     st.caption(t("train.grid_caption"))
 
 

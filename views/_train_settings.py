@@ -42,6 +42,8 @@ RESUME_FILE, RESUME = "train_resume_file", "train_resume_checkpoint"  # the uplo
 OWN_IMAGES = "own images"
 MODES = ("live", "replay", "watch", "compare")
 COMPARE_ABLATION = "train_compare_ablation"  # the ablation the compare view shows beside the baseline
+COMPARE_SOURCE = "train_compare_source"  # the compare view replays the study ("replay") or trains the pair ("live")
+COMPARE_SOURCES = ("replay", "live")
 UNITS = ("steps", "epochs")
 DEFAULT_STEPS = 2000
 FIELDS = declared(TrainConfig)
@@ -85,6 +87,7 @@ def url_params(preset: str, dataset: str) -> list[Param]:
     fields = [p for name, setting in declared(TrainConfig).items() if setting.url
               for p in params(setting, keys[name], **({"choices": narrowed[name]} if name in narrowed else {}))]
     return [Param("mode", MODE, "choice", choices=MODES), Param("ablate", COMPARE_ABLATION, "choice", choices=list(ABLATIONS)),
+            Param("compare", COMPARE_SOURCE, "choice", choices=COMPARE_SOURCES),
             *fields,
             Param("unit", UNIT, "choice", choices=UNITS), param(STEPS_SETTING, STEPS), param(EPOCHS_SETTING, EPOCHS)]
 

@@ -5,12 +5,13 @@ Streamlit; this page reads ``run.snapshot()`` about once a second in a fragment.
 D step / G step / one iteration buttons ask that thread for exactly one more step. The "replay"
 mode plays back a recorded run (``gan_core.recording``) with the same charts and grid; "watch"
 follows a run the command line is writing; "compare" replays the baseline and one broken DCGAN
-guideline side by side (``gan_core.ablation_study``).
+guideline side by side (``gan_core.ablation_study``), or trains both live (``gan_core.compare_live``).
 
 The page composes its parts, one module each: ``_train_settings`` (sidebar, URL), ``_train_own`` (the
 student's own images: summary, proposed settings), ``_train_run`` (buttons, queue), ``_train_live`` (the
 live view), ``_train_results``, ``_train_judge`` (the judge and the report), ``_train_replay`` (replay
-and watch), ``_train_compare`` (the guidelines side by side) and ``_train_model`` (layer tables, the lecture's code).
+and watch), ``_train_compare`` (the guidelines side by side), ``_train_compare_live`` (both trained now)
+and ``_train_model`` (layer tables, the lecture's code).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from views._i18n import t
 from views._notes import teaching_notes
 from views._session_keys import OPEN_IN_LATENT, QUEUED, TRAIN_RUN
 from views._train_compare import compare
+from views._train_compare_live import live_compare
 from views._train_judge import judge_section
 from views._train_live import REFRESH_SECONDS, WAS_ACTIVE, live_view
 from views._train_model import lecture_code, model_tables
@@ -62,7 +64,7 @@ if _mode == "replay":
 elif _mode == "watch":
     watch()
 elif _mode == "compare":
-    compare()
+    compare(live_compare)
 else:
     _run: TrainingRun | None = st.session_state.get(TRAIN_RUN)
     if _run is not None:

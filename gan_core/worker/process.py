@@ -128,6 +128,7 @@ class ChildRun:
         self.orphan_timeout = options.orphan_timeout
         self.last_heartbeat = time.monotonic()
         self.pid: int | None = None
+        self.cpu_threads: int | None = None  # torch's thread count in the run's process, once started
         self._process = None
         self._conn = None
         self._mirror: Mirror | None = None
@@ -156,7 +157,7 @@ class ChildRun:
                          options=_without_orphan_timeout(options), resume=resume,
                          device=None if device is None else str(device),
                          env={k: v for k, v in os.environ.items() if k.startswith("GAN_")},
-                         cpu_threads=set_cpu_threads(), nice=run_niceness())
+                         cpu_threads=options.cpu_threads or set_cpu_threads(), nice=run_niceness())
         payload = io.BytesIO()
         torch.save(spec, payload)
         ctx = _context()
@@ -182,6 +183,7 @@ class ChildRun:
         info = message[1]
         self.config, self.resume_changes = info["config"], info["resume_changes"]
         self._baseline_mb = info["baseline_mb"]
+        self.cpu_threads = info["cpu_threads"]
         self._mirror = Mirror(info)
         self._limit_mb = float(get_limits().max_run_mb)
         self.last_heartbeat = time.monotonic()
@@ -514,7 +516,8 @@ def child_main(conn) -> None:
     spec.dataset = spec.resume = None  # the run has its own references; nothing else keeps a copy
     send(("ready", {"config": run.config, "resume_changes": run.resume_changes, "device": str(run.trainer.device),
                     "dataset": run.dataset.name, "start_step": worker.start_step, "target_step": worker.target_step,
-                    "real_grid": worker.real_grid, "pid": os.getpid(), "baseline_mb": baseline_mb}))
+                    "real_grid": worker.real_grid, "pid": os.getpid(), "baseline_mb": baseline_mb,
+                    "cpu_threads": torch.get_num_threads()}))
     try:
         message = conn.recv()
     except (EOFError, OSError):

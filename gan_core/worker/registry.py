@@ -147,6 +147,14 @@ class RunRegistry:
             return (len(self._active) < get_limits().max_concurrent_runs
                     and bool(self._queue) and self._queue[0] is ticket)
 
+    def free_slots(self) -> int:
+        """How many runs could start now without waiting: the free slots, or 0 while anyone waits in the
+        queue (a free slot is theirs first)."""
+        cap = get_limits().max_concurrent_runs
+        with self._lock:
+            self._drop_stale(time.monotonic())
+            return 0 if self._queue else max(0, cap - len(self._active))
+
     def estimated_wait(self, ticket: QueueTicket) -> float | None:
         """Seconds until a slot is likely free for ``ticket`` at the current runs' speed (None: unknown)."""
         cap = get_limits().max_concurrent_runs

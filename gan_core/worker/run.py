@@ -83,6 +83,10 @@ class RunOptions:
     # Seconds without heartbeat() before the run stops itself ($GAN_ORPHAN_TIMEOUT, default 120).
     orphan_timeout: float | None = field(default_factory=default_orphan_timeout)
     grid_nrow: int | None = None  # images per row; None: a square grid (8x8, or 4x4 for tf-tutorial)
+    # torch's CPU threads in the run's own process (None: as many as the app's); two runs side by side take
+    # one each, so that they share 2 cores instead of spinning against each other. Not for a run in a thread
+    # of the app (GAN_RUN_ISOLATION=thread): the count is the app's there, set once per process.
+    cpu_threads: int | None = None
 
 
 # How PyTorch's CPU allocator, oneDNN and C++ say an allocation failed (an address-space limit reached).
@@ -531,6 +535,11 @@ class TrainingRun:
     def resume_changes(self) -> dict[str, tuple]:
         """What resuming changed in the optimisers ({"lr_g": (saved, now), ...}); known once started."""
         return self._engine.resume_changes
+
+    @property
+    def cpu_threads(self) -> int | None:
+        """The torch CPU threads the run's process computes with (known once started; None in a thread)."""
+        return getattr(self._engine, "cpu_threads", None)
 
     @property
     def process_id(self) -> int | None:
