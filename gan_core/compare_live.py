@@ -124,15 +124,33 @@ def start_pair(name: str, configs: tuple[TrainConfig, TrainConfig], dataset, ste
     if free < 2:
         raise pair_refusal(free)
     runs = [TrainingRun(config, dataset, steps, pair_options(plan)) for config in configs]
-    try:
-        for run in runs:
-            run.start()
-    except RunLimitReached:  # someone else took a slot between the check and the start
+    failures = _start_together(runs)
+    if failures:
         for run in runs:
             run.close()
-        raise pair_refusal(REGISTRY.free_slots()) from None
-    except BaseException:
-        for run in runs:
-            run.close()
-        raise
+        if all(isinstance(exc, RunLimitReached) for exc in failures):  # another run took a slot meanwhile
+            raise pair_refusal(REGISTRY.free_slots())
+        raise next(exc for exc in failures if not isinstance(exc, RunLimitReached))
     return LivePair(name, *runs)
+
+
+def _start_together(runs: list[TrainingRun]) -> list[BaseException]:
+    """Start every run at once, each from its own thread (what failed, if anything). One after the other,
+    the first trained alone while the second's process was built (seconds on a busy machine), and got
+    no heartbeat meanwhile: both sides start at the same moment instead."""
+    import threading
+
+    failures: list[BaseException] = []
+
+    def start(run: TrainingRun) -> None:
+        try:
+            run.start()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, which closes both
+            failures.append(exc)
+
+    threads = [threading.Thread(target=start, args=(run,), name="gan-pair-start", daemon=True) for run in runs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return failures
