@@ -22,7 +22,7 @@ from gan_core.run_cost import check_run_cost
 from gan_core.worker import ACTIVE_STATUSES, REGISTRY, RunLimitReached, RunSnapshot
 from views._cancellable import run_cancellable
 from views._i18n import error_text, t, user_text
-from views._session_keys import TRAIN_NOTICE
+from views._session_keys import COMPARE_PAIR, TRAIN_NOTICE
 from views._settings import widget
 from views._train_compare import label, readings
 from views._train_live import REFRESH_SECONDS, generated_grid
@@ -32,9 +32,9 @@ from views._train_settings import default
 
 log = logging.getLogger(__name__)
 
-# Session-state keys this module owns: the pair of runs (a LivePair), whether the last redraw saw one of
-# them active (their end redraws the page), the steps box, and the buttons and their row.
-PAIR, WAS_ACTIVE, STEPS = "train_compare_pair", "train_compare_was_active", "train_compare_live_steps"
+# Session-state keys this module owns: whether the last redraw saw one of the pair's runs active (their
+# end redraws the page), the steps box, and the buttons and their row. The pair itself is COMPARE_PAIR.
+WAS_ACTIVE, STEPS = "train_compare_was_active", "train_compare_live_steps"
 START, PAUSE, RESUME, STOP, RESET = ("train_compare_start", "train_compare_pause", "train_compare_resume",
                                      "train_compare_stop", "train_compare_reset")
 BUTTON_ROW = "train_compare_buttons"
@@ -42,7 +42,7 @@ PLAN = StudyPlan()  # the recipe of the shipped study: the live pair is the run 
 
 
 def _close() -> None:
-    pair: LivePair | None = st.session_state.pop(PAIR, None)
+    pair: LivePair | None = st.session_state.pop(COMPARE_PAIR, None)
     st.session_state.pop(WAS_ACTIVE, None)
     if pair is not None:
         pair.close()  # both processes (and the memory they hold) end now
@@ -58,7 +58,7 @@ def _start(name: str, steps: int) -> None:
             lambda **kw: load_dataset(PLAN.dataset, image_size=configs[0].image_size, channels=configs[0].channels,
                                       download=False, **kw),
             t("train.loading", name=PLAN.dataset))
-        st.session_state[PAIR] = start_pair(name, configs, dataset, steps, PLAN)
+        st.session_state[COMPARE_PAIR] = start_pair(name, configs, dataset, steps, PLAN)
     except RunLimitReached as exc:  # not two free slots: neither started, the sentence says what to do
         notice("warning", error_text(exc))
     except ValueError as exc:  # DatasetError, a run too large for this server
@@ -115,7 +115,7 @@ def _readings(snap: RunSnapshot) -> None:
 
 
 def _pair_view() -> None:
-    pair: LivePair | None = st.session_state.get(PAIR)
+    pair: LivePair | None = st.session_state.get(COMPARE_PAIR)
     if pair is None:
         st.info(t("train.compare.live.how", steps=f"{PLAN.steps:,}"))
         st.caption(t("train.server_runs", cap=get_limits().max_concurrent_runs, n=len(REGISTRY.active())))
@@ -143,7 +143,7 @@ def _pair_view() -> None:
 
 def live_compare(name: str) -> None:
     """The live pair for the ablation ``name``: the steps, the buttons, and both runs side by side."""
-    pair: LivePair | None = st.session_state.get(PAIR)
+    pair: LivePair | None = st.session_state.get(COMPARE_PAIR)
     if pair is not None and pair.name != name:  # another guideline chosen: the old pair's runs end
         _close()
         pair = None
@@ -152,7 +152,7 @@ def live_compare(name: str) -> None:
     default(STEPS, PLAN.steps)
     steps = widget(PAIR_STEPS, STEPS, st, disabled=active)
     _buttons(name, int(steps), pair)
-    pair = st.session_state.get(PAIR)
+    pair = st.session_state.get(COMPARE_PAIR)
     active = pair is not None and pair.is_active()
     st.session_state[WAS_ACTIVE] = active
     st.fragment(_pair_view, run_every=REFRESH_SECONDS if active else None)()

@@ -6,7 +6,8 @@ kept alive the same way while any page of the app is open in the browser, until 
 takes it over. The training page heartbeats about once a second,
 but other pages do not refresh by themselves; ``app.py`` calls ``keep_training_run_alive()`` on
 every page so that a run keeps going while its user explores the latent space, and stops only
-when the browser is really gone (then nothing reruns any more).
+when the browser is really gone (then nothing reruns any more). The compare view's live pair is kept
+alive the same way.
 
 ``browser_id()`` recognises the browser across page reloads, so that a user whose reload left
 their run going is offered to take it over instead of being told "another training run" holds the
@@ -26,7 +27,7 @@ import sys
 import streamlit as st
 
 from views._i18n import t
-from views._session_keys import QUEUED, TRAIN_NOTICE, TRAIN_RUN
+from views._session_keys import COMPARE_PAIR, QUEUED, TRAIN_NOTICE, TRAIN_RUN
 
 XSRF_COOKIE = "_streamlit_xsrf"
 _ID_KEY = secrets.token_bytes(32)  # per server process: ids mean nothing outside it
@@ -44,9 +45,16 @@ def _watched_run():
     return worker.REGISTRY.owned_by(owner) if owner is not None else None
 
 
-def _heartbeat() -> None:
+def _watched_runs() -> list:
+    """``_watched_run`` and the compare view's live pair (``COMPARE_PAIR``), those still alive."""
+    pair = st.session_state.get(COMPARE_PAIR)
+    runs = [run for run in (pair.runs if pair is not None else ()) if run.is_alive()]
     run = _watched_run()
-    if run is not None:
+    return ([run] if run is not None else []) + runs
+
+
+def _heartbeat() -> None:
+    for run in _watched_runs():
         run.heartbeat()
 
 
@@ -84,8 +92,7 @@ def keep_training_run_alive() -> None:
         with st.sidebar:
             st.fragment(_queue_beat, run_every=1.0)()
         return
-    run = _watched_run()
-    if run is not None:
+    if _watched_runs():
         # Imported only with a run (torch is loaded then): the home page must stay light.
         from gan_core.worker import default_orphan_timeout
 

@@ -168,11 +168,12 @@ def chromium_executable() -> str:
     return chromium_path()
 
 
-@pytest.fixture(scope="session")
-def server(chromium_executable, tmp_path_factory) -> StreamlitServer:
-    """The app under test (one per session); yields the running server (``.url``, ``.pid``)."""
+@contextlib.contextmanager
+def running_server(runs_dir: Path, log_name: str, extra_env: dict[str, str] | None = None):
+    """A healthy ``StreamlitServer`` (its log ``test-output/<log_name>``), stopped afterwards: the session's,
+    or a module's own when it needs its own environment (``extra_env``)."""
     OUTPUT_DIR.mkdir(exist_ok=True)
-    srv = StreamlitServer(tmp_path_factory.mktemp("runs"), OUTPUT_DIR / "streamlit-server.log")
+    srv = StreamlitServer(runs_dir, OUTPUT_DIR / log_name, extra_env=extra_env)
     _SERVERS.append(srv)
     try:
         srv.wait_healthy()
@@ -180,6 +181,13 @@ def server(chromium_executable, tmp_path_factory) -> StreamlitServer:
     finally:
         srv.stop()
         _SERVERS.remove(srv)
+
+
+@pytest.fixture(scope="session")
+def server(chromium_executable, tmp_path_factory) -> StreamlitServer:
+    """The app under test (one per session); yields the running server (``.url``, ``.pid``)."""
+    with running_server(tmp_path_factory.mktemp("runs"), "streamlit-server.log") as srv:
+        yield srv
 
 
 @pytest.fixture(scope="session")
