@@ -11,7 +11,8 @@ Training a GAN
 - ``models``       model presets (tf-tutorial, dcgan, small) and their layer tables  <- add a preset here
 - ``ablations``    DCGAN's guidelines as switches: each ablation breaks one guideline of a preset's
   networks (``train --ablate``)  <- add an ablation here; ``ablation_study`` the baseline and every
-  ablation over seeds, trained, recorded and measured (``ablation-study``)
+  ablation over seeds, trained, recorded and measured (``ablation-study``); ``compare_live`` the
+  baseline and one ablation with the study's recipe, trained live side by side (two runs, one thread each)
 - ``losses``       GAN losses (minimax, non-saturating, lsgan, hinge)               <- add a loss here
 - ``data/``        ``datasets``: the dataset registry and loaders                  <- add a dataset here;
   ``image_files``: safe decoding of untrusted image folders and zips; ``summary``: what a folder or
