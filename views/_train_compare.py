@@ -113,14 +113,15 @@ def _choose(names: list[str]) -> str:
                         format_func=lambda n: label(n, short=True))
 
 
-def compare(live: Callable[[str], None]) -> None:
+def compare(live: Callable[[str, bool], None]) -> None:
     """The compare mode: the shipped study's baseline and one ablation side by side, then the table; or
-    (``COMPARE_SOURCE`` "live") the same pair trained now, drawn by ``live(name)``."""
+    (``COMPARE_SOURCE`` "live") the same pair trained now, drawn by ``live(name, True)``; the replay calls
+    ``live(name, False)`` (a live pair of another ablation ends)."""
     default(COMPARE_SOURCE, COMPARE_SOURCES[0])
     source = st.radio(t("train.compare.source"), COMPARE_SOURCES, key=COMPARE_SOURCE, horizontal=True,
                       format_func=lambda s: t(f"train.compare.source_option.{s}"), persist_state=PERSIST)
     if source == "live":
-        live(_choose([n for n in applicable(StudyPlan()) if n != BASELINE]))
+        live(_choose([n for n in applicable(StudyPlan()) if n != BASELINE]), True)
         return
     st.caption(t("train.compare.intro"))
     path = shipped_study_path()
@@ -133,6 +134,7 @@ def compare(live: Callable[[str], None]) -> None:
         st.info(t("train.compare.absent", name=user_text(path.name)))
         return
     name = _choose(names)
+    live(name, False)
     seed = int(study["plan"]["seeds"][0])
     folder = path / f"{BASELINE}-seed{seed}"
     try:

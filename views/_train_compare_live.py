@@ -141,12 +141,15 @@ def _pair_view() -> None:
                    stacked=True)
 
 
-def live_compare(name: str) -> None:
-    """The live pair for the ablation ``name``: the steps, the buttons, and both runs side by side."""
+def live_compare(name: str, draw: bool = True) -> None:
+    """The live pair for the ablation ``name``: the steps, the buttons, and both runs side by side. A pair
+    of another ablation ends first (also with ``draw`` False: another guideline chosen in the replay)."""
     pair: LivePair | None = st.session_state.get(COMPARE_PAIR)
-    if pair is not None and pair.name != name:  # another guideline chosen: the old pair's runs end
+    if pair is not None and pair.name != name:
         _close()
         pair = None
+    if not draw:
+        return
     st.caption(t("train.compare.live.intro", preset=PLAN.preset, dataset=user_text(PLAN.dataset), seed=PLAN.seeds[0]))
     active = pair is not None and pair.is_active()
     default(STEPS, PLAN.steps)
