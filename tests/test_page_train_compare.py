@@ -282,3 +282,27 @@ def test_the_link_opens_the_live_pair_and_the_choice_stays_in_the_link(live_page
     assert at.query_params["compare"] in ("live", ["live"])
     at.radio(key="train_compare_source").set_value("replay").run()
     assert at.query_params["compare"] in ("replay", ["replay"])
+
+
+@pytest.mark.slow
+def test_every_page_keeps_the_live_pair_alive(live_page):
+    """app.py heartbeats the session's runs on every page (views._train_heartbeat): the pair's too, so the
+    replay or another page does not leave it to the orphan watchdog."""
+    at = live_page()
+    at.number_input(key="train_compare_live_steps").set_value(5000).run()
+    at.button(key="train_compare_start").click().run()
+    pair = at.session_state["train_compare_pair"]
+    before = time.monotonic() - 5.0  # a while ago, well within the orphan timeout (the run must not end)
+    for run in pair.runs:
+        run._engine.last_heartbeat = before
+
+    def another_page():
+        from views._train_heartbeat import _heartbeat
+
+        _heartbeat()
+
+    other = AppTest.from_function(another_page, default_timeout=60)
+    other.session_state["train_compare_pair"] = pair
+    other.run()
+    assert not other.exception, [e.value for e in other.exception]
+    assert all(run._engine.last_heartbeat > before for run in pair.runs)
