@@ -8,8 +8,10 @@ the same data and batch order. Each run trains in its own process on one CPU thr
 (``PAIR_THREADS``): on a 2-core machine the two share the cores at about half a run's speed each,
 instead of four threads spinning against each other.
 
-Two runs take two of the server's run slots (``gan_core.worker.registry``): ``start_pair`` starts both
-or neither, and says in a sentence what to do when the server cannot give both.
+The two runs share one of the server's run slots (``gan_core.worker.registry``): together they cost
+about the CPU of one run on the app's threads (two processes of one thread), so a laptop or a server
+allowing one run at a time can train a pair. ``start_pair`` starts both or neither, and says in a
+sentence what to do when no slot is free.
 
     configs = pair_configs(StudyPlan(), "no-bn-g")
     pair = start_pair("no-bn-g", configs, dataset, steps=1500)
@@ -54,13 +56,9 @@ def pair_options(plan: StudyPlan) -> RunOptions:
     return RunOptions(grid_every_steps=GRID_EVERY, metrics_every_steps=plan.sample_every, cpu_threads=PAIR_THREADS)
 
 
-def pair_refusal(free: int) -> RunLimitReached:
-    """Why the pair cannot start with ``free`` slots, and what to do: a server allowing fewer than two
-    runs needs a larger cap; a busy one, runs to end first."""
-    cap = get_limits().max_concurrent_runs
-    if cap < 2:
-        return RunLimitReached("errors.worker.pair_cap", cap=cap)
-    return RunLimitReached("errors.worker.pair_busy", free=free, cap=cap)
+def pair_refusal() -> RunLimitReached:
+    """Why the pair cannot start (every slot taken, or others wait for one), and what to do."""
+    return RunLimitReached("errors.worker.pair_busy", cap=get_limits().max_concurrent_runs)
 
 
 @dataclass(eq=False)
@@ -120,21 +118,20 @@ def start_pair(name: str, configs: tuple[TrainConfig, TrainConfig], dataset, ste
     """Start the baseline and the ablation ``name`` (``configs`` from ``pair_configs``) on ``dataset`` for
     ``steps`` steps each, or neither: ``RunLimitReached`` with a sentence saying what to do when the
     server has fewer than two free slots (or another run took one meanwhile)."""
-    free = REGISTRY.free_slots()
-    if free < 2:
-        raise pair_refusal(free)
+    if REGISTRY.free_slots() < 1:
+        raise pair_refusal()
     runs = [TrainingRun(config, dataset, steps, pair_options(plan)) for config in configs]
-    failures = _start_together(runs)
+    failures = _start_together(runs, slot=id(runs[0]))
     if failures:
         for run in runs:
             run.close()
-        if all(isinstance(exc, RunLimitReached) for exc in failures):  # another run took a slot meanwhile
-            raise pair_refusal(REGISTRY.free_slots())
+        if all(isinstance(exc, RunLimitReached) for exc in failures):  # another run took the slot meanwhile
+            raise pair_refusal()
         raise next(exc for exc in failures if not isinstance(exc, RunLimitReached))
     return LivePair(name, *runs)
 
 
-def _start_together(runs: list[TrainingRun]) -> list[BaseException]:
+def _start_together(runs: list[TrainingRun], slot: int) -> list[BaseException]:
     """Start every run at once, each from its own thread (what failed, if anything). One after the other,
     the first trained alone while the second's process was built (seconds on a busy machine), and got
     no heartbeat meanwhile: both sides start at the same moment instead."""
@@ -144,7 +141,7 @@ def _start_together(runs: list[TrainingRun]) -> list[BaseException]:
 
     def start(run: TrainingRun) -> None:
         try:
-            run.start()
+            run.start(slot=slot)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, which closes both
             failures.append(exc)
 

@@ -60,14 +60,24 @@ def test_free_slots_counts_the_cap_the_active_runs_and_the_queue(monkeypatch):
 
 
 def test_the_refusal_says_what_to_do_in_both_languages(monkeypatch):
-    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
-    small = pair_refusal(1)
-    assert "GAN_MAX_CONCURRENT_RUNS=2" in str(small) and "neither" in str(small)
-    assert "GAN_MAX_CONCURRENT_RUNS=2" in small.localized("ko") and "둘 다 시작하지 않았습니다" in small.localized("ko")
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "4")
-    busy = pair_refusal(1)
-    assert "1 of the 4 are free" in str(busy) and "4개 중 1개" in busy.localized("ko")
-    assert busy.key == "errors.worker.pair_busy" and small.key == "errors.worker.pair_cap"
+    busy = pair_refusal()
+    assert busy.key == "errors.worker.pair_busy" and "neither" in str(busy) and "all 4" in str(busy)
+    assert "둘 다 시작하지 않았습니다" in busy.localized("ko") and "4개" in busy.localized("ko")
+
+
+def test_runs_sharing_a_slot_hold_it_until_the_last_one_releases_it(monkeypatch):
+    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    registry = RunRegistry()
+    registry.acquire(7, "baseline")
+    registry.acquire(7, "ablated")  # the pair's second run: the same slot, not a second one
+    assert registry.free_slots() == 0
+    with pytest.raises(RunLimitReached):
+        registry.acquire(8, "someone else")
+    registry.release(7)  # one run of the pair ended: the other still trains in the slot
+    assert registry.free_slots() == 0 and len(registry.active()) == 1
+    registry.release(7)
+    assert registry.free_slots() == 1 and registry.active() == []
 
 
 def images(n: int = 64) -> ImageDataset:
@@ -75,20 +85,43 @@ def images(n: int = 64) -> ImageDataset:
     return ImageDataset("fake", pixels, None, [])
 
 
-def test_with_one_slot_neither_run_starts(monkeypatch):
+@pytest.mark.slow
+def test_a_server_allowing_one_run_trains_the_pair_in_that_one_slot(monkeypatch):
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
-    with pytest.raises(RunLimitReached) as refused:
-        start_pair("relu-d", pair_configs(StudyPlan(), "relu-d"), images(), 5, StudyPlan())
-    assert refused.value.key == "errors.worker.pair_cap" and REGISTRY.active() == []
+    pair = start_pair("relu-d", pair_configs(StudyPlan(), "relu-d"), images(), 200, StudyPlan())
+    try:
+        assert REGISTRY.free_slots() == 0 and len(REGISTRY.active()) == 1
+        wait_until(lambda: all(s.step > 0 for s in pair.snapshots()), 60)  # both train
+        assert pair.baseline.stop()  # one ends: the other still holds the slot
+        assert REGISTRY.free_slots() == 0 and pair.ablated.is_alive()
+    finally:
+        assert pair.close()
+    wait_until(lambda: REGISTRY.active() == [], 30)
+    assert REGISTRY.free_slots() == 1
+
+
+def test_with_the_slot_taken_neither_run_starts(monkeypatch):
+    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    REGISTRY.acquire(-1, "another student's run")
+    try:
+        with pytest.raises(RunLimitReached) as refused:
+            start_pair("relu-d", pair_configs(StudyPlan(), "relu-d"), images(), 5, StudyPlan())
+        assert refused.value.key == "errors.worker.pair_busy" and len(REGISTRY.active()) == 1
+    finally:
+        REGISTRY.release(-1)
 
 
 @pytest.mark.slow
-def test_a_slot_taken_between_the_check_and_the_start_ends_the_first_run_too(monkeypatch):
-    """Two free slots when asked, one by the second start (another browser's run took one): the first run's
-    process ends and the refusal is the pair's."""
+def test_a_slot_taken_between_the_check_and_the_start_ends_both_runs(monkeypatch):
+    """A free slot when asked, none at the start (another browser's run took it): any run process that
+    started ends, and the refusal is the pair's."""
     monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
-    monkeypatch.setattr(REGISTRY, "free_slots", lambda: 2 if not REGISTRY.active() else 0)
-    with pytest.raises(RunLimitReached) as refused:
-        start_pair("relu-d", pair_configs(StudyPlan(), "relu-d"), images(), 5, StudyPlan())
-    assert refused.value.key == "errors.worker.pair_cap"
+    monkeypatch.setattr(REGISTRY, "free_slots", lambda: 1)
+    REGISTRY.acquire(-1, "another student's run")
+    try:
+        with pytest.raises(RunLimitReached) as refused:
+            start_pair("relu-d", pair_configs(StudyPlan(), "relu-d"), images(), 5, StudyPlan())
+        assert refused.value.key == "errors.worker.pair_busy"
+    finally:
+        REGISTRY.release(-1)
     wait_until(lambda: REGISTRY.active() == [], 30)

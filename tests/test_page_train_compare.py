@@ -175,7 +175,7 @@ def live_page(monkeypatch, tmp_path):
     monkeypatch.setenv("GAN_RUNS_DIR", str(tmp_path / "runs"))
     made: list[AppTest] = []
 
-    def make(lang: str = "en", slots: int = 2, ablate: str = "relu-d") -> AppTest:
+    def make(lang: str = "en", slots: int = 1, ablate: str = "relu-d") -> AppTest:
         from views import _train_compare_live
 
         monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", str(slots))
@@ -216,6 +216,9 @@ def test_start_both_trains_the_pair_side_by_side_and_stop_ends_both(live_page, l
     assert baseline.dataset is ablated.dataset and baseline.dataset.name == "mnist5k"
     assert baseline.cpu_threads == ablated.cpu_threads == 1
     assert baseline.process_id != ablated.process_id
+    from gan_core.worker import REGISTRY
+
+    assert len(REGISTRY.active()) == 1  # the server allows one run: the pair shares its slot
     assert at.button(key="train_compare_start").disabled and not at.button(key="train_compare_stop").disabled
     wait_until(lambda: pair.statuses() == ("finished", "finished"), 300)
     at.run()  # AppTest never fires the fragment's timer: draw again
@@ -264,16 +267,18 @@ def test_choosing_another_guideline_ends_the_pair_and_reset_forgets_it(live_page
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_with_one_free_slot_neither_run_starts_and_the_page_says_what_to_do(live_page, lang):
+def test_with_the_servers_slot_taken_neither_run_starts_and_the_page_says_what_to_do(live_page, lang):
     from gan_core.worker import REGISTRY
 
     at = live_page(lang, slots=1)
-    at.button(key="train_compare_start").click().run()
+    REGISTRY.acquire(-1, "another student's run")
+    try:
+        at.button(key="train_compare_start").click().run()
+    finally:
+        REGISTRY.release(-1)
     assert not at.exception, [e.value for e in at.exception]
     assert "train_compare_pair" not in at.session_state and REGISTRY.active() == []
-    sentence = i18n.translate("errors.worker.pair_cap", lang, cap=1)
-    assert [w.value for w in at.warning] == [sentence]
-    assert "GAN_MAX_CONCURRENT_RUNS=2" in sentence
+    assert [w.value for w in at.warning] == [i18n.translate("errors.worker.pair_busy", lang, cap=1)]
 
 
 def test_the_link_opens_the_live_pair_and_the_choice_stays_in_the_link(live_page):

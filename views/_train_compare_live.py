@@ -2,7 +2,7 @@
 
 Start both starts two ``gan_core.worker.TrainingRun``s with the ablation study's recipe
 (``gan_core.compare_live``: same seed, data, batch order and settings, one guideline different), each
-in its own process on one CPU thread, or neither when the server has not two free slots (a sentence
+in its own process on one CPU thread, or neither when the server has no free slot (the two share one; a sentence
 says what to do). Each side shows its fixed-noise grid, the classifier's readings, and its loss and
 D(x) / D(G(z)) charts, redrawn about once a second by a fragment while either run is active. Reset,
 a new Start and choosing another guideline end both runs' processes.
@@ -59,7 +59,7 @@ def _start(name: str, steps: int) -> None:
                                       download=False, **kw),
             t("train.loading", name=PLAN.dataset))
         st.session_state[COMPARE_PAIR] = start_pair(name, configs, dataset, steps, PLAN)
-    except RunLimitReached as exc:  # not two free slots: neither started, the sentence says what to do
+    except RunLimitReached as exc:  # no free slot: neither started, the sentence says what to do
         notice("warning", error_text(exc))
     except ValueError as exc:  # DatasetError, a run too large for this server
         notice("error", t("train.start_failed", reason=error_text(exc)))

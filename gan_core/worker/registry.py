@@ -77,7 +77,8 @@ class RunRegistry:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._active: dict[int, str] = {}  # run id -> label
+        self._active: dict[int, str] = {}  # slot id -> label
+        self._holders: dict[int, int] = {}  # slot id -> runs holding it (a live comparison's two share one)
         # Runs whose browser can come back for them (see owned_by), kept until their thread ends.
         self._owned: dict[int, "TrainingRun"] = {}
         self._handles: dict[int, weakref.ref] = {}  # every active run, for the queue's wait estimate
@@ -88,10 +89,13 @@ class RunRegistry:
         """Take a slot for ``run_id`` or raise ``RunLimitReached``; keep ``handle`` if it has an owner.
 
         While others wait in the queue, only the first ``ticket`` gets a free slot (and leaves the queue).
+        A ``run_id`` that holds a slot already is a second run sharing it (``release`` frees the slot
+        when the last of them releases it).
         """
         cap = get_limits().max_concurrent_runs
         with self._lock:
             if run_id in self._active:
+                self._holders[run_id] = self._holders.get(run_id, 1) + 1
                 return
             self._drop_stale(time.monotonic())
             first = self._queue[0] if self._queue else None
@@ -111,6 +115,10 @@ class RunRegistry:
 
     def release(self, run_id: int) -> None:
         with self._lock:
+            if self._holders.get(run_id, 1) > 1:  # another run still trains in this shared slot
+                self._holders[run_id] -= 1
+                return
+            self._holders.pop(run_id, None)
             self._active.pop(run_id, None)
             self._owned.pop(run_id, None)
             self._handles.pop(run_id, None)

@@ -571,19 +571,26 @@ class TrainingRun:
         """The steps this run trains for (from its start or resumed step to its target)."""
         return self._steps
 
-    def start(self, ticket: QueueTicket | None = None) -> None:
+    def start(self, ticket: QueueTicket | None = None, slot: int | None = None) -> None:
         """Take a server slot (or raise ``RunLimitReached``) and start training in the background.
 
         ``ticket``: this run's place in the server's queue (``REGISTRY.enqueue``), when others wait too.
+        ``slot``: a slot id to share with another run (a live comparison's two runs take one slot).
         A run in its own process is built here: settings that cannot work raise as they would in ``Trainer``."""
         if self._started:
             raise RuntimeError("this run has already been started; make a new TrainingRun to train again")
-        slot_id = id(self)
+        slot_id = id(self) if slot is None else slot
         REGISTRY.acquire(slot_id, self.label, handle=self, ticket=ticket)
+        once = threading.Lock()
+
+        def release() -> None:  # once per run (a shared slot counts its runs), whoever calls first
+            if once.acquire(blocking=False):
+                REGISTRY.release(slot_id)
+
         try:
-            self._engine.start(lambda: REGISTRY.release(slot_id))
+            self._engine.start(release)
         except BaseException:
-            REGISTRY.release(slot_id)
+            release()
             raise
         self._started = True
 

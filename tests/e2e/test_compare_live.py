@@ -1,8 +1,9 @@
 """The compare view's live half in Chromium: the link opens "Train both live" on an ablation; Start both
-trains the baseline and the ablation at once (a server allowing two runs), both grids change as they train,
+trains the baseline and the ablation at once (on a server allowing one run at a time: the pair shares
+its slot), both grids change as they train,
 each side at the same steps; Stop both ends both. Screens under test-output/compare-live-*.png.
 
-This module runs its own server: two run slots ($GAN_MAX_CONCURRENT_RUNS=2, set when it starts).
+This module runs its own server (the default limits: one run slot), so no other module's run holds it.
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ CAPTIONS_JS = """() => [...document.querySelectorAll('[data-testid="stMain"] [da
 
 @pytest.fixture(scope="module")
 def server(chromium_executable, tmp_path_factory):
-    """This module's app server (it overrides the session's), with two run slots."""
+    """This module's app server (it overrides the session's), with the default single run slot."""
     with running_server(tmp_path_factory.mktemp("compare-live") / "runs", "streamlit-compare-live.log",
-                        {"GAN_MAX_CONCURRENT_RUNS": "2"}) as srv:
+                        {"GAN_MAX_CONCURRENT_RUNS": "1"}) as srv:
         yield srv
 
 
