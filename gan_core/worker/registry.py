@@ -98,14 +98,13 @@ class RunRegistry:
                 self._holders[run_id] = self._holders.get(run_id, 1) + 1
                 return
             self._drop_stale(time.monotonic())
-            first = self._queue[0] if self._queue else None
-            if len(self._active) >= cap or (first is not None and first is not ticket):
+            if not self._free_slots_for(ticket, cap):
                 n, waiting = len(self._active), len(self._queue)
-                if len(self._active) < cap:  # a slot is free, but it is someone else's turn
+                if n < cap:  # a slot is free, but it is someone else's turn
                     raise RunLimitReached("errors.worker.queue_ahead", n=waiting)
                 key = "errors.worker.run_limit_one" if n == 1 else "errors.worker.run_limit_many"
                 raise RunLimitReached(key, n=n, cap=cap)
-            if first is not None:
+            if self._queue:  # the ticket was first in line
                 self._queue.pop(0)
             self._active[run_id] = label
             if handle is not None:
@@ -151,9 +150,9 @@ class RunRegistry:
 
     def slot_is_free_for(self, ticket: QueueTicket) -> bool:
         """Whether ``acquire`` with this ticket would get a slot now."""
+        cap = get_limits().max_concurrent_runs
         with self._lock:
-            return (len(self._active) < get_limits().max_concurrent_runs
-                    and bool(self._queue) and self._queue[0] is ticket)
+            return bool(self._queue) and self._free_slots_for(ticket, cap) > 0
 
     def free_slots(self) -> int:
         """How many runs could start now without waiting: the free slots, or 0 while anyone waits in the
@@ -161,7 +160,14 @@ class RunRegistry:
         cap = get_limits().max_concurrent_runs
         with self._lock:
             self._drop_stale(time.monotonic())
-            return 0 if self._queue else max(0, cap - len(self._active))
+            return self._free_slots_for(None, cap)
+
+    def _free_slots_for(self, ticket: QueueTicket | None, cap: int) -> int:
+        """The one rule of who may start (the lock held): the free slots, but none while someone other
+        than ``ticket`` is first in the queue (a free slot is theirs first)."""
+        if self._queue and self._queue[0] is not ticket:
+            return 0
+        return max(0, cap - len(self._active))
 
     def estimated_wait(self, ticket: QueueTicket) -> float | None:
         """Seconds until a slot is likely free for ``ticket`` at the current runs' speed (None: unknown)."""
