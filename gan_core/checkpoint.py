@@ -55,6 +55,7 @@ from gan_core.algorithm1 import PRIORS
 from gan_core.i18n import LocalizedError
 from gan_core.data.image_files import check_zip_directory
 from gan_core.limits import get_limits
+from gan_core.settings import is_whole
 from gan_core.models import (Discriminator, Generator, ModelConfig, ModelFootprint, build_models, model_footprint,
                              validate_model_config)
 
@@ -508,9 +509,6 @@ def _files_from_zip(data: bytes) -> dict[str, bytes]:
     return files
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
@@ -522,7 +520,7 @@ def _parse_config(raw: bytes) -> tuple[dict, ModelConfig]:
     if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise CheckpointError("errors.checkpoint.not_our_config", name=CONFIG_FILE)
     version = config.get("format_version")
-    if not _is_int(version):
+    if not is_whole(version):
         raise CheckpointError("errors.checkpoint.no_version", name=CONFIG_FILE)
     if version > FORMAT_VERSION:
         raise CheckpointError("errors.checkpoint.newer_version", version=version, supported=FORMAT_VERSION)
@@ -533,7 +531,7 @@ def _parse_config(raw: bytes) -> tuple[dict, ModelConfig]:
     if not isinstance(model.get("preset"), str) or not all(k in model for k in fields[:-1]):
         raise CheckpointError("errors.checkpoint.model_incomplete", name=CONFIG_FILE)
     values = {k: model.get(k, 0) for k in fields}  # fc_width: absent in checkpoints from before the field
-    bad = [k for k, v in values.items() if not _is_int(v)]
+    bad = [k for k, v in values.items() if not is_whole(v)]
     if bad:
         raise CheckpointError("errors.checkpoint.model_field", name=CONFIG_FILE, field=bad[0], value=repr(values[bad[0]])[:40])
     ablations = model.get("ablations", [])  # absent in checkpoints from before ablations
@@ -546,10 +544,10 @@ def _parse_config(raw: bytes) -> tuple[dict, ModelConfig]:
     except LocalizedError as exc:  # the model's own sentence, in every language
         raise CheckpointError(exc.key, **exc.params) from None
     step = config.get("step", 0)
-    if not _is_int(step) or not 0 <= step < 2**63:
+    if not is_whole(step) or not 0 <= step < 2**63:
         raise CheckpointError("errors.checkpoint.bad_counter", name=CONFIG_FILE, field="step", value=repr(step)[:40])
     images_seen = config.get("images_seen", 0)
-    if not _is_int(images_seen) or not 0 <= images_seen < 2**63:
+    if not is_whole(images_seen) or not 0 <= images_seen < 2**63:
         raise CheckpointError("errors.checkpoint.bad_counter", name=CONFIG_FILE, field="images_seen",
                               value=repr(images_seen)[:40])
     for section in ("train", "dataset"):
@@ -576,7 +574,7 @@ def _header(raw: bytes, name: str) -> dict[str, tuple[str, tuple[int, ...]]]:
         if key == "__metadata__":
             continue
         shape = entry.get("shape") if isinstance(entry, dict) else None
-        if (not isinstance(shape, list) or not all(_is_int(d) and d >= 0 for d in shape)
+        if (not isinstance(shape, list) or not all(is_whole(d) and d >= 0 for d in shape)
                 or not isinstance(entry.get("dtype"), str)):
             raise CheckpointError("errors.checkpoint.bad_safetensors", name=name, reason=f"tensor {key!r} is malformed")
         tensors[key] = (entry["dtype"], tuple(shape))

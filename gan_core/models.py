@@ -23,7 +23,7 @@ from gan_core.ablations import ABLATIONS, Build, ablate, ablated_defaults
 from gan_core.i18n import LocalizedError, LocalizedText
 from gan_core.limits import get_limits
 from gan_core.registry import Registry
-from gan_core.settings import Setting
+from gan_core.settings import Setting, is_whole
 
 
 class ConfigError(LocalizedError):
@@ -418,9 +418,6 @@ def default_model_config(preset: str, image_size: int | None = None, channels: i
                        latent_dim=d.latent_dim, ngf=d.ngf, ndf=d.ndf, fc_width=d.fc_width, ablations=ablations)
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
 
 def validate_model_config(c: ModelConfig) -> None:
     """Raise ``ConfigError`` (a ``ValueError``) with a plain sentence if this configuration cannot be built.
@@ -430,7 +427,7 @@ def validate_model_config(c: ModelConfig) -> None:
     """
     p = get_preset(c.preset)
     for name in ("image_size", "channels", "latent_dim", "ngf", "ndf", "fc_width"):
-        if not _is_int(getattr(c, name)):
+        if not is_whole(getattr(c, name)):
             raise ConfigError("errors.models.not_whole_number", name=name, value=repr(getattr(c, name)))
     if c.image_size not in p.image_sizes:
         sizes = ", ".join(str(s) for s in p.image_sizes)

@@ -49,6 +49,7 @@ from PIL import Image
 
 from gan_core.i18n import LocalizedError
 from gan_core.paths import ASSETS_DIR
+from gan_core.settings import is_whole
 
 REQUIRED_COLUMNS = ("step", "loss_d", "loss_g", "d_real", "d_fake")
 OPTIONAL_COLUMNS = ("epoch", "images_per_sec", "elapsed")
@@ -258,7 +259,7 @@ def _final_grid_is_current(folder: Path, step, last_frame_step: int) -> bool:
     The CLI writes final.png right after the run's last save; a resumed run that is still going
     saves config.json again later, so an older final.png is not its current grid."""
     final, config = folder / "samples" / "final.png", folder / "config.json"
-    if not isinstance(step, int) or isinstance(step, bool) or step <= last_frame_step or not final.is_file():
+    if not is_whole(step) or step <= last_frame_step or not final.is_file():
         return False
     return final.stat().st_mtime_ns >= config.stat().st_mtime_ns
 
@@ -318,5 +319,5 @@ def load_recording(path: str | Path, growing: bool = False, metrics: MetricsFoll
     names = [str(n)[:40] for n in names[:1000]] if isinstance(names, list) else []
     return Recording(path=folder, train_config=dict(train), dataset=name, history=history, class_names=names,
                      frame_steps=[s for s, _ in frames], frame_paths=[p for _, p in frames],
-                     target_step=target if isinstance(target, int) and not isinstance(target, bool) else None,
+                     target_step=target if is_whole(target) else None,
                      updated=metrics_file.stat().st_mtime)

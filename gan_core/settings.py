@@ -25,6 +25,11 @@ KINDS = ("int", "float", "choice", "choice_list", "bool", "text", "float_pair")
 WIDGETS = ("number", "slider", "select_slider", "select", "radio", "checkbox", "pair", "multiselect")
 
 
+
+def is_whole(value: Any) -> bool:
+    """Whether ``value`` is an int and not a bool (JSON's ``true`` is not a count or a step)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
 @dataclass(frozen=True)
 class Setting:
     """One setting's declaration. ``lo``/``hi`` are inclusive bounds (numbers, or a callable for a
@@ -94,8 +99,7 @@ class Setting:
 
     def _number_problem(self, name: str, value: Any) -> LocalizedText | None:
         whole = self.kind == "int"
-        number_types = (int,) if whole else (int, float)
-        if (not isinstance(value, number_types) or isinstance(value, bool)
+        if (not (is_whole(value) or (not whole and isinstance(value, float)))
                 or (isinstance(value, float) and not math.isfinite(value))
                 or (self.low is not None and value < self.low) or (self.high is not None and value > self.high)):
             return LocalizedText("errors.settings.whole_range" if whole else "errors.settings.range", name=name,

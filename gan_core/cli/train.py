@@ -28,7 +28,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from gan_core.i18n import translate
-from gan_core.settings import THREADS, Setting, add_config_flags, add_flag, declared
+from gan_core.settings import THREADS, Setting, add_config_flags, add_flag, declared, is_whole
 from gan_core.trainer import EPOCHS, STEPS, TrainConfig
 
 DEFAULT_GPU_LOG_EVERY = 25  # steps a GPU runs between reads of the losses (a read waits for the queue to drain)
@@ -356,11 +356,11 @@ def _keep_plan(args: argparse.Namespace, resume) -> dict:
     for name, default in PLAN_DEFAULTS.items():
         if getattr(args, name) is None:
             value = saved.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            if is_whole(value) and value >= 0:
                 kept[name] = value
             setattr(args, name, kept.get(name, default))
     target = resume.config.get("target_step") if resume is not None else None
-    if (args.steps is None and not args.epochs and isinstance(target, int) and not isinstance(target, bool)
+    if (args.steps is None and not args.epochs and is_whole(target)
             and target > resume.step):
         args.steps = target - resume.step  # an interrupted run finishes what it was started for
         kept["target_step"] = target
