@@ -78,6 +78,9 @@ class ChildSpec:
     resume: dict | None
     device: str | None
     final_dir: str  # where it writes its last state when training ends
+    # The browser that started it: if the app ends while it trains, the run saves itself into the runs
+    # folder for that browser (gan_core.rescue); None: nobody could come back for it, it just ends.
+    rescue_owner: str | None
     env: dict[str, str]  # the app's GAN_* settings now (a forkserver keeps the environment it started with)
     cpu_threads: int
     nice: int
@@ -154,6 +157,7 @@ class ChildRun:
 
         self._final_dir = Path(tempfile.mkdtemp(prefix="gan-run-"))
         spec = ChildSpec(config=config, dataset=dataset, steps=steps, final_dir=str(self._final_dir / "checkpoint"),
+                         rescue_owner=options.rescue_owner,
                          options=_without_orphan_timeout(options), resume=resume,
                          device=None if device is None else str(device),
                          env={k: v for k, v in os.environ.items() if k.startswith("GAN_")},
@@ -502,10 +506,16 @@ def child_main(conn) -> None:
 
     set_cpu_threads(spec.cpu_threads)
     send_lock = threading.Lock()
+    app_gone = threading.Event()  # the app process ended (its end of the channel closed)
 
     def send(message: tuple) -> None:
+        if app_gone.is_set():
+            return
         with send_lock:
-            conn.send(message)
+            try:
+                conn.send(message)
+            except (OSError, EOFError):  # nobody reads any more: the app has gone
+                app_gone.set()
 
     try:
         run = ThreadRun(spec.config, spec.dataset, spec.steps, spec.options, resume=spec.resume, device=spec.device)
@@ -568,8 +578,12 @@ def child_main(conn) -> None:
         while True:
             try:
                 command = conn.recv()
-            except (EOFError, OSError):  # the app has gone: end at once
-                os._exit(0)
+            except (EOFError, OSError):  # the app has gone: end at once, or after saving the run for its student
+                if spec.rescue_owner is None:
+                    os._exit(0)
+                app_gone.set()
+                run.request_stop()
+                return
             kind = command[0]
             if kind == "pause":
                 run.pause(timeout=0)
@@ -600,16 +614,42 @@ def child_main(conn) -> None:
     publish()
     requests.put(None)
     request_thread.join()  # a save asked for while it trained is answered first
+    if app_gone.is_set():
+        _rescue(run, spec)
+        return
     saved = False
     try:
         dataset = run.dataset
-        run.save(Path(spec.final_dir), {"name": dataset.name, "size": len(dataset.images),
-                                        "class_names": list(getattr(dataset, "class_names", []) or [])})
+        run.save(Path(spec.final_dir), _dataset_info(dataset))
         saved = True
     except Exception:  # noqa: BLE001 - then the app says there is no last state to save
         log.exception("could not keep the run's last state")
     send(("ended", saved))
+    if app_gone.is_set():  # it went while the last state was being written: nobody will read that one
+        _rescue(run, spec)
     conn.close()
+
+
+def _dataset_info(dataset) -> dict:
+    return {"name": dataset.name, "size": len(dataset.images), "class_names": list(getattr(dataset, "class_names", []) or [])}
+
+
+def _rescue(run, spec: ChildSpec) -> None:
+    """Save the run into the runs folder for the browser that started it (``gan_core.rescue``), when its
+    app process ended under it; the marker is written only once the checkpoint is whole."""
+    if spec.rescue_owner is None:
+        return
+    from gan_core.rescue import write_marker
+    from gan_core.runs_quota import make_room
+    from gan_core.worker.run import default_run_dir
+
+    try:
+        folder = default_run_dir(run.config.preset, run.dataset.name)  # the app's runs folder: its GAN_* settings
+        make_room(folder)
+        path = run.save(folder, _dataset_info(run.dataset))
+        write_marker(path, spec.rescue_owner, run.trainer.step_count, run.config.preset, run.dataset.name)
+    except Exception:  # noqa: BLE001 - nobody to tell: the log says why nothing was kept
+        log.exception("the app process ended, and the run could not be kept for its student")
 
 
 _NO_LIMIT: tuple[int, int] | None = None

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import io
 import logging
 import math
@@ -87,6 +88,9 @@ class RunOptions:
     # one each, so that they share 2 cores instead of spinning against each other. Not for a run in a thread
     # of the app (GAN_RUN_ISOLATION=thread): the count is the app's there, set once per process.
     cpu_threads: int | None = None
+    # The browser that started the run (TrainingRun's ``owner``): a run in its own process saves itself into
+    # the runs folder for it if the app process ends under it (gan_core.rescue). Not for a run in a thread.
+    rescue_owner: str | None = None
 
 
 # How PyTorch's CPU allocator, oneDNN and C++ say an allocation failed (an address-space limit reached).
@@ -515,7 +519,7 @@ class TrainingRun:
 
         if not isinstance(steps, int) or steps < 1:
             raise ValueError(f"the number of steps must be a positive whole number, not {steps!r}")
-        options = options or RunOptions()
+        options = dataclasses.replace(options or RunOptions(), rescue_owner=owner)
         engine = ThreadRun if run_isolation() == "thread" else ChildRun
         self._engine = engine(config, dataset, steps, options, resume=resume, device=device)
         self.dataset = dataset

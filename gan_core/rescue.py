@@ -1,0 +1,86 @@
+"""A training run kept when the app process that started it ends under it (a crash, a kill).
+
+In the class deployment (``scripts/serve_class.py``) a browser talks to one app process; when that
+process dies, HAProxy sends the browser to another one, which knows nothing of the first one's
+sessions. The run itself trains in its own process (``gan_core.worker.process``), which outlives the
+app: it notices its channel close, ends the step it is in, saves a whole checkpoint (G, D, the
+optimisers and metrics.csv, written atomically as every checkpoint) into the runs folder, and then
+writes ``rescued.json`` beside it, naming the browser that started the run. The marker comes last, so a
+folder with a marker always holds a whole checkpoint. Any app process on the same runs folder finds
+this browser's rescued runs (``rescued_runs``) and offers to continue one; once offered and taken or
+dismissed, the marker goes (``forget``) and the folder is an ordinary saved run (the quota may clean it
+like any other).
+
+The browser is named by the app's opaque browser id (an HMAC, ``views/_train_heartbeat.browser_id``),
+the same in every app process that shares the cookie secret; nothing here reads a cookie.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from gan_core.paths import runs_root
+from gan_core.settings import is_whole
+
+RESCUE_FILE = "rescued.json"
+MAX_AGE_SECONDS = 24 * 3600.0  # a rescue older than a day is not offered any more (the folder stays)
+
+
+@dataclass(frozen=True)
+class RescuedRun:
+    """A run saved by its own process when its app process ended."""
+
+    folder: Path
+    step: int  # the step its checkpoint holds
+    saved_at: float  # time.time() of the rescue
+    preset: str
+    dataset: str
+
+
+def write_marker(folder: str | Path, owner: str, step: int, preset: str, dataset: str) -> None:
+    """Say that ``folder`` (a whole checkpoint) is the rescued run of browser ``owner``; atomic."""
+    folder = Path(folder)
+    record = {"owner": owner, "step": int(step), "saved_at": time.time(), "preset": preset, "dataset": dataset}
+    temporary = folder / (RESCUE_FILE + ".tmp")
+    temporary.write_text(json.dumps(record), encoding="utf-8")
+    os.replace(temporary, folder / RESCUE_FILE)
+
+
+def rescued_runs(owner: str | None, root: str | Path | None = None, now: float | None = None) -> list[RescuedRun]:
+    """Browser ``owner``'s rescued runs under the runs folder, the newest first ([] without an owner).
+
+    A marker that cannot be read or names another browser is skipped; so is one older than a day."""
+    if not owner:
+        return []
+    root = Path(root) if root is not None else runs_root()
+    now = time.time() if now is None else now
+    try:
+        folders = [entry for entry in os.scandir(root) if entry.is_dir(follow_symlinks=False)
+                   and not entry.name.startswith(".")]
+    except OSError:
+        return []
+    found = []
+    for entry in folders:
+        try:
+            record = json.loads((Path(entry.path) / RESCUE_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict) or not isinstance(record.get("owner"), str):
+            continue
+        step, saved_at = record.get("step"), record.get("saved_at")
+        if (not hmac.compare_digest(record["owner"].encode(), owner.encode()) or not is_whole(step)
+                or not isinstance(saved_at, (int, float)) or not 0 <= now - saved_at <= MAX_AGE_SECONDS):
+            continue
+        found.append(RescuedRun(folder=Path(entry.path), step=step, saved_at=float(saved_at),
+                                preset=str(record.get("preset", "")), dataset=str(record.get("dataset", ""))))
+    return sorted(found, key=lambda r: r.saved_at, reverse=True)
+
+
+def forget(run: RescuedRun) -> None:
+    """Offer ``run`` no more: its folder stays, an ordinary saved run."""
+    (run.folder / RESCUE_FILE).unlink(missing_ok=True)
