@@ -13,6 +13,7 @@ st.set_page_config(page_title="GAN Classroom", page_icon=str(ASSETS_DIR / "icon.
 
 from views._i18n import language_selector, t  # noqa: E402  (after set_page_config)
 from views._theme import projector_toggle  # noqa: E402
+from views._rescued import rescued_notice  # noqa: E402
 from views._train_heartbeat import keep_training_run_alive  # noqa: E402
 from views._urlstate import PAGE_PATH_KEY  # noqa: E402
 
@@ -30,4 +31,6 @@ PAGES = [
 keep_training_run_alive()  # a run keeps going while its user is on another page
 page = st.navigation(PAGES)
 st.session_state[PAGE_PATH_KEY] = page.url_path
+if page.url_path != "train":  # the training page offers to continue it itself
+    rescued_notice()  # a run of this browser kept when the app process it trained under died
 page.run()

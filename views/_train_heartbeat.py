@@ -12,16 +12,18 @@ alive the same way.
 ``browser_id()`` recognises the browser across page reloads, so that a user whose reload left
 their run going is offered to take it over instead of being told "another training run" holds the
 server. It is derived from the token of Streamlit's XSRF cookie (random, per browser, sent with
-every request, never in the URL): an HMAC of it under a key made when the server starts, so the
-secret itself is never stored or shown. Without that cookie (XSRF protection off, AppTest) there is
-no id and no take-over.
+every request, never in the URL): an HMAC of it under a key derived from the server's cookie secret,
+so the secret itself is never stored or shown. Streamlit makes that secret at random per process
+unless it is set; the class deployment (scripts/serve_class.py) gives all its app processes one, so a
+browser has the same id on each of them, and a run saved for it when its process died
+(``gan_core.rescue``) is found by the process it moves to. Without that cookie (XSRF protection off,
+AppTest) there is no id and no take-over.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import sys
 
 import streamlit as st
@@ -30,7 +32,6 @@ from views._i18n import t
 from views._session_keys import COMPARE_PAIR, QUEUED, TRAIN_NOTICE, TRAIN_RUN
 
 XSRF_COOKIE = "_streamlit_xsrf"
-_ID_KEY = secrets.token_bytes(32)  # per server process: ids mean nothing outside it
 
 HEARTBEAT_SECONDS = 10.0  # well under the default orphan timeout, rare enough to cost nothing
 
@@ -122,4 +123,11 @@ def browser_id() -> str | None:
     except Exception:  # no browser (AppTest, bare mode)
         return None
     token = _xsrf_token(cookie) if cookie else None
-    return hmac.new(_ID_KEY, token, hashlib.sha256).hexdigest() if token else None
+    return hmac.new(_id_key(), token, hashlib.sha256).hexdigest() if token else None
+
+
+def _id_key() -> bytes:
+    """The key of browser ids: from the cookie secret (shared by a class deployment's processes), so ids
+    mean the same on each of them and nothing elsewhere."""
+    secret = str(st.get_option("server.cookieSecret"))
+    return hmac.new(secret.encode(), b"gan-classroom browser id", hashlib.sha256).digest()

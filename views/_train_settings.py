@@ -38,6 +38,8 @@ LR, BETA1, BETA2 = "train_lr", "train_beta1", "train_beta2"
 LOSS, K, SMOOTHING, REUSE_FAKE, PRIOR = "train_loss", "train_k", "train_label_smoothing", "train_reuse_fake", "train_prior"
 UNIT, STEPS, EPOCHS, SEED, DEVICE = "train_unit", "train_steps", "train_epochs", "train_seed", "train_device"
 RESUME_FILE, RESUME = "train_resume_file", "train_resume_checkpoint"  # the upload; (file id, Checkpoint)
+RESCUED = "rescued:"  # RESUME's id for a run kept when its app process died (views/_rescued.py): RESCUED + folder
+FORGET_RESCUED = "train_resume_forget_rescued"
 
 OWN_IMAGES = "own images"
 MODES = ("live", "replay", "watch", "compare")
@@ -128,10 +130,12 @@ class Settings:
 def resume_checkpoint(locked: bool) -> Checkpoint | None:
     with st.sidebar.expander(t("train.resume.title"), expanded=st.session_state.get(RESUME) is not None):
         upload = st.file_uploader(t("train.resume.upload"), type=["zip"], key=RESUME_FILE, disabled=locked)
+        cached = st.session_state.get(RESUME)
+        if upload is None and cached is not None and str(cached[0]).startswith(RESCUED):
+            return _rescued_checkpoint(cached, locked)
         if upload is None:
             st.session_state.pop(RESUME, None)
             return None
-        cached = st.session_state.get(RESUME)
         if cached is not None and cached[0] == upload.file_id:
             ckpt = cached[1]
         else:
@@ -148,6 +152,17 @@ def resume_checkpoint(locked: bool) -> Checkpoint | None:
         if ckpt.discriminator is None:
             st.caption(t("train.resume.no_discriminator"))
         return ckpt
+
+
+def _rescued_checkpoint(cached: tuple, locked: bool) -> Checkpoint:
+    """The kept run the student chose to continue (views/_rescued.py), until an upload or "start afresh"."""
+    ckpt = cached[1]
+    st.success(t("train.resume.continues", step=f"{ckpt.step:,}"))
+    st.caption(t("rescued.folder", name=user_text(cached[0].removeprefix(RESCUED))))
+    if st.button(t("rescued.afresh"), key=FORGET_RESCUED, disabled=locked):
+        st.session_state.pop(RESUME, None)
+        st.rerun()
+    return ckpt
 
 
 def upload_reason(exc: BaseException) -> str:

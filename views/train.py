@@ -23,6 +23,7 @@ from gan_core.models import default_model_config
 from gan_core.worker import TrainingRun
 from views._i18n import t
 from views._notes import teaching_notes
+from views._rescued import rescue_offer
 from views._session_keys import OPEN_IN_LATENT, QUEUED, TRAIN_RUN
 from views._train_compare import compare
 from views._train_compare_live import live_compare
@@ -70,6 +71,7 @@ else:
     if _run is not None:
         _run.heartbeat()  # first thing: a slow page run must not look like a closed tab
     _locked = (_run is not None and _run.is_alive()) or st.session_state.get(QUEUED) is not None
+    rescue_offer(_locked)  # this browser's run, kept when the app process it trained under died
     _resume = resume_checkpoint(_locked)
     apply_proposal()  # the settings proposed for new own images, before the sidebar's widgets exist
     _settings = sidebar_settings(_locked, _resume)
