@@ -3,13 +3,15 @@
 In the class deployment (``scripts/serve_class.py``) a browser talks to one app process; when that
 process dies, HAProxy sends the browser to another one, which knows nothing of the first one's
 sessions. The run itself trains in its own process (``gan_core.worker.process``), which outlives the
-app: it notices its channel close, ends the step it is in, saves a whole checkpoint (G, D, the
-optimisers and metrics.csv, written atomically as every checkpoint) into the runs folder, and then
-writes ``rescued.json`` beside it, naming the browser that started the run. The marker comes last, so a
-folder with a marker always holds a whole checkpoint. Any app process on the same runs folder finds
-this browser's rescued runs (``rescued_runs``) and offers to continue one; once offered and taken or
-dismissed, the marker goes (``forget``) and the folder is an ordinary saved run (the quota may clean it
-like any other).
+app: it notices its channel close and at once writes ``rescued.json`` into a new folder of the runs
+folder, naming the browser that started the run, with the state "saving" (within milliseconds: before
+the browser has reconnected, so the process it reaches can say so). Then it ends the step it is in,
+saves a whole checkpoint there (G, D, the optimisers and metrics.csv, written atomically as every
+checkpoint), and only then sets the marker to "saved"; or to "failed" with the reason (no room under
+the quota). Any app process on the same runs folder finds this browser's markers (``rescued_runs``) and
+offers to continue a saved run; once taken or let go, the marker goes (``forget``) and the folder is an
+ordinary saved run (the quota may clean it like any other). A "saving" marker that stays so for
+``SAVING_SECONDS`` belongs to a process that died while saving, and is not shown.
 
 The browser is named by the app's opaque browser id (an HMAC, ``views/_train_heartbeat.browser_id``),
 the same in every app process that shares the cookie secret; nothing here reads a cookie.
@@ -29,6 +31,8 @@ from gan_core.settings import is_whole
 
 RESCUE_FILE = "rescued.json"
 MAX_AGE_SECONDS = 24 * 3600.0  # a rescue older than a day is not offered any more (the folder stays)
+SAVING_SECONDS = 300.0  # a save takes seconds (one step, one checkpoint); "saving" for longer: it died
+STATES = ("saving", "saved", "failed")
 
 
 @dataclass(frozen=True)
@@ -36,16 +40,23 @@ class RescuedRun:
     """A run saved by its own process when its app process ended."""
 
     folder: Path
-    step: int  # the step its checkpoint holds
-    saved_at: float  # time.time() of the rescue
+    step: int  # the step its checkpoint holds (while "saving": about the step it was at)
+    saved_at: float  # time.time() of the marker
     preset: str
     dataset: str
+    state: str = "saved"  # one of STATES
+    reason: str = ""  # why it failed: "runs_full" (no room under GAN_MAX_RUNS_MB) or "error"
 
 
-def write_marker(folder: str | Path, owner: str, step: int, preset: str, dataset: str) -> None:
-    """Say that ``folder`` (a whole checkpoint) is the rescued run of browser ``owner``; atomic."""
+def write_marker(folder: str | Path, owner: str, step: int, preset: str, dataset: str, state: str = "saved",
+                 reason: str = "") -> None:
+    """Say that ``folder`` holds (or is saving, or failed to save) the rescued run of browser ``owner``; atomic.
+    Write "saved" only once the checkpoint in it is whole."""
+    if state not in STATES:
+        raise ValueError(f"state must be one of {STATES}, not {state!r}")
     folder = Path(folder)
-    record = {"owner": owner, "step": int(step), "saved_at": time.time(), "preset": preset, "dataset": dataset}
+    record = {"owner": owner, "step": int(step), "saved_at": time.time(), "preset": preset, "dataset": dataset,
+              "state": state, "reason": reason}
     temporary = folder / (RESCUE_FILE + ".tmp")
     temporary.write_text(json.dumps(record), encoding="utf-8")
     os.replace(temporary, folder / RESCUE_FILE)
@@ -54,7 +65,8 @@ def write_marker(folder: str | Path, owner: str, step: int, preset: str, dataset
 def rescued_runs(owner: str | None, root: str | Path | None = None, now: float | None = None) -> list[RescuedRun]:
     """Browser ``owner``'s rescued runs under the runs folder, the newest first ([] without an owner).
 
-    A marker that cannot be read or names another browser is skipped; so is one older than a day."""
+    A marker that cannot be read or names another browser is skipped; so is one older than a day, and
+    one that says "saving" for longer than ``SAVING_SECONDS``."""
     if not owner:
         return []
     root = Path(root) if root is not None else runs_root()
@@ -73,11 +85,14 @@ def rescued_runs(owner: str | None, root: str | Path | None = None, now: float |
         if not isinstance(record, dict) or not isinstance(record.get("owner"), str):
             continue
         step, saved_at = record.get("step"), record.get("saved_at")
+        state = record.get("state", "saved")
         if (not hmac.compare_digest(record["owner"].encode(), owner.encode()) or not is_whole(step)
-                or not isinstance(saved_at, (int, float)) or not 0 <= now - saved_at <= MAX_AGE_SECONDS):
+                or not isinstance(saved_at, (int, float)) or not 0 <= now - saved_at <= MAX_AGE_SECONDS
+                or state not in STATES or (state == "saving" and now - saved_at > SAVING_SECONDS)):
             continue
         found.append(RescuedRun(folder=Path(entry.path), step=step, saved_at=float(saved_at),
-                                preset=str(record.get("preset", "")), dataset=str(record.get("dataset", ""))))
+                                preset=str(record.get("preset", "")), dataset=str(record.get("dataset", "")),
+                                state=state, reason=str(record.get("reason", ""))))
     return sorted(found, key=lambda r: r.saved_at, reverse=True)
 
 

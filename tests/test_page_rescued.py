@@ -92,6 +92,32 @@ def test_letting_it_go_keeps_the_folder_and_offers_it_no_more(kept):
     assert not page("views/train.py").warning
 
 
+def test_while_the_run_saves_itself_the_page_says_so_and_offers_it_once_saved(kept):
+    write_marker(kept, MINE, STEPS, "small", "mnist5k", state="saving")
+    at = page("views/train.py")
+    assert any("saving itself now" in i.value for i in at.info)
+    assert not at.warning and not any(b.key == "rescued_continue" for b in at.button)
+    home = page("app.py")
+    assert any("saving itself now" in i.value for i in home.info)
+    write_marker(kept, MINE, STEPS, "small", "mnist5k", state="saved")  # its process is done
+    at.run()  # what the page's one-second look does
+    assert len(at.warning) == 1 and not any("saving itself" in i.value for i in at.info)
+    assert any(b.key == "rescued_continue" for b in at.button)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_a_run_that_could_not_be_kept_is_said_so_until_let_go(kept, lang, monkeypatch):
+    for name in ("config.json", "generator.safetensors"):
+        (kept / name).unlink()
+    write_marker(kept, MINE, STEPS, "small", "mnist5k", state="failed", reason="runs_full")
+    at = page("views/train.py", lang, monkeypatch)
+    [error] = [e.value for e in at.error]
+    assert ("runs folder is full" in error and "GAN_MAX_RUNS_MB" in error) if lang == "en" else HANGUL.search(error)
+    assert not any(b.key == "rescued_continue" for b in at.button)
+    at.button(key="rescued_dismiss").click().run()
+    assert not at.error and not (kept / RESCUE_FILE).exists()
+
+
 def test_another_browser_is_offered_nothing(kept, monkeypatch):
     import views._train_heartbeat as heartbeat
 

@@ -59,10 +59,12 @@ def gone(pid: int) -> bool:
         return f.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
-def kill_the_app_while_its_run_trains(runs_dir: Path, owner: str, paused: bool = False) -> tuple[int, int]:
+def kill_the_app_while_its_run_trains(runs_dir: Path, owner: str, paused: bool = False,
+                                      env: dict | None = None) -> tuple[int, int]:
     """Start the app, let its run train 20+ steps (then pause it if asked), SIGKILL the app.
     Returns (the run's process id, the last step the app saw)."""
-    env = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "GAN_CPU_THREADS": "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "GAN_RUNS_DIR": str(runs_dir), "GAN_CPU_THREADS": "1", "PYTHONPATH": str(REPO),
+           **(env or {})}
     env.pop("GAN_RUN_ISOLATION", None)
     app = subprocess.Popen([sys.executable, "-c", APP, owner, "paused" if paused else "running"], cwd=REPO, env=env,
                            stdout=subprocess.PIPE, text=True)
@@ -90,6 +92,7 @@ def test_a_run_whose_app_process_is_killed_saves_itself_for_its_browser(tmp_path
     rescued = rescued_runs(BROWSER, tmp_path)
     assert len(rescued) == 1
     run = rescued[0]
+    assert run.state == "saved" and run.reason == ""
     assert run.step >= seen and (run.step == seen if paused else True)  # a paused run is kept where it stood
     assert (run.preset, run.dataset) == ("small", "fake") and abs(time.time() - run.saved_at) < 120
     ckpt = load_checkpoint(run.folder)  # a whole checkpoint: G, D and both optimisers, as Save writes it
@@ -106,6 +109,19 @@ def test_a_run_whose_app_process_is_killed_saves_itself_for_its_browser(tmp_path
 
 
 @pytest.mark.slow
+def test_a_run_that_finds_no_room_under_the_quota_says_so_in_its_marker(tmp_path):
+    busy = tmp_path / "someone-training"
+    busy.mkdir()
+    (busy / "weights.bin").write_bytes(os.urandom(3 * 2**20))  # 3 MB, written just now: in use, never cleaned
+    child, seen = kill_the_app_while_its_run_trains(tmp_path, BROWSER, env={"GAN_MAX_RUNS_MB": "1"})
+    wait_until(lambda: gone(child), timeout=60)
+    [run] = rescued_runs(BROWSER, tmp_path)
+    assert (run.state, run.reason) == ("failed", "runs_full") and run.step >= seen
+    assert sorted(p.name for p in run.folder.iterdir()) == [RESCUE_FILE]  # no half of a checkpoint
+    assert (busy / "weights.bin").is_file()
+
+
+@pytest.mark.slow
 def test_a_run_nobody_can_come_back_for_ends_with_its_app_and_leaves_nothing(tmp_path):
     child, _ = kill_the_app_while_its_run_trains(tmp_path, "")
     wait_until(lambda: gone(child), timeout=30)
@@ -113,8 +129,12 @@ def test_a_run_nobody_can_come_back_for_ends_with_its_app_and_leaves_nothing(tmp
 
 
 def test_only_a_fresh_readable_marker_of_the_same_browser_counts(tmp_path):
-    for name in ("old", "new", "theirs", "broken", "no-step"):
+    for name in ("old", "new", "theirs", "broken", "no-step", "saving", "died-saving"):
         (tmp_path / name).mkdir()
+    write_marker(tmp_path / "saving", BROWSER, 5, "small", "mnist5k", state="saving")
+    write_marker(tmp_path / "died-saving", BROWSER, 5, "small", "mnist5k", state="saving")
+    marker = tmp_path / "died-saving" / RESCUE_FILE
+    marker.write_text(json.dumps({**json.loads(marker.read_text()), "saved_at": time.time() - 600}))
     write_marker(tmp_path / "old", BROWSER, 10, "small", "mnist5k")
     write_marker(tmp_path / "new", BROWSER, 20, "small", "mnist5k")
     write_marker(tmp_path / "theirs", "c" * 64, 30, "small", "mnist5k")
@@ -123,7 +143,11 @@ def test_only_a_fresh_readable_marker_of_the_same_browser_counts(tmp_path):
     marker = tmp_path / "old" / RESCUE_FILE
     record = json.loads(marker.read_text())
     marker.write_text(json.dumps({**record, "saved_at": record["saved_at"] - 10}))  # rescued 10 s earlier
-    assert [r.folder.name for r in rescued_runs(BROWSER, tmp_path)] == ["new", "old"]  # the newest first
+    found = rescued_runs(BROWSER, tmp_path)
+    assert [r.folder.name for r in found] == ["new", "saving", "old"]  # the newest first; not one that died saving
+    assert [r.state for r in found] == ["saved", "saving", "saved"]
+    with pytest.raises(ValueError, match="state"):
+        write_marker(tmp_path / "new", BROWSER, 1, "small", "mnist5k", state="half")
     tomorrow = time.time() + 25 * 3600
     assert rescued_runs(BROWSER, tmp_path, now=tomorrow) == []  # a day later they are ordinary saved runs
     assert rescued_runs(BROWSER, tmp_path / "missing") == []

@@ -2,7 +2,9 @@
 
 The process the browser moved to (HAProxy's health check sends it to another one) starts every page
 afresh; the training page offers to continue the kept run from where it was saved, and the other pages
-say that it is there. The runs folder is read at most every ``CHECK_SECONDS`` per session.
+say that it is there. While the run's process still saves it (a few seconds), the page says so and
+looks again every second until it is saved; a run that could not be kept is said so too. The runs
+folder is read at most every ``CHECK_SECONDS`` per session otherwise.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def my_rescued_runs() -> list[RescuedRun]:
         return []
     checked = st.session_state.get(CHECKED)
     now = time.monotonic()
-    if checked is None or now - checked[0] > CHECK_SECONDS:
+    if checked is None or now - checked[0] > CHECK_SECONDS or any(r.state == "saving" for r in checked[1]):
         checked = (now, rescued_runs(owner))
         st.session_state[CHECKED] = checked
     return checked[1]
@@ -37,6 +39,27 @@ def my_rescued_runs() -> list[RescuedRun]:
 def _words(run: RescuedRun) -> dict:
     return {"preset": user_text(run.preset), "dataset": user_text(run.dataset), "step": f"{run.step:,}",
             "time": datetime.fromtimestamp(run.saved_at).strftime("%H:%M")}
+
+
+def _until_saved() -> None:
+    """Every second while the run's process saves it: once it is saved (or failed), draw the page again."""
+    st.session_state.pop(CHECKED, None)
+    runs = my_rescued_runs()
+    if not runs or runs[0].state != "saving":
+        st.rerun()
+
+
+def _status(run: RescuedRun) -> bool:
+    """Say that the run is being saved, or could not be; True when it is saved and can be continued."""
+    if run.state == "saving":
+        st.info(t("rescued.saving", **_words(run)))
+        with st.sidebar:
+            st.fragment(_until_saved, run_every=1.0)()
+        return False
+    if run.state == "failed":
+        st.error(t("rescued.failed_full" if run.reason == "runs_full" else "rescued.failed", **_words(run)))
+        return False
+    return True
 
 
 def _done_with(run: RescuedRun) -> None:
@@ -56,6 +79,11 @@ def rescue_offer(locked: bool) -> None:
         return
     run = runs[0]
     with st.container(border=True):
+        if not _status(run):
+            if run.state == "failed" and st.button(t("rescued.dismiss"), icon=":material/close:", key=DISMISS):
+                _done_with(run)
+                st.rerun()
+            return
         st.warning(t("rescued.text", **_words(run)))
         own = run.dataset not in dataset_names()
         if own:
@@ -81,6 +109,7 @@ def rescue_offer(locked: bool) -> None:
 def rescued_notice() -> None:
     """On every other page: this browser has a kept run, and where to continue it."""
     runs = my_rescued_runs()
-    if runs:
+    if runs and _status(runs[0]):
         st.info(t("rescued.notice", **_words(runs[0])))
+    if runs and runs[0].state != "saving":
         st.page_link("views/train.py", label=t("rescued.open"), icon=":material/model_training:")

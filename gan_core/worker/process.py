@@ -582,6 +582,7 @@ def child_main(conn) -> None:
                 if spec.rescue_owner is None:
                     os._exit(0)
                 app_gone.set()
+                rescue.begin()  # the marker first: the browser's next process can say so when it arrives
                 run.request_stop()
                 return
             kind = command[0]
@@ -596,6 +597,7 @@ def child_main(conn) -> None:
             else:
                 requests.put(command)
 
+    rescue = _Rescue(spec.rescue_owner, run)
     threads_made = threading.Event()
 
     def limit_memory() -> None:  # every thread first: a thread's stack is memory too
@@ -615,7 +617,7 @@ def child_main(conn) -> None:
     requests.put(None)
     request_thread.join()  # a save asked for while it trained is answered first
     if app_gone.is_set():
-        _rescue(run, spec)
+        rescue.finish()
         return
     saved = False
     try:
@@ -626,7 +628,7 @@ def child_main(conn) -> None:
         log.exception("could not keep the run's last state")
     send(("ended", saved))
     if app_gone.is_set():  # it went while the last state was being written: nobody will read that one
-        _rescue(run, spec)
+        rescue.finish()
     conn.close()
 
 
@@ -634,22 +636,59 @@ def _dataset_info(dataset) -> dict:
     return {"name": dataset.name, "size": len(dataset.images), "class_names": list(getattr(dataset, "class_names", []) or [])}
 
 
-def _rescue(run, spec: ChildSpec) -> None:
-    """Save the run into the runs folder for the browser that started it (``gan_core.rescue``), when its
-    app process ended under it; the marker is written only once the checkpoint is whole."""
-    if spec.rescue_owner is None:
-        return
-    from gan_core.rescue import write_marker
-    from gan_core.runs_quota import make_room
-    from gan_core.worker.run import default_run_dir
+class _Rescue:
+    """Keeping the run for the browser that started it when its app process ended under it
+    (``gan_core.rescue``): a "saving" marker at once, then the checkpoint, then "saved" (or "failed")."""
 
-    try:
-        folder = default_run_dir(run.config.preset, run.dataset.name)  # the app's runs folder: its GAN_* settings
-        make_room(folder)
-        path = run.save(folder, _dataset_info(run.dataset))
-        write_marker(path, spec.rescue_owner, run.trainer.step_count, run.config.preset, run.dataset.name)
-    except Exception:  # noqa: BLE001 - nobody to tell: the log says why nothing was kept
-        log.exception("the app process ended, and the run could not be kept for its student")
+    def __init__(self, owner: str | None, run) -> None:
+        self.owner, self.run = owner, run
+        self.folder: Path | None = None
+        self.problem = ""  # why it cannot be kept, once known: "runs_full" or "error"
+        self._lock = threading.Lock()
+
+    def _mark(self, state: str) -> None:
+        from gan_core.rescue import write_marker
+
+        write_marker(self.folder, self.owner, self.run.trainer.step_count, self.run.config.preset,
+                     self.run.dataset.name, state=state, reason=self.problem)
+
+    def begin(self) -> None:
+        """Make the run's folder in the app's runs folder (its GAN_* settings) and mark it "saving"."""
+        from gan_core.runs_quota import RunsFull, make_room
+        from gan_core.worker.run import default_run_dir
+
+        with self._lock:
+            if self.owner is None or self.folder is not None:
+                return
+            self.folder = default_run_dir(self.run.config.preset, self.run.dataset.name)
+            try:
+                make_room(self.folder)
+            except RunsFull:
+                self.problem = "runs_full"
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._mark("failed" if self.problem else "saving")
+            except OSError:
+                log.exception("the app process ended, and the run's folder could not be made")
+                self.problem = self.problem or "error"
+
+    def finish(self) -> None:
+        """Save the checkpoint (training has ended), then mark it "saved"; "failed" if it cannot be."""
+        if self.owner is None:
+            return
+        self.begin()
+        if self.problem:
+            return
+        try:
+            self.run.save(self.folder, _dataset_info(self.run.dataset))
+            self._mark("saved")
+        except Exception:  # noqa: BLE001 - nobody to tell but the marker: the log says why
+            log.exception("the app process ended, and the run could not be kept for its student")
+            self.problem = "error"
+            try:
+                self._mark("failed")
+            except OSError:
+                pass
 
 
 _NO_LIMIT: tuple[int, int] | None = None
