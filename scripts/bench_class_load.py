@@ -106,6 +106,19 @@ A 5-minute check that it works (students come and go faster)::
 
 Its 3-minute version in the test suite (8 students, one trainer, one app process):
 ``python -m pytest -q tests/test_class_soak.py``.
+
+A process dies during the lecture (issue 30, item 4): ``--kill-at MINUTES`` (with ``--processes 2`` or
+more) kills app process 0 with SIGKILL at that minute, as a crash or the kernel's out-of-memory killer
+would, while this script restarts an ended process as ``serve_class.py`` does (every 0.5 s). Its students'
+connections close; each reconnects a second later, as the browser's page does, and HAProxy sends it to
+a live process: a connection closed within ``KILL_GRACE_S`` of the kill counts as *dropped*, not as an
+error, and the student's next session is a *reconnect*. The report's ``kill`` part says when HAProxy
+marked the process DOWN and UP again, when it was restarted, how many sessions it dropped, how long
+they took to load a page again, and the trainers' runs kept for them (``rescued.json`` in the runs
+folder, gan_core.rescue)::
+
+    python scripts/bench_class_load.py --soak 90 --sessions 30 --processes 2 --kill-at 45 \
+        --csv soak-kill.csv --plot soak-kill.png > soak-kill.json
 """
 
 from __future__ import annotations
@@ -136,11 +149,14 @@ sys.path.insert(0, str(REPO / "tests" / "e2e"))
 sys.path.append(str(REPO))  # gan_core
 
 from conftest import StreamlitServer  # noqa: E402  (the browser tests' server: a free loopback port)
-from serve_class import ClassServers  # noqa: E402  (several processes behind HAProxy)
+from serve_class import COOKIE, ClassServers, server_states  # noqa: E402  (several processes behind HAProxy)
 
 from gan_core.runs_quota import measure as measure_runs  # noqa: E402  (the runs folder's size, as the quota counts it)
 
 ANSWER_TIMEOUT_S = 10.0  # a slider move with no new image within this is a timeout
+KILL_GRACE_S = 30.0  # a connection closed this soon after --kill-at's kill is dropped by it, not an error
+KILLED_AT: list[float] = []  # time.monotonic() of each kill of an app process (--kill-at)
+RECONNECT_S = 1.0  # a browser's page reconnects about this long after its connection closed
 LOAD_TIMEOUT_S = 60.0  # a page's first run
 SLIDER_LABEL = "Direction 1"  # views/latent.py, section "Move z" (en.toml latent.move.direction)
 MAIN_IMAGE_CAPTION = "G(z)"  # the caption of the picture the student waits for (latent.move.image_caption)
@@ -177,6 +193,12 @@ async def http_get(host: str, port: int, path: str, cookie: str | None = None) -
         else:
             headers.setdefault(k, v.strip())
     return status, headers, body
+
+
+def merged_cookies(kept: str | None, new: str | None) -> str | None:
+    """The cookies a browser holds after a response: the ones it had, with those just set replacing them."""
+    jar = dict(c.split("=", 1) for c in f"{kept or ''}; {new or ''}".split("; ") if "=" in c)
+    return "; ".join(f"{k}={v}" for k, v in jar.items()) or None
 
 
 # --- the server's /proc figures ----------------------------------------------------------------
@@ -302,7 +324,10 @@ class Student:
         self.fragment_ids_this_run: list[str] = []
         self.fastest_fragment: str | None = None
         self.closed = False
+        self.dropped = asyncio.Event()  # its connection closed because its app process was killed (--kill-at)
+        self.dropped_at: float | None = None
         self.opened_at = time.monotonic()
+        self.loaded_at: float | None = None  # when its first page run finished
         self.closed_at: float | None = None
         self.playing_since: float | None = None  # when this student pressed Play
         self.train_state: tuple[str, int] | None = None  # the training page's progress: (status, step)
@@ -360,8 +385,8 @@ class Student:
 
     # -- connecting --
     async def connect(self) -> None:
-        status, headers, _ = await http_get(self.host, self.port, "/_stcore/health")
-        self.cookie = headers.get("set-cookie") or None  # every cookie, as a browser sends them back
+        status, headers, _ = await http_get(self.host, self.port, "/_stcore/health", self.cookie)
+        self.cookie = merged_cookies(self.cookie, headers.get("set-cookie"))  # kept and sent back, as a browser does
         await http_get(self.host, self.port, "/_stcore/host-config", self.cookie)
         cookies = dict(c.split("=", 1) for c in (self.cookie or "").split("; ") if "=" in c)
         xsrf = cookies.get("_streamlit_xsrf", "")
@@ -381,7 +406,8 @@ class Student:
         except asyncio.TimeoutError:
             self._error(f"the page did not load within {LOAD_TIMEOUT_S:.0f} s")
             return False
-        self.stats.load_s = time.monotonic() - t0
+        self.loaded_at = time.monotonic()
+        self.stats.load_s = self.loaded_at - t0
         return True
 
     async def close(self) -> None:
@@ -399,9 +425,15 @@ class Student:
             self.reader_task.cancel()
 
     def _error(self, text: str) -> None:
-        if not self.closed:
-            self.stats.errors.append(text)
-            self.stats.error_at.append(time.monotonic())
+        if self.closed or self.dropped_at is not None:  # a dropped session: its student reconnects
+            return
+        now = time.monotonic()
+        if "connection closed" in text and any(0 <= now - k <= KILL_GRACE_S for k in KILLED_AT):
+            self.dropped_at = now  # its process was killed on purpose: the page reconnects, as a browser's does
+            self.dropped.set()
+            return
+        self.stats.errors.append(text)
+        self.stats.error_at.append(now)
 
     # -- receiving --
     async def _reader(self) -> None:
@@ -964,6 +996,7 @@ class Lecture:
     sessions: list[tuple[str, Student]] = field(default_factory=list)  # (role, session), every one opened
     events: list[tuple[float, str, str]] = field(default_factory=list)  # (time, what, who)
     cycles: list[dict] = field(default_factory=list)  # the trainers' runs, one dict per visit to the page
+    back_after_drop: list[float] = field(default_factory=list)  # s from a dropped session to the next page loaded
     _timers: set = field(default_factory=set)
 
     def event(self, what: str, who: str) -> None:
@@ -982,8 +1015,10 @@ class Lecture:
         task.add_done_callback(self._timers.discard)
         return done
 
-    def open(self, role: str, host: str, port: int, page: str, query: str) -> Student:
+    def open(self, role: str, host: str, port: int, page: str, query: str, cookie: str | None = None) -> Student:
+        """A new session; ``cookie``: the browser's cookies (a reload or reconnect), else a new browser's."""
         s = Student(host, port, page, query, Window(0.0, math.inf))  # everything is kept, with its time
+        s.cookie = cookie
         self.sessions.append((role, s))
         return s
 
@@ -994,9 +1029,9 @@ async def visitor(name: str, role: str, servers: Servers, args, rng: random.Rand
     session at once) or leaves and comes back later, until the lecture ends."""
     await sleep_unless(lecture.stop, join_at)
     page, query, act = ROLES[role]
-    what = "join"
+    what, cookie, dropped_at = "join", None, None
     while not lecture.stop.is_set():
-        s = lecture.open(role, servers.host, servers.port, page, query)
+        s = lecture.open(role, servers.host, servers.port, page, query, cookie if what == "reconnect" else None)
         lecture.event(what, name)
         stay = lecture.for_a_while(rng.uniform(0.5, 1.5) * args.stay_minutes * 60)
         try:
@@ -1004,16 +1039,32 @@ async def visitor(name: str, role: str, servers: Servers, args, rng: random.Rand
         except Exception as exc:  # noqa: BLE001
             s._error(f"could not connect: {type(exc).__name__}: {exc}")
         else:
-            await act(s, rng, stay)
+            await until_dropped(s, act(s, rng, stay))
+        if dropped_at is not None and s.loaded_at is not None:
+            lecture.back_after_drop.append(s.loaded_at - dropped_at)
+        dropped_at = s.dropped_at
         await s.close()
         if lecture.stop.is_set():
             break
-        if rng.random() < args.reload_share:
+        if s.dropped_at is not None:
+            lecture.event("dropped", name)
+            await sleep_unless(lecture.stop, RECONNECT_S)
+            what, cookie = "reconnect", s.cookie
+        elif rng.random() < args.reload_share:
             what = "reload"
         else:
             lecture.event("leave", name)
             await sleep_unless(lecture.stop, rng.uniform(0.5, 1.5) * args.away_minutes * 60)
             what = "return"
+
+
+async def until_dropped(s: Student, work) -> None:
+    """Run ``work`` (a student's coroutine on session ``s``) until it ends or the session is dropped."""
+    task, dropped = asyncio.create_task(work), asyncio.create_task(s.dropped.wait())
+    await asyncio.wait({task, dropped}, return_when=asyncio.FIRST_COMPLETED)
+    for t in (task, dropped):
+        t.cancel()
+    await asyncio.gather(task, dropped, return_exceptions=True)
 
 
 async def wait_until(condition, seconds: float, stop: asyncio.Event) -> bool:
@@ -1090,20 +1141,90 @@ async def trainer(name: str, servers: Servers, args, rng: random.Random, lecture
     await sleep_unless(lecture.stop, join_at)
     page = ROLES["train"][0]
     query = f"lang=en&preset={args.train_preset}&steps={args.train_steps}"
+    cookie = dropped_at = None  # the browser's cookies and when it dropped, when its process was killed
     while not lecture.stop.is_set():
-        s = lecture.open("train", servers.host, servers.port, page, query)
+        s = lecture.open("train", servers.host, servers.port, page, query, cookie)
+        cookie = None
         cycle = {"trainer": name, "visit": sum(c["trainer"] == name for c in lecture.cycles) + 1,
                  "opened_min": round((s.opened_at - lecture.start) / 60, 2)}
         lecture.cycles.append(cycle)
         try:
             await s.connect()
-            await training_visit(s, rng, args, lecture, cycle, name)
+            await until_dropped(s, training_visit(s, rng, args, lecture, cycle, name))
         except Exception as exc:  # noqa: BLE001 -- in the report, not a hung soak
             s._error(f"trainer: {type(exc).__name__}: {exc}")
+        if dropped_at is not None and s.loaded_at is not None:
+            lecture.back_after_drop.append(s.loaded_at - dropped_at)
+        dropped_at = s.dropped_at
         await s.close()
+        if s.dropped_at is not None:  # its process was killed: the page reconnects (its run was kept for it)
+            cycle["dropped_at_min"] = round((s.dropped_at - lecture.start) / 60, 2)
+            lecture.event("dropped", name)
+            await sleep_unless(lecture.stop, RECONNECT_S)
+            cookie = s.cookie
+            continue
         if "abandoned_at_step" in cycle:
             lecture.event("abandon", name)
         await sleep_unless(lecture.stop, rng.uniform(0.5, 1.5) * args.away_minutes * 60)
+
+
+async def keep_processes_up(server: ClassServers, lecture: Lecture, kill: dict) -> None:
+    """What serve_class.py does all lecture: start again an app process that ended (every 0.5 s)."""
+    while not lecture.stop.is_set():
+        for message in await asyncio.to_thread(server.restart_ended):
+            kill.setdefault("restarts", []).append(
+                {"after_kill_s": round(time.monotonic() - KILLED_AT[-1], 2) if KILLED_AT else None, "said": message})
+        await sleep_unless(lecture.stop, 0.5)
+
+
+async def kill_a_process(server: ClassServers, at_s: float, lecture: Lecture, kill: dict) -> None:
+    """--kill-at: SIGKILL app process 0 at ``at_s``; follow HAProxy's view of it until it is UP again."""
+    await sleep_unless(lecture.stop, at_s)
+    if lecture.stop.is_set():
+        return
+    name, victim = "app0", server.apps[0]
+    on_it = [s for _, s in lecture.sessions
+             if not s.closed and s.cookie and f"{COOKIE}={name}" in s.cookie.split("; ")]
+    t = time.monotonic()
+    KILLED_AT.append(t)
+    os.kill(victim.pid, signal.SIGKILL)
+    kill.update(at_min=round((t - lecture.start) / 60, 2), process=name, pid=victim.pid, sessions_on_it=len(on_it))
+    down = up = None
+    while not lecture.stop.is_set() and time.monotonic() - t < 120 and up is None:
+        try:
+            state = (await asyncio.to_thread(server_states, server.stats_socket)).get(name, "")
+        except OSError:
+            state = ""
+        now = time.monotonic() - t
+        if down is None and state.startswith("DOWN"):
+            down = now
+        elif down is not None and state.startswith("UP"):
+            up = now
+        await asyncio.sleep(0.1)
+    kill.update(haproxy_down_after_s=round(down, 2) if down is not None else None,
+                haproxy_up_after_s=round(up, 2) if up is not None else None)
+
+
+def kill_summary(kill: dict, lecture: Lecture, runs_dir: Path | None) -> dict:
+    """The --kill-at part of the report: the kill, HAProxy, the restart, the dropped sessions, the kept runs."""
+    if not KILLED_AT:
+        return kill
+    t = KILLED_AT[-1]
+    dropped = [s for _, s in lecture.sessions if s.dropped_at is not None]
+    back = lecture.back_after_drop  # from a dropped connection to the student's page loaded again (a 1-s retry)
+    kill.update(sessions_dropped=len(dropped), reconnects=sum(what == "reconnect" for _, what, _ in lecture.events),
+                page_back_p50_s=rounded(percentile(back, 0.5), 2), page_back_max_s=rounded(max(back, default=None), 2),
+                errors_within_60s=sum(t <= at < t + 60 for _, s in lecture.sessions for at in s.stats.error_at))
+    if runs_dir is not None:
+        states = []
+        for marker in runs_dir.glob("*/rescued.json"):
+            try:
+                states.append(json.loads(marker.read_text()).get("state"))
+            except (OSError, ValueError):
+                states.append("unreadable")
+        kill["runs_kept"] = {state: states.count(state) for state in sorted(set(map(str, states)))}
+        kill["half_written"] = sum(1 for p in runs_dir.rglob("*") if p.name.endswith((".tmp", ".new")))
+    return kill
 
 
 def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
@@ -1216,7 +1337,7 @@ async def soak_async(args) -> dict:
                               "stay_minutes": args.stay_minutes, "away_minutes": args.away_minutes,
                               "reload_share": args.reload_share, "trainer_minutes": args.trainer_minutes,
                               "train": f"preset={args.train_preset} steps={args.train_steps}",
-                              "server_env": env, "answer_timeout_s": ANSWER_TIMEOUT_S}}
+                              "server_env": env, "answer_timeout_s": ANSWER_TIMEOUT_S, "kill_at_min": args.kill_at}}
     rng = random.Random(args.seed)
     pids = (lambda: servers.server.pids) if isinstance(servers.server, ClassServers) else (lambda: servers.pids)
     monitor = SoakMonitor(pids, servers.runs_dir)
@@ -1225,6 +1346,12 @@ async def soak_async(args) -> dict:
         lecture = Lecture(asyncio.Event(), time.monotonic())
         start = lecture.start
         sampler = asyncio.create_task(monitor.run(lecture.stop))
+        kill: dict = {}
+        helpers = []
+        if isinstance(servers.server, ClassServers):  # as serve_class.py: an app process that ends starts again
+            helpers.append(asyncio.create_task(keep_processes_up(servers.server, lecture, kill)))
+        if args.kill_at is not None:
+            helpers.append(asyncio.create_task(kill_a_process(servers.server, args.kill_at * 60, lecture, kill)))
         roles = ["play"] * n_play + ["latent"] * (n - k - n_play)
         rng.shuffle(roles)
         join = args.join_minutes * 60
@@ -1243,6 +1370,7 @@ async def soak_async(args) -> dict:
                   f"RSS {r and sum(r.rss_mb.values()):.0f} MB (+{r and sum(r.children_mb.values()):.0f} MB children), "
                   f"disk {r and r.disk_mb} MB", file=sys.stderr, flush=True)
         lecture.stop.set()
+        await asyncio.gather(*helpers, return_exceptions=True)
         monitor.sample()
         await asyncio.wait(tasks, timeout=ANSWER_TIMEOUT_S + 20)
         for _, s in lecture.sessions:
@@ -1261,6 +1389,8 @@ async def soak_async(args) -> dict:
         out["sessions_opened"] = len(lecture.sessions)
         errors = sorted((at, e) for _, s in lecture.sessions for at, e in zip(s.stats.error_at, s.stats.errors))
         out["errors"] = {"count": len(errors), "first": [e for _, e in errors[:5]]}
+        if args.kill_at is not None:
+            out["kill"] = kill_summary(kill, lecture, servers.runs_dir)
     finally:
         problems = []
         if servers.server is not None:
@@ -1323,6 +1453,9 @@ def main() -> None:
     soak.add_argument("--orphan-timeout", type=float, default=120.0,
                       help="the servers' GAN_ORPHAN_TIMEOUT: an abandoned run keeps its slot this long")
     soak.add_argument("--runs-dir", type=Path, help="with --url: the server's GAN_RUNS_DIR, for the disk figures")
+    soak.add_argument("--kill-at", type=float, metavar="MINUTES",
+                      help="kill app process 0 with SIGKILL at this minute (needs --processes 2 or more); see the "
+                           "module's docstring")
     soak.add_argument("--csv", help="write the windows to this CSV file")
     soak.add_argument("--plot", help="draw the windows into this PNG (scripts/plot_soak.py)")
     args = ap.parse_args()
@@ -1335,7 +1468,11 @@ def main() -> None:
                    or not 0 < args.window_minutes <= args.soak and "--window-minutes must be within the soak"
                    or not 0 <= args.join_minutes < args.soak and "--join-minutes must be shorter than the soak"
                    or not 0 <= args.trainers <= args.sessions[0] and "--trainers must be between 0 and --sessions"
-                   or args.train_steps <= 0 and "--train-steps must be positive")
+                   or args.train_steps <= 0 and "--train-steps must be positive"
+                   or args.kill_at is not None and not 0 < args.kill_at < args.soak
+                   and "--kill-at must be a minute inside the soak"
+                   or args.kill_at is not None and (args.processes < 2 or args.url)
+                   and "--kill-at needs --processes 2 or more started by this script (the class goes on on the others)")
         if problem:
             ap.error(problem)
     # SIGTERM (timeout, kill) ends the run through main_async's finally: the server it started is stopped too
