@@ -21,13 +21,17 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
 import os
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from gan_core.paths import runs_root
 from gan_core.settings import is_whole
+
+log = logging.getLogger(__name__)
 
 RESCUE_FILE = "rescued.json"
 MAX_AGE_SECONDS = 24 * 3600.0  # a rescue older than a day is not offered any more (the folder stays)
@@ -99,3 +103,58 @@ def rescued_runs(owner: str | None, root: str | Path | None = None, now: float |
 def forget(run: RescuedRun) -> None:
     """Offer ``run`` no more: its folder stays, an ordinary saved run."""
     (run.folder / RESCUE_FILE).unlink(missing_ok=True)
+
+
+class RunRescue:
+    """The run's own process keeping its run for the browser that started it, when the app ended under it:
+    ``begin`` (a "saving" marker, at once), then ``finish`` once training has stopped (the checkpoint, then
+    "saved"; or "failed" with the reason). ``run`` is the process's ``ThreadRun``; nothing happens
+    without an ``owner``."""
+
+    def __init__(self, owner: str | None, run, dataset_info: dict) -> None:
+        self.owner, self.run, self.dataset_info = owner, run, dataset_info
+        self.folder: Path | None = None
+        self.problem = ""  # why it cannot be kept, once known: "runs_full" or "error"
+        self._lock = threading.Lock()
+
+    def _mark(self, state: str) -> None:
+        write_marker(self.folder, self.owner, self.run.trainer.step_count, self.run.config.preset,
+                     self.run.dataset.name, state=state, reason=self.problem)
+
+    def begin(self) -> None:
+        """Make the run's folder in the app's runs folder (its GAN_* settings) and mark it "saving"."""
+        from gan_core.runs_quota import RunsFull, make_room
+        from gan_core.worker.run import default_run_dir
+
+        with self._lock:
+            if self.owner is None or self.folder is not None:
+                return
+            self.folder = default_run_dir(self.run.config.preset, self.run.dataset.name)
+            try:
+                make_room(self.folder)
+            except RunsFull:
+                self.problem = "runs_full"
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+                self._mark("failed" if self.problem else "saving")
+            except OSError:
+                log.exception("the app process ended, and the run's folder could not be made")
+                self.problem = self.problem or "error"
+
+    def finish(self) -> None:
+        """Save the checkpoint (training has ended), then mark it "saved"; "failed" if it cannot be."""
+        if self.owner is None:
+            return
+        self.begin()
+        if self.problem:
+            return
+        try:
+            self.run.save(self.folder, self.dataset_info)
+            self._mark("saved")
+        except Exception:  # noqa: BLE001 - nobody to tell but the marker: the log says why
+            log.exception("the app process ended, and the run could not be kept for its student")
+            self.problem = "error"
+            try:
+                self._mark("failed")
+            except OSError:
+                pass

@@ -43,6 +43,7 @@ from pathlib import Path
 import torch
 
 from gan_core.limits import get_limits
+from gan_core.rescue import RunRescue
 from gan_core.worker.channel import Cursor, Mirror, read_changes
 from gan_core.worker.registry import WorkerError
 from gan_core.worker.snapshot import RunSnapshot
@@ -597,7 +598,7 @@ def child_main(conn) -> None:
             else:
                 requests.put(command)
 
-    rescue = _Rescue(spec.rescue_owner, run)
+    rescue = RunRescue(spec.rescue_owner, run, _dataset_info(run.dataset))
     threads_made = threading.Event()
 
     def limit_memory() -> None:  # every thread first: a thread's stack is memory too
@@ -634,61 +635,6 @@ def child_main(conn) -> None:
 
 def _dataset_info(dataset) -> dict:
     return {"name": dataset.name, "size": len(dataset.images), "class_names": list(getattr(dataset, "class_names", []) or [])}
-
-
-class _Rescue:
-    """Keeping the run for the browser that started it when its app process ended under it
-    (``gan_core.rescue``): a "saving" marker at once, then the checkpoint, then "saved" (or "failed")."""
-
-    def __init__(self, owner: str | None, run) -> None:
-        self.owner, self.run = owner, run
-        self.folder: Path | None = None
-        self.problem = ""  # why it cannot be kept, once known: "runs_full" or "error"
-        self._lock = threading.Lock()
-
-    def _mark(self, state: str) -> None:
-        from gan_core.rescue import write_marker
-
-        write_marker(self.folder, self.owner, self.run.trainer.step_count, self.run.config.preset,
-                     self.run.dataset.name, state=state, reason=self.problem)
-
-    def begin(self) -> None:
-        """Make the run's folder in the app's runs folder (its GAN_* settings) and mark it "saving"."""
-        from gan_core.runs_quota import RunsFull, make_room
-        from gan_core.worker.run import default_run_dir
-
-        with self._lock:
-            if self.owner is None or self.folder is not None:
-                return
-            self.folder = default_run_dir(self.run.config.preset, self.run.dataset.name)
-            try:
-                make_room(self.folder)
-            except RunsFull:
-                self.problem = "runs_full"
-            try:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                self._mark("failed" if self.problem else "saving")
-            except OSError:
-                log.exception("the app process ended, and the run's folder could not be made")
-                self.problem = self.problem or "error"
-
-    def finish(self) -> None:
-        """Save the checkpoint (training has ended), then mark it "saved"; "failed" if it cannot be."""
-        if self.owner is None:
-            return
-        self.begin()
-        if self.problem:
-            return
-        try:
-            self.run.save(self.folder, _dataset_info(self.run.dataset))
-            self._mark("saved")
-        except Exception:  # noqa: BLE001 - nobody to tell but the marker: the log says why
-            log.exception("the app process ended, and the run could not be kept for its student")
-            self.problem = "error"
-            try:
-                self._mark("failed")
-            except OSError:
-                pass
 
 
 _NO_LIMIT: tuple[int, int] | None = None
