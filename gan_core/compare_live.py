@@ -21,6 +21,7 @@ sentence what to do when no slot is free.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, replace
 
 from gan_core.ablation_study import BASELINE, StudyPlan
@@ -96,10 +97,13 @@ class LivePair:
         for run in self.runs:
             run.heartbeat()
 
-    def pause(self) -> None:
-        """Pause both (each after its current step)."""
+    def pause(self, timeout: float = 10.0) -> bool:
+        """Pause both, asked at the same moment (each after its current step); True once both wait.
+        (Asking one and waiting for it before asking the other let the second train on meanwhile.)"""
         for run in self.runs:
-            run.pause()
+            run.pause(timeout=0)
+        deadline = time.monotonic() + timeout
+        return all([run.pause(timeout=max(0.0, deadline - time.monotonic())) for run in self.runs])
 
     def resume(self) -> None:
         for run in self.runs:

@@ -4,6 +4,7 @@ one CPU thread each, both started or neither."""
 from __future__ import annotations
 
 import dataclasses
+import time
 
 import pytest
 import torch
@@ -124,4 +125,22 @@ def test_a_slot_taken_between_the_check_and_the_start_ends_both_runs(monkeypatch
         assert refused.value.key == "errors.worker.pair_busy"
     finally:
         REGISTRY.release(-1)
+    wait_until(lambda: REGISTRY.active() == [], 30)
+
+
+@pytest.mark.slow
+def test_pause_stops_both_runs_and_resume_starts_both(monkeypatch):
+    monkeypatch.setenv("GAN_MAX_CONCURRENT_RUNS", "1")
+    pair = start_pair("relu-d", pair_configs(StudyPlan(), "relu-d"), images(), 10_000, StudyPlan())
+    try:
+        wait_until(lambda: all(s.step > 2 for s in pair.snapshots()), 60)
+        assert pair.pause()  # True: both wait
+        paused = [s.step for s in pair.snapshots()]
+        assert [s.status for s in pair.snapshots()] == ["paused", "paused"]
+        time.sleep(1.0)
+        assert [s.step for s in pair.snapshots()] == paused  # neither trains on
+        pair.resume()
+        wait_until(lambda: all(s.step > p for s, p in zip(pair.snapshots(), paused)), 60)
+    finally:
+        assert pair.close()
     wait_until(lambda: REGISTRY.active() == [], 30)
