@@ -17,8 +17,10 @@ One module per concept:
   (``Turnstile``, ``Cadence``)
 - ``run``       -- the run's loop (``_Worker``), ``ThreadRun`` that drives it in a thread, and the
   page's handle ``TrainingRun``
-- ``process``   -- a run in its own process (``ChildRun``, the app's end; ``child_main``, the run's):
-  memory limit, lower priority, Stop at once, memory returned, a crash that harms nobody else
+- ``process``   -- a run in its own process, the app's end (``ChildRun``): memory limit, lower priority,
+  Stop at once, memory returned, a crash that harms nobody else
+- ``child``     -- the run's end in that process (``child_main``): trains, answers, publishes, keeps the
+  run for its student if the app process dies (``gan_core.rescue``)
 - ``channel``   -- the messages between the two ends, and the app's ``Mirror`` of the run's record
 - ``snapshot``  -- ``RunSnapshot``, the plain-data state the page reads
 
