@@ -155,9 +155,14 @@ def test_the_replay_offers_the_fashion_recording_and_shows_the_kinds_it_generate
     reading = [m.value for m in at.markdown if "80%" in m.value]
     assert len(reading) == 1 and "6" in reading[0]  # at the end of the run: step 6
     from gan_core.class_shares import read_class_shares
+    from gan_core.evaluation.metrics import mode_reading
 
-    few = int(read_class_shares(fashion).summary["classes_for_80_percent"][-1])
-    assert f"{few}" in reading[0]
+    last = read_class_shares(fashion).summary
+    few, confidence = int(last["classes_for_80_percent"][-1]), float(last["confidence"][-1])
+    assert f"{few}" in reading[0] and f"{round(100 * confidence)}%" in reading[0]
+    verdict = mode_reading({"classes_for_80_percent": few, "confidence": confidence})  # in words, as the live page
+    assert i18n.translate(f"train.mode_reading.{verdict}", lang, classes=few, n=10, confidence=round(100 * confidence),
+                          largest=round(100 * float(last["largest_class_share"][-1]))) in reading[0]
     at.slider(key="train_replay_step").set_value(1).run()  # before the first reading
     assert i18n.translate("train.replay.kinds_not_yet", lang) in [c.value for c in at.caption]
     assert i18n.MISSING_KEYS == set(), i18n.MISSING_KEYS

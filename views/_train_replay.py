@@ -17,6 +17,7 @@ import streamlit as st
 from gan_core.images import png_bytes
 from gan_core.paths import runs_root
 from gan_core.class_shares import CLASSES_FILE, ClassShares, read_class_shares
+from gan_core.evaluation.metrics import mode_reading
 from gan_core.recording import (LECTURE_RECORDINGS, MetricsFollower, Recording, RecordingError, lecture_recording_path,
                                 load_recording,
                                 run_folder, run_folders)
@@ -222,9 +223,13 @@ def _kinds_generated(rec: Recording, step: int) -> None:
         return
     k = shares.shares.shape[1]
     names = rec.class_names if len(rec.class_names) == k else [str(c) for c in range(k)]
-    few = int(shares.summary["classes_for_80_percent"][i])
-    st.markdown(t("train.replay.kinds_now", step=f"{int(shares.steps[i]):,}", few=few, k=len(names),
-                  confident=f"{shares.summary['confidence'][i]:.0%}", n=int(shares.summary["n"][i])))
+    few, confidence = int(shares.summary["classes_for_80_percent"][i]), float(shares.summary["confidence"][i])
+    # In one word what the numbers say (as under the live page's histogram): few kinds with a sure classifier
+    # is collapse; few kinds with an unsure one is noise it files under a few classes, not collapse.
+    reading = mode_reading({"classes_for_80_percent": few, "confidence": confidence})
+    st.markdown(t("train.replay.kinds_at", step=f"{int(shares.steps[i]):,}", n=int(shares.summary["n"][i])) + " "
+                + t(f"train.mode_reading.{reading}", classes=few, n=len(names), confidence=round(100 * confidence),
+                    largest=round(100 * float(shares.summary["largest_class_share"][i]))))
     left, right = st.columns(2)
     playing = st.session_state.get(REPLAY_PLAYER.anchor) is not None
     with left:
