@@ -169,6 +169,49 @@ def test_the_shipped_lecture_generator_is_the_recorded_run_exported_as_float16(m
     assert next(ckpt.generator.parameters()).dtype == torch.float32  # widened on load
 
 
+
+def test_the_shipped_fashion_recording_is_the_lecture_recipe_for_30_epochs_with_its_class_shares(monkeypatch):
+    """Issue 31, item 5: the lecture's model with the lecture's settings on Fashion-MNIST's 60,000 images for
+    30 epochs, recorded as the mnist5k run was, plus what kinds of clothing it makes at every grid."""
+    from gan_core.class_shares import read_class_shares
+
+    monkeypatch.delenv("GAN_LECTURE_RECORDING_FASHION_MNIST", raising=False)
+    folder = lecture_recording_path("fashion-mnist")
+    rec = load_recording(folder)
+    c = rec.train_config
+    assert (c["preset"], c["batch_size"], c["lr_d"], c["lr_g"], c["loss"], c["k"], c["ema"]) == \
+        ("tf-tutorial", 256, 1e-4, 1e-4, "non-saturating", 1, 0.0)
+    assert tuple(c["betas_d"]) == tuple(c["betas_g"]) == (0.9, 0.999)
+    assert rec.dataset == "fashion-mnist" and len(rec.class_names) == 10
+    # 30 epochs of 60,000 images at 256 a batch: ceil(30 * 60,000 / 256) = 7,032 steps, every one in metrics.csv
+    assert rec.target_step == rec.last_step == 7032
+    assert rec.history["step"].tolist() == list(range(1, 7033))
+    assert rec.frame_steps[:2] == [117, 234] and rec.frame_steps[-1] == 7032 and 60 <= len(rec.frame_steps) <= 62
+    for i in (0, len(rec.frame_steps) - 1):
+        assert rec.frame_image(i).shape == (4 * (28 + 2) + 2,) * 2  # 16 images, as num_examples_to_generate
+    shares = read_class_shares(folder)
+    assert shares is not None and shares.shares.shape[1] == 10
+    assert set(rec.frame_steps[:-1]) <= set(shares.steps.tolist())  # a class reading at every recorded grid
+    assert np.all(shares.summary["n"] == 1000) and np.allclose(shares.shares.sum(axis=1), 1.0, atol=2e-3)
+    shipped = [p for p in folder.rglob("*") if p.is_file()]
+    assert not [p for p in shipped if p.suffix == ".safetensors"]  # metrics, class shares and grids: no weights
+    assert sum(p.stat().st_size for p in shipped) < 5_000_000
+
+
+def test_the_shipped_fashion_generator_is_that_run_exported_as_float16(monkeypatch):
+    import json
+
+    from gan_core.checkpoint import load_checkpoint
+    from gan_core.paths import ASSETS_DIR
+
+    monkeypatch.delenv("GAN_LECTURE_RECORDING_FASHION_MNIST", raising=False)
+    folder = ASSETS_DIR / "generator-tf-tutorial-fashion-mnist"
+    ckpt = load_checkpoint(folder)
+    rec = load_recording(lecture_recording_path("fashion-mnist"))
+    assert ckpt.discriminator is None and ckpt.model_config.preset == "tf-tutorial"
+    assert ckpt.step == rec.last_step and ckpt.train_config == rec.train_config
+    assert json.loads((folder / "config.json").read_text())["exported"]["dtype"] == "float16"
+
 # --- watching a run the command line is writing -----------------------------------------------------------
 
 @pytest.mark.slow
