@@ -322,8 +322,10 @@ def _watch_view(name: str) -> None:
         return frame
 
     def open_latent() -> None:
+        # a short label: a long one ran out of its button at 150% zoom (tests/e2e/test_classroom.py)
         if (rec.path / "config.json").is_file() and st.button(t("train.watch.open_latent"), key=WATCH_LATENT,
-                                                            icon=":material/explore:"):
+                                                            icon=":material/explore:",
+                                                            help=t("train.watch.open_latent_help")):
             st.session_state[OPEN_LATENT] = f"runs:{name}"
             st.rerun()
 

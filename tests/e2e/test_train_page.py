@@ -223,7 +223,7 @@ def test_watch_a_command_line_run_as_it_grows_then_open_it_in_the_latent_explore
                    message="the step counter and the grid to advance")
         assert_no_errors(page)
         screenshot(page, "train-watch-cli-run")
-        button(page, "Open its newest checkpoint in the latent explorer").click()
+        button(page, "Open in the latent explorer").click()
         wait_until(lambda: selectbox_value(page, "Generator") == "Saved run: cli-run", 60,
                    message="the latent explorer on the run's checkpoint")
         wait_until(lambda: "G(z)" in main_text(page), 60, message="an image of the run's generator")
