@@ -150,8 +150,13 @@ def test_the_replay_offers_the_fashion_recording_and_shows_the_kinds_it_generate
     assert not at.exception, [e.value for e in at.exception]
     kinds_title = i18n.translate("train.replay.kinds_title", lang)
     assert not [s for s in at.subheader if s.value == kinds_title]  # the digits' recording has no classes.csv
+    captions = lambda: [c.value for c in at.caption]  # noqa: E731
+    assert i18n.translate("train.replay.intro", lang) in captions()
     at.radio(key="train_replay_recording").set_value("fashion-mnist").run()
     assert [s for s in at.subheader if s.value == kinds_title]
+    # the words above the player are about the recording chosen (the digits' said "5,000 digits")
+    assert i18n.translate("train.replay.intro_fashion_mnist", lang) in captions()
+    assert i18n.translate("train.replay.intro", lang) not in captions()
     reading = [m.value for m in at.markdown if "80%" in m.value]
     assert len(reading) == 1 and "6" in reading[0]  # at the end of the run: step 6
     from gan_core.class_shares import read_class_shares

@@ -227,7 +227,7 @@ def _kinds_generated(rec: Recording, step: int) -> None:
     # In one word what the numbers say (as under the live page's histogram): few kinds with a sure classifier
     # is collapse; few kinds with an unsure one is noise it files under a few classes, not collapse.
     reading = mode_reading({"classes_for_80_percent": few, "confidence": confidence})
-    st.markdown(t("train.replay.kinds_at", step=f"{int(shares.steps[i]):,}", n=int(shares.summary["n"][i])) + " "
+    st.markdown(t("train.replay.kinds_at", step=f"{int(shares.steps[i]):,}", n=f"{int(shares.summary['n'][i]):,}") + " "
                 + t(f"train.mode_reading.{reading}", classes=few, n=len(names), confidence=round(100 * confidence),
                     largest=round(100 * float(shares.summary["largest_class_share"][i]))))
     left, right = st.columns(2)
@@ -255,7 +255,6 @@ def _replay_view(rec: Recording) -> None:
 def replay() -> None:
     """The replay mode: the lecture's recorded run, played back at a chosen speed (a choice of the lecture's
     recordings when more than one is installed: the digits, and Fashion-MNIST at the lecture's scale)."""
-    st.caption(t("train.replay.intro"))
     installed = [d for d in LECTURE_RECORDINGS if lecture_recording_path(d).is_dir()]
     dataset = "mnist5k"
     if len(installed) > 1:
@@ -263,6 +262,7 @@ def replay() -> None:
             st.session_state[REPLAY_RECORDING] = installed[0]
         dataset = st.radio(t("train.replay.which"), installed, key=REPLAY_RECORDING, horizontal=True,
                            format_func=lambda d: t(f"train.replay.which_{d.replace('-', '_')}"))
+    st.caption(t("train.replay.intro" if dataset == "mnist5k" else f"train.replay.intro_{dataset.replace('-', '_')}"))
     rec = _load_lecture_recording(dataset)
     if rec is None:
         return
