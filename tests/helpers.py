@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 import zipfile
 from pathlib import Path
@@ -66,3 +67,13 @@ def wait_until(predicate, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.02)
     raise AssertionError("condition not reached in time")
+
+
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie has ended too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()[0] == "Z"

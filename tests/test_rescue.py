@@ -21,7 +21,7 @@ import pytest
 
 from gan_core.checkpoint import load_checkpoint
 from gan_core.rescue import RESCUE_FILE, forget, rescued_runs, write_marker
-from helpers import wait_until
+from helpers import gone, wait_until
 
 REPO = Path(__file__).resolve().parents[1]
 BROWSER = "b" * 64  # what browser_id() gives: 64 hex digits
@@ -48,15 +48,6 @@ APP = textwrap.dedent("""
         print(json.dumps({"step": step, "status": run.snapshot().status}), flush=True)
         time.sleep(0.1)
 """)
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    with open(f"/proc/{pid}/stat") as f:  # a zombie has ended too
-        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 def kill_the_app_while_its_run_trains(runs_dir: Path, owner: str, paused: bool = False,

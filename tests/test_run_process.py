@@ -28,7 +28,7 @@ from gan_core.worker import REGISTRY, RunOptions, TrainingRun
 from gan_core.worker.channel import Cursor, Mirror, read_changes
 from gan_core.worker.process import run_niceness
 from gan_core.worker.run import ThreadRun
-from helpers import wait_until
+from helpers import gone, wait_until
 from test_worker import TINY, runs  # noqa: F401 - the fixture that closes every run it made
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -42,15 +42,6 @@ def images(n: int, size: int = 28) -> ImageDataset:
 @pytest.fixture(autouse=True)
 def in_processes(monkeypatch):
     monkeypatch.delenv("GAN_RUN_ISOLATION", raising=False)  # the app's default: a process per run
-
-
-def gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    with open(f"/proc/{pid}/stat") as f:  # a zombie has ended too
-        return f.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 @pytest.fixture
